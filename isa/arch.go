@@ -1,0 +1,154 @@
+package isa
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The registers. Each has a number, r0 to r15, and an alias that tells its role in the calling
+// convention.
+const (
+	A0 = iota // argument 1, return value 1
+	A1        // argument 2, return value 2
+	A2
+	A3
+	A4
+	A5 // argument 6
+	T0 // temporaries, not preserved across calls
+	T1
+	T2
+	T3
+	S0 // saved: a callee that uses them restores them
+	S1
+	S2
+	S3
+	FP // frame pointer, saved
+	SP // stack pointer, saved
+
+	NumRegs = 16
+)
+
+// RegInfo describes a register's role in the calling convention.
+type RegInfo struct {
+	Num   int
+	Alias string
+	Saver string // "caller" or "callee"
+	Role  string
+}
+
+// Regs lists the registers in number order.
+var Regs = [NumRegs]RegInfo{
+	{A0, "a0", "caller", "argument 1; return value"},
+	{A1, "a1", "caller", "argument 2; second return value"},
+	{A2, "a2", "caller", "argument 3"},
+	{A3, "a3", "caller", "argument 4"},
+	{A4, "a4", "caller", "argument 5"},
+	{A5, "a5", "caller", "argument 6"},
+	{T0, "t0", "caller", "temporary"},
+	{T1, "t1", "caller", "temporary"},
+	{T2, "t2", "caller", "temporary"},
+	{T3, "t3", "caller", "temporary"},
+	{S0, "s0", "callee", "saved"},
+	{S1, "s1", "callee", "saved"},
+	{S2, "s2", "callee", "saved"},
+	{S3, "s3", "callee", "saved"},
+	{FP, "fp", "callee", "frame pointer: the frame's saved fp is at 0(fp), its return address at 8(fp)"},
+	{SP, "sp", "callee", "stack pointer: the last pushed word; the stack grows down"},
+}
+
+// RegName returns the alias of register n, such as "a0" or "sp".
+func RegName(n int) string {
+	if n < 0 || n >= NumRegs {
+		return fmt.Sprintf("r%d", n)
+	}
+	return Regs[n].Alias
+}
+
+// ParseReg reads a register name: r0 to r15, or an alias. Case does not matter.
+func ParseReg(s string) (int, bool) {
+	s = strings.ToLower(s)
+	for _, r := range Regs {
+		if r.Alias == s {
+			return r.Num, true
+		}
+	}
+	if len(s) >= 2 && s[0] == 'r' && (len(s) == 2 || s[1] != '0') {
+		n, err := strconv.Atoi(s[1:])
+		if err == nil && n >= 0 && n < NumRegs {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// The memory map. Code and data are separate address spaces, but their addresses do not overlap,
+// so that a code address is never mistaken for a data address. The layout follows MARS and SPIM,
+// which many courses use.
+const (
+	// TextBase is the address of the first instruction; instruction i is at TextBase + 4*i.
+	TextBase = 0x0040_0000
+	// DataBase is the lowest data address: the .data section starts here, then .bss, then the
+	// heap that brk and sbrk grow. The stack starts at the top of the process's memory and
+	// grows down. Addresses below DataBase, the null pointer among them, are out of bounds.
+	DataBase = 0x1000_0000
+	// InstrSize is the size of an instruction word in bytes.
+	InstrSize = 4
+)
+
+// CodeAddr returns the address of instruction index i.
+func CodeAddr(i int) uint64 { return TextBase + InstrSize*uint64(i) }
+
+// CodeIndex returns the instruction index of code address a, and whether a is an instruction's
+// address in a text of n instructions.
+func CodeIndex(a uint64, n int) (int, bool) {
+	off := a - TextBase
+	if a < TextBase || off%InstrSize != 0 || off/InstrSize >= uint64(n) {
+		return 0, false
+	}
+	return int(off / InstrSize), true
+}
+
+// Trap is the kind of fault that stops a program.
+type Trap uint8
+
+// The traps. Their numbers are stable.
+const (
+	TrapNone Trap = iota
+	TrapIllegal
+	TrapDivZero
+	TrapMemory
+	TrapStackOverflow
+	TrapBadJump
+	TrapBadSyscall
+	TrapSyscallArg
+	TrapBreakpoint
+	NumTraps
+)
+
+// TrapInfo names and explains a trap.
+type TrapInfo struct {
+	Trap Trap
+	Name string
+	Doc  string
+}
+
+// Traps lists the traps in number order.
+var Traps = [NumTraps]TrapInfo{
+	{TrapNone, "none", "no trap"},
+	{TrapIllegal, "illegal instruction", "the word at pc is not a defined instruction, is the all-zero illegal word, or pc ran past the end of the text"},
+	{TrapDivZero, "division by zero", "div, divu, rem or remu with a zero divisor"},
+	{TrapMemory, "memory access out of bounds", "a load or store touches an address outside the process's memory (below DataBase, or past its top)"},
+	{TrapStackOverflow, "stack overflow", "push, call or enter would move sp below the bottom of the thread's stack"},
+	{TrapBadJump, "bad jump target", "jr, callr or ret to an address that is not an instruction's"},
+	{TrapBadSyscall, "bad syscall", "syscall with a service number that does not exist"},
+	{TrapSyscallArg, "bad syscall argument", "a syscall argument is invalid, such as a buffer outside memory"},
+	{TrapBreakpoint, "breakpoint", "ebreak, with no debugger attached"},
+}
+
+func (t Trap) String() string {
+	if t < NumTraps {
+		return Traps[t].Name
+	}
+	return fmt.Sprintf("trap %d", uint8(t))
+}
