@@ -1,0 +1,47 @@
+// Package vm runs Spindle programs: it loads an assembled image into a process, and its
+// interpreter loop executes the process's threads.
+//
+// # Processes, threads and contexts
+//
+// A Process is a program in execution: an address space (one flat byte slice, mem), the image's
+// code and constant pool, the heap break, its descriptors, its threads and its exit status.
+//
+// A Thread runs its own code independently of the others. Its processor context, Context, is a
+// plain struct: sixteen 64-bit registers and the pc, as an instruction index. Its thread context
+// is that plus its stack (a range of the process's memory, [StackLo, StackHi)), its state and what
+// it waits for. A context switch saves one Context and restores another: nothing else about a
+// thread lives anywhere else, which is what lets the scheduler park and resume threads, and what
+// lets a debugger copy a thread's state.
+//
+// # Memory
+//
+// Data addresses start at isa.DataBase. The main thread's stack lies just below it and grows
+// down toward mem's first byte, so the process's memory is one contiguous slice:
+//
+//	memBase = DataBase - stack size          mem[0]
+//	          main thread's stack  ↓         sp starts at DataBase
+//	DataBase  .data
+//	          .bss
+//	          heap  ↑                        grows with brk and sbrk
+//	          top of memory                  mem[len(mem)-1]
+//
+// A load or store outside [memBase, top) traps, and so does every address below memBase: the
+// null pointer is never valid. Memory grows by reallocation as the heap grows, up to the
+// process's limit, so a small program touches little host memory.
+//
+// # The loop
+//
+// exec is the interpreter loop. It keeps pc, the code slice and a pointer to the thread's
+// registers in locals, decodes each 32-bit word with the isa package's accessors in one dense
+// switch, and allocates nothing. A VM call pushes a return address in VM memory; it never
+// recurses on the Go stack.
+//
+// Each instruction decrements a budget. The budget is only tested at check points: taken
+// backward branches, jumps through registers, calls, returns and syscalls. Every loop and every
+// recursion passes a check point, so a program cannot run far past its budget, yet straight-line
+// code pays for nothing but the decrement. When the budget runs out, the loop leaves the fast
+// path for checkpoint, which counts the steps, enforces the step limit, notices an interrupt
+// (Ctrl-C, a timeout) and, once there are several threads, is where the scheduler switches them.
+// An interrupt is a flag set from outside and read only there, as Lua's trap and CPython's eval
+// breaker are.
+package vm

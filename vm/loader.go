@@ -1,0 +1,56 @@
+package vm
+
+import (
+	"fmt"
+
+	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// MaxText is the most instructions an image may have: 16 Mi words, 64 MiB of code.
+const MaxText = 1 << 24
+
+// validate checks what the loop relies on and cannot afford to check as it runs: that every
+// word decodes, that every pc-relative target lies inside the text, that every lk names a
+// constant, and that the entry point is an instruction. Jumps through registers are checked
+// when they happen, since their targets are only known then.
+func validate(img *asm.Image) error {
+	if img == nil {
+		return &LoadError{Msg: "no image"}
+	}
+	n := len(img.Text)
+	if n == 0 {
+		return &LoadError{Msg: "the program has no instructions"}
+	}
+	if n > MaxText {
+		return &LoadError{Msg: fmt.Sprintf("the program has %d instructions; the limit is %d", n, MaxText)}
+	}
+	if _, ok := isa.CodeIndex(img.Entry, n); !ok {
+		return &LoadError{Msg: fmt.Sprintf("entry point %#x is not the address of an instruction (the text is %#x to %#x)",
+			img.Entry, isa.CodeAddr(0), isa.CodeAddr(n))}
+	}
+	for i, w := range img.Text {
+		op, o, err := isa.Decode(w)
+		if err != nil {
+			if _, defined := op.Info(); !defined {
+				// An undefined opcode is the program's business: it traps if it ever runs.
+				continue
+			}
+			return &LoadError{Msg: fmt.Sprintf("instruction at %#x: %v", isa.CodeAddr(i), err)}
+		}
+		in := isa.Table[op]
+		switch {
+		case in.Format.IsBranch():
+			if t := int64(i) + o.Imm; t < 0 || t >= int64(n) {
+				return &LoadError{Msg: fmt.Sprintf("instruction at %#x: %s to %#x, outside the text (%#x to %#x)",
+					isa.CodeAddr(i), in.Name, isa.TextBase+4*t, isa.CodeAddr(0), isa.CodeAddr(n))}
+			}
+		case op == isa.LK:
+			if o.Imm >= int64(len(img.Consts)) {
+				return &LoadError{Msg: fmt.Sprintf("instruction at %#x: lk names constant %d, but the pool has %d",
+					isa.CodeAddr(i), o.Imm, len(img.Consts))}
+			}
+		}
+	}
+	return nil
+}

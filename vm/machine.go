@@ -1,0 +1,147 @@
+package vm
+
+import (
+	"bufio"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/spindle-vm/spindle/asm"
+)
+
+// Defaults of the Options that are zero.
+const (
+	DefaultMaxMem    = 256 << 20 // bytes of VM memory per process
+	DefaultStackSize = 1 << 20   // bytes of the main thread's stack
+	DefaultQuantum   = 10_000    // instructions between check points' slow paths
+)
+
+// Options configure a run. The zero value is usable: no input, output discarded, default limits.
+type Options struct {
+	Stdin          io.Reader // descriptor 0; nil reads as empty
+	Stdout, Stderr io.Writer // descriptors 1 and 2; nil discards
+	Args           []string  // the program's arguments; Args[0] is its name by convention
+
+	MaxSteps  uint64        // instructions before the run stops with a LimitError; 0 means no limit
+	MaxMem    uint64        // bytes of memory per process, stack included; 0 means DefaultMaxMem
+	StackSize uint64        // bytes of the main thread's stack; 0 means DefaultStackSize
+	Timeout   time.Duration // wall time before the run stops with a LimitError; 0 means none
+	Quantum   int64         // instructions between slow-path check points; 0 means DefaultQuantum
+}
+
+// Result describes a run that ended.
+type Result struct {
+	ExitCode int64         // the status passed to exit; 0 after halt or a return from the entry
+	Steps    uint64        // instructions executed
+	Duration time.Duration // wall time of Run
+}
+
+// A Machine is a loaded program ready to run: one virtual processor and the process on it.
+type Machine struct {
+	opts  Options
+	image *asm.Image
+	proc  *Process
+
+	// interrupt is set from other goroutines (Ctrl-C, a timeout) and read by the loop only at
+	// its check points; why says which, for the error.
+	interrupt atomic.Bool
+	why       atomic.Value // string
+
+	steps uint64 // instructions retired by completed slices
+}
+
+// Load validates img and builds a process from it, ready to run.
+func Load(img *asm.Image, opts Options) (*Machine, error) {
+	if opts.MaxMem == 0 {
+		opts.MaxMem = DefaultMaxMem
+	}
+	if opts.StackSize == 0 {
+		opts.StackSize = DefaultStackSize
+	}
+	if opts.Quantum <= 0 {
+		opts.Quantum = DefaultQuantum
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = eofReader{}
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = io.Discard
+	}
+	if err := validate(img); err != nil {
+		return nil, err
+	}
+	m := &Machine{opts: opts, image: img}
+	p, err := newProcess(m, img)
+	if err != nil {
+		return nil, err
+	}
+	m.proc = p
+	return m, nil
+}
+
+// Run loads img and runs it to the end. See Machine.Run.
+func Run(img *asm.Image, opts Options) (Result, error) {
+	m, err := Load(img, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	return m.Run()
+}
+
+// Run executes the program until it exits, traps or reaches a limit. The error is nil when the
+// program exited, whatever its status; otherwise it is a *TrapError, a *LimitError or an
+// *InterruptError. Output is flushed in every case.
+func (m *Machine) Run() (res Result, err error) {
+	start := time.Now()
+	if m.opts.Timeout > 0 {
+		t := time.AfterFunc(m.opts.Timeout, func() { m.stop("timeout") })
+		defer t.Stop()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = &InternalError{Value: r, Stack: stack()}
+		}
+		res.Steps = m.steps
+		res.Duration = time.Since(start)
+		if ferr := m.proc.flush(); ferr != nil && err == nil {
+			err = ferr
+		}
+	}()
+	p := m.proc
+	t := p.threads[0]
+	if err := m.exec(t); err != nil {
+		switch e := err.(type) {
+		case *LimitError:
+			if e.PC == 0 {
+				e.Where = m.where(t, t.PC)
+			}
+		case *InterruptError:
+			e.Where = m.where(t, t.PC)
+		}
+		return res, err
+	}
+	res.ExitCode = p.exitCode
+	return res, nil
+}
+
+// Interrupt asks the running program to stop at its next check point, as Ctrl-C does. Run then
+// returns an *InterruptError. It is safe to call from any goroutine.
+func (m *Machine) Interrupt() { m.stop("interrupt") }
+
+func (m *Machine) stop(why string) {
+	m.why.CompareAndSwap(nil, why)
+	m.interrupt.Store(true)
+}
+
+// Process returns the machine's process, for inspection after or between runs.
+func (m *Machine) Process() *Process { return m.proc }
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// newWriter buffers a descriptor's output; flush empties it at exit, trap, limit and interrupt.
+func newWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }

@@ -1,0 +1,183 @@
+package vm
+
+import (
+	"bufio"
+	"fmt"
+
+	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// Context is a thread's processor context: what the processor holds while it runs the thread,
+// and what a context switch saves and restores.
+type Context struct {
+	R  [isa.NumRegs]uint64 // the general registers
+	PC int                 // index of the next instruction; its address is isa.CodeAddr(PC)
+}
+
+// A Thread is a green thread: its processor context plus the rest of its thread context.
+type Thread struct {
+	Context
+	ID      int
+	Proc    *Process
+	StackLo uint64 // the lowest address its stack may use: sp below it is a stack overflow
+	StackHi uint64 // one past the highest address of its stack; sp starts here
+}
+
+// A Process is a program in execution: an address space, the code it runs, its threads and
+// descriptors, and how it ended.
+type Process struct {
+	ID      int
+	Machine *Machine
+
+	code   []isa.Instr // the image's text, then the sentinels below
+	textN  int         // instructions of the image's text proper
+	consts []uint64
+
+	mem     []byte // address memBase + i
+	memBase uint64
+	heapLo  uint64 // end of .bss: the lowest break
+	brk     uint64 // current break: the heap is [heapLo, brk)
+	maxMem  uint64
+
+	threads []*Thread
+	argv    []uint64 // addresses of the argument strings
+
+	stdin          *bufio.Reader
+	stdout, stderr *bufio.Writer
+
+	exited   bool
+	exitCode int64
+}
+
+// After the text the loader appends two sentinel words. Running past the last instruction hits
+// the first, an illegal instruction that the trap report recognizes as "ran past the end". The
+// main thread starts with the address of the second on its stack, so that a ret from the entry
+// point exits with a0 as status, as a return from C's main does.
+const (
+	sentinelEnd  = 0
+	sentinelExit = 1
+	numSentinels = 2
+)
+
+var exitStub = isa.Instr(isa.SYSCALL) | isa.Instr(isa.SysExit)<<8
+
+func newProcess(m *Machine, img *asm.Image) (*Process, error) {
+	opts := &m.opts
+	p := &Process{
+		ID:      1,
+		Machine: m,
+		textN:   len(img.Text),
+		consts:  img.Consts,
+		maxMem:  opts.MaxMem,
+		stdin:   bufio.NewReader(opts.Stdin),
+		stdout:  newWriter(opts.Stdout),
+		stderr:  newWriter(opts.Stderr),
+	}
+	p.code = make([]isa.Instr, 0, len(img.Text)+numSentinels)
+	p.code = append(p.code, img.Text...)
+	p.code = append(p.code, isa.Instr(isa.ILLEGAL), exitStub)
+
+	stack := alignUp(opts.StackSize, 16)
+	p.memBase = isa.DataBase - stack
+	p.heapLo = alignUp(isa.DataBase+uint64(len(img.Data))+img.BSS, 16)
+	p.brk = p.heapLo
+	// argv goes in the stack; its size is bounded by the command line, but not by the stack.
+	need := p.heapLo - p.memBase
+	if need > p.maxMem || stack > p.maxMem {
+		return nil, &LoadError{Msg: fmt.Sprintf("the program needs %d bytes of memory (stack %d, data %d, bss %d), more than the limit of %d",
+			need, stack, len(img.Data), img.BSS, p.maxMem)}
+	}
+	p.mem = make([]byte, need)
+	copy(p.mem[isa.DataBase-p.memBase:], img.Data)
+
+	t := &Thread{ID: 1, Proc: p, StackLo: p.memBase, StackHi: isa.DataBase}
+	entry, _ := isa.CodeIndex(img.Entry, len(img.Text))
+	t.PC = entry
+	if err := p.pushArgs(t, opts.Args); err != nil {
+		return nil, err
+	}
+	p.threads = append(p.threads, t)
+	return p, nil
+}
+
+// pushArgs lays out the program's arguments at the top of t's stack, C style: the strings, then
+// the argv array of their addresses and a 0, then the return address of the exit stub. a0 and
+// a1 get argc and argv.
+func (p *Process) pushArgs(t *Thread, args []string) error {
+	sp := t.StackHi
+	addrs := make([]uint64, len(args)+1)
+	for i := len(args) - 1; i >= 0; i-- {
+		n := uint64(len(args[i])) + 1
+		if sp-t.StackLo < n+uint64(len(addrs))*8+64 {
+			return &LoadError{Msg: "the program's arguments do not fit in its stack"}
+		}
+		sp -= n
+		copy(p.mem[sp-p.memBase:], args[i])
+		p.mem[sp-p.memBase+n-1] = 0
+		addrs[i] = sp
+	}
+	sp &^= 15
+	sp -= 8 * uint64(len(addrs))
+	argv := sp
+	for i, a := range addrs {
+		p.store64(argv+8*uint64(i), a)
+	}
+	p.argv = addrs[:len(args)]
+	sp -= 8
+	p.store64(sp, isa.CodeAddr(p.textN+sentinelExit))
+	t.R[isa.SP] = sp
+	t.R[isa.FP] = 0
+	t.R[isa.A0] = uint64(len(args))
+	t.R[isa.A1] = argv
+	return nil
+}
+
+// inMem reports whether the n bytes at addr lie in the process's memory.
+func (p *Process) inMem(addr, n uint64) bool {
+	off := addr - p.memBase
+	return addr >= p.memBase && off <= uint64(len(p.mem)) && n <= uint64(len(p.mem))-off
+}
+
+func (p *Process) store64(addr, v uint64) {
+	off := addr - p.memBase
+	for i := range uint64(8) {
+		p.mem[off+i] = byte(v >> (8 * i))
+	}
+}
+
+// setBrk moves the break to nb, growing memory if it must. It fails, changing nothing, when nb
+// is below the end of .bss or past the memory limit.
+func (p *Process) setBrk(nb uint64) bool {
+	if nb < p.heapLo || nb-p.memBase > p.maxMem {
+		return false
+	}
+	if need := nb - p.memBase; need > uint64(len(p.mem)) {
+		if need > uint64(cap(p.mem)) {
+			// Double, so that a heap grown a little at a time is copied O(log n) times.
+			c := min(max(need, 2*uint64(cap(p.mem))), p.maxMem)
+			mem := make([]byte, need, c)
+			copy(mem, p.mem)
+			p.mem = mem
+		} else {
+			p.mem = p.mem[:need]
+		}
+	} else if nb < p.brk {
+		// Shrinking: zero what is given back, so that a later grow reads zeros as fresh memory,
+		// and cut it off, so that a load past the break traps.
+		clear(p.mem[nb-p.memBase:])
+		p.mem = p.mem[:nb-p.memBase]
+	}
+	p.brk = nb
+	return true
+}
+
+func (p *Process) flush() error {
+	err := p.stdout.Flush()
+	if err2 := p.stderr.Flush(); err == nil {
+		err = err2
+	}
+	return err
+}
+
+func alignUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }

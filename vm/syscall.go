@@ -1,0 +1,149 @@
+package vm
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// syscall carries out kernel service n for thread t, whose pc is at the syscall instruction.
+// Arguments are in a0-a5 and results go in a0 and a1, as docs/syscalls.md says. A non-nil error
+// stops the run; an exit sets p.exited instead.
+func (m *Machine) syscall(t *Thread, n isa.Syscall) error {
+	p := t.Proc
+	r := &t.R
+	a0 := r[isa.A0]
+	switch n {
+	case isa.SysExit:
+		p.exit(int64(a0))
+	case isa.SysWrite:
+		b, err := m.buffer(t, "write", r[isa.A1], r[isa.A2])
+		if err != nil {
+			return err
+		}
+		switch a0 {
+		case 1:
+			p.stdout.Write(b)
+		case 2:
+			// Flush stdout first, so that the two streams keep their order on a terminal.
+			p.stdout.Flush()
+			p.stderr.Write(b)
+			p.stderr.Flush()
+		default:
+			r[isa.A0] = ^uint64(0)
+			return nil
+		}
+		r[isa.A0] = uint64(len(b))
+	case isa.SysRead:
+		b, err := m.buffer(t, "read", r[isa.A1], r[isa.A2])
+		if err != nil {
+			return err
+		}
+		if a0 != 0 {
+			r[isa.A0] = ^uint64(0)
+			return nil
+		}
+		p.stdout.Flush() // a prompt must show before the program waits for its answer
+		n, err := p.stdin.Read(b)
+		if err != nil && !errors.Is(err, io.EOF) {
+			r[isa.A0] = ^uint64(0)
+			return nil
+		}
+		r[isa.A0] = uint64(n)
+	case isa.SysPrintInt:
+		var buf [24]byte
+		p.stdout.Write(strconv.AppendInt(buf[:0], int64(a0), 10))
+	case isa.SysReadInt:
+		p.stdout.Flush()
+		v, ok := readInt(p.stdin)
+		r[isa.A0], r[isa.A1] = uint64(v), flag(ok)
+	case isa.SysBrk:
+		if a0 != 0 && a0 != p.brk {
+			if a0 > p.brk && a0-p.memBase > p.maxMem {
+				return m.memLimit(t, fmt.Sprintf("brk(%#x) would grow memory to %d bytes", a0, a0-p.memBase))
+			}
+			p.setBrk(a0) // a break below the heap is refused: the old one is returned
+		}
+		r[isa.A0] = p.brk
+	case isa.SysSbrk:
+		old := p.brk
+		nb := old + a0
+		if int64(a0) < 0 && nb > old || int64(a0) > 0 && nb < old {
+			r[isa.A0] = ^uint64(0) // the sum wrapped around
+			return nil
+		}
+		if nb > old && nb-p.memBase > p.maxMem {
+			return m.memLimit(t, fmt.Sprintf("sbrk(%d) would grow memory to %d bytes", int64(a0), nb-p.memBase))
+		}
+		if !p.setBrk(nb) {
+			r[isa.A0] = ^uint64(0)
+			return nil
+		}
+		r[isa.A0] = old
+	case isa.SysArgc:
+		r[isa.A0] = uint64(len(p.argv))
+	case isa.SysArgv:
+		r[isa.A0] = 0
+		if a0 < uint64(len(p.argv)) {
+			r[isa.A0] = p.argv[a0]
+		}
+	case isa.SysPutc:
+		p.stdout.WriteByte(byte(a0))
+	case isa.SysPuts:
+		if !p.inMem(a0, 1) {
+			return m.trap(t, t.PC, isa.TrapSyscallArg, fmt.Sprintf("puts: address %#x is outside memory", a0))
+		}
+		s := p.mem[a0-p.memBase:]
+		i := bytes.IndexByte(s, 0)
+		if i < 0 {
+			return m.trap(t, t.PC, isa.TrapSyscallArg, fmt.Sprintf("puts: the string at %#x has no NUL before the end of memory", a0))
+		}
+		p.stdout.Write(s[:i])
+	default:
+		return m.trap(t, t.PC, isa.TrapBadSyscall, fmt.Sprintf("there is no service %d (see docs/syscalls.md)", n))
+	}
+	return nil
+}
+
+// buffer returns the n bytes of memory at addr, or a trap naming the syscall if they are not all
+// inside memory.
+func (m *Machine) buffer(t *Thread, name string, addr, n uint64) ([]byte, error) {
+	p := t.Proc
+	if !p.inMem(addr, n) {
+		return nil, m.trap(t, t.PC, isa.TrapSyscallArg, fmt.Sprintf("%s: the buffer of %d bytes at %#x is not inside memory (%#x to %#x)",
+			name, int64(n), addr, p.memBase, p.memBase+uint64(len(p.mem))))
+	}
+	off := addr - p.memBase
+	return p.mem[off : off+n : off+n], nil
+}
+
+func (m *Machine) memLimit(t *Thread, detail string) error {
+	return &LimitError{Limit: "memory", Value: t.Proc.maxMem, Detail: detail, Steps: m.steps, Where: m.where(t, t.PC)}
+}
+
+// readInt reads a line and parses it as a decimal integer. A line longer than the reader's buffer
+// is consumed and refused: no input can make it hold more than that.
+func readInt(in *bufio.Reader) (int64, bool) {
+	line, err := in.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = in.ReadSlice('\n')
+		}
+		return 0, false
+	}
+	v, perr := strconv.ParseInt(string(bytes.TrimSpace(line)), 10, 64)
+	if perr != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+func (p *Process) exit(code int64) {
+	p.exited = true
+	p.exitCode = code
+}

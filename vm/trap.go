@@ -1,0 +1,198 @@
+package vm
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// A Where names a place in a running program: the thread, the instruction and its source line.
+type Where struct {
+	Proc, Thread int
+	PC           uint64 // the instruction's code address
+	Instr        string // the instruction, disassembled
+	File         string // source file, "" if unknown
+	Line         int
+	Text         string // the source line, "" if unknown
+}
+
+func (w Where) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "thread %d of process %d at %#08x", w.Thread, w.Proc, w.PC)
+	if w.Instr != "" {
+		fmt.Fprintf(&b, ": %s", w.Instr)
+	}
+	if w.File != "" {
+		fmt.Fprintf(&b, "\n  %s:%d", w.File, w.Line)
+		if w.Text != "" {
+			fmt.Fprintf(&b, ": %s", strings.TrimSpace(w.Text))
+		}
+	}
+	return b.String()
+}
+
+// A TrapError reports the fault that stopped a thread, and so its process.
+type TrapError struct {
+	Trap   isa.Trap
+	Detail string // what exactly went wrong, such as the bad address; may be ""
+	Where
+	Regs [isa.NumRegs]uint64
+}
+
+func (e *TrapError) Error() string {
+	msg := "trap: " + e.Trap.String()
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg + "\n  in " + e.Where.String()
+}
+
+// Report is the full report of the trap: Error's text and the registers.
+func (e *TrapError) Report() string {
+	var b strings.Builder
+	b.WriteString(e.Error())
+	b.WriteString("\nregisters:")
+	for i, v := range e.Regs {
+		if i%4 == 0 {
+			b.WriteString("\n ")
+		}
+		fmt.Fprintf(&b, " %-2s %#016x", isa.RegName(i), v)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// A LimitError reports that a run reached one of its limits.
+type LimitError struct {
+	Limit  string // "steps", "memory" or "time"
+	Value  uint64 // the limit: steps, bytes, or nanoseconds for time
+	Steps  uint64 // instructions executed
+	Detail string
+	Where
+}
+
+func (e *LimitError) Error() string {
+	var msg string
+	switch e.Limit {
+	case "steps":
+		msg = fmt.Sprintf("step limit exceeded: %d instructions executed; the limit is %d (--max-steps)", e.Steps, e.Value)
+	case "memory":
+		msg = fmt.Sprintf("memory limit exceeded: %s; the limit is %d bytes (--max-mem)", e.Detail, e.Value)
+	case "time":
+		msg = fmt.Sprintf("time limit exceeded: the run took longer than %v (--timeout)", durationString(e.Value))
+	default:
+		msg = e.Limit + " limit exceeded"
+	}
+	if e.PC != 0 {
+		msg += "\n  in " + e.Where.String()
+	}
+	return msg
+}
+
+// An InterruptError reports a run stopped by Machine.Interrupt, as by Ctrl-C.
+type InterruptError struct {
+	Steps uint64
+	Where
+}
+
+func (e *InterruptError) Error() string {
+	msg := fmt.Sprintf("interrupted after %d instructions", e.Steps)
+	if e.PC != 0 {
+		msg += "\n  in " + e.Where.String()
+	}
+	return msg
+}
+
+// A LoadError reports an image that cannot be loaded.
+type LoadError struct {
+	Msg string
+}
+
+func (e *LoadError) Error() string { return "load: " + e.Msg }
+
+// An InternalError reports a bug in Spindle itself: a Go panic caught at the VM's boundary.
+type InternalError struct {
+	Value any
+	Stack string
+}
+
+func (e *InternalError) Error() string {
+	return fmt.Sprintf("internal error: %v\nThis is a bug in Spindle; please report it with the program that caused it.\n%s", e.Value, e.Stack)
+}
+
+func stack() string { return string(debug.Stack()) }
+
+func durationString(ns uint64) string { return time.Duration(ns).String() }
+
+// where describes instruction pc of thread t.
+func (m *Machine) where(t *Thread, pc int) Where {
+	p := t.Proc
+	w := Where{Proc: p.ID, Thread: t.ID, PC: isa.CodeAddr(pc)}
+	img := m.image
+	switch {
+	case pc < p.textN:
+		w.Instr = disasmInstr(p.code[pc], w.PC, img)
+		if pc < len(img.Lines) {
+			l := img.Lines[pc]
+			if int(l.File) < len(img.Files) {
+				w.File, w.Line = img.Files[l.File], int(l.Line)
+				w.Text = sourceLine(img.Sources[w.File], w.Line)
+			}
+		}
+	case pc == p.textN+sentinelEnd:
+		w.Instr = "(past the end of the text)"
+	case pc == p.textN+sentinelExit:
+		w.Instr = "(return from the entry point: exit)"
+	}
+	return w
+}
+
+// sourceLine returns line n (1-based) of src, or "" if there is none.
+func sourceLine(src []byte, n int) string {
+	for i := 1; len(src) > 0; i++ {
+		line, rest, _ := bytes.Cut(src, []byte("\n"))
+		if i == n {
+			return strings.TrimRight(string(line), "\r")
+		}
+		src = rest
+	}
+	return ""
+}
+
+func (m *Machine) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
+	if kind == isa.TrapIllegal && detail == "" {
+		if pc == t.Proc.textN+sentinelEnd {
+			detail = "the program ran past the end of its text; end it with exit, halt or ret"
+		} else {
+			detail = fmt.Sprintf("word %#08x", uint32(t.Proc.code[pc]))
+		}
+	}
+	return &TrapError{Trap: kind, Detail: detail, Where: m.where(t, pc), Regs: t.R}
+}
+
+func (m *Machine) memTrap(t *Thread, pc int, addr, size uint64) error {
+	p := t.Proc
+	return m.trap(t, pc, isa.TrapMemory, fmt.Sprintf("%d-byte access at %#x; memory is %#x to %#x", size, addr, p.memBase, p.memBase+uint64(len(p.mem))))
+}
+
+func (m *Machine) stackTrap(t *Thread, pc int, sp uint64) error {
+	if sp < t.StackLo {
+		return m.trap(t, pc, isa.TrapStackOverflow, fmt.Sprintf("sp would be %#x, below the bottom of the stack at %#x (the stack is %d bytes)",
+			sp, t.StackLo, t.StackHi-t.StackLo))
+	}
+	return m.memTrap(t, pc, sp, 8)
+}
+
+func (m *Machine) jumpTrap(t *Thread, pc int, target uint64) error {
+	return m.trap(t, pc, isa.TrapBadJump, fmt.Sprintf("%#x is not the address of an instruction (the text is %#x to %#x)",
+		target, isa.CodeAddr(0), isa.CodeAddr(t.Proc.textN)))
+}
+
+func (m *Machine) traceInstr(t *Thread, pc int, ins isa.Instr) {
+	fmt.Fprintf(os.Stderr, "t%d %#08x %s\n", t.ID, isa.CodeAddr(pc), disasmInstr(ins, isa.CodeAddr(pc), m.image))
+}

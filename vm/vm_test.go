@@ -1,0 +1,190 @@
+package vm
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// ins is one instruction of a hand-built program, for tests that must not depend on the
+// assembler.
+type ins struct {
+	op isa.Opcode
+	o  isa.Operands
+}
+
+func i0(op isa.Opcode) ins                      { return ins{op: op} }
+func iA(op isa.Opcode, a int) ins               { return ins{op, isa.Operands{A: a}} }
+func iAB(op isa.Opcode, a, b int) ins           { return ins{op, isa.Operands{A: a, B: b}} }
+func iABC(op isa.Opcode, a, b, c int) ins       { return ins{op, isa.Operands{A: a, B: b, C: c}} }
+func iABI(op isa.Opcode, a, b int, k int64) ins { return ins{op, isa.Operands{A: a, B: b, Imm: k}} }
+func iAI(op isa.Opcode, a int, k int64) ins     { return ins{op, isa.Operands{A: a, Imm: k}} }
+func iI(op isa.Opcode, k int64) ins             { return ins{op, isa.Operands{Imm: k}} }
+func sys(n isa.Syscall) ins                     { return iI(isa.SYSCALL, int64(n)) }
+
+func image(t testing.TB, prog ...ins) *asm.Image {
+	t.Helper()
+	img := &asm.Image{Entry: isa.TextBase}
+	for _, in := range prog {
+		w, err := isa.Encode(in.op, in.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img.Text = append(img.Text, w)
+	}
+	return img
+}
+
+func run(t testing.TB, img *asm.Image, stdin string, opts Options) (string, Result, error) {
+	t.Helper()
+	var out bytes.Buffer
+	opts.Stdin = strings.NewReader(stdin)
+	opts.Stdout = &out
+	opts.Stderr = &out
+	res, err := Run(img, opts)
+	return out.String(), res, err
+}
+
+// loopProgram is programs/bench/loop.s by hand: s = (s*31 + i) % 1000000007 for i < n.
+func loopProgram(t testing.TB) *asm.Image {
+	img := image(t,
+		sys(isa.SysReadInt),                // 0
+		iAB(isa.MOV, isa.T3, isa.A0),       // 1: n
+		iAI(isa.LI, isa.T0, 0),             // 2: s
+		iAI(isa.LI, isa.T1, 0),             // 3: i
+		iAI(isa.LK, isa.T2, 0),             // 4: 1000000007
+		iABI(isa.MULI, isa.T0, isa.T0, 31), // 5: loop
+		iABC(isa.ADD, isa.T0, isa.T0, isa.T1),
+		iABC(isa.REM, isa.T0, isa.T0, isa.T2),
+		iABI(isa.ADDI, isa.T1, isa.T1, 1),
+		iABI(isa.BLT, isa.T1, isa.T3, -4), // 9
+		iAB(isa.MOV, isa.A0, isa.T0),
+		sys(isa.SysPrintInt),
+		iAI(isa.LI, isa.A0, '\n'),
+		sys(isa.SysPutc),
+		i0(isa.HALT),
+	)
+	img.Consts = []uint64{1000000007}
+	return img
+}
+
+func loopRef(n int64) int64 {
+	var s int64
+	for i := int64(0); i < n; i++ {
+		s = (s*31 + i) % 1000000007
+	}
+	return s
+}
+
+func TestLoop(t *testing.T) {
+	out, res, err := run(t, loopProgram(t), "1000\n", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.FormatInt(loopRef(1000), 10) + "\n"; out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+	// 5 set-up instructions, 5 per iteration, then 5 to print and halt.
+	if want := uint64(5 + 5*1000 + 5); res.Steps != want {
+		t.Errorf("steps = %d, want %d", res.Steps, want)
+	}
+}
+
+func TestStepLimit(t *testing.T) {
+	_, res, err := run(t, loopProgram(t), "1000000\n", Options{MaxSteps: 10_000, Quantum: 100})
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != "steps" {
+		t.Fatalf("err = %v, want a step LimitError", err)
+	}
+	// The limit is noticed at the first check point at or after it: one loop iteration later.
+	if res.Steps < 10_000 || res.Steps > 10_005 {
+		t.Errorf("steps = %d, want 10000 to 10005", res.Steps)
+	}
+}
+
+func TestTraps(t *testing.T) {
+	tests := []struct {
+		name string
+		prog []ins
+		trap isa.Trap
+		pc   int
+	}{
+		{"div", []ins{iAI(isa.LI, isa.A0, 5), iAI(isa.LI, isa.A1, 0), iABC(isa.DIV, isa.A0, isa.A0, isa.A1)}, isa.TrapDivZero, 2},
+		{"remu", []ins{iABC(isa.REMU, isa.A0, isa.A0, isa.A2)}, isa.TrapDivZero, 0},
+		{"null load", []ins{iAI(isa.LI, isa.A0, 0), iABI(isa.LD, isa.A1, isa.A0, 0)}, isa.TrapMemory, 1},
+		{"store past top", []ins{iAI(isa.LK, isa.A0, 0), iABI(isa.SB, isa.A1, isa.A0, 0)}, isa.TrapMemory, 1},
+		{"illegal", []ins{i0(isa.NOP), i0(isa.ILLEGAL)}, isa.TrapIllegal, 1},
+		{"past end", []ins{i0(isa.NOP)}, isa.TrapIllegal, 1},
+		{"ebreak", []ins{i0(isa.EBREAK)}, isa.TrapBreakpoint, 0},
+		{"jr", []ins{iAI(isa.LI, isa.A0, 3), iA(isa.JR, isa.A0)}, isa.TrapBadJump, 1},
+		{"bad syscall", []ins{sys(999)}, isa.TrapBadSyscall, 0},
+		{"write buffer", []ins{iAI(isa.LI, isa.A0, 1), iAI(isa.LI, isa.A1, 16), iAI(isa.LI, isa.A2, 4), sys(isa.SysWrite)}, isa.TrapSyscallArg, 3},
+		{"recursion", []ins{iI(isa.CALL, 0)}, isa.TrapStackOverflow, 0},
+		{"push", []ins{iA(isa.PUSH, isa.A0), iI(isa.JMP, -1)}, isa.TrapStackOverflow, 0},
+		{"enter", []ins{iI(isa.ENTER, 1<<22)}, isa.TrapStackOverflow, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			img := image(t, tt.prog...)
+			img.Consts = []uint64{isa.DataBase + 1<<30}
+			_, _, err := run(t, img, "", Options{StackSize: 4096})
+			var te *TrapError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a trap", err)
+			}
+			if te.Trap != tt.trap || te.PC != isa.CodeAddr(tt.pc) || te.Thread != 1 {
+				t.Errorf("trap %v at %#x in thread %d, want %v at %#x in thread 1\n%s", te.Trap, te.PC, te.Thread, tt.trap, isa.CodeAddr(tt.pc), te.Report())
+			}
+		})
+	}
+}
+
+func TestMemoryOps(t *testing.T) {
+	// Store -2 as 64 bits at the data base, then read it back at every width, signed and not.
+	img := image(t,
+		iAI(isa.LK, isa.S0, 0),
+		iAI(isa.LI, isa.T0, -2),
+		iABI(isa.SD, isa.T0, isa.S0, 0),
+		iABI(isa.LB, isa.A0, isa.S0, 0),
+		iABI(isa.LBU, isa.A1, isa.S0, 0),
+		iABI(isa.LH, isa.A2, isa.S0, 0),
+		iABI(isa.LHU, isa.A3, isa.S0, 0),
+		iABI(isa.LW, isa.A4, isa.S0, 0),
+		iABI(isa.LWU, isa.A5, isa.S0, 0),
+		iABI(isa.LD, isa.T1, isa.S0, 0),
+		iABI(isa.LBU, isa.T2, isa.S0, 8), // the next quad is still zero
+		i0(isa.EBREAK),
+	)
+	img.Consts = []uint64{isa.DataBase}
+	img.BSS = 16
+	_, _, err := run(t, img, "", Options{})
+	var te *TrapError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v, want the breakpoint", err)
+	}
+	m2 := ^uint64(1)
+	want := []uint64{m2, 0xfe, m2, 0xfffe, m2, 0xfffffffe, m2, 0}
+	got := []uint64{te.Regs[isa.A0], te.Regs[isa.A1], te.Regs[isa.A2], te.Regs[isa.A3], te.Regs[isa.A4], te.Regs[isa.A5], te.Regs[isa.T1], te.Regs[isa.T2]}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("loads (-want +got):\n%s", d)
+	}
+}
+
+func BenchmarkLoop(b *testing.B) {
+	img := loopProgram(b)
+	var steps uint64
+	for b.Loop() {
+		_, res, err := run(b, img, "1000000\n", Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		steps += res.Steps
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/instr")
+}
