@@ -2,7 +2,6 @@ package isa
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -73,13 +72,22 @@ func ParseReg(s string) (int, bool) {
 			return r.Num, true
 		}
 	}
-	if len(s) >= 2 && s[0] == 'r' && (len(s) == 2 || s[1] != '0') {
-		n, err := strconv.Atoi(s[1:])
-		if err == nil && n >= 0 && n < NumRegs {
-			return n, true
-		}
+	// Plain decimal digits only, without a leading zero: strconv.Atoi would also take "r+1"
+	// and "r-0", which are not register names.
+	if len(s) < 2 || len(s) > 3 || s[0] != 'r' || (len(s) == 3 && s[1] == '0') {
+		return 0, false
 	}
-	return 0, false
+	n := 0
+	for _, c := range []byte(s[1:]) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n >= NumRegs {
+		return 0, false
+	}
+	return n, true
 }
 
 // The memory map. Code and data are separate address spaces, but their addresses do not overlap,
@@ -103,7 +111,7 @@ func CodeAddr(i int) uint64 { return TextBase + InstrSize*uint64(i) }
 // address in a text of n instructions.
 func CodeIndex(a uint64, n int) (int, bool) {
 	off := a - TextBase
-	if a < TextBase || off%InstrSize != 0 || off/InstrSize >= uint64(n) {
+	if n <= 0 || a < TextBase || off%InstrSize != 0 || off/InstrSize >= uint64(n) {
 		return 0, false
 	}
 	return int(off / InstrSize), true
@@ -139,7 +147,7 @@ var Traps = [NumTraps]TrapInfo{
 	{TrapIllegal, "illegal instruction", "the word at pc is not a defined instruction, is the all-zero illegal word, or pc ran past the end of the text"},
 	{TrapDivZero, "division by zero", "div, divu, rem or remu with a zero divisor"},
 	{TrapMemory, "memory access out of bounds", "a load or store touches an address outside the process's memory (below DataBase, or past its top)"},
-	{TrapStackOverflow, "stack overflow", "push, call or enter would move sp below the bottom of the thread's stack"},
+	{TrapStackOverflow, "stack overflow", "push, call, callr or enter would move sp below the bottom of the thread's stack"},
 	{TrapBadJump, "bad jump target", "jr, callr or ret to an address that is not an instruction's"},
 	{TrapBadSyscall, "bad syscall", "syscall with a service number that does not exist"},
 	{TrapSyscallArg, "bad syscall argument", "a syscall argument is invalid, such as a buffer outside memory"},

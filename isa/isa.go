@@ -13,7 +13,7 @@
 // # Instruction words
 //
 // Every instruction is one 32-bit word. The low byte is the opcode; the rest holds register
-// numbers and immediates in one of five layouts, read and built only by the accessors in this
+// numbers and immediates in one of four layouts, read and built only by the accessors in this
 // package:
 //
 //	 31                16 15    12 11     8 7        0
@@ -303,7 +303,7 @@ var Table = [NumOpcodes]Info{
 	JMP:   {JMP, "jmp", FmtJ, CatBranch, "pc := pc + 4*sImm24"},
 	JR:    {JR, "jr", FmtA, CatBranch, "pc := R[A]; traps unless R[A] is the address of an instruction"},
 	CALL:  {CALL, "call", FmtJ, CatBranch, "push pc + 4; pc := pc + 4*sImm24; traps on stack overflow"},
-	CALLR: {CALLR, "callr", FmtA, CatBranch, "push pc + 4; pc := R[A]; traps unless R[A] is the address of an instruction"},
+	CALLR: {CALLR, "callr", FmtA, CatBranch, "push pc + 4; pc := R[A]; traps unless R[A] is the address of an instruction, or on stack overflow"},
 	RET:   {RET, "ret", FmtN, CatBranch, "pop pc; traps unless it is the address of an instruction"},
 
 	SYSCALL: {SYSCALL, "syscall", FmtU24, CatSystem, "call the kernel: service uImm24, arguments a0-a5, results in a0 and a1"},
