@@ -96,9 +96,10 @@ func ParseReg(s string) (int, bool) {
 const (
 	// TextBase is the address of the first instruction; instruction i is at TextBase + 4*i.
 	TextBase = 0x0040_0000
-	// DataBase is the lowest data address: the .data section starts here, then .bss, then the
-	// heap that brk and sbrk grow. The stack starts at the top of the process's memory and
-	// grows down. Addresses below DataBase, the null pointer among them, are out of bounds.
+	// DataBase is where the .data section starts, then .bss, then the heap that brk and sbrk
+	// grow. The main thread's stack lies just below DataBase and grows down, so that a
+	// process's memory is one range, from the bottom of that stack to the break. Addresses
+	// below the stack, the null pointer among them, are out of bounds.
 	DataBase = 0x1000_0000
 	// InstrSize is the size of an instruction word in bytes.
 	InstrSize = 4

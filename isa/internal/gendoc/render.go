@@ -612,10 +612,11 @@ func memoryTable() (string, error) {
 	rows := [][]string{
 		{"text", fmt.Sprintf("from `TextBase` = 0x%08x", isa.TextBase),
 			fmt.Sprintf("instruction `i` at `TextBase + %d*i`; it can be jumped to, never loaded or stored", isa.InstrSize)},
+		{"stack", "down from `DataBase`", "the main thread's stack, which starts with the program's arguments (argv) and grows toward lower addresses, as far as the stack size the process was given"},
 		{".data", fmt.Sprintf("from `DataBase` = 0x%08x", isa.DataBase), "the program's initialised data"},
 		{".bss", "after .data", "data that starts as zero bytes"},
 		{"heap", "after .bss, up to the break", "grows and shrinks with the `brk` and `sbrk` syscalls"},
-		{"stack", "down from the top of memory", "grows toward lower addresses; every thread has a stack of its own"},
+		{"thread stacks", "in the heap", "every other thread's stack is a block the kernel takes from the heap when it creates the thread"},
 	}
 	return table("lll", []string{"Region", "Addresses", "What it holds"}, rows), nil
 }
@@ -632,12 +633,12 @@ func memoryDiagram() string {
 	right := []string{
 		"data addresses",
 		"",
+		"            (DataBase - stack size: bottom of memory)",
+		"            stack   grows down",
 		fmt.Sprintf("0x%08x  .data", isa.DataBase),
 		"            .bss",
 		"            heap    grows up",
-		"            ...",
-		"            stack   grows down",
-		"            (top of memory)",
+		"            (the break: top of memory)",
 	}
 	var b strings.Builder
 	for i := range max(len(left), len(right)) {
