@@ -2,6 +2,7 @@ package vm
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ const (
 	DefaultMaxMem    = 256 << 20 // bytes of VM memory per process
 	DefaultStackSize = 1 << 20   // bytes of the main thread's stack
 	DefaultQuantum   = 10_000    // instructions between check points' slow paths
+	MinStackSize     = 256       // bytes: room for the arguments' pointers and a few frames
 )
 
 // Options configure a run. The zero value is usable: no input, output discarded, default limits.
@@ -57,6 +59,9 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 	}
 	if opts.StackSize == 0 {
 		opts.StackSize = DefaultStackSize
+	}
+	if opts.StackSize < MinStackSize {
+		return nil, &LoadError{Msg: fmt.Sprintf("a stack of %d bytes is too small; the least is %d", opts.StackSize, MinStackSize)}
 	}
 	if opts.Quantum <= 0 {
 		opts.Quantum = DefaultQuantum

@@ -78,6 +78,11 @@ func newProcess(m *Machine, img *asm.Image) (*Process, error) {
 	p.code = append(p.code, img.Text...)
 	p.code = append(p.code, isa.Instr(isa.ILLEGAL), exitStub)
 
+	if img.BSS > p.maxMem || uint64(len(img.Data)) > p.maxMem || opts.StackSize > p.maxMem {
+		// Checked apart, so that the sums below cannot wrap around.
+		return nil, &LimitError{Limit: "memory", Value: p.maxMem,
+			Detail: fmt.Sprintf("the program needs more to start (stack %d, data %d, bss %d)", opts.StackSize, len(img.Data), img.BSS)}
+	}
 	stack := alignUp(opts.StackSize, 16)
 	p.memBase = isa.DataBase - stack
 	p.heapLo = alignUp(isa.DataBase+uint64(len(img.Data))+img.BSS, 16)
@@ -85,8 +90,8 @@ func newProcess(m *Machine, img *asm.Image) (*Process, error) {
 	// argv goes in the stack; its size is bounded by the command line, but not by the stack.
 	need := p.heapLo - p.memBase
 	if need > p.maxMem || stack > p.maxMem {
-		return nil, &LoadError{Msg: fmt.Sprintf("the program needs %d bytes of memory (stack %d, data %d, bss %d), more than the limit of %d",
-			need, stack, len(img.Data), img.BSS, p.maxMem)}
+		return nil, &LimitError{Limit: "memory", Value: p.maxMem,
+			Detail: fmt.Sprintf("the program needs %d bytes to start (stack %d, data %d, bss %d)", need, stack, len(img.Data), img.BSS)}
 	}
 	p.mem = make([]byte, need)
 	copy(p.mem[isa.DataBase-p.memBase:], img.Data)

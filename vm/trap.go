@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
 )
 
@@ -136,7 +137,7 @@ func (m *Machine) where(t *Thread, pc int) Where {
 	img := m.image
 	switch {
 	case pc < p.textN:
-		w.Instr = disasmInstr(p.code[pc], w.PC, img)
+		w.Instr = asm.DisassembleInstr(p.code[pc], w.PC, img)
 		if pc < len(img.Lines) {
 			l := img.Lines[pc]
 			if int(l.File) < len(img.Files) {
@@ -194,5 +195,5 @@ func (m *Machine) jumpTrap(t *Thread, pc int, target uint64) error {
 }
 
 func (m *Machine) traceInstr(t *Thread, pc int, ins isa.Instr) {
-	fmt.Fprintf(os.Stderr, "t%d %#08x %s\n", t.ID, isa.CodeAddr(pc), disasmInstr(ins, isa.CodeAddr(pc), m.image))
+	fmt.Fprintf(os.Stderr, "t%d %#08x %s\n", t.ID, isa.CodeAddr(pc), asm.DisassembleInstr(ins, isa.CodeAddr(pc), m.image))
 }

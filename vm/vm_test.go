@@ -188,3 +188,137 @@ func BenchmarkLoop(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/instr")
 }
+
+func TestSyscalls(t *testing.T) {
+	// Echo one line: read it into the heap (grown with sbrk), write it back, print its length,
+	// then exit with status 3.
+	img := image(t,
+		iAI(isa.LI, isa.A0, 64),
+		sys(isa.SysSbrk), // a0 = old break = the buffer
+		iAB(isa.MOV, isa.S0, isa.A0),
+		iAI(isa.LI, isa.A0, 0),
+		iAB(isa.MOV, isa.A1, isa.S0),
+		iAI(isa.LI, isa.A2, 64),
+		sys(isa.SysRead),
+		iAB(isa.MOV, isa.A2, isa.A0),
+		iAB(isa.MOV, isa.S1, isa.A0),
+		iAI(isa.LI, isa.A0, 1),
+		iAB(isa.MOV, isa.A1, isa.S0),
+		sys(isa.SysWrite),
+		iAB(isa.MOV, isa.A0, isa.S1),
+		sys(isa.SysPrintInt),
+		iAI(isa.LI, isa.A0, 3),
+		sys(isa.SysExit),
+	)
+	out, res, err := run(t, img, "hello\n", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff("hello\n6", out); d != "" {
+		t.Errorf("output (-want +got):\n%s", d)
+	}
+	if res.ExitCode != 3 {
+		t.Errorf("exit code %d, want 3", res.ExitCode)
+	}
+}
+
+func TestArgs(t *testing.T) {
+	// Print argc, then each argument with puts: the registers at entry and the syscalls agree.
+	img := image(t,
+		iAB(isa.MOV, isa.S0, isa.A0), // argc
+		iAB(isa.MOV, isa.S1, isa.A1), // argv
+		sys(isa.SysArgc),
+		sys(isa.SysPrintInt),
+		iAI(isa.LI, isa.S2, 0),
+		iABI(isa.BGE, isa.S2, isa.S0, 7), // 5: loop
+		iABI(isa.SHLI, isa.T0, isa.S2, 3),
+		iABC(isa.ADD, isa.T0, isa.T0, isa.S1),
+		iABI(isa.LD, isa.A0, isa.T0, 0),
+		sys(isa.SysPuts),
+		iABI(isa.ADDI, isa.S2, isa.S2, 1),
+		iI(isa.JMP, -6),
+		iAB(isa.MOV, isa.A0, isa.S0), // 12: argv(argc) is 0
+		sys(isa.SysArgv),
+		i0(isa.RET), // returning from the entry exits with a0
+	)
+	out, res, err := run(t, img, "", Options{Args: []string{"prog", "a", "bc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "3progabc" || res.ExitCode != 0 {
+		t.Errorf("output %q, exit %d; want \"3progabc\", 0", out, res.ExitCode)
+	}
+}
+
+func TestReadInt(t *testing.T) {
+	img := image(t,
+		sys(isa.SysReadInt),
+		sys(isa.SysPrintInt),
+		iAB(isa.MOV, isa.A0, isa.A1),
+		sys(isa.SysPrintInt),
+		iI(isa.JMP, -4),
+	)
+	out, _, err := run(t, img, " -42 \nx\n"+strings.Repeat("9", 5000)+"\n7", Options{MaxSteps: 30})
+	var le *LimitError
+	if !errors.As(err, &le) {
+		t.Fatalf("err = %v, want the step limit", err)
+	}
+	// -42, then a line that is not a number, then one too long to hold, then 7 without a
+	// newline, then end of input forever.
+	if want := "-421" + "00" + "00" + "71" + "00"; !strings.HasPrefix(out, want) {
+		t.Errorf("output %q, want it to start with %q", out, want)
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	img := image(t,
+		iAI(isa.LK, isa.A0, 0),
+		sys(isa.SysSbrk),
+		i0(isa.HALT),
+	)
+	img.Consts = []uint64{1 << 30}
+	_, _, err := run(t, img, "", Options{MaxMem: 16 << 20})
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != "memory" {
+		t.Fatalf("err = %v, want a memory LimitError", err)
+	}
+	if _, err := Load(&asm.Image{Text: img.Text, Consts: img.Consts, Entry: isa.TextBase, BSS: 1 << 40}, Options{}); !errors.As(err, &le) {
+		t.Errorf("a huge bss: err = %v, want a memory LimitError", err)
+	}
+}
+
+func TestInterrupt(t *testing.T) {
+	m, err := Load(image(t, iI(isa.JMP, 0)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Interrupt() // before Run: the first check point stops it
+	_, err = m.Run()
+	var ie *InterruptError
+	if !errors.As(err, &ie) || ie.PC != isa.TextBase {
+		t.Fatalf("err = %v, want an InterruptError at the jmp", err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	jmpOut := image(t, iI(isa.JMP, 5))
+	lkOut := image(t, iAI(isa.LK, isa.A0, 2))
+	badEntry := image(t, i0(isa.HALT))
+	badEntry.Entry = isa.TextBase + 2
+	tests := []struct {
+		name string
+		img  *asm.Image
+		want string
+	}{
+		{"empty", &asm.Image{}, "load: the program has no instructions"},
+		{"jump", jmpOut, "load: instruction at 0x400000: jmp to 0x400014, outside the text (0x400000 to 0x400004)"},
+		{"lk", lkOut, "load: instruction at 0x400000: lk names constant 2, but the pool has 0"},
+		{"entry", badEntry, "load: entry point 0x400002 is not the address of an instruction (the text is 0x400000 to 0x400004)"},
+	}
+	for _, tt := range tests {
+		_, err := Load(tt.img, Options{})
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,203 @@
+// Command spindle assembles, disassembles and runs Spindle programs.
+//
+// Usage:
+//
+//	spindle run [flags] FILE [-- ARGS...]   run a program (source or object file)
+//	spindle asm [-o OUT] FILE               assemble FILE into an object file
+//	spindle disasm FILE                     print an object file as assembly
+//	spindle version                         print the version
+//	spindle help [COMMAND]                  explain a command
+//
+// Exit statuses: a program's own exit status passes through; otherwise see the constants below
+// and README.md.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+)
+
+// Exit statuses of the spindle command itself. The first ones come from BSD's sysexits.h; a
+// limit takes timeout(1)'s 124; a trap ends a process as a fatal signal does, and takes the
+// shell's status for SIGABRT; an interrupt takes the shell's status for SIGINT or SIGTERM.
+const (
+	exitUsage     = 64  // EX_USAGE: the command line is wrong
+	exitDataErr   = 65  // EX_DATAERR: assembly errors, or an invalid object file
+	exitNoInput   = 66  // EX_NOINPUT: an input file cannot be read
+	exitCantCreat = 73  // EX_CANTCREAT: an output file cannot be written
+	exitSoftware  = 70  // EX_SOFTWARE: an internal error, a bug in Spindle
+	exitLimit     = 124 // a limit was reached: steps, memory or time
+	exitTrap      = 134 // the program trapped (128 + SIGABRT)
+	exitInterrupt = 130 // interrupted by Ctrl-C (128 + SIGINT)
+	exitTerm      = 143 // stopped by SIGTERM (128 + SIGTERM)
+)
+
+// version is set at link time for releases; otherwise it comes from the build info.
+var version = ""
+
+type command struct {
+	name, args, short, long string
+	run                     func(args []string, stdio stdio) int
+}
+
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{runCmd, asmCmd, disasmCmd, versionCmd, helpCmd}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr}))
+}
+
+func run(args []string, io stdio) int {
+	if len(args) == 0 {
+		usage(io.err)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		usage(io.out)
+		return 0
+	case "-version", "--version":
+		name = "version"
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(args[1:], io)
+		}
+	}
+	fmt.Fprintf(io.err, "spindle: unknown command %q%s\n", name, suggest(name))
+	fmt.Fprintln(io.err, "Run 'spindle help' for the list of commands.")
+	return exitUsage
+}
+
+func suggest(name string) string {
+	best, bestD := "", 3
+	for _, c := range commands {
+		if d := editDistance(name, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Spindle is a process virtual machine: a processor defined by its own instruction set,
+an assembler for it, and an interpreter that runs programs as processes of green threads.
+
+Usage:
+  spindle <command> [arguments]
+
+Commands:
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
+	}
+	fmt.Fprint(w, `
+Run 'spindle help <command>' for details. The manuals are in docs/.
+`)
+}
+
+var versionCmd = &command{
+	name:  "version",
+	short: "print Spindle's version",
+	long:  "Version prints Spindle's version, the object-file version it writes, and the Go version it was built with.\n",
+	run: func(args []string, io stdio) int {
+		if len(args) > 0 {
+			fmt.Fprintln(io.err, "spindle version: takes no arguments")
+			return exitUsage
+		}
+		fmt.Fprintf(io.out, "spindle %s (object format %d, %s)\n", versionString(), objectVersion(), goVersion())
+		return 0
+	},
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	rev := "devel"
+	if ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				rev = "devel-" + s.Value[:12]
+			}
+		}
+	}
+	return rev
+}
+
+func goVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		return info.GoVersion
+	}
+	return "go"
+}
+
+var helpCmd = &command{
+	name:  "help",
+	args:  "[COMMAND]",
+	short: "explain a command",
+	long:  "Help explains a command, or lists the commands.\n",
+	run: func(args []string, io stdio) int {
+		if len(args) == 0 {
+			usage(io.out)
+			return 0
+		}
+		if len(args) > 1 {
+			fmt.Fprintln(io.err, "spindle help: takes one command name")
+			return exitUsage
+		}
+		for _, c := range commands {
+			if c.name == args[0] {
+				fmt.Fprintf(io.out, "usage: spindle %s %s\n\n%s", c.name, c.args, c.long)
+				return 0
+			}
+		}
+		fmt.Fprintf(io.err, "spindle help: unknown command %q%s\n", args[0], suggest(args[0]))
+		return exitUsage
+	},
+}
+
+// usageError reports a command-line error and returns the usage status.
+func usageError(io stdio, c *command, format string, a ...any) int {
+	fmt.Fprintf(io.err, "spindle %s: %s\n", c.name, fmt.Sprintf(format, a...))
+	fmt.Fprintf(io.err, "usage: spindle %s %s\nRun 'spindle help %s' for details.\n", c.name, c.args, c.name)
+	return exitUsage
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/vm"
+)
+
+var runCmd = &command{
+	name:  "run",
+	args:  "[flags] FILE [ARGS...] [-- ARGS...]",
+	short: "run a program",
+	long: `Run runs a program: FILE is assembly source, assembled in memory, or an object file
+written by 'spindle asm'. Flags may come before or after FILE; words after FILE are the
+program's arguments (argv[1], ...), and everything after -- is, even if it starts with a dash.
+
+Flags:
+  --max-steps N   stop after N instructions (default 0: no limit)
+  --max-mem SIZE  memory of the process, stack included (default 256M); SIZE may end in K, M or G
+  --stack SIZE    the main thread's stack (default 1M)
+  --timeout D     stop after wall time D, such as 10s or 500ms (default 0: none)
+  --stats         print instructions executed, wall time and instructions per second to stderr
+
+Exit status: the program's own (the low 8 bits of exit's argument); 124 when a limit is reached;
+134 when the program traps; 130 on Ctrl-C, 143 on SIGTERM; 65 when FILE does not assemble or
+is not a valid object file; 66 when FILE cannot be read; 64 for a bad command line.
+`,
+}
+
+func init() { runCmd.run = runRun }
+
+func runRun(args []string, io stdio) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	maxSteps := fs.Uint64("max-steps", 0, "")
+	maxMem := sizeFlag(fs, "max-mem", vm.DefaultMaxMem)
+	stack := sizeFlag(fs, "stack", vm.DefaultStackSize)
+	timeout := fs.Duration("timeout", 0, "")
+	stats := fs.Bool("stats", false, "")
+	fs.Usage = func() {}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageError(io, runCmd, "%v", err)
+	}
+	if len(pos) == 0 {
+		return usageError(io, runCmd, "no program file given")
+	}
+	path := pos[0]
+	img, code := loadProgram(path, io)
+	if img == nil {
+		return code
+	}
+	m, err := vm.Load(img, vm.Options{
+		Stdin:     io.in,
+		Stdout:    io.out,
+		Stderr:    io.err,
+		Args:      pos,
+		MaxSteps:  *maxSteps,
+		MaxMem:    *maxMem,
+		StackSize: *stack,
+		Timeout:   *timeout,
+	})
+	if err != nil {
+		fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
+		var le *vm.LimitError
+		if errors.As(err, &le) {
+			return exitLimit
+		}
+		return exitDataErr
+	}
+
+	// Ctrl-C and SIGTERM ask the loop to stop at its next check point, which flushes the output.
+	// A program blocked reading its input cannot reach one; its output was flushed before the
+	// read, so after a grace period the command may simply exit.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var got os.Signal
+	sigDone := make(chan struct{})
+	defer close(sigDone)
+	go func() {
+		select {
+		case got = <-sigs:
+			m.Interrupt()
+			time.Sleep(2 * time.Second)
+			os.Exit(signalStatus(got))
+		case <-sigDone:
+		}
+	}()
+
+	res, err := m.Run()
+	if *stats {
+		printStats(io, res)
+	}
+	if err == nil {
+		return int(res.ExitCode & 0xff)
+	}
+	var (
+		trap *vm.TrapError
+		lim  *vm.LimitError
+		intr *vm.InterruptError
+		ie   *vm.InternalError
+	)
+	switch {
+	case errors.As(err, &trap):
+		fmt.Fprintf(io.err, "spindle: %s", trap.Report())
+		return exitTrap
+	case errors.As(err, &lim):
+		fmt.Fprintf(io.err, "spindle: %v\n", lim)
+		return exitLimit
+	case errors.As(err, &intr):
+		fmt.Fprintf(io.err, "spindle: %v\n", intr)
+		return signalStatus(got)
+	case errors.As(err, &ie):
+		fmt.Fprintf(io.err, "spindle: %v\n", ie)
+		return exitSoftware
+	}
+	fmt.Fprintf(io.err, "spindle: %v\n", err)
+	return exitSoftware
+}
+
+func signalStatus(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return exitTerm
+	}
+	return exitInterrupt
+}
+
+func printStats(io stdio, res vm.Result) {
+	secs := res.Duration.Seconds()
+	ips := 0.0
+	if secs > 0 {
+		ips = float64(res.Steps) / secs
+	}
+	fmt.Fprintf(io.err, "instructions  %d\nwall time     %v\ninstr/second  %.3g\n", res.Steps, res.Duration.Round(time.Microsecond), ips)
+}
+
+// loadProgram reads path as an object file or as assembly source. On failure it reports to
+// stderr and returns a nil image and the exit status.
+func loadProgram(path string, io stdio) (*asm.Image, int) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
+		return nil, exitNoInput
+	}
+	if asm.IsObject(src) {
+		img, err := asm.UnmarshalImage(src)
+		if err != nil {
+			fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
+			return nil, exitDataErr
+		}
+		img.Sources = readSources(filepath.Dir(path), img.Files)
+		return img, 0
+	}
+	img, err := asm.Assemble(path, src, nil)
+	if err != nil {
+		fmt.Fprintln(io.err, strings.TrimRight(err.Error(), "\n"))
+		return nil, exitDataErr
+	}
+	return img, 0
+}
+
+// readSources reads what it can of an object's source files, so that a trap can quote its line.
+// A file that is missing is simply not quoted.
+func readSources(dir string, files []string) map[string][]byte {
+	srcs := make(map[string][]byte)
+	for _, f := range files {
+		p := f
+		if !filepath.IsAbs(p) {
+			if _, err := os.Stat(p); err != nil {
+				p = filepath.Join(dir, filepath.Base(f))
+			}
+		}
+		if b, err := os.ReadFile(p); err == nil {
+			srcs[f] = b
+		}
+	}
+	return srcs
+}
+
+func cleanPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// parseInterspersed parses flags that may come before or after the positional arguments. Every
+// word after a "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var tail []string
+	for i, a := range args {
+		if a == "--" {
+			args, tail = args[:i], args[i+1:]
+			break
+		}
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	return append(pos, tail...), nil
+}
+
+type sizeValue struct{ v *uint64 }
+
+func sizeFlag(fs *flag.FlagSet, name string, def uint64) *uint64 {
+	v := new(uint64)
+	*v = def
+	fs.Var(sizeValue{v}, name, "")
+	return v
+}
+
+func (s sizeValue) String() string {
+	if s.v == nil {
+		return "0"
+	}
+	return strconv.FormatUint(*s.v, 10)
+}
+
+func (s sizeValue) Set(text string) error {
+	v, err := parseSize(text)
+	if err != nil {
+		return err
+	}
+	*s.v = v
+	return nil
+}
+
+// parseSize reads a byte count such as 4096, 64K, 16M or 1G (powers of 1024; a trailing B or
+// iB is allowed).
+func parseSize(s string) (uint64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(s), "B"), "I")
+	mult := uint64(1)
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'K':
+			mult, t = 1<<10, t[:n-1]
+		case 'M':
+			mult, t = 1<<20, t[:n-1]
+		case 'G':
+			mult, t = 1<<30, t[:n-1]
+		}
+	}
+	v, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || v > (1<<62)/mult {
+		return 0, fmt.Errorf("invalid size %q: want a byte count such as 4096, 64K, 16M or 1G", s)
+	}
+	return v * mult, nil
+}

@@ -1,0 +1,97 @@
+// Package tests holds the end-to-end tests of the spindle command: Go script tests in
+// testdata/*.txtar, each of which runs the real binary and states its exact stdout, stderr and
+// exit status. A new behaviour is one new file.
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var binDir string
+
+// TestMain builds the spindle command once, so that the scripts run the binary a user runs:
+// real exit statuses, real signals, real files.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "spindle-tests")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	exe := "spindle"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, exe), "../cmd/spindle")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building spindle:", err)
+		os.Exit(2)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestScripts(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
+			env.Setenv("PROGRAMS", filepath.Join(root, "programs"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"truncate": cmdTruncate,
+			"poke":     cmdPoke,
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+// truncate FILE N: cut FILE to its first N bytes.
+func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: truncate FILE N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	ts.Check(os.Truncate(ts.MkAbs(args[0]), int64(n)))
+}
+
+// poke FILE OFFSET BYTE...: overwrite bytes of FILE at OFFSET (decimal; bytes in hex), to build
+// malformed object files from valid ones. A negative offset counts from the end.
+func cmdPoke(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: poke FILE OFFSET BYTE...")
+	}
+	path := ts.MkAbs(args[0])
+	b, err := os.ReadFile(path)
+	ts.Check(err)
+	off, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	if off < 0 {
+		off += len(b)
+	}
+	for i, s := range args[2:] {
+		v, err := strconv.ParseUint(s, 16, 8)
+		ts.Check(err)
+		if off+i >= len(b) {
+			ts.Fatalf("poke: offset %d is past the end of %s (%d bytes)", off+i, args[0], len(b))
+		}
+		b[off+i] = byte(v)
+	}
+	ts.Check(os.WriteFile(path, b, 0o644))
+}
