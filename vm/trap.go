@@ -64,7 +64,7 @@ func (e *TrapError) Report() string {
 		}
 		fmt.Fprintf(&b, " %-2s %#016x", isa.RegName(i), v)
 	}
-	b.WriteString("\n")
+	fmt.Fprintf(&b, "\n  pc %#016x\n", e.PC)
 	return b.String()
 }
 

@@ -47,7 +47,7 @@ func init() {
 
 func runAsm(args []string, io stdio) int {
 	fs := flag.NewFlagSet("asm", flag.ContinueOnError)
-	fs.SetOutput(io.err)
+	fs.SetOutput(discard{})
 	fs.Usage = func() {}
 	out := fs.String("o", "", "")
 	pos, err := parseInterspersed(fs, args)
@@ -85,7 +85,7 @@ func runAsm(args []string, io stdio) int {
 
 func runDisasm(args []string, io stdio) int {
 	fs := flag.NewFlagSet("disasm", flag.ContinueOnError)
-	fs.SetOutput(io.err)
+	fs.SetOutput(discard{})
 	fs.Usage = func() {}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -195,9 +196,19 @@ var helpCmd = &command{
 	},
 }
 
-// usageError reports a command-line error and returns the usage status.
+// usageError reports a command-line error and returns the usage status. -h and --help are not
+// errors: they print the command's help.
 func usageError(io stdio, c *command, format string, a ...any) int {
+	if len(a) == 1 && a[0] == flag.ErrHelp {
+		fmt.Fprintf(io.out, "usage: spindle %s %s\n\n%s", c.name, c.args, c.long)
+		return 0
+	}
 	fmt.Fprintf(io.err, "spindle %s: %s\n", c.name, fmt.Sprintf(format, a...))
 	fmt.Fprintf(io.err, "usage: spindle %s %s\nRun 'spindle help %s' for details.\n", c.name, c.args, c.name)
 	return exitUsage
 }
+
+// discard silences the flag package, which would print its errors before usageError does.
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }

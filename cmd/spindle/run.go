@@ -41,7 +41,7 @@ func init() { runCmd.run = runRun }
 
 func runRun(args []string, io stdio) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(io.err)
+	fs.SetOutput(discard{})
 	maxSteps := fs.Uint64("max-steps", 0, "")
 	maxMem := sizeFlag(fs, "max-mem", vm.DefaultMaxMem)
 	stack := sizeFlag(fs, "stack", vm.DefaultStackSize)
