@@ -1,0 +1,89 @@
+//go:build unix
+
+package tests
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSignals sends the real signals to the real binary: each stops the run with the shell's
+// status for it, and the output written before it is flushed.
+func TestSignals(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "spin.s")
+	src := "        .data\nmsg:    .ascii \"spinning\\n\"\n        .text\nmain:   li a0, 1\n        la a1, msg\n        li a2, 9\n        syscall write\n.loop:  jmp .loop\n"
+	if err := os.WriteFile(prog, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		want int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			var stderr bytes.Buffer
+			cmd := exec.Command(filepath.Join(binDir, "spindle"), "run", prog)
+			cmd.Stderr = &stderr
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// The program writes its line and spins. The VM buffers output, so the line can
+			// only arrive early if something flushed it; it arrives when the signal stops the
+			// run. Signal once the VM surely has its handler: when the process has run a while
+			// (its first output cannot be awaited, it is held in the buffer).
+			waitRunning(t, cmd.Process.Pid)
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			stdout, _ := io.ReadAll(out)
+			err = cmd.Wait()
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != tc.want {
+				t.Fatalf("exit: %v, want status %d; stderr:\n%s", err, tc.want, stderr.String())
+			}
+			if string(stdout) != "spinning\n" {
+				t.Errorf("stdout %q, want %q", stdout, "spinning\n")
+			}
+			if !strings.HasPrefix(stderr.String(), "spindle: interrupted after ") {
+				t.Errorf("stderr %q, want the interrupt report", stderr.String())
+			}
+		})
+	}
+}
+
+// waitRunning waits until process pid has used 100ms of CPU time: by then a spindle run has long
+// installed its signal handlers and is spinning in the interpreter loop. It reads Linux's
+// /proc; elsewhere it waits a second.
+func waitRunning(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+		if err != nil {
+			time.Sleep(time.Second)
+			return
+		}
+		// Fields after the command name, which is in parentheses: state is field 3, utime 14,
+		// stime 15 (1-based), counted in clock ticks of 10ms.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		utime, _ := strconv.Atoi(f[11])
+		stime, _ := strconv.Atoi(f[12])
+		if utime+stime >= 10 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the program did not start running within 30s")
+}
