@@ -1,0 +1,147 @@
+// Package asm turns Spindle assembly text into an Image, the program that the VM loads; it also
+// reads and writes object files and disassembles images back into assembly text.
+//
+// # How the assembler works
+//
+// Assembly proceeds in four steps, each of which collects every error it finds rather than
+// stopping at the first:
+//
+//  1. Lines. The source is split into lines, and each is checked for bad bytes (not UTF-8, a NUL,
+//     too long). .include and macro invocations are expanded here, at the level of lines, so an
+//     error costs only its own line (lines.go).
+//  2. Parsing. Each line is parsed on its own by a participle grammar into labels and one
+//     statement with its operands (grammar.go, expr.go).
+//  3. Layout. Every statement's size is known from its text alone (li is always one
+//     instruction, whether it becomes li or lk), so one pass assigns every label its address
+//     (resolve.go).
+//  4. Encoding. A second pass evaluates the expressions, picks the instruction each
+//     pseudo-instruction stands for, and builds the words with isa.Encode (encode.go).
+package asm
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// Options tune Assemble.
+type Options struct {
+	// ReadFile reads the files that .include names; nil means os.ReadFile. A name is relative to
+	// the directory of the including file, or absolute.
+	ReadFile func(name string) ([]byte, error)
+}
+
+// Assemble assembles the program in src, whose file name is used in messages, in the image's
+// line table and to find included files. If the source has errors, the error is an ErrorList
+// holding all of them (up to a limit) in source order.
+func Assemble(filename string, src []byte, opts *Options) (*Image, error) {
+	a := &assembler{
+		readFile: os.ReadFile,
+		sources:  map[string][]byte{},
+		macros:   map[string]*asmMacro{},
+		syms:     map[string]*asmSymbol{},
+		constIdx: map[uint64]int{},
+		fileIdx:  map[string]uint32{},
+	}
+	if opts != nil && opts.ReadFile != nil {
+		a.readFile = opts.ReadFile
+	}
+	main := filepath.Clean(filename)
+	a.sources[filename] = src
+	a.processFile(filename, src, []string{main})
+	a.layout()
+	a.encode()
+	a.finish()
+	if err := a.errorList(filename); err != nil {
+		return nil, err
+	}
+	return a.img, nil
+}
+
+// AssembleFile reads and assembles the file at path. A file that cannot be read gives the
+// error from the file system.
+func AssembleFile(path string) (*Image, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Assemble(path, src, nil)
+}
+
+// assembler holds the state of one assembly.
+type assembler struct {
+	readFile func(string) ([]byte, error)
+	diags    []asmDiag
+	seq      int
+
+	// Lines and macros.
+	stmts         []*srcLine // the statements, in order, after .include and macro expansion
+	sources       map[string][]byte
+	macros        map[string]*asmMacro // by lower-case name
+	expansions    int                  // the counter behind \@
+	expandedLines int
+	expansionCut  bool
+
+	// Layout.
+	syms     map[string]*asmSymbol
+	sec      section
+	scope    string
+	textLen  uint64 // instructions
+	dataLen  uint64 // bytes
+	bssLen   uint64
+	bssAlign uint64 // the largest .align in .bss
+	laidOut  bool   // addresses in .bss are known
+	entry    *srcLine
+	tooLarge [numSections]bool
+
+	// Encoding.
+	img      *Image
+	constIdx map[uint64]int
+	fileIdx  map[string]uint32
+	locSet   bool
+	locFile  string
+	locLine  uint32
+}
+
+// finish sets the entry point and builds the symbol table.
+func (a *assembler) finish() {
+	img := a.img
+	img.Sources = a.sources
+	n := len(img.Text)
+	img.Entry = isa.TextBase
+	switch {
+	case a.entry != nil:
+		l := a.entry
+		env := a.envAt(l)
+		if v, ok := a.eval(l.args[0].x, env); ok {
+			// An empty text may still name its start, as a listing of it does.
+			if _, ok := isa.CodeIndex(uint64(v), n); !ok && !(n == 0 && v == isa.TextBase) {
+				a.errorf(l, l.args[0].col, "entry point %s (%#x) is not the address of an instruction", l.args[0].text, uint64(v))
+			}
+			img.Entry = uint64(v)
+		}
+	case a.syms["main"] != nil && a.syms["main"].label:
+		s := a.syms["main"]
+		addr, _ := a.addrOf(s.sec, s.off)
+		if _, ok := isa.CodeIndex(uint64(addr), n); !ok {
+			a.errorf(s.line, s.col, "entry point 'main' is not the address of an instruction (it must label code in .text, or use .entry)")
+		}
+		img.Entry = uint64(addr)
+	}
+	for _, s := range a.syms {
+		if !s.label {
+			continue
+		}
+		addr, _ := a.addrOf(s.sec, s.off)
+		img.Symbols = append(img.Symbols, Symbol{Name: s.name, Addr: uint64(addr)})
+	}
+	sort.Slice(img.Symbols, func(i, j int) bool {
+		si, sj := img.Symbols[i], img.Symbols[j]
+		if si.Addr != sj.Addr {
+			return si.Addr < sj.Addr
+		}
+		return si.Name < sj.Name
+	})
+}

@@ -1,0 +1,186 @@
+package asm
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Pos is a position in a source file.
+type Pos struct {
+	File string
+	Line int // 1-based; 0 when the message concerns the whole file
+	Col  int // 1-based, counted in characters; 0 when unknown
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.Line <= 0:
+		return p.File
+	case p.Col <= 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// An Error is one problem found in the source.
+type Error struct {
+	Pos    Pos
+	Msg    string
+	Source string // the text of the line at Pos.Line, as the assembler read it
+}
+
+// Error formats the error in three lines: the position and message, the source line, and a caret
+// under the column. The source and caret lines are indented by four spaces; the source line's
+// own indentation is dropped so that the two stay short and aligned.
+func (e *Error) Error() string {
+	head := e.Pos.String() + ": " + e.Msg
+	if e.Pos.Line <= 0 || strings.TrimSpace(e.Source) == "" {
+		return head
+	}
+	src, caret := caretLines(e.Source, e.Pos.Col)
+	return head + "\n    " + src + "\n    " + caret
+}
+
+// caretLines returns the source line without its indentation and a line with a caret under
+// column col. A tab before the column stays a tab so that the caret lines up in a terminal.
+func caretLines(source string, col int) (string, string) {
+	shown := strings.TrimLeft(source, " \t")
+	skip := utf8.RuneCountInString(source) - utf8.RuneCountInString(shown)
+	want := col - 1 - skip // characters of shown before the caret
+	var b strings.Builder
+	n := 0
+	for _, r := range shown {
+		if n >= want {
+			break
+		}
+		if r == '\t' {
+			b.WriteByte('\t')
+		} else {
+			b.WriteByte(' ')
+		}
+		n++
+	}
+	for ; n < want; n++ {
+		b.WriteByte(' ')
+	}
+	b.WriteByte('^')
+	return shown, b.String()
+}
+
+// ErrorList is what Assemble returns when the source has errors: every error found, in source
+// order, at most maxErrors of them followed by a "too many errors" entry.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	parts := make([]string, len(l))
+	for i, e := range l {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// maxErrors is how many errors are reported before the rest are summed up as "too many errors".
+const maxErrors = 20
+
+// asmDiag is an error with the order of its line in the expanded source, so that errors found in
+// different passes can be reported in source order.
+type asmDiag struct {
+	seq int
+	err *Error
+}
+
+// errorf records an error at column col of line l. For a line of a macro body the message
+// names the macro and the line that expanded it, since the text shown is the expanded one.
+func (a *assembler) errorf(l *srcLine, col int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if l.via != nil {
+		msg += fmt.Sprintf(" (in macro '%s' used at %s:%d)", l.macro, l.via.file, l.via.num)
+	}
+	a.diags = append(a.diags, asmDiag{l.seq, &Error{
+		Pos:    Pos{File: l.file, Line: l.num, Col: col},
+		Msg:    msg,
+		Source: l.text,
+	}})
+}
+
+// errorList returns the recorded errors in source order, or nil if there are none.
+func (a *assembler) errorList(file string) error {
+	if len(a.diags) == 0 {
+		return nil
+	}
+	sort.SliceStable(a.diags, func(i, j int) bool {
+		di, dj := a.diags[i], a.diags[j]
+		if di.seq != dj.seq {
+			return di.seq < dj.seq
+		}
+		return di.err.Pos.Col < dj.err.Pos.Col
+	})
+	var list ErrorList
+	for i, d := range a.diags {
+		if i > 0 && *d.err == *a.diags[i-1].err {
+			continue // the same mistake seen twice, as by both passes
+		}
+		if len(list) == maxErrors {
+			list = append(list, &Error{Pos: Pos{File: file}, Msg: "too many errors"})
+			break
+		}
+		list = append(list, d.err)
+	}
+	return list
+}
+
+// suggest returns the candidate closest to name, or "" if none is close enough to be a likely
+// typo. Case is ignored, so that "Loop" suggests "loop" and "ADDI" suggests "addi". Ties go to
+// the candidate that sorts first, which keeps messages stable.
+func suggest(name string, candidates []string) string {
+	limit := max(1, (utf8.RuneCountInString(name)+1)/3)
+	best, bestDist := "", limit+1
+	lname := strings.ToLower(name)
+	for _, c := range candidates {
+		if c == name {
+			continue
+		}
+		d := editDistance(lname, strings.ToLower(c))
+		if d < bestDist || d == bestDist && c < best {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// didYouMean formats a suggestion as the tail of a message.
+func didYouMean(name string, candidates []string) string {
+	if s := suggest(name, candidates); s != "" {
+		return fmt.Sprintf("; did you mean '%s'?", s)
+	}
+	return ""
+}
+
+// editDistance is the optimal string alignment distance: insertions, deletions, substitutions
+// and transpositions of neighbours each cost one, so that "tetx" is one step from "text".
+func editDistance(s, t string) int {
+	a, b := []rune(s), []rune(t)
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,338 @@
+package asm
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Constant expressions are 64-bit and wrap, like the machine's arithmetic. They are built from
+// the parsed operator chain with C's precedence and evaluated when their symbols are known.
+
+type exprKind uint8
+
+const (
+	exprNum    exprKind = iota // val
+	exprSym                    // name: a label, an .equ name, or a register (an error)
+	exprDot                    // the current address
+	exprUnary                  // op x
+	exprBinary                 // x op y
+)
+
+type exprNode struct {
+	kind exprKind
+	op   string
+	val  int64
+	name string
+	x, y *exprNode
+	col  int // of the number, symbol or operator
+}
+
+// binaryPrec gives C's precedence of the binary operators; higher binds tighter.
+var binaryPrec = map[string]int{
+	"*": 6, "/": 6, "%": 6,
+	"+": 5, "-": 5,
+	"<<": 4, ">>": 4,
+	"&": 3,
+	"^": 2,
+	"|": 1,
+}
+
+// colError is a problem at a column of the line being worked on, or of line when it is set (an
+// .equ's own line, for a mistake in its expression). An empty msg means the problem has been
+// reported already.
+type colError struct {
+	col  int
+	msg  string
+	line *srcLine
+}
+
+// buildExpr turns a parsed chain "u0 op1 u1 op2 u2 ..." into a tree by operator precedence,
+// with two stacks instead of a recursive descent, so that a chain of any length costs no
+// recursion. Operators of equal precedence associate to the left.
+func buildExpr(e *exprAST) (*exprNode, *colError) {
+	first, err := buildUnary(e.First)
+	if err != nil {
+		return nil, err
+	}
+	vals := []*exprNode{first}
+	var ops []*binAST
+	reduce := func() {
+		op := ops[len(ops)-1]
+		ops = ops[:len(ops)-1]
+		x, y := vals[len(vals)-2], vals[len(vals)-1]
+		vals = vals[:len(vals)-2]
+		vals = append(vals, &exprNode{kind: exprBinary, op: op.Op, x: x, y: y, col: op.Pos.Column})
+	}
+	for _, b := range e.Rest {
+		if _, ok := binaryPrec[b.Op]; !ok {
+			return nil, &colError{col: b.Pos.Column, msg: fmt.Sprintf("unexpected '%s'", b.Op)}
+		}
+		for len(ops) > 0 && binaryPrec[ops[len(ops)-1].Op] >= binaryPrec[b.Op] {
+			reduce()
+		}
+		y, err := buildUnary(b.X)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, b)
+		vals = append(vals, y)
+	}
+	for len(ops) > 0 {
+		reduce()
+	}
+	return vals[0], nil
+}
+
+func buildUnary(u *unaryAST) (*exprNode, *colError) {
+	n, err := buildPrimary(u.X)
+	if err != nil {
+		return nil, err
+	}
+	for i, op := range u.Ops {
+		if op != "-" && op != "~" && op != "+" {
+			return nil, &colError{col: u.Pos.Column + i, msg: fmt.Sprintf("unexpected '%s'", op)}
+		}
+	}
+	for i := len(u.Ops) - 1; i >= 0; i-- {
+		if u.Ops[i] == "+" {
+			continue
+		}
+		n = &exprNode{kind: exprUnary, op: u.Ops[i], x: n, col: u.Pos.Column + i}
+	}
+	return n, nil
+}
+
+func buildPrimary(p *primaryAST) (*exprNode, *colError) {
+	col := p.Pos.Column
+	switch {
+	case p.Num != nil:
+		v, msg := parseNumber(*p.Num)
+		if msg != "" {
+			return nil, &colError{col: col, msg: msg}
+		}
+		return &exprNode{kind: exprNum, val: v, col: col}, nil
+	case p.Char != nil:
+		v, err := parseChar(*p.Char, col)
+		if err != nil {
+			return nil, err
+		}
+		return &exprNode{kind: exprNum, val: v, col: col}, nil
+	case p.Sym != nil:
+		return &exprNode{kind: exprSym, name: *p.Sym, col: col}, nil
+	case p.Dot:
+		return &exprNode{kind: exprDot, col: col}, nil
+	case p.Paren != nil:
+		return buildExpr(p.Paren)
+	}
+	return nil, &colError{col: col, msg: "expected an expression"}
+}
+
+// parseNumber reads a decimal, 0x hexadecimal, 0b binary or 0o octal number, with optional _
+// separators. Numbers up to 2^64-1 are accepted and wrap to the signed 64-bit value with the
+// same bits, so that 0xffffffffffffffff is -1.
+func parseNumber(s string) (int64, string) {
+	digits, base := s, 10
+	if len(s) > 1 && s[0] == '0' {
+		switch s[1] {
+		case 'x', 'X':
+			digits, base = s[2:], 16
+		case 'b', 'B':
+			digits, base = s[2:], 2
+		case 'o', 'O':
+			digits, base = s[2:], 8
+		}
+	}
+	clean := strings.ReplaceAll(digits, "_", "")
+	if clean == "" || strings.HasPrefix(digits, "_") && base == 10 {
+		return 0, fmt.Sprintf("invalid number '%s'", s)
+	}
+	u, err := strconv.ParseUint(clean, base, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return 0, fmt.Sprintf("number '%s' does not fit in 64 bits", s)
+		}
+		what := map[int]string{2: "binary", 8: "octal", 10: "decimal", 16: "hexadecimal"}[base]
+		return 0, fmt.Sprintf("invalid %s number '%s'", what, s)
+	}
+	return int64(u), ""
+}
+
+// unescape decodes a string or character literal, quotes included, that starts at column col.
+// An error points at the offending escape.
+func unescape(lit string, col int) ([]byte, *colError) {
+	body := lit[1 : len(lit)-1]
+	out := make([]byte, 0, len(body))
+	c := col + 1
+	for i := 0; i < len(body); {
+		r, size := utf8.DecodeRuneInString(body[i:])
+		if r != '\\' {
+			out = append(out, body[i:i+size]...)
+			i += size
+			c++
+			continue
+		}
+		if i+1 >= len(body) {
+			return nil, &colError{col: c, msg: "unfinished escape sequence"}
+		}
+		e := body[i+1]
+		switch e {
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case '0':
+			out = append(out, 0)
+		case '\\', '"', '\'':
+			out = append(out, e)
+		case 'x':
+			if i+4 > len(body) || !isHex(body[i+2]) || !isHex(body[i+3]) {
+				return nil, &colError{col: c, msg: `\x needs two hexadecimal digits, as in \x1b`}
+			}
+			v, _ := strconv.ParseUint(body[i+2:i+4], 16, 8)
+			out = append(out, byte(v))
+			i += 4
+			c += 4
+			continue
+		default:
+			er, _ := utf8.DecodeRuneInString(body[i+1:])
+			return nil, &colError{col: c, msg: fmt.Sprintf(`unknown escape sequence '\%c' (known: \n \t \r \0 \\ \" \' \xHH)`, er)}
+		}
+		i += 2
+		c += 2
+	}
+	return out, nil
+}
+
+func isHex(b byte) bool {
+	return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F'
+}
+
+// parseChar reads a character literal: one character or one escape. Its value is the
+// character's code point, or the byte an escape stands for.
+func parseChar(lit string, col int) (int64, *colError) {
+	body := lit[1 : len(lit)-1]
+	if body == "" {
+		return 0, &colError{col: col, msg: "empty character literal"}
+	}
+	if body[0] == '\\' {
+		b, err := unescape(lit, col)
+		if err != nil {
+			return 0, err
+		}
+		if len(b) != 1 {
+			return 0, &colError{col: col, msg: fmt.Sprintf("character literal %s holds more than one character; use a string", lit)}
+		}
+		return int64(b[0]), nil
+	}
+	r, size := utf8.DecodeRuneInString(body)
+	if size != len(body) {
+		return 0, &colError{col: col, msg: fmt.Sprintf("character literal %s holds more than one character; use a string", lit)}
+	}
+	return int64(r), nil
+}
+
+// evalEnv is what an expression's symbols and "." mean where it is evaluated.
+type evalEnv struct {
+	line  *srcLine
+	scope string // the global label that local names belong to
+	dot   func() (int64, *colError)
+	// early is set during layout, when sizes are computed: only what is defined above the line
+	// is known then, and the addresses in .bss are not known at all.
+	early bool
+}
+
+// eval computes the value of n. Errors are reported and make ok false.
+func (a *assembler) eval(n *exprNode, env *evalEnv) (int64, bool) {
+	v, err := a.evalNode(n, env)
+	if err != nil {
+		a.report(env.line, err)
+		return 0, false
+	}
+	return v, true
+}
+
+// report records err, found while working on line l.
+func (a *assembler) report(l *srcLine, err *colError) {
+	if err.msg == "" {
+		return
+	}
+	if err.line != nil {
+		l = err.line
+	}
+	a.errorf(l, err.col, "%s", err.msg)
+}
+
+func (a *assembler) evalNode(n *exprNode, env *evalEnv) (int64, *colError) {
+	switch n.kind {
+	case exprNum:
+		return n.val, nil
+	case exprDot:
+		v, err := env.dot()
+		if err != nil {
+			err.col = n.col
+		}
+		return v, err
+	case exprSym:
+		return a.symbolValue(n.name, n.col, env)
+	case exprUnary:
+		x, err := a.evalNode(n.x, env)
+		if err != nil {
+			return 0, err
+		}
+		if n.op == "-" {
+			return -x, nil
+		}
+		return ^x, nil
+	}
+	x, err := a.evalNode(n.x, env)
+	if err != nil {
+		return 0, err
+	}
+	y, err := a.evalNode(n.y, env)
+	if err != nil {
+		return 0, err
+	}
+	switch n.op {
+	case "+":
+		return x + y, nil
+	case "-":
+		return x - y, nil
+	case "*":
+		return x * y, nil
+	case "/", "%":
+		if y == 0 {
+			return 0, &colError{col: n.col, msg: "division by zero in expression"}
+		}
+		if n.op == "/" {
+			return x / y, nil // Go defines MinInt64 / -1 as MinInt64: it wraps, no panic
+		}
+		return x % y, nil
+	case "<<", ">>":
+		if uint64(y) > 63 {
+			return 0, &colError{col: n.col, msg: fmt.Sprintf("shift count %d out of range (0..63)", y)}
+		}
+		if n.op == "<<" {
+			return x << y, nil
+		}
+		return x >> y, nil
+	case "&":
+		return x & y, nil
+	case "^":
+		return x ^ y, nil
+	case "|":
+		return x | y, nil
+	}
+	return 0, &colError{col: n.col, msg: fmt.Sprintf("unknown operator '%s'", n.op)}
+}
+
+// isSingleSym reports whether the expression is one symbol, and returns it.
+func (n *exprNode) isSingleSym() (string, bool) {
+	if n != nil && n.kind == exprSym {
+		return n.name, true
+	}
+	return "", false
+}

@@ -1,0 +1,242 @@
+package asm
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// The grammar of one statement, the unit the assembler parses:
+//
+//	statement = { label ":" } [ name [ operand { [","] operand } ] ]
+//	operand   = expr [ "(" expr ")" ] | string
+//	expr      = unary { op unary }
+//	unary     = { op } primary
+//	primary   = ident | number | "(" expr ")" | char | "."
+//
+// All operators are one kind of token, so that the parser tries one alternative rather than
+// one per operator; which operators may stand where (only - ~ + before an operand) is checked
+// when the expression is built. That, and the order of the alternatives (the common ones
+// first), roughly halves the time participle spends on a line, most of which goes to the
+// alternatives that fail.
+//
+// The grammar is deliberately loose. Whether a name is an instruction, a directive or a macro,
+// whether an identifier is a register or a symbol, which operands an instruction takes and
+// whether a comma is missing are decided afterwards, where the message can say what was meant
+// ("expected a register, found '42'") instead of what token the parser wanted. Operator
+// precedence is applied afterwards as well (see buildExpr), so that a long chain of operators
+// costs a loop rather than a level of recursion per precedence level.
+
+// asmLexer splits one line into tokens. The catch-all rules at the end (BadString, Bad) make
+// lexing total, so that a stray character becomes a token that gets its own message.
+var asmLexer = lexer.MustSimple([]lexer.SimpleRule{
+	{Name: "comment", Pattern: `[#;].*`},
+	{Name: "whitespace", Pattern: `[ \t\r\f\v]+`},
+	{Name: "String", Pattern: `"(?:\\.|[^"\\])*"`},
+	{Name: "Char", Pattern: `'(?:\\.|[^'\\])*'`},
+	{Name: "BadString", Pattern: `["'].*`},
+	{Name: "Number", Pattern: `[0-9][0-9A-Za-z_]*`},
+	{Name: "Ident", Pattern: `\.?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*`},
+	{Name: "Param", Pattern: `\\(?:@|[A-Za-z_][A-Za-z0-9_]*)?`},
+	{Name: "Op", Pattern: `<<|>>|[-+*/%&|^~]`},
+	{Name: "Punct", Pattern: `[(),:.]`},
+	{Name: "Bad", Pattern: `.`},
+})
+
+var (
+	tokString    = asmLexer.Symbols()["String"]
+	tokChar      = asmLexer.Symbols()["Char"]
+	tokBadString = asmLexer.Symbols()["BadString"]
+	tokNumber    = asmLexer.Symbols()["Number"]
+	tokIdent     = asmLexer.Symbols()["Ident"]
+	tokParam     = asmLexer.Symbols()["Param"]
+	tokPunct     = asmLexer.Symbols()["Punct"]
+	tokOp        = asmLexer.Symbols()["Op"]
+	tokBad       = asmLexer.Symbols()["Bad"]
+)
+
+// stmtAST is one parsed statement.
+type stmtAST struct {
+	Labels []*labelAST `parser:"@@*"`
+	Op     *opAST      `parser:"@@?"`
+}
+
+type labelAST struct {
+	Pos  lexer.Position
+	Name string `parser:"@Ident ':'"`
+}
+
+// opAST is an instruction, a pseudo-instruction, a directive or a macro invocation.
+type opAST struct {
+	Pos  lexer.Position
+	Name string    `parser:"@Ident"`
+	Args []*argAST `parser:"( @@ @@* )?"`
+}
+
+// argAST is an operand and whether a comma preceded it. Commas are optional in the grammar so
+// that a missing one gets a clear message, and because .loc separates its operands by a blank.
+type argAST struct {
+	Comma bool        `parser:"@','?"`
+	X     *operandAST `parser:"@@"`
+}
+
+type operandAST struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Val    *exprAST `parser:"( @@"`
+	Base   *exprAST `parser:"  ( '(' @@ ')' )?"`
+	Str    *string  `parser:"| @String )"`
+}
+
+type exprAST struct {
+	Pos   lexer.Position
+	First *unaryAST `parser:"@@"`
+	Rest  []*binAST `parser:"@@*"`
+}
+
+type binAST struct {
+	Pos lexer.Position
+	Op  string    `parser:"@Op"`
+	X   *unaryAST `parser:"@@"`
+}
+
+type unaryAST struct {
+	Pos lexer.Position
+	Ops []string    `parser:"@Op*"`
+	X   *primaryAST `parser:"@@"`
+}
+
+type primaryAST struct {
+	Pos   lexer.Position
+	Sym   *string  `parser:"(  @Ident"`
+	Num   *string  `parser:" | @Number"`
+	Paren *exprAST `parser:" | '(' @@ ')'"`
+	Char  *string  `parser:" | @Char"`
+	Dot   bool     `parser:" | @'.' )"`
+}
+
+var stmtParser = participle.MustBuild[stmtAST](
+	participle.Lexer(asmLexer),
+	participle.UseLookahead(2),
+)
+
+// lexLineTokens splits a line into tokens, ending with the EOF token.
+func lexLineTokens(text string) []lexer.Token {
+	lx, err := asmLexer.LexString("", text)
+	if err != nil {
+		return []lexer.Token{lexer.EOFToken(lexer.Position{Line: 1, Column: 1})}
+	}
+	var toks []lexer.Token
+	for {
+		t, err := lx.Next()
+		if err != nil {
+			// Cannot happen: the Bad rule matches any character. End the line here.
+			t = lexer.EOFToken(t.Pos)
+		}
+		toks = append(toks, t)
+		if t.EOF() {
+			return toks
+		}
+	}
+}
+
+// asmTokenStream feeds already lexed tokens to the parser.
+type asmTokenStream struct {
+	toks []lexer.Token
+	next int
+}
+
+func (s *asmTokenStream) Next() (lexer.Token, error) {
+	t := s.toks[s.next]
+	if s.next < len(s.toks)-1 {
+		s.next++
+	}
+	return t, nil
+}
+
+// parseTokens parses the tokens of one line (ending with EOF). On a syntax error it returns the
+// column and a message.
+func parseTokens(toks []lexer.Token) (*stmtAST, int, string) {
+	pl, err := lexer.Upgrade(&asmTokenStream{toks: toks})
+	if err == nil {
+		var st *stmtAST
+		st, err = stmtParser.ParseFromLexer(pl)
+		if err == nil {
+			return st, 0, ""
+		}
+	}
+	col := 1
+	var perr participle.Error
+	if pe, ok := err.(participle.Error); ok {
+		perr = pe
+		col = pe.Position().Column
+	}
+	if ut, ok := perr.(*participle.UnexpectedTokenError); ok {
+		return nil, col, unexpectedMessage(ut.Unexpected) + expectedSuffix(ut.Message())
+	}
+	// Other parser errors carry a message about the grammar; find the offending token instead.
+	for _, t := range toks {
+		if t.Pos.Column >= col {
+			return nil, col, unexpectedMessage(t)
+		}
+	}
+	return nil, col, "syntax error"
+}
+
+// expectedSuffix turns the parser's "(expected X)" into words, for the few things it expects.
+func expectedSuffix(msg string) string {
+	i := strings.LastIndex(msg, "(expected ")
+	if i < 0 {
+		return ""
+	}
+	exp := strings.TrimSuffix(msg[i+len("(expected "):], ")")
+	switch {
+	case strings.HasSuffix(exp, "AST"):
+		return "; expected a value"
+	case len(exp) >= 3 && exp[0] == '"' && exp[len(exp)-1] == '"':
+		return fmt.Sprintf("; expected '%s'", exp[1:len(exp)-1])
+	}
+	return ""
+}
+
+func unexpectedMessage(t lexer.Token) string {
+	switch {
+	case t.EOF():
+		return "unexpected end of line"
+	case t.Type == tokString:
+		return "unexpected string"
+	case t.Type == tokNumber:
+		return fmt.Sprintf("unexpected number '%s'", t.Value)
+	}
+	return fmt.Sprintf("unexpected '%s'", t.Value)
+}
+
+// Helpers over the syntax tree.
+
+// bareSym returns the identifier an expression consists of, if it is just one.
+func (e *exprAST) bareSym() (string, bool) {
+	if e == nil || len(e.Rest) != 0 || len(e.First.Ops) != 0 || e.First.X.Sym == nil {
+		return "", false
+	}
+	return *e.First.X.Sym, true
+}
+
+// parenSym returns the identifier of an expression that is one identifier in parentheses, as
+// the base register of "(sp)".
+func (e *exprAST) parenSym() (string, bool) {
+	if e == nil || len(e.Rest) != 0 || len(e.First.Ops) != 0 || e.First.X.Paren == nil {
+		return "", false
+	}
+	return e.First.X.Paren.bareSym()
+}
+
+// text returns the operand as written on line text.
+func (o *operandAST) text(line string) string {
+	lo, hi := o.Pos.Offset, o.EndPos.Offset
+	if lo < 0 || hi > len(line) || lo > hi {
+		return ""
+	}
+	return strings.TrimSpace(line[lo:hi])
+}

@@ -1,0 +1,554 @@
+package asm
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2/lexer"
+
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// The assembler works line by line before it parses anything: it checks each line's bytes,
+// expands .include and macros, and only then parses each resulting line on its own. A line that
+// is wrong costs only that line, so every error in a file is found in one run; and since a
+// macro is text substituted into lines, an error inside an expansion is reported on the
+// expanded text, with the invocation it came from.
+
+// Limits that keep hostile or mistaken input from crashing or hanging the assembler.
+const (
+	maxLineLen       = 4096    // bytes in a line of source, or of a macro expansion
+	maxParenDepth    = 100     // nesting of parentheses in a line
+	maxMacroDepth    = 64      // macros expanding macros
+	maxIncludeDepth  = 64      // files including files
+	maxExpandedLines = 1 << 18 // lines produced by all macro expansions together
+)
+
+// A srcLine is one line of source, or of a macro expansion, and after parsing the statement it
+// holds.
+type srcLine struct {
+	seq     int    // position in the expanded source, for ordering errors
+	file    string // the file the text comes from (for a macro, where the body is)
+	num     int    // 1-based line number in file
+	text    string // the text parsed: for a macro body, after substitution
+	headCol int    // column of the instruction, directive or macro name
+	macro   string // the macro whose body this line is, or ""
+	via     *srcLine
+	top     *srcLine // the source line that produced this one: itself, or the outermost invocation
+
+	stmt   *stmtAST
+	failed bool // the statement did not parse; only its labels count
+
+	// Set by layout.
+	name  string    // lower-case instruction or directive name
+	args  []operand // the checked operands
+	bad   bool      // an error was reported; the statement emits nothing
+	sec   section
+	off   uint64 // instruction index in .text, byte offset in .data or .bss
+	size  uint64 // instructions in .text, bytes in .data or .bss
+	scope string // the global label that local names belong to
+	data  []byte // the bytes of .ascii and friends
+}
+
+// asmMacro is a macro definition.
+type asmMacro struct {
+	name   string
+	params []string
+	body   []*srcLine
+	def    *srcLine
+}
+
+// newLine makes a line of a source file.
+func (a *assembler) newLine(file string, num int, text string) *srcLine {
+	a.seq++
+	l := &srcLine{seq: a.seq, file: file, num: num, text: text}
+	l.top = l
+	return l
+}
+
+// processFile expands a source file into a.stmts. stack holds the files being included, the
+// outermost first, this file last.
+func (a *assembler) processFile(name string, src []byte, stack []string) {
+	if _, ok := a.sources[name]; !ok {
+		a.sources[name] = src
+	}
+	text := strings.TrimPrefix(string(src), "\uFEFF")
+	text = strings.TrimSuffix(text, "\n")
+	if text == "" {
+		return
+	}
+	var def *asmMacro
+	for i, raw := range strings.Split(text, "\n") {
+		l := a.newLine(name, i+1, strings.TrimSuffix(raw, "\r"))
+		if !a.checkBytes(l) {
+			continue
+		}
+		if def != nil {
+			toks := lexLineTokens(l.text)
+			_, head, rest := splitHead(toks)
+			switch {
+			case head != nil && strings.EqualFold(head.Value, ".endm"):
+				if len(rest) > 0 {
+					a.errorf(l, rest[0].Pos.Column, "%s after .endm", unexpectedMessage(rest[0]))
+				}
+				a.defineMacro(def)
+				def = nil
+			case head != nil && strings.EqualFold(head.Value, ".macro"):
+				a.errorf(l, head.Pos.Column, "a .macro cannot be defined inside another (missing .endm for '%s' at line %d?)", def.name, def.def.num)
+			default:
+				def.body = append(def.body, l)
+			}
+			continue
+		}
+		def, _ = a.processLine(l, stack, 0)
+	}
+	if def != nil {
+		a.errorf(def.def, def.def.headCol, "'.macro %s' has no matching .endm", def.name)
+	}
+}
+
+// checkBytes rejects a line that is too long, holds a NUL byte, or is not UTF-8. It replaces the
+// line's text by a printable form for the message.
+func (a *assembler) checkBytes(l *srcLine) bool {
+	raw := l.text
+	if len(raw) > maxLineLen {
+		shown := []rune(printable(raw))
+		l.text = string(shown[:60]) + " ..."
+		a.errorf(l, 1, "line is too long (%d bytes; the limit is %d)", len(raw), maxLineLen)
+		return false
+	}
+	if i := strings.IndexByte(raw, 0); i >= 0 {
+		l.text = printable(raw)
+		a.errorf(l, utf8.RuneCountInString(raw[:i])+1, "NUL byte in source (is this a binary file?)")
+		return false
+	}
+	if !utf8.ValidString(raw) {
+		i := 0
+		for i < len(raw) {
+			r, size := utf8.DecodeRuneInString(raw[i:])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			i += size
+		}
+		l.text = printable(raw)
+		a.errorf(l, utf8.RuneCountInString(raw[:i])+1, "invalid UTF-8 encoding (source must be UTF-8 text)")
+		return false
+	}
+	return true
+}
+
+// printable replaces each byte that is not valid UTF-8 by U+FFFD and each NUL by U+2400, one
+// character for one, so that columns stay right.
+func printable(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune(utf8.RuneError)
+		case r == 0:
+			b.WriteRune('\u2400')
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// processLine handles one line of a file or of a macro expansion at macro depth depth. It
+// returns the macro definition that the line opens, if it is a .macro, and whether an expansion
+// had to be abandoned (then the enclosing expansions stop too).
+func (a *assembler) processLine(l *srcLine, stack []string, depth int) (*asmMacro, bool) {
+	toks := lexLineTokens(l.text)
+	if !a.checkTokens(l, toks) {
+		return nil, false
+	}
+	labels, head, rest := splitHead(toks)
+	if head != nil {
+		l.headCol = head.Pos.Column
+		name := strings.ToLower(head.Value)
+		switch name {
+		case ".include":
+			a.addLabelsOnly(l, labels)
+			a.include(l, head, rest, stack)
+			return nil, false
+		case ".macro":
+			a.addLabelsOnly(l, labels)
+			if l.via != nil {
+				a.errorf(l, head.Pos.Column, "a .macro cannot be defined inside a macro expansion")
+				return nil, false
+			}
+			return a.startMacro(l, rest), false
+		case ".endm":
+			a.errorf(l, head.Pos.Column, ".endm without .macro")
+			return nil, false
+		}
+		if m := a.macros[name]; m != nil {
+			a.addLabelsOnly(l, labels)
+			args, ok := a.macroArgs(l, head, rest)
+			if !ok {
+				return nil, false
+			}
+			return nil, a.expand(m, l, args, stack, depth)
+		}
+	}
+	st, col, msg := parseTokens(toks)
+	if msg != "" {
+		a.errorf(l, col, "%s", msg)
+		st = &stmtAST{Labels: labels}
+		l.failed = true
+	}
+	l.stmt = st
+	a.stmts = append(a.stmts, l)
+	return nil, false
+}
+
+// addLabelsOnly records the labels of a line whose statement is handled before parsing, such as
+// a macro invocation: they name the address where the expansion starts.
+func (a *assembler) addLabelsOnly(l *srcLine, labels []*labelAST) {
+	if len(labels) > 0 {
+		l.stmt = &stmtAST{Labels: labels}
+		a.stmts = append(a.stmts, l)
+	}
+}
+
+// checkTokens reports a stray character, an unterminated literal, a macro parameter outside a
+// macro, or parentheses nested too deep: before the parser sees the line, so that its recursion
+// stays bounded.
+func (a *assembler) checkTokens(l *srcLine, toks []lexer.Token) bool {
+	depth := 0
+	for _, t := range toks {
+		col := t.Pos.Column
+		switch t.Type {
+		case tokBad:
+			r, _ := utf8.DecodeRuneInString(t.Value)
+			if unicode.IsPrint(r) {
+				a.errorf(l, col, "unexpected character '%c'", r)
+			} else {
+				a.errorf(l, col, "unexpected character U+%04X", r)
+			}
+			return false
+		case tokBadString:
+			if t.Value[0] == '"' {
+				a.errorf(l, col, "unterminated string (missing closing \")")
+			} else {
+				a.errorf(l, col, "unterminated character literal (missing closing ')")
+			}
+			return false
+		case tokParam:
+			if t.Value == "\\" {
+				a.errorf(l, col, "unexpected character '\\'")
+			} else {
+				a.errorf(l, col, "'%s' is a macro parameter; it can only be used inside a .macro body", t.Value)
+			}
+			return false
+		case tokPunct, tokOp:
+			switch t.Value {
+			case "(":
+				depth++
+				if depth > maxParenDepth {
+					a.errorf(l, col, "parentheses nested deeper than %d levels", maxParenDepth)
+					return false
+				}
+			case ")":
+				depth--
+			}
+		}
+	}
+	return true
+}
+
+// splitHead splits a line's tokens into its labels, the name after them (nil if there is none)
+// and the rest, without the EOF token.
+func splitHead(toks []lexer.Token) (labels []*labelAST, head *lexer.Token, rest []lexer.Token) {
+	toks = toks[:len(toks)-1]
+	i := 0
+	for i+1 < len(toks) && toks[i].Type == tokIdent && toks[i+1].Value == ":" && toks[i+1].Type == tokPunct {
+		labels = append(labels, &labelAST{Pos: toks[i].Pos, Name: toks[i].Value})
+		i += 2
+	}
+	if i < len(toks) && toks[i].Type == tokIdent {
+		return labels, &toks[i], toks[i+1:]
+	}
+	return labels, nil, toks[i:]
+}
+
+// include expands the file that an .include line names, relative to the including file.
+func (a *assembler) include(l *srcLine, head *lexer.Token, rest []lexer.Token, stack []string) {
+	if len(rest) != 1 || rest[0].Type != tokString {
+		col := head.Pos.Column
+		if len(rest) > 0 {
+			col = rest[0].Pos.Column
+		}
+		a.errorf(l, col, ".include takes one file name in double quotes, as in .include \"lib.s\"")
+		return
+	}
+	nameBytes, err := unescape(rest[0].Value, rest[0].Pos.Column)
+	if err != nil {
+		a.errorf(l, err.col, "%s", err.msg)
+		return
+	}
+	name := string(nameBytes)
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(l.file), path)
+	}
+	path = filepath.Clean(path)
+	col := rest[0].Pos.Column
+	for i, f := range stack {
+		if f == path {
+			chain := strings.Join(append(append([]string(nil), stack[i:]...), path), " -> ")
+			a.errorf(l, col, "recursive .include of '%s' (%s)", path, chain)
+			return
+		}
+	}
+	if len(stack) >= maxIncludeDepth {
+		a.errorf(l, col, ".include nested deeper than %d files", maxIncludeDepth)
+		return
+	}
+	src, rerr := a.readFile(path)
+	if rerr != nil {
+		var pe *fs.PathError
+		switch {
+		case errors.Is(rerr, fs.ErrNotExist):
+			a.errorf(l, col, "cannot include '%s': file not found", path)
+		case errors.As(rerr, &pe):
+			a.errorf(l, col, "cannot include '%s': %v", path, pe.Err)
+		default:
+			a.errorf(l, col, "cannot include '%s': %v", path, rerr)
+		}
+		return
+	}
+	a.processFile(path, src, append(stack[:len(stack):len(stack)], path))
+}
+
+// startMacro reads the head of a macro definition: ".macro name p1, p2".
+func (a *assembler) startMacro(l *srcLine, rest []lexer.Token) *asmMacro {
+	m := &asmMacro{def: l}
+	if len(rest) == 0 || rest[0].Type != tokIdent {
+		a.errorf(l, l.headCol, ".macro needs a name, as in .macro push2 a, b")
+		m.name = "?"
+		return m // still collect the body, so that its lines are not read as code
+	}
+	m.name = rest[0].Value
+	ok := true
+	if strings.Contains(m.name, ".") {
+		a.errorf(l, rest[0].Pos.Column, "macro name '%s' must be a plain identifier", m.name)
+		ok = false
+	} else if why := reservedName(m.name); why != "" {
+		a.errorf(l, rest[0].Pos.Column, "macro name '%s' is %s", m.name, why)
+		ok = false
+	}
+	seen := map[string]bool{}
+	for i := 1; i < len(rest); i++ {
+		t := rest[i]
+		if t.Value == "," && t.Type == tokPunct && i > 1 && i+1 < len(rest) {
+			continue
+		}
+		if t.Type != tokIdent || strings.Contains(t.Value, ".") {
+			a.errorf(l, t.Pos.Column, "expected a macro parameter name, found %s", strings.TrimPrefix(unexpectedMessage(t), "unexpected "))
+			ok = false
+			break
+		}
+		if seen[t.Value] {
+			a.errorf(l, t.Pos.Column, "duplicate macro parameter '%s'", t.Value)
+			ok = false
+		}
+		seen[t.Value] = true
+		m.params = append(m.params, t.Value)
+	}
+	if !ok {
+		m.name = "" // collect the body but do not define the macro
+	}
+	return m
+}
+
+// reservedName says why a name cannot be a macro's, or "" if it can.
+func reservedName(name string) string {
+	lower := strings.ToLower(name)
+	if _, ok := isa.Lookup(lower); ok || pseudoOps[lower] {
+		return "an instruction"
+	}
+	if _, ok := isa.ParseReg(lower); ok {
+		return "a register"
+	}
+	return ""
+}
+
+func (a *assembler) defineMacro(m *asmMacro) {
+	if m.name == "" || m.name == "?" {
+		return
+	}
+	key := strings.ToLower(m.name)
+	if old := a.macros[key]; old != nil {
+		a.errorf(m.def, m.def.headCol, "macro '%s' is already defined at %s:%d", m.name, old.def.file, old.def.num)
+		return
+	}
+	a.macros[key] = m
+}
+
+// macroArgs splits the arguments of a macro invocation at the commas outside parentheses; each
+// argument is the text between them.
+func (a *assembler) macroArgs(l *srcLine, head *lexer.Token, rest []lexer.Token) ([]string, bool) {
+	if len(rest) == 0 {
+		return nil, true
+	}
+	var args []string
+	start, depth := 0, 0
+	for i := 0; i <= len(rest); i++ {
+		if i < len(rest) {
+			t := rest[i]
+			if t.Type != tokPunct {
+				continue
+			}
+			switch t.Value {
+			case "(":
+				depth++
+				continue
+			case ")":
+				depth--
+				continue
+			case ",":
+				if depth > 0 {
+					continue
+				}
+			default:
+				continue
+			}
+		}
+		if i == start {
+			col := head.Pos.Column
+			if i < len(rest) {
+				col = rest[i].Pos.Column
+			} else if i > 0 {
+				col = rest[i-1].Pos.Column + 1
+			}
+			a.errorf(l, col, "missing argument %d of macro '%s'", len(args)+1, head.Value)
+			return nil, false
+		}
+		first, last := rest[start], rest[i-1]
+		args = append(args, l.text[first.Pos.Offset:last.Pos.Offset+len(last.Value)])
+		start = i + 1
+	}
+	return args, true
+}
+
+// expand substitutes the arguments into the body of macro m, invoked by line call, and
+// processes the resulting lines. It returns true if the expansion had to be abandoned.
+func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []string, depth int) bool {
+	if depth >= maxMacroDepth {
+		a.errorf(call.top, call.top.headCol, "macros nested deeper than %d levels: '%s' expands itself without end", maxMacroDepth, m.name)
+		return true
+	}
+	if len(args) != len(m.params) {
+		a.errorf(call, call.headCol, "macro '%s' takes %d argument%s (%s), found %d", m.name,
+			len(m.params), plural(len(m.params)), strings.Join(m.params, ", "), len(args))
+		return false
+	}
+	params := make(map[string]string, len(m.params))
+	for i, p := range m.params {
+		params[p] = args[i]
+	}
+	counter := a.expansions
+	a.expansions++
+	for _, b := range m.body {
+		if a.expandedLines >= maxExpandedLines {
+			if !a.expansionCut {
+				a.errorf(call.top, call.top.headCol, "macro expansions produce more than %d lines", maxExpandedLines)
+				a.expansionCut = true
+			}
+			return true
+		}
+		a.expandedLines++
+		a.seq++
+		nl := &srcLine{seq: a.seq, file: b.file, num: b.num, macro: m.name, via: call, top: call.top}
+		text, err := substituteParams(b.text, params, counter)
+		nl.text = text
+		if err != nil {
+			nl.text = b.text
+			a.errorf(nl, err.col, "%s", err.msg)
+			continue
+		}
+		if len(text) > maxLineLen {
+			nl.text = b.text
+			a.errorf(nl, 1, "line is too long after macro expansion (%d bytes; the limit is %d)", len(text), maxLineLen)
+			continue
+		}
+		if _, abort := a.processLine(nl, stack, depth+1); abort {
+			return true
+		}
+	}
+	return false
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// substituteParams replaces \name by the argument of parameter name and \@ by the expansion's
+// counter. Literals and comments are left alone, so that "\n" stays a newline even in a macro
+// with a parameter named n.
+func substituteParams(text string, params map[string]string, counter int) (string, *colError) {
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		c := text[i]
+		switch {
+		case c == '#' || c == ';':
+			b.WriteString(text[i:])
+			return b.String(), nil
+		case c == '"' || c == '\'':
+			j := i + 1
+			for j < len(text) && text[j] != c {
+				if text[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j = min(j+1, len(text))
+			b.WriteString(text[i:j])
+			i = j
+		case c == '\\':
+			j := i + 1
+			if j < len(text) && text[j] == '@' {
+				b.WriteString(strconv.Itoa(counter))
+				i = j + 1
+				continue
+			}
+			for j < len(text) && (text[j] == '_' || 'a' <= text[j] && text[j] <= 'z' || 'A' <= text[j] && text[j] <= 'Z' || j > i+1 && '0' <= text[j] && text[j] <= '9') {
+				j++
+			}
+			name := text[i+1 : j]
+			if name == "" {
+				b.WriteByte(c) // a stray backslash, for the lexer to report
+				i++
+				continue
+			}
+			v, ok := params[name]
+			if !ok {
+				var names []string
+				for p := range params {
+					names = append(names, `\`+p)
+				}
+				return "", &colError{col: utf8.RuneCountInString(text[:i]) + 1,
+					msg: fmt.Sprintf(`unknown macro parameter '\%s'%s`, name, didYouMean(`\`+name, names))}
+			}
+			b.WriteString(v)
+			i = j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), nil
+}

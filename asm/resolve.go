@@ -1,0 +1,638 @@
+package asm
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+	"strings"
+
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// Layout: the first pass over the statements. It checks each statement's name and operands,
+// gives it its place in its section, and defines the labels and .equ names. Every statement's
+// size follows from its text, so the layout never waits for a value that comes later; only
+// .space and .align need a value, and it must be known where they stand.
+
+type section uint8
+
+const (
+	secText section = iota
+	secData
+	secBSS
+	numSections
+)
+
+var sectionNames = [numSections]string{".text", ".data", ".bss"}
+
+func (s section) String() string { return sectionNames[s] }
+
+// Size limits, so that a mistaken .space cannot exhaust the host's memory. The text is bounded
+// by the address space: code addresses stay below isa.DataBase.
+const (
+	maxTextLen  = (isa.DataBase - isa.TextBase) / isa.InstrSize
+	maxDataSize = 256 << 20 // bytes, for .data and for .bss
+	maxAlign    = 1 << 16
+)
+
+// asmSymbol is a label or an .equ name.
+type asmSymbol struct {
+	name  string // full name: a local label is "scope.name"
+	label bool
+	sec   section // a label's section, or where an .equ stands (for ".")
+	off   uint64
+	line  *srcLine
+	col   int
+
+	// An .equ's value is computed when it is first needed, so that it may refer to labels
+	// defined after it.
+	x     *exprNode
+	scope string
+	state uint8 // equNew, equBusy, equDone, equFailed
+	val   int64
+}
+
+const (
+	equNew uint8 = iota
+	equBusy
+	equDone
+	equFailed
+)
+
+// operandKind is what an operand is, as far as the syntax tells.
+type operandKind uint8
+
+const (
+	argReg operandKind = iota // a0
+	argImm                    // an expression
+	argMem                    // expr(reg) or (reg)
+	argStr                    // "text"
+)
+
+type operand struct {
+	kind operandKind
+	reg  int
+	x    *exprNode // the expression, or the offset of a memory operand (nil for "(reg)")
+	lit  string    // a string literal, quotes included
+	col  int
+	text string // as written
+}
+
+// The directives, for validation and for suggestions.
+var directiveNames = []string{
+	".align", ".ascii", ".asciz", ".bss", ".byte", ".data", ".endm", ".entry", ".equ",
+	".global", ".globl", ".half", ".include", ".loc", ".macro", ".quad", ".set", ".space",
+	".string", ".text", ".word", ".zero",
+}
+
+func isDirective(name string) bool {
+	i := sort.SearchStrings(directiveNames, strings.ToLower(name))
+	return i < len(directiveNames) && directiveNames[i] == strings.ToLower(name)
+}
+
+// isRegName reports whether name is a register: r0-r15 or an alias, in any case.
+func isRegName(name string) bool {
+	_, ok := isa.ParseReg(name)
+	return ok
+}
+
+// layout runs the first pass.
+func (a *assembler) layout() {
+	for _, l := range a.stmts {
+		for _, lb := range l.stmt.Labels {
+			a.defineLabel(l, lb)
+		}
+		l.scope = a.scope
+		l.sec, l.off = a.sec, a.here()
+		if l.failed || l.stmt.Op == nil {
+			continue
+		}
+		l.name = strings.ToLower(l.stmt.Op.Name)
+		if !a.buildOperands(l) {
+			l.bad = true
+		}
+		if strings.HasPrefix(l.name, ".") {
+			a.layoutDirective(l)
+		} else {
+			a.layoutInstr(l)
+		}
+	}
+	// .bss follows .data directly. If .bss asks for an alignment, .data is padded so that the
+	// alignment holds for the addresses and not only for offsets within .bss.
+	if a.bssAlign > 1 {
+		a.dataLen = alignUp(a.dataLen, a.bssAlign)
+	}
+	a.laidOut = true
+}
+
+func alignUp(n, align uint64) uint64 { return (n + align - 1) &^ (align - 1) }
+
+// here is the offset of the next byte or instruction in the current section.
+func (a *assembler) here() uint64 {
+	switch a.sec {
+	case secText:
+		return a.textLen
+	case secData:
+		return a.dataLen
+	}
+	return a.bssLen
+}
+
+// addrOf returns the address of offset off in section sec. Addresses in .bss are known only
+// once .data is complete.
+func (a *assembler) addrOf(sec section, off uint64) (int64, bool) {
+	switch sec {
+	case secText:
+		return int64(isa.CodeAddr(int(off))), true
+	case secData:
+		return int64(isa.DataBase + off), true
+	}
+	if !a.laidOut {
+		return 0, false
+	}
+	return int64(isa.DataBase + a.dataLen + off), true
+}
+
+// defineLabel defines a label at the current place. A plain name is global and opens a scope;
+// ".name" is local to the current scope; "scope.name" names a local label of any scope.
+func (a *assembler) defineLabel(l *srcLine, lb *labelAST) {
+	name, col := lb.Name, lb.Pos.Column
+	full := name
+	switch dots := strings.Count(name, "."); {
+	case strings.HasPrefix(name, ".") && dots == 1:
+		if isDirective(name) {
+			a.errorf(l, col, "'%s' is a directive; a label cannot have its name", name)
+			return
+		}
+		if a.scope == "" {
+			a.errorf(l, col, "local label '%s' has no global label before it to belong to", name)
+			return
+		}
+		full = a.scope + name
+	case dots == 1 && !strings.HasPrefix(name, "."):
+		// A qualified local label: it names a local label explicitly and leaves the scope alone.
+	case dots > 1:
+		a.errorf(l, col, "invalid label name '%s' (a local label is .name, or scope.name)", name)
+		return
+	default:
+		if isRegName(name) {
+			a.errorf(l, col, "'%s' is a register; a label cannot have its name", name)
+			return
+		}
+		a.scope = name
+	}
+	if old := a.syms[full]; old != nil {
+		a.errorf(l, col, "duplicate label '%s'; first defined at %s:%d", full, old.line.file, old.line.num)
+		return
+	}
+	a.syms[full] = &asmSymbol{name: full, label: true, sec: a.sec, off: a.here(), line: l, col: col}
+}
+
+// buildOperands checks the commas between a statement's operands and turns each into an
+// operand.
+func (a *assembler) buildOperands(l *srcLine) bool {
+	ok := true
+	for i, arg := range l.stmt.Op.Args {
+		o := arg.X
+		col := o.Pos.Column
+		switch {
+		case i == 0 && arg.Comma:
+			a.errorf(l, col-1, "unexpected ','")
+			ok = false
+		case i > 0 && !arg.Comma && !(l.name == ".loc" && i == 1):
+			a.errorf(l, col, "missing ',' before '%s'", o.text(l.text))
+			ok = false
+		}
+		op, err := buildOperand(o, l.text)
+		if err != nil {
+			a.errorf(l, err.col, "%s", err.msg)
+			ok = false
+			continue
+		}
+		l.args = append(l.args, op)
+	}
+	return ok
+}
+
+func buildOperand(o *operandAST, line string) (operand, *colError) {
+	op := operand{col: o.Pos.Column, text: o.text(line)}
+	switch {
+	case o.Str != nil:
+		op.kind, op.lit = argStr, *o.Str
+		if o.Base != nil {
+			return op, &colError{col: o.Base.Pos.Column, msg: "unexpected '(' after a string"}
+		}
+		return op, nil
+	case o.Base != nil:
+		name, ok := o.Base.bareSym()
+		if !ok || !isRegName(name) {
+			return op, &colError{col: o.Base.Pos.Column, msg: fmt.Sprintf("expected a base register in parentheses, as in 8(sp); found '%s'", strings.TrimSpace(line[o.Base.Pos.Offset:min(o.EndPos.Offset, len(line))]))}
+		}
+		op.kind, op.reg = argMem, mustReg(name)
+		x, err := buildExpr(o.Val)
+		op.x = x
+		return op, err
+	}
+	if name, ok := o.Val.bareSym(); ok && isRegName(name) {
+		op.kind, op.reg = argReg, mustReg(name)
+		return op, nil
+	}
+	if name, ok := o.Val.parenSym(); ok && isRegName(name) {
+		op.kind, op.reg = argMem, mustReg(name)
+		return op, nil
+	}
+	x, err := buildExpr(o.Val)
+	op.kind, op.x = argImm, x
+	return op, err
+}
+
+func mustReg(name string) int {
+	r, _ := isa.ParseReg(name)
+	return r
+}
+
+// layoutInstr places an instruction in .text.
+func (a *assembler) layoutInstr(l *srcLine) {
+	if _, ok := isa.Lookup(l.name); !ok && !pseudoOps[l.name] {
+		a.errorf(l, l.stmt.Op.Pos.Column, "%s", unknownInstrMessage(l.stmt.Op.Name, len(l.stmt.Op.Args), a.macroNames()))
+		l.bad = true
+		return
+	}
+	if a.sec != secText {
+		a.errorf(l, l.stmt.Op.Pos.Column, "instruction '%s' in %s; instructions belong in .text", l.stmt.Op.Name, a.sec)
+		l.bad = true
+		return
+	}
+	size := uint64(1)
+	if l.name == "push" || l.name == "pop" {
+		size = uint64(len(l.stmt.Op.Args))
+	}
+	a.place(l, size)
+}
+
+func unknownInstrMessage(name string, nargs int, macros []string) string {
+	msg := fmt.Sprintf("unknown instruction '%s'", name)
+	cands := append(mnemonics(), macros...)
+	if s := didYouMean(name, cands); s != "" {
+		return msg + s
+	}
+	if nargs == 0 && !strings.HasPrefix(name, ".") {
+		return msg + fmt.Sprintf(" (a label needs a colon: '%s:')", name)
+	}
+	return msg
+}
+
+// mnemonics lists the instructions and pseudo-instructions, for suggestions.
+func mnemonics() []string {
+	var names []string
+	for _, in := range isa.Table {
+		if in.Op != isa.ILLEGAL {
+			names = append(names, in.Name)
+		}
+	}
+	for p := range pseudoOps {
+		if _, ok := isa.Lookup(p); !ok {
+			names = append(names, p)
+		}
+	}
+	return names
+}
+
+func (a *assembler) macroNames() []string {
+	var names []string
+	for _, m := range a.macros {
+		names = append(names, m.name)
+	}
+	return names
+}
+
+// place gives a statement of size units its offset in the current section.
+func (a *assembler) place(l *srcLine, size uint64) {
+	l.sec, l.off, l.size = a.sec, a.here(), size
+	var limit uint64 = maxDataSize
+	if a.sec == secText {
+		limit = maxTextLen
+	}
+	if l.off+size > limit || l.off+size < l.off {
+		if !a.tooLarge[a.sec] {
+			unit := "bytes"
+			if a.sec == secText {
+				unit = "instructions"
+			}
+			a.errorf(l, l.headCol, "%s grows past its limit of %d %s", a.sec, limit, unit)
+			a.tooLarge[a.sec] = true
+		}
+		l.bad, l.size = true, 0
+		return
+	}
+	switch a.sec {
+	case secText:
+		a.textLen += size
+	case secData:
+		a.dataLen += size
+	default:
+		a.bssLen += size
+	}
+}
+
+// dataWidth gives the size in bytes of the values of .byte, .half, .word and .quad.
+var dataWidth = map[string]uint64{".byte": 1, ".half": 2, ".word": 4, ".quad": 8}
+
+// layoutDirective checks a directive and places what it emits.
+func (a *assembler) layoutDirective(l *srcLine) {
+	name, col := l.name, l.stmt.Op.Pos.Column
+	args := l.args
+	nargs := len(l.stmt.Op.Args)
+	bad := func(format string, v ...any) {
+		a.errorf(l, col, format, v...)
+		l.bad = true
+	}
+	switch name {
+	case ".text", ".data", ".bss":
+		if nargs != 0 {
+			bad("%s takes no operands", name)
+		}
+		a.sec = map[string]section{".text": secText, ".data": secData, ".bss": secBSS}[name]
+
+	case ".byte", ".half", ".word", ".quad":
+		if nargs == 0 {
+			bad("%s needs at least one value", name)
+			return
+		}
+		switch {
+		case a.sec == secText && name == ".word":
+			a.place(l, uint64(nargs))
+		case a.sec == secText:
+			bad("'%s' is not allowed in .text, which holds only instructions (and raw .word instruction words); put data in .data", name)
+		case a.sec == secBSS:
+			bad("'%s' is not allowed in .bss, which holds only zeros; use .space, or put initialized data in .data", name)
+		default:
+			a.place(l, uint64(nargs)*dataWidth[name])
+		}
+
+	case ".ascii", ".asciz", ".string":
+		if a.sec != secData {
+			bad("'%s' is not allowed in %s; put strings in .data", name, a.sec)
+			return
+		}
+		if nargs == 0 {
+			bad("%s needs a string in double quotes", name)
+			return
+		}
+		if l.bad {
+			return
+		}
+		for _, arg := range args {
+			if arg.kind != argStr {
+				a.errorf(l, arg.col, "%s needs a string in double quotes; found '%s'", name, arg.text)
+				l.bad = true
+				return
+			}
+			b, err := unescape(arg.lit, arg.col)
+			if err != nil {
+				a.errorf(l, err.col, "%s", err.msg)
+				l.bad = true
+				return
+			}
+			l.data = append(l.data, b...)
+			if name != ".ascii" {
+				l.data = append(l.data, 0)
+			}
+		}
+		a.place(l, uint64(len(l.data)))
+
+	case ".space", ".zero":
+		if a.sec == secText {
+			bad("'%s' is not allowed in .text; reserve space in .data or .bss", name)
+			return
+		}
+		if nargs < 1 || nargs > 2 {
+			bad("%s takes a size and an optional fill byte, as in %s 16 or %s 16, 0xff", name, name, name)
+			return
+		}
+		if l.bad {
+			return
+		}
+		n, ok := a.earlyValue(l, args[0], "size")
+		if !ok {
+			l.bad = true
+			return
+		}
+		if n < 0 {
+			a.errorf(l, args[0].col, "%s size %d is negative", name, n)
+			l.bad = true
+			return
+		}
+		a.place(l, uint64(n))
+
+	case ".align":
+		if nargs != 1 {
+			bad(".align takes one operand, a power of two, as in .align 8")
+			return
+		}
+		if l.bad {
+			return
+		}
+		n, ok := a.earlyValue(l, args[0], "alignment")
+		if !ok {
+			l.bad = true
+			return
+		}
+		if n < 1 || n > maxAlign || bits.OnesCount64(uint64(n)) != 1 {
+			a.errorf(l, args[0].col, ".align needs a power of two from 1 to %d; found %d", maxAlign, n)
+			l.bad = true
+			return
+		}
+		align := uint64(n)
+		switch a.sec {
+		case secText:
+			addr := isa.InstrSize * a.textLen
+			a.place(l, (alignUp(addr, align)-addr)/isa.InstrSize)
+		case secData:
+			a.place(l, alignUp(a.dataLen, align)-a.dataLen)
+		case secBSS:
+			a.bssAlign = max(a.bssAlign, align)
+			a.place(l, alignUp(a.bssLen, align)-a.bssLen)
+		}
+
+	case ".equ", ".set":
+		if nargs != 2 {
+			bad("%s takes a name and a value, as in %s SIZE, 64", name, name)
+			return
+		}
+		if l.bad {
+			return
+		}
+		sym, ok := args[0].x.isSingleSym()
+		switch {
+		case args[0].kind == argReg:
+			a.errorf(l, args[0].col, "'%s' is a register; a constant cannot have its name", args[0].text)
+		case !ok || strings.Contains(sym, "."):
+			a.errorf(l, args[0].col, "%s needs a plain name first, as in %s SIZE, 64; found '%s'", name, name, args[0].text)
+		case args[1].kind != argImm:
+			a.errorf(l, args[1].col, "%s needs a constant expression; found '%s'", name, args[1].text)
+		default:
+			if old := a.syms[sym]; old != nil {
+				a.errorf(l, args[0].col, "'%s' is already defined at %s:%d", sym, old.line.file, old.line.num)
+				break
+			}
+			a.syms[sym] = &asmSymbol{name: sym, sec: a.sec, off: a.here(), line: l, col: args[0].col, x: args[1].x, scope: l.scope}
+			return
+		}
+		l.bad = true
+
+	case ".entry":
+		if nargs != 1 {
+			bad(".entry takes one operand, the label where the program starts")
+			return
+		}
+		if l.bad {
+			return
+		}
+		if a.entry != nil {
+			bad("duplicate .entry; the first is at %s:%d", a.entry.file, a.entry.num)
+			return
+		}
+		if args[0].kind != argImm {
+			a.errorf(l, args[0].col, ".entry needs a label or a code address; found '%s'", args[0].text)
+			l.bad = true
+			return
+		}
+		a.entry = l
+
+	case ".loc":
+		if nargs != 2 || l.bad || args[0].kind != argStr || args[1].kind != argImm {
+			if !l.bad {
+				bad(".loc takes a file name in double quotes and a line number, as in .loc \"prog.s\" 12")
+			}
+			return
+		}
+
+	case ".global", ".globl":
+		if nargs == 0 {
+			bad("%s needs a name", name)
+			return
+		}
+		for _, arg := range args {
+			if _, ok := arg.x.isSingleSym(); !ok || arg.kind != argImm {
+				a.errorf(l, arg.col, "%s needs a label name; found '%s'", name, arg.text)
+				l.bad = true
+			}
+		}
+
+	default:
+		bad("unknown directive '%s'%s", l.stmt.Op.Name, didYouMean(l.stmt.Op.Name, directiveNames))
+	}
+}
+
+// earlyValue evaluates a value that the layout needs, such as the size of a .space.
+func (a *assembler) earlyValue(l *srcLine, arg operand, what string) (int64, bool) {
+	if arg.kind != argImm {
+		a.errorf(l, arg.col, "expected a number for the %s; found '%s'", what, arg.text)
+		return 0, false
+	}
+	env := a.envAt(l)
+	env.early = true
+	return a.eval(arg.x, env)
+}
+
+// envAt is the environment of expressions on line l: its scope, and "." at its start.
+func (a *assembler) envAt(l *srcLine) *evalEnv { return a.envAtOffset(l, 0) }
+
+// envAtOffset is envAt with "." moved delta bytes (in .text, instructions) past the start of
+// the line, for the later values of a .byte or .word list.
+func (a *assembler) envAtOffset(l *srcLine, delta uint64) *evalEnv {
+	sec, off := l.sec, l.off+delta
+	return &evalEnv{line: l, scope: l.scope, dot: func() (int64, *colError) {
+		v, ok := a.addrOf(sec, off)
+		if !ok {
+			return 0, &colError{msg: "'.' in .bss is not known here: .bss addresses follow the end of .data"}
+		}
+		return v, nil
+	}}
+}
+
+// symbolValue is the value of a symbol in an expression.
+func (a *assembler) symbolValue(name string, col int, env *evalEnv) (int64, *colError) {
+	if isRegName(name) {
+		return 0, &colError{col: col, msg: fmt.Sprintf("register '%s' cannot be used in an expression", name)}
+	}
+	full := name
+	if strings.HasPrefix(name, ".") {
+		if env.scope == "" {
+			return 0, &colError{col: col, msg: fmt.Sprintf("local label '%s' used before any global label", name)}
+		}
+		full = env.scope + name
+	}
+	s := a.syms[full]
+	if s == nil {
+		if env.early {
+			return 0, &colError{col: col, msg: fmt.Sprintf("'%s' must be defined above this line, since its value is needed to lay out the program", name)}
+		}
+		return 0, &colError{col: col, msg: fmt.Sprintf("unknown label '%s'%s", name, didYouMean(name, a.symbolCandidates(name, env.scope)))}
+	}
+	if s.label {
+		v, ok := a.addrOf(s.sec, s.off)
+		if !ok {
+			return 0, &colError{col: col, msg: fmt.Sprintf("the address of '%s' is not known here: .bss addresses follow the end of .data", name)}
+		}
+		return v, nil
+	}
+	return a.equValue(s, col, env.early)
+}
+
+// symbolCandidates lists the names a mistyped reference may have meant, written as the
+// reference would write them.
+func (a *assembler) symbolCandidates(name, scope string) []string {
+	var names []string
+	for full := range a.syms {
+		switch {
+		case strings.HasPrefix(name, "."):
+			if local, ok := strings.CutPrefix(full, scope+"."); ok && scope != "" {
+				names = append(names, "."+local)
+			}
+		default:
+			names = append(names, full)
+		}
+	}
+	return names
+}
+
+// equValue computes an .equ name's value, with the scope and "." of its own line.
+func (a *assembler) equValue(s *asmSymbol, col int, early bool) (int64, *colError) {
+	switch s.state {
+	case equDone:
+		return s.val, nil
+	case equFailed:
+		return 0, &colError{col: col} // already reported
+	case equBusy:
+		return 0, &colError{col: col, msg: fmt.Sprintf("'%s' is defined in terms of itself", s.name)}
+	}
+	s.state = equBusy
+	sec, off := s.sec, s.off
+	env := &evalEnv{line: s.line, scope: s.scope, early: early, dot: func() (int64, *colError) {
+		v, ok := a.addrOf(sec, off)
+		if !ok {
+			return 0, &colError{msg: "'.' in .bss is not known here: .bss addresses follow the end of .data"}
+		}
+		return v, nil
+	}}
+	v, err := a.evalNode(s.x, env)
+	if err != nil {
+		if early {
+			// During layout a later label may be what is missing; try again when all are known.
+			s.state = equNew
+			if err.line == nil && err.msg != "" {
+				err = &colError{col: col, msg: fmt.Sprintf("the value of '%s' is not known here: %s", s.name, err.msg)}
+			}
+			return 0, err
+		}
+		s.state = equFailed
+		if err.line == nil && err.msg != "" {
+			err.line = s.line
+		}
+		return 0, err
+	}
+	s.state, s.val = equDone, v
+	return v, nil
+}
