@@ -142,7 +142,20 @@ func printStats(io stdio, res vm.Result) {
 	if secs > 0 {
 		ips = float64(res.Steps) / secs
 	}
-	fmt.Fprintf(io.err, "instructions  %d\nwall time     %v\ninstr/second  %.3g\n", res.Steps, res.Duration.Round(time.Microsecond), ips)
+	fmt.Fprintf(io.err, "instructions  %d\nwall time     %v\ninstr/second  %s\n", res.Steps, res.Duration.Round(time.Microsecond), si(ips))
+}
+
+// si writes v with three significant digits and an SI prefix: 1.23M, 456k.
+func si(v float64) string {
+	for _, p := range []struct {
+		div  float64
+		name string
+	}{{1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if v >= p.div {
+			return fmt.Sprintf("%.3g%s", v/p.div, p.name)
+		}
+	}
+	return fmt.Sprintf("%.3g", v)
 }
 
 // loadProgram reads path as an object file or as assembly source. On failure it reports to
