@@ -49,7 +49,8 @@ type Machine struct {
 	interrupt atomic.Bool
 	why       atomic.Value // string
 
-	steps uint64 // instructions retired by completed slices
+	steps      uint64 // instructions retired
+	sliceStart int64  // the budget the current slice began with, or had when last retired
 }
 
 // Load validates img and builds a process from it, ready to run.

@@ -165,6 +165,24 @@ func sourceLine(src []byte, n int) string {
 	return ""
 }
 
+// fault, memFault, stackFault and jumpFault are how the loop stops at a trap: they retire the
+// slice's steps, store pc, and build the report.
+func (m *Machine) fault(t *Thread, pc int, budget int64, kind isa.Trap, detail string) error {
+	return m.leave(t, pc, budget, m.trap(t, pc, kind, detail))
+}
+
+func (m *Machine) memFault(t *Thread, pc int, budget int64, addr, size uint64) error {
+	return m.leave(t, pc, budget, m.memTrap(t, pc, addr, size))
+}
+
+func (m *Machine) stackFault(t *Thread, pc int, budget int64, sp uint64) error {
+	return m.leave(t, pc, budget, m.stackTrap(t, pc, sp))
+}
+
+func (m *Machine) jumpFault(t *Thread, pc int, budget int64, target uint64) error {
+	return m.leave(t, pc, budget, m.jumpTrap(t, pc, target))
+}
+
 func (m *Machine) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
 	if kind == isa.TrapIllegal && detail == "" {
 		if pc == t.Proc.textN+sentinelEnd {
