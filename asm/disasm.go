@@ -48,10 +48,9 @@ func Disassemble(w io.Writer, img *Image) error {
 func DisassembleInstr(w isa.Instr, pc uint64, img *Image) string {
 	var syms []Symbol
 	if img != nil {
+		// Symbols are sorted, as Image requires, so that finding a name costs a binary search:
+		// an instruction trace calls this for every instruction it runs.
 		syms = img.Symbols
-		if !slices.IsSortedFunc(syms, disCompareSymbols) {
-			syms = disSortedSymbols(syms)
-		}
 	}
 	mn, ops := disInstr(w, pc, img, syms)
 	if ops == "" {
@@ -223,8 +222,8 @@ func (d *disLister) run() {
 	dataEnd := isa.DataBase + uint64(len(img.Data))
 	bssEnd := dataEnd + img.BSS
 
-	fmt.Fprintf(d.w, "# %d instructions, %d constants, %d data bytes, %d bss bytes\n",
-		len(img.Text), len(img.Consts), len(img.Data), img.BSS)
+	fmt.Fprintf(d.w, "# %s, %s, %s of data, %s of bss\n", disCount(uint64(len(img.Text)), "instruction"),
+		disCount(uint64(len(img.Consts)), "constant"), disCount(uint64(len(img.Data)), "byte"), disCount(img.BSS, "byte"))
 
 	// Symbols that lie in no section cannot be written as labels, and a label before all
 	// sections would move; they are listed as comments.
@@ -234,7 +233,7 @@ func (d *disLister) run() {
 		if (inText || inData) && objValidSymbol(s.Name) {
 			return false
 		}
-		fmt.Fprintf(d.w, "# symbol %q at %#x cannot be written as a label\n", s.Name, s.Addr)
+		fmt.Fprintf(d.w, "# symbol %q at %#08x cannot be written as a label\n", s.Name, s.Addr)
 		return true
 	})
 
@@ -248,16 +247,16 @@ func (d *disLister) run() {
 		fmt.Fprintf(d.w, ".entry %#08x\n", img.Entry)
 	}
 
-	d.skipTo(isa.TextBase)
 	if len(img.Text) > 0 || d.pending(textEnd) {
 		d.w.WriteString("\n.text\n")
 	}
 	var pos Line
+	havePos := false
 	for i, w := range img.Text {
 		pc := isa.CodeAddr(i)
 		d.labels(pc)
-		if i < len(img.Lines) && int(img.Lines[i].File) < len(img.Files) && (i == 0 || img.Lines[i] != pos) {
-			pos = img.Lines[i]
+		if i < len(img.Lines) && int(img.Lines[i].File) < len(img.Files) && (!havePos || img.Lines[i] != pos) {
+			pos, havePos = img.Lines[i], true
 			d.stmt(fmt.Sprintf(".loc %s %d", disQuote(img.Files[pos.File]), pos.Line), "")
 		}
 		mn, ops := disInstr(w, pc, img, d.syms)
@@ -271,7 +270,6 @@ func (d *disLister) run() {
 
 	// A label at the end of the data is also at the start of the bss; it goes with the bss
 	// when there is one.
-	d.skipTo(isa.DataBase)
 	if len(img.Data) > 0 || d.pending(dataEnd-1) || img.BSS == 0 && d.pending(dataEnd) {
 		d.w.WriteString("\n.data\n")
 		d.data(img.Data)
@@ -285,11 +283,11 @@ func (d *disLister) run() {
 	}
 }
 
-// skipTo passes over symbols below addr; they were listed as stray.
-func (d *disLister) skipTo(addr uint64) {
-	for d.next < len(d.syms) && d.syms[d.next].Addr < addr {
-		d.next++
+func disCount(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
 	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // pending reports whether a label at or below addr is still to be written.

@@ -25,7 +25,7 @@ func disListing(t *testing.T, img *Image) string {
 }
 
 func TestDisassembleGolden(t *testing.T) {
-	want := `# 9 instructions, 2 constants, 17 data bytes, 24 bss bytes
+	want := `# 9 instructions, 2 constants, 17 bytes of data, 24 bytes of bss
 .entry main
 
 .text
@@ -162,7 +162,8 @@ func TestDisassembleData(t *testing.T) {
 		{"comment characters", "# ; '", []string{`.ascii "# ; '"`}},
 		{"utf-8", "héllo, 世界\x00", []string{`.asciz "héllo, 世界"`}},
 		{"invalid utf-8", "\xc3(\xff\xfe", []string{`.byte 0xc3, 0x28, 0xff, 0xfe`}},
-		{"replacement character", "\uFFFD\uFFFD", []string{`.ascii "` + "\uFFFD\uFFFD" + `"`}},
+		{"replacement character", "\uFFFD\uFFFD\uFFFD", []string{`.ascii "` + "\uFFFD\uFFFD\uFFFD" + `"`}},
+		{"one wide character", "\xef\xbe\xad\xde", []string{`.byte 0xef, 0xbe, 0xad, 0xde`}},
 		{"control bytes", "\x01\x02\x7fabc\x1b", []string{`.byte 0x01, 0x02, 0x7f`, `.ascii "abc"`, `.byte 0x1b`}},
 		{"quad", "\x2a\x00\x00\x00\x00\x00\x00\x00", []string{`.byte 0x2a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00`}},
 		{"seventeen zeros", strings.Repeat("\x00", 17), []string{
@@ -196,7 +197,10 @@ func TestDisassembleData(t *testing.T) {
 // boundary of data and bss, and past the end of the text.
 func TestDisassembleLabels(t *testing.T) {
 	img := &Image{
-		Text:  []isa.Instr{objMust(t, isa.JMP, isa.Operands{Imm: 0})},
+		Text: []isa.Instr{
+			objMust(t, isa.JMP, isa.Operands{Imm: 0}),
+			objMust(t, isa.CALL, isa.Operands{Imm: -1}),
+		},
 		Entry: isa.TextBase,
 		Data:  []byte("abcdef"),
 		BSS:   16,
@@ -204,7 +208,7 @@ func TestDisassembleLabels(t *testing.T) {
 			{"a0", isa.TextBase}, // a register's name: a label, but never an operand
 			{"f", isa.TextBase},
 			{"f.here", isa.TextBase},
-			{"f.end", isa.CodeAddr(1)},
+			{"f.end", isa.CodeAddr(2)},
 			{"x", isa.DataBase},
 			{"y", isa.DataBase + 2},
 			{"z", isa.DataBase + 6},
@@ -212,9 +216,10 @@ func TestDisassembleLabels(t *testing.T) {
 			{"z.end", isa.DataBase + 22},
 		},
 		Files: []string{"l.s"},
-		Lines: []Line{{0, 1}},
+		Lines: []Line{{0, 1}, {0, 1}},
 	}
-	want := `# 1 instructions, 0 constants, 6 data bytes, 16 bss bytes
+	// A branch goes to the local label, a call to the function, .entry to the function.
+	want := `# 2 instructions, 0 constants, 6 bytes of data, 16 bytes of bss
 .entry f
 
 .text
@@ -222,7 +227,8 @@ a0:
 f:
 f.here:
         .loc "l.s" 1
-        jmp     f                       # 0x00400000  0000003b
+        jmp     f.here                  # 0x00400000  0000003b
+        call    f                       # 0x00400004  ffffff3d
 f.end:
 
 .data
@@ -244,7 +250,7 @@ z.end:
 
 	// Without bss, a label at the end of the data stays in .data.
 	img = &Image{Entry: isa.TextBase, Data: []byte{1}, Symbols: []Symbol{{"end", isa.DataBase + 1}}}
-	want = `# 0 instructions, 0 constants, 1 data bytes, 0 bss bytes
+	want = `# 0 instructions, 0 constants, 1 byte of data, 0 bytes of bss
 # entry 0x00400000: no instructions
 
 .data
@@ -274,18 +280,18 @@ func TestDisassembleDamaged(t *testing.T) {
 			{"b", isa.TextBase}, // out of order
 		},
 		Files: []string{"x.s"},
-		Lines: []Line{{0, 1}, {7, 2}}, // too short, and a bad file index
+		Lines: []Line{{7, 2}, {0, 0}}, // a bad file index, and too short
 	}
-	want := `# 4 instructions, 0 constants, 0 data bytes, 0 bss bytes
-# symbol "bad name" at 0x400000 cannot be written as a label
-# symbol "odd" at 0x400002 cannot be written as a label
+	want := `# 4 instructions, 0 constants, 0 bytes of data, 0 bytes of bss
+# symbol "bad name" at 0x00400000 cannot be written as a label
+# symbol "odd" at 0x00400002 cannot be written as a label
 # symbol "zzz" at 0x10000064 cannot be written as a label
 .entry 0x00000000
 
 .text
 b:
-        .loc "x.s" 1
         .word   0xffffffff              # 0x00400000  ffffffff
+        .loc "x.s" 0
         .word   0x00009006              # 0x00400004  00009006
         .word   0x0000643b              # 0x00400008  0000643b
         halt                            # 0x0040000c  00000002
@@ -348,6 +354,20 @@ func TestDisassembleWriteError(t *testing.T) {
 	err := Disassemble(&disFailWriter{}, objSample(t))
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("error %v, want the writer's", err)
+	}
+}
+
+// TestDisassembleSampleReassembles checks the round trip from the other end, on an image built
+// by hand whose constants and files are in order of first use, as the assembler orders them.
+func TestDisassembleSampleReassembles(t *testing.T) {
+	img := objSample(t)
+	listing := disListing(t, img)
+	again, err := Assemble("sample.s", []byte(listing), nil)
+	if err != nil {
+		t.Fatalf("assemble the listing: %v\nlisting:\n%s", err, listing)
+	}
+	if diff := cmp.Diff(img, again, objCmpOpts, cmpopts.IgnoreFields(Image{}, "Sources")); diff != "" {
+		t.Errorf("the listing assembles to another image (-want +got):\n%s", diff)
 	}
 }
 

@@ -158,7 +158,7 @@ func UnmarshalImage(b []byte) (*Image, error) {
 	img := &Image{}
 
 	at := r.off
-	version, err := r.u32("version")
+	version, err := r.u32("version", -1)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,6 @@ func UnmarshalImage(b []byte) (*Image, error) {
 	}
 
 	// Text.
-	at = r.off
 	n, err := r.count("text section", "instructions", 4, true, objMaxText)
 	if err != nil {
 		return nil, err
@@ -214,7 +213,7 @@ func UnmarshalImage(b []byte) (*Image, error) {
 		r.off += copy(img.Data, b[r.off:])
 	}
 	at = r.off
-	if img.BSS, err = r.u64("bss size"); err != nil {
+	if img.BSS, err = r.u64("bss size", -1); err != nil {
 		return nil, err
 	}
 	if img.BSS > objMaxBSS {
@@ -225,7 +224,7 @@ func UnmarshalImage(b []byte) (*Image, error) {
 
 	// Entry point.
 	at = r.off
-	if img.Entry, err = r.u64("entry point"); err != nil {
+	if img.Entry, err = r.u64("entry point", -1); err != nil {
 		return nil, err
 	}
 	if _, ok := isa.CodeIndex(img.Entry, len(img.Text)); !ok && (len(img.Text) > 0 || img.Entry != isa.TextBase) {
@@ -247,11 +246,11 @@ func UnmarshalImage(b []byte) (*Image, error) {
 	seen := make(map[string]int, n)
 	for i := range img.Symbols {
 		at := r.off
-		addr, err := r.u64(fmt.Sprintf("symbol %d address", i))
+		addr, err := r.u64("symbol %d address", i)
 		if err != nil {
 			return nil, err
 		}
-		name, err := r.str(fmt.Sprintf("symbol %d name", i))
+		name, err := r.str("symbol %d name", i)
 		if err != nil {
 			return nil, err
 		}
@@ -289,7 +288,7 @@ func UnmarshalImage(b []byte) (*Image, error) {
 	seenFile := make(map[string]int, n)
 	for i := range img.Files {
 		at := r.off
-		name, err := r.str(fmt.Sprintf("file %d name", i))
+		name, err := r.str("file %d name", i)
 		if err != nil {
 			return nil, err
 		}
@@ -385,15 +384,26 @@ func (r *objReader) errAt(off int, format string, args ...any) error {
 	return &ObjectError{Offset: off, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (r *objReader) need(n int, field string) error {
+// The readers below name the field they read in their errors. A field of the i'th element of a
+// table is a format with one %d, filled in only when there is an error to report, so that
+// reading a table allocates nothing for its names.
+
+func objFieldName(field string, i int) string {
+	if i < 0 {
+		return field
+	}
+	return fmt.Sprintf(field, i)
+}
+
+func (r *objReader) need(n int, field string, i int) error {
 	if r.left() < n {
-		return r.errAt(r.off, "file ends inside the %s: it needs %d bytes, only %d remain", field, n, r.left())
+		return r.errAt(r.off, "file ends inside the %s: it needs %d bytes, only %d remain", objFieldName(field, i), n, r.left())
 	}
 	return nil
 }
 
-func (r *objReader) u32(field string) (uint32, error) {
-	if err := r.need(4, field); err != nil {
+func (r *objReader) u32(field string, i int) (uint32, error) {
+	if err := r.need(4, field, i); err != nil {
 		return 0, err
 	}
 	v := binary.LittleEndian.Uint32(r.b[r.off:])
@@ -401,8 +411,8 @@ func (r *objReader) u32(field string) (uint32, error) {
 	return v, nil
 }
 
-func (r *objReader) u64(field string) (uint64, error) {
-	if err := r.need(8, field); err != nil {
+func (r *objReader) u64(field string, i int) (uint64, error) {
+	if err := r.need(8, field, i); err != nil {
 		return 0, err
 	}
 	v := binary.LittleEndian.Uint64(r.b[r.off:])
@@ -415,7 +425,7 @@ func (r *objReader) u64(field string) (uint64, error) {
 // left, before anyone allocates room for the elements.
 func (r *objReader) count(section, elems string, size uint64, exact bool, limit uint64) (uint64, error) {
 	at := r.off
-	v, err := r.u32(section + " count")
+	v, err := r.u32(section+" count", -1)
 	if err != nil {
 		return 0, err
 	}
@@ -437,17 +447,18 @@ func (r *objReader) count(section, elems string, size uint64, exact bool, limit 
 }
 
 // str reads a length-prefixed name.
-func (r *objReader) str(field string) (string, error) {
+func (r *objReader) str(field string, i int) (string, error) {
 	at := r.off
-	n, err := r.u32(field + " length")
-	if err != nil {
+	if err := r.need(4, field+" length", i); err != nil {
 		return "", err
 	}
+	n := binary.LittleEndian.Uint32(r.b[r.off:])
+	r.off += 4
 	if n > objMaxName {
-		return "", r.errAt(at, "%s is %d bytes long, more than the limit of %d", field, n, objMaxName)
+		return "", r.errAt(at, "%s is %d bytes long, more than the limit of %d", objFieldName(field, i), n, objMaxName)
 	}
 	if uint64(n) > uint64(r.left()) {
-		return "", r.errAt(at, "%s declares %d bytes, but only %d remain", field, n, r.left())
+		return "", r.errAt(at, "%s declares %d bytes, but only %d remain", objFieldName(field, i), n, r.left())
 	}
 	s := string(r.b[r.off : r.off+int(n)])
 	r.off += int(n)

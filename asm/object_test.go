@@ -467,7 +467,8 @@ func TestMarshalNil(t *testing.T) {
 }
 
 // FuzzUnmarshalImage checks that the loader never panics, and that whatever it accepts is in
-// the one canonical encoding: it marshals back to the same bytes.
+// the one canonical encoding: it marshals back to the same bytes. What it accepts also lists
+// without a raw .word.
 func FuzzUnmarshalImage(f *testing.F) {
 	for _, img := range objSamples(f) {
 		b := objMarshal(f, img)
@@ -489,6 +490,14 @@ func FuzzUnmarshalImage(f *testing.F) {
 		}
 		if !bytes.Equal(again, b) {
 			t.Fatalf("accepted image marshals to different bytes:\n in %x\nout %x", b, again)
+		}
+		// Every instruction of a valid image has a mnemonic form: .word is for damage only.
+		var listing strings.Builder
+		if err := Disassemble(&listing, img); err != nil {
+			t.Fatalf("Disassemble: %v", err)
+		}
+		if strings.Contains(listing.String(), ".word") {
+			t.Fatalf("listing of a valid image has a .word:\n%s", listing.String())
 		}
 	})
 }
