@@ -229,6 +229,9 @@ const (
 
 	SYSCALL
 
+	CAS
+	XADD
+
 	NumOpcodes // not an opcode: the count of opcodes
 )
 
@@ -307,6 +310,9 @@ var Table = [NumOpcodes]Info{
 	RET:   {RET, "ret", FmtN, CatBranch, "pop pc; traps unless it is the address of an instruction"},
 
 	SYSCALL: {SYSCALL, "syscall", FmtU24, CatSystem, "call the kernel: service uImm24, arguments a0-a5, results in a0 and a1"},
+
+	CAS:  {CAS, "cas", FmtABC, CatMemory, "atomically: old := 64 bits at R[B]; if old = R[A] then 64 bits at R[B] := R[C]; R[A] := old"},
+	XADD: {XADD, "xadd", FmtABC, CatMemory, "atomically: old := 64 bits at R[B]; 64 bits at R[B] := old + R[C]; R[A] := old"},
 }
 
 var byName = func() map[string]Opcode {

@@ -318,7 +318,7 @@ func TestEncodeErrors(t *testing.T) {
 		{CALL, Operands{Imm: 8388608}, "call: jump offset 8388608 out of range [-8388608, 8388607]"},
 		{SYSCALL, Operands{Imm: 16777216}, "syscall: immediate 16777216 out of range [0, 16777215]"},
 		{ENTER, Operands{Imm: -8}, "enter: immediate -8 out of range [0, 16777215]"},
-		{NumOpcodes, Operands{}, "undefined opcode 65"},
+		{NumOpcodes, Operands{}, fmt.Sprintf("undefined opcode %d", NumOpcodes)},
 		{255, Operands{}, "undefined opcode 255"},
 	}
 	for _, tt := range exact {
@@ -362,7 +362,7 @@ func TestDecodeErrors(t *testing.T) {
 		{0xfff0_0007, "add: reserved bits set in 0xfff00007"},
 		{0x0001_2304, "mov: reserved bits set in 0x00012304"},
 		{0x8000_0f3c, "jr: reserved bits set in 0x80000f3c"},
-		{0x0000_0041, "undefined opcode 65"},
+		{Instr(NumOpcodes), fmt.Sprintf("undefined opcode %d", NumOpcodes)},
 	}
 	for _, tt := range exact {
 		_, _, err := Decode(tt.w)

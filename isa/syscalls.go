@@ -18,6 +18,22 @@ const (
 	SysArgv     Syscall = 9
 	SysPutc     Syscall = 10
 	SysPuts     Syscall = 11
+
+	SysThreadSpawn Syscall = 20
+	SysThreadExit  Syscall = 21
+	SysThreadJoin  Syscall = 22
+	SysYield       Syscall = 23
+	SysSleep       Syscall = 24
+	SysGettid      Syscall = 25
+	SysGetpid      Syscall = 26
+	SysClock       Syscall = 27
+
+	SysChanMake  Syscall = 60
+	SysChanSend  Syscall = 61
+	SysChanRecv  Syscall = 62
+	SysChanClose Syscall = 63
+	SysFutexWait Syscall = 64
+	SysFutexWake Syscall = 65
 )
 
 // SyscallInfo documents one service.
@@ -42,6 +58,22 @@ var Syscalls = []SyscallInfo{
 	{SysArgv, "argv", "a0 = index", "a0 = address of the argument's NUL-terminated text, or 0 if index is out of range", "argument 0 is the program's name; the argv array is also in a1 when the entry point starts"},
 	{SysPutc, "putc", "a0 = byte", "nothing", "writes one byte to stdout"},
 	{SysPuts, "puts", "a0 = address of a NUL-terminated string", "nothing", "writes the string to stdout, without adding a newline"},
+
+	{SysThreadSpawn, "thread_spawn", "a0 = entry (a code address), a1 = argument, a2 = stack size in bytes", "a0 = the new thread's id", "starts a thread at entry with a0 = argument and a stack of its own taken from the heap; returning from entry ends the thread with a0 as its value"},
+	{SysThreadExit, "thread_exit", "a0 = value", "does not return", "ends the calling thread; a thread that joins it gets value. The process ends when its last thread does, with status 0"},
+	{SysThreadJoin, "thread_join", "a0 = thread id", "a0 = the thread's value", "waits for the thread to end and returns the value it ended with; a thread can be joined once"},
+	{SysYield, "yield", "none", "nothing", "gives the processor to the next runnable thread of the process"},
+	{SysSleep, "sleep", "a0 = milliseconds", "nothing", "parks the calling thread for at least that long; the other threads run meanwhile"},
+	{SysGettid, "gettid", "none", "a0 = the calling thread's id", "thread ids start at 1, the main thread's"},
+	{SysGetpid, "getpid", "none", "a0 = the process's id", "process ids start at 1"},
+	{SysClock, "clock", "none", "a0 = nanoseconds since the machine started", "the real clock, or the virtual one when the run is deterministic"},
+
+	{SysChanMake, "chan_make", "a0 = capacity (0 for unbuffered)", "a0 = a channel handle", "makes a channel for the threads of this process"},
+	{SysChanSend, "chan_send", "a0 = channel, a1 = value", "a0 = 0, or -1 if the channel is closed", "sends value; blocks until a receiver takes it (unbuffered) or there is room (buffered)"},
+	{SysChanRecv, "chan_recv", "a0 = channel", "a0 = value, a1 = 1; or a0 = 0, a1 = 0 once the channel is closed and empty", "receives a value, blocking until one is sent"},
+	{SysChanClose, "chan_close", "a0 = channel", "nothing", "closes the channel: receivers drain what is buffered, then get a1 = 0; senders get -1"},
+	{SysFutexWait, "futex_wait", "a0 = address, a1 = expected value", "a0 = 0 when woken, 1 if the 64 bits at address were not the expected value", "parks the thread on address if it still holds expected: the building block of mutexes and condition variables"},
+	{SysFutexWake, "futex_wake", "a0 = address, a1 = the most threads to wake", "a0 = the number of threads woken", "wakes threads parked on address, oldest first"},
 }
 
 var syscallByNum, syscallByName = func() (map[Syscall]SyscallInfo, map[string]SyscallInfo) {

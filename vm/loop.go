@@ -396,6 +396,31 @@ func (m *Machine) exec(t *Thread) error {
 			pc++
 			goto check
 
+		// The threads of a process share one virtual processor and switch only between
+		// instructions, so a read-modify-write instruction is atomic as it stands.
+		case isa.CAS:
+			a := r[ins.B()]
+			off := a - p.memBase
+			if off > uint64(len(p.mem))-8 {
+				return m.memFault(t, pc, budget, a, 8)
+			}
+			old := le.Uint64(p.mem[off:])
+			if old == r[ins.A()] {
+				le.PutUint64(p.mem[off:], r[ins.C()])
+			}
+			r[ins.A()] = old
+			pc++
+		case isa.XADD:
+			a := r[ins.B()]
+			off := a - p.memBase
+			if off > uint64(len(p.mem))-8 {
+				return m.memFault(t, pc, budget, a, 8)
+			}
+			old := le.Uint64(p.mem[off:])
+			le.PutUint64(p.mem[off:], old+r[ins.C()])
+			r[ins.A()] = old
+			pc++
+
 		default:
 			return m.fault(t, pc, budget, isa.TrapIllegal, "")
 		}
