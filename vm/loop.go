@@ -389,11 +389,19 @@ func (m *Machine) exec(t *Thread) error {
 			goto check
 
 		case isa.SYSCALL:
-			t.PC = pc
-			if err := m.syscall(t, isa.Syscall(ins.Uimm24())); err != nil || p.exited {
-				return m.leave(t, pc, budget, err)
+			// A syscall may block the thread, or end it, and return another one to run. The
+			// thread's saved pc is the instruction after the syscall, where it resumes.
+			t.PC = pc + 1
+			m.retire(t, budget)
+			next, err := m.syscall(t, isa.Syscall(ins.Uimm24()))
+			if err != nil || next == nil {
+				return err
 			}
-			pc++
+			if next != t {
+				t = next
+				r = &t.R
+			}
+			pc = t.PC
 			goto check
 
 		// The threads of a process share one virtual processor and switch only between
@@ -431,9 +439,15 @@ func (m *Machine) exec(t *Thread) error {
 			continue
 		}
 		t.PC = pc
-		if err := m.checkpoint(budget); err != nil {
+		next, err := m.checkpoint(t, budget)
+		if err != nil {
 			return err
 		}
+		if next != t {
+			t = next
+			r = &t.R
+		}
+		pc = t.PC
 		budget = m.slice()
 	}
 }
@@ -446,44 +460,9 @@ func flag(b bool) uint64 {
 	return 0
 }
 
-// slice returns the budget of the next run of the loop: a quantum, or what is left of the step
-// limit if that is less. The loop counts the budget down; retire counts what it used.
-func (m *Machine) slice() int64 {
-	q := m.opts.Quantum
-	if m.opts.MaxSteps > 0 {
-		if left := m.opts.MaxSteps - min(m.steps, m.opts.MaxSteps); left < uint64(q) {
-			q = int64(left)
-		}
-	}
-	m.sliceStart = q
-	return q
-}
-
-// retire adds the instructions of the current slice, which has budget left, to the step count.
-func (m *Machine) retire(budget int64) {
-	m.steps += uint64(m.sliceStart - budget)
-	m.sliceStart = budget
-}
-
 // leave is how the loop returns: it stores pc and retires the slice's steps.
 func (m *Machine) leave(t *Thread, pc int, budget int64, err error) error {
 	t.PC = pc
-	m.retire(budget)
+	m.retire(t, budget)
 	return err
-}
-
-// checkpoint is the slow path of a check point: it retires the steps of the slice that ended and
-// decides whether the run goes on.
-func (m *Machine) checkpoint(budget int64) error {
-	m.retire(budget)
-	if m.interrupt.Load() {
-		if why, _ := m.why.Load().(string); why == "timeout" {
-			return &LimitError{Limit: "time", Value: uint64(m.opts.Timeout), Steps: m.steps}
-		}
-		return &InterruptError{Steps: m.steps}
-	}
-	if m.opts.MaxSteps > 0 && m.steps >= m.opts.MaxSteps {
-		return &LimitError{Limit: "steps", Value: m.opts.MaxSteps, Steps: m.steps}
-	}
-	return nil
 }

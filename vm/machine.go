@@ -28,7 +28,21 @@ type Options struct {
 	MaxMem    uint64        // bytes of memory per process, stack included; 0 means DefaultMaxMem
 	StackSize uint64        // bytes of the main thread's stack; 0 means DefaultStackSize
 	Timeout   time.Duration // wall time before the run stops with a LimitError; 0 means none
-	Quantum   int64         // instructions between slow-path check points; 0 means DefaultQuantum
+	Quantum   int64         // instructions a thread runs before another may take its turn; 0 means DefaultQuantum
+
+	MaxThreads int // threads alive at once; 0 means no limit
+
+	// Stats keeps the statistics that cost something to gather, such as the time each thread
+	// spends blocked.
+	Stats bool
+
+	// VirtualClock makes the clock count instructions (one a nanosecond) and skip over idle
+	// time, so that sleeps and clock readings are the same on every run.
+	VirtualClock bool
+
+	// Trace, if not nil, receives a record of every context switch, in TraceFormat.
+	Trace       io.Writer
+	TraceFormat TraceFormat
 }
 
 // Result describes a run that ended.
@@ -51,6 +65,16 @@ type Machine struct {
 
 	steps      uint64 // instructions retired
 	sliceStart int64  // the budget the current slice began with, or had when last retired
+
+	threadCount int // threads alive, in all processes
+
+	start    time.Time
+	virtual  bool
+	skipped  int64 // virtual nanoseconds skipped while every thread slept
+	timers   timerHeap
+	timerSeq uint64
+
+	tracer *tracer
 }
 
 // Load validates img and builds a process from it, ready to run.
@@ -79,7 +103,10 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 	if err := validate(img); err != nil {
 		return nil, err
 	}
-	m := &Machine{opts: opts, image: img}
+	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now()}
+	if opts.Trace != nil {
+		m.tracer = newTracer(opts.Trace, opts.TraceFormat)
+	}
 	p, err := newProcess(m, img)
 	if err != nil {
 		return nil, err
@@ -102,6 +129,7 @@ func Run(img *asm.Image, opts Options) (Result, error) {
 // *InterruptError. Output is flushed in every case.
 func (m *Machine) Run() (res Result, err error) {
 	start := time.Now()
+	m.start = start
 	if m.opts.Timeout > 0 {
 		t := time.AfterFunc(m.opts.Timeout, func() { m.stop("timeout") })
 		defer t.Stop()
@@ -115,18 +143,18 @@ func (m *Machine) Run() (res Result, err error) {
 		if ferr := m.proc.flush(); ferr != nil && err == nil {
 			err = ferr
 		}
+		if m.tracer != nil {
+			why := "exit"
+			if err != nil {
+				why = "stopped"
+			}
+			if terr := m.tracer.close(m, why); terr != nil && err == nil {
+				err = terr
+			}
+		}
 	}()
 	p := m.proc
-	t := p.threads[0]
-	if err := m.exec(t); err != nil {
-		switch e := err.(type) {
-		case *LimitError:
-			if e.PC == 0 {
-				e.Where = m.where(t, t.PC)
-			}
-		case *InterruptError:
-			e.Where = m.where(t, t.PC)
-		}
+	if err := m.schedule(p); err != nil {
 		return res, err
 	}
 	res.ExitCode = p.exitCode

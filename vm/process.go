@@ -15,15 +15,6 @@ type Context struct {
 	PC int                 // index of the next instruction; its address is isa.CodeAddr(PC)
 }
 
-// A Thread is a green thread: its processor context plus the rest of its thread context.
-type Thread struct {
-	Context
-	ID      int
-	Proc    *Process
-	StackLo uint64 // the lowest address its stack may use: sp below it is a stack overflow
-	StackHi uint64 // one past the highest address of its stack; sp starts here
-}
-
 // A Process is a program in execution: an address space, the code it runs, its threads and
 // descriptors, and how it ended.
 type Process struct {
@@ -40,8 +31,15 @@ type Process struct {
 	brk     uint64 // current break: the heap is [heapLo, brk)
 	maxMem  uint64
 
-	threads []*Thread
-	argv    []uint64 // addresses of the argument strings
+	threads    []*Thread // by id - 1; nil once joined
+	nextTid    int
+	live       int   // threads that have not ended
+	runq       queue // runnable threads, in the order they will run
+	freeStacks map[uint64][]uint64
+	chans      []*channel
+	futex      map[uint64]*queue
+
+	argv []uint64 // addresses of the argument strings
 
 	stdin          *bufio.Reader
 	stdout, stderr *bufio.Writer
@@ -50,17 +48,22 @@ type Process struct {
 	exitCode int64
 }
 
-// After the text the loader appends two sentinel words. Running past the last instruction hits
+// After the text the loader appends three sentinel words. Running past the last instruction hits
 // the first, an illegal instruction that the trap report recognizes as "ran past the end". The
 // main thread starts with the address of the second on its stack, so that a ret from the entry
-// point exits with a0 as status, as a return from C's main does.
+// point exits the process with a0 as status, as a return from C's main does; other threads start
+// with the third, so that a ret from a thread's entry ends the thread with a0 as its value.
 const (
-	sentinelEnd  = 0
-	sentinelExit = 1
-	numSentinels = 2
+	sentinelEnd        = 0
+	sentinelExit       = 1
+	sentinelThreadExit = 2
+	numSentinels       = 3
 )
 
-var exitStub = isa.Instr(isa.SYSCALL) | isa.Instr(isa.SysExit)<<8
+var (
+	exitStub       = isa.Instr(isa.SYSCALL) | isa.Instr(isa.SysExit)<<8
+	threadExitStub = isa.Instr(isa.SYSCALL) | isa.Instr(isa.SysThreadExit)<<8
+)
 
 func newProcess(m *Machine, img *asm.Image) (*Process, error) {
 	opts := &m.opts
@@ -76,7 +79,7 @@ func newProcess(m *Machine, img *asm.Image) (*Process, error) {
 	}
 	p.code = make([]isa.Instr, 0, len(img.Text)+numSentinels)
 	p.code = append(p.code, img.Text...)
-	p.code = append(p.code, isa.Instr(isa.ILLEGAL), exitStub)
+	p.code = append(p.code, isa.Instr(isa.ILLEGAL), exitStub, threadExitStub)
 
 	if img.BSS > p.maxMem || uint64(len(img.Data)) > p.maxMem || opts.StackSize > p.maxMem {
 		// Checked apart, so that the sums below cannot wrap around.
@@ -103,6 +106,10 @@ func newProcess(m *Machine, img *asm.Image) (*Process, error) {
 		return nil, err
 	}
 	p.threads = append(p.threads, t)
+	p.nextTid = 1
+	p.live = 1
+	m.threadCount++
+	m.makeRunnable(t)
 	return p, nil
 }
 

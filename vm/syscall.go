@@ -11,20 +11,78 @@ import (
 	"github.com/spindle-vm/spindle/isa"
 )
 
-// syscall carries out kernel service n for thread t, whose pc is at the syscall instruction.
-// Arguments are in a0-a5 and results go in a0 and a1, as docs/syscalls.md says. A non-nil error
-// stops the run; an exit sets p.exited instead.
-func (m *Machine) syscall(t *Thread, n isa.Syscall) error {
+// syscall carries out kernel service n for thread t, whose saved pc is the instruction after
+// the syscall. Arguments are in a0-a5 and results go in a0 and a1, as docs/syscalls.md says.
+//
+// It returns the thread to run next: t itself, unless t blocked, yielded or ended, and nil when
+// no thread of the process can run or the process has exited. A non-nil error stops the run.
+func (m *Machine) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 	p := t.Proc
 	r := &t.R
 	a0 := r[isa.A0]
 	switch n {
 	case isa.SysExit:
 		p.exit(int64(a0))
+		return nil, nil
+	case isa.SysThreadSpawn:
+		nt, err := m.spawn(t, a0, r[isa.A1], r[isa.A2])
+		if err != nil {
+			return nil, err
+		}
+		r[isa.A0] = uint64(nt.ID)
+	case isa.SysThreadExit:
+		m.exitThread(t, a0)
+		if p.exited {
+			return nil, nil
+		}
+		return m.switchFrom(t, reasonExit), nil
+	case isa.SysThreadJoin:
+		blocked, err := m.join(t, a0)
+		if err != nil {
+			return nil, err
+		}
+		if blocked {
+			return m.switchFrom(t, reasonBlocked), nil
+		}
+	case isa.SysYield:
+		if p.runq.n > 0 {
+			m.makeRunnable(t)
+			return m.switchFrom(t, reasonYield), nil
+		}
+	case isa.SysSleep:
+		m.sleep(t, a0)
+		return m.switchFrom(t, reasonBlocked), nil
+	case isa.SysGettid:
+		r[isa.A0] = uint64(t.ID)
+	case isa.SysGetpid:
+		r[isa.A0] = uint64(p.ID)
+	case isa.SysClock:
+		r[isa.A0] = uint64(m.now())
+	case isa.SysChanMake:
+		h, err := m.chanMake(t, a0)
+		if err != nil {
+			return nil, err
+		}
+		r[isa.A0] = h
+	case isa.SysChanSend:
+		blocked, err := m.chanSend(t, a0, r[isa.A1])
+		return m.after(t, blocked, err)
+	case isa.SysChanRecv:
+		blocked, err := m.chanRecv(t, a0)
+		return m.after(t, blocked, err)
+	case isa.SysChanClose:
+		if err := m.chanClose(t, a0); err != nil {
+			return nil, err
+		}
+	case isa.SysFutexWait:
+		blocked, err := m.futexWait(t, a0, r[isa.A1])
+		return m.after(t, blocked, err)
+	case isa.SysFutexWake:
+		r[isa.A0] = m.futexWake(t, a0, r[isa.A1])
 	case isa.SysWrite:
 		b, err := m.buffer(t, "write", r[isa.A1], r[isa.A2])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch a0 {
 		case 1:
@@ -36,23 +94,23 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) error {
 			p.stderr.Flush()
 		default:
 			r[isa.A0] = ^uint64(0)
-			return nil
+			return t, nil
 		}
 		r[isa.A0] = uint64(len(b))
 	case isa.SysRead:
 		b, err := m.buffer(t, "read", r[isa.A1], r[isa.A2])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if a0 != 0 {
 			r[isa.A0] = ^uint64(0)
-			return nil
+			return t, nil
 		}
 		p.stdout.Flush() // a prompt must show before the program waits for its answer
 		n, err := p.stdin.Read(b)
 		if err != nil && !errors.Is(err, io.EOF) {
 			r[isa.A0] = ^uint64(0)
-			return nil
+			return t, nil
 		}
 		r[isa.A0] = uint64(n)
 	case isa.SysPrintInt:
@@ -65,7 +123,7 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) error {
 	case isa.SysBrk:
 		if a0 != 0 && a0 != p.brk {
 			if a0 > p.brk && a0-p.memBase > p.maxMem {
-				return m.memLimit(t, fmt.Sprintf("brk(%#x) would grow memory to %d bytes", a0, a0-p.memBase))
+				return nil, m.memLimit(t, fmt.Sprintf("brk(%#x) would grow memory to %d bytes", a0, a0-p.memBase))
 			}
 			p.setBrk(a0) // a break below the heap is refused: the old one is returned
 		}
@@ -75,14 +133,14 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) error {
 		nb := old + a0
 		if int64(a0) < 0 && nb > old || int64(a0) > 0 && nb < old {
 			r[isa.A0] = ^uint64(0) // the sum wrapped around
-			return nil
+			return t, nil
 		}
 		if nb > old && nb-p.memBase > p.maxMem {
-			return m.memLimit(t, fmt.Sprintf("sbrk(%d) would grow memory to %d bytes", int64(a0), nb-p.memBase))
+			return nil, m.memLimit(t, fmt.Sprintf("sbrk(%d) would grow memory to %d bytes", int64(a0), nb-p.memBase))
 		}
 		if !p.setBrk(nb) {
 			r[isa.A0] = ^uint64(0)
-			return nil
+			return t, nil
 		}
 		r[isa.A0] = old
 	case isa.SysArgc:
@@ -96,18 +154,29 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) error {
 		p.stdout.WriteByte(byte(a0))
 	case isa.SysPuts:
 		if !p.inMem(a0, 1) {
-			return m.trap(t, t.PC, isa.TrapSyscallArg, fmt.Sprintf("puts: address %#x is outside memory", a0))
+			return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("puts: address %#x is outside memory", a0))
 		}
 		s := p.mem[a0-p.memBase:]
 		i := bytes.IndexByte(s, 0)
 		if i < 0 {
-			return m.trap(t, t.PC, isa.TrapSyscallArg, fmt.Sprintf("puts: the string at %#x has no NUL before the end of memory", a0))
+			return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("puts: the string at %#x has no NUL before the end of memory", a0))
 		}
 		p.stdout.Write(s[:i])
 	default:
-		return m.trap(t, t.PC, isa.TrapBadSyscall, fmt.Sprintf("there is no service %d (see docs/syscalls.md)", n))
+		return nil, m.trap(t, t.PC-1, isa.TrapBadSyscall, fmt.Sprintf("there is no service %d (see docs/syscalls.md)", n))
 	}
-	return nil
+	return t, nil
+}
+
+// after finishes a syscall that may have blocked t.
+func (m *Machine) after(t *Thread, blocked bool, err error) (*Thread, error) {
+	if err != nil {
+		return nil, err
+	}
+	if blocked {
+		return m.switchFrom(t, reasonBlocked), nil
+	}
+	return t, nil
 }
 
 // buffer returns the n bytes of memory at addr, or a trap naming the syscall if they are not all
@@ -115,7 +184,7 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) error {
 func (m *Machine) buffer(t *Thread, name string, addr, n uint64) ([]byte, error) {
 	p := t.Proc
 	if !p.inMem(addr, n) {
-		return nil, m.trap(t, t.PC, isa.TrapSyscallArg, fmt.Sprintf("%s: the buffer of %d bytes at %#x is not inside memory (%#x to %#x)",
+		return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("%s: the buffer of %d bytes at %#x is not inside memory (%#x to %#x)",
 			name, int64(n), addr, p.memBase, p.memBase+uint64(len(p.mem))))
 	}
 	off := addr - p.memBase
@@ -123,7 +192,7 @@ func (m *Machine) buffer(t *Thread, name string, addr, n uint64) ([]byte, error)
 }
 
 func (m *Machine) memLimit(t *Thread, detail string) error {
-	return &LimitError{Limit: "memory", Value: t.Proc.maxMem, Detail: detail, Steps: m.steps, Where: m.where(t, t.PC)}
+	return m.limit(t, "memory", t.Proc.maxMem, detail)
 }
 
 // readInt reads a line and parses it as a decimal integer. A line longer than the reader's buffer

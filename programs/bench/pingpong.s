@@ -1,0 +1,55 @@
+# pingpong.s: two threads hand a counter back and forth N times over two unbuffered channels.
+# It measures what a context switch costs: every round trip is two sends, two receives and two
+# switches between the threads. Same workload as shared/bench/peers/pingpong.lua.
+#
+#   echo 1000000 | spindle run programs/bench/pingpong.s
+        .data
+ping:   .quad 0                 # channel handles, shared by the two threads
+pong:   .quad 0
+
+        .text
+main:   syscall read_int
+        mov s0, a0              # s0 = N
+        li a0, 0
+        syscall chan_make
+        la t0, ping
+        sd a0, 0(t0)
+        mov s1, a0              # s1 = ping
+        li a0, 0
+        syscall chan_make
+        la t0, pong
+        sd a0, 0(t0)
+        mov s2, a0              # s2 = pong
+        la a0, ponger
+        li a1, 0
+        li a2, 256
+        syscall thread_spawn
+        li s3, 0                # s3 = the counter
+        li t3, 0                # t3 = round trips done; syscalls keep t registers
+        bge t3, s0, .done
+.loop:  mov a0, s1
+        mov a1, s3
+        syscall chan_send       # hand the counter over ...
+        mov a0, s2
+        syscall chan_recv       # ... and wait for it to come back, one higher
+        mov s3, a0
+        addi t3, t3, 1
+        blt t3, s0, .loop
+.done:  mov a0, s3
+        syscall print_int
+        li a0, '\n'
+        syscall putc
+        li a0, 0
+        ret                     # ends the process, and with it the ponger
+
+# ponger: receive x on ping, send x+1 on pong, forever.
+ponger: la t0, ping
+        ld s1, 0(t0)
+        la t0, pong
+        ld s2, 0(t0)
+.loop:  mov a0, s1
+        syscall chan_recv
+        addi a1, a0, 1
+        mov a0, s2
+        syscall chan_send
+        jmp .loop

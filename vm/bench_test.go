@@ -1,0 +1,28 @@
+package vm
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/spindle-vm/spindle/asm"
+)
+
+// benchProgram runs programs/bench/NAME.s with input n, b.N times, and reports the time per
+// unit of work (a round trip, a thread, an instruction).
+func benchProgram(b *testing.B, name, n string, units float64, unit string) {
+	img, err := asm.AssembleFile("../programs/bench/" + name + ".s")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Run(img, Options{Stdin: strings.NewReader(n + "\n"), Stdout: os.Stderr}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/units, "ns/"+unit)
+}
+
+func BenchmarkPingpong(b *testing.B) { benchProgram(b, "pingpong", "1000000", 1e6, "roundtrip") }
+func BenchmarkSpawn(b *testing.B)    { benchProgram(b, "spawn", "100000", 1e5, "thread") }
+func BenchmarkFib(b *testing.B)      { benchProgram(b, "fib", "25", 242785, "call") }

@@ -1,0 +1,218 @@
+package vm
+
+import (
+	"fmt"
+
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// ThreadState is where a thread is in its life.
+type ThreadState uint8
+
+// The states. A thread is Runnable in its process's run queue, Running on the processor,
+// Blocked in some wait queue, and Exited once it has ended but has not yet been joined.
+const (
+	Runnable ThreadState = iota
+	Running
+	Blocked
+	Exited
+)
+
+func (s ThreadState) String() string {
+	return [...]string{"runnable", "running", "blocked", "exited"}[s]
+}
+
+// waitKind says what a blocked thread waits for; waitOn says which one.
+type waitKind uint8
+
+const (
+	waitNone  waitKind = iota
+	waitJoin           // waitOn = the thread id
+	waitSend           // waitOn = the channel handle; waitVal = the value
+	waitRecv           // waitOn = the channel handle
+	waitFutex          // waitOn = the address
+	waitSleep          // waitOn = the deadline, in clock nanoseconds
+	waitRead           // waitOn = the descriptor
+)
+
+// A thread's whole context, besides its stack, is this struct: the processor context, where its
+// stack is, its state and what it waits for. Everything is a number or a pointer to a kernel
+// object, so that a context switch is a change of pointer and a snapshot is a copy.
+type Thread struct {
+	Context
+	ID      int
+	Proc    *Process
+	StackLo uint64 // the lowest address its stack may use: sp below it is a stack overflow
+	StackHi uint64 // one past the highest address of its stack
+
+	State   ThreadState
+	wait    waitKind
+	waitOn  uint64
+	waitVal uint64
+	next    *Thread // the next thread in the queue this one is in: run queue or wait queue
+
+	value  uint64  // the value it ended with
+	joiner *Thread // the thread blocked joining this one
+
+	// Statistics, for --stats.
+	Steps     uint64 // instructions executed
+	Switches  uint64 // times it was switched in
+	BlockedNs int64  // clock time spent blocked
+	blockedAt int64
+}
+
+// queue is a FIFO of threads, linked through Thread.next: a run queue or a wait queue. It
+// allocates nothing, which matters when a million threads wait at once.
+type queue struct {
+	head, tail *Thread
+	n          int
+}
+
+func (q *queue) push(t *Thread) {
+	t.next = nil
+	if q.tail == nil {
+		q.head = t
+	} else {
+		q.tail.next = t
+	}
+	q.tail = t
+	q.n++
+}
+
+func (q *queue) pop() *Thread {
+	t := q.head
+	if t == nil {
+		return nil
+	}
+	q.head = t.next
+	if q.head == nil {
+		q.tail = nil
+	}
+	t.next = nil
+	q.n--
+	return t
+}
+
+// remove takes t out of the queue, wherever it is; it reports whether t was there.
+func (q *queue) remove(t *Thread) bool {
+	var prev *Thread
+	for c := q.head; c != nil; prev, c = c, c.next {
+		if c != t {
+			continue
+		}
+		if prev == nil {
+			q.head = c.next
+		} else {
+			prev.next = c.next
+		}
+		if q.tail == c {
+			q.tail = prev
+		}
+		c.next = nil
+		q.n--
+		return true
+	}
+	return false
+}
+
+// MinThreadStack is the smallest stack thread_spawn accepts: room for the return address that
+// ends the thread and a few words.
+const MinThreadStack = 64
+
+// spawn creates a thread of p that starts at code address entry with a0 = arg, on a stack of
+// size bytes taken from the heap. Returning from entry ends the thread with a0 as its value.
+func (m *Machine) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
+	p := t.Proc
+	pc, ok := isa.CodeIndex(entry, p.textN)
+	if !ok {
+		return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_spawn: entry %#x is not the address of an instruction", entry))
+	}
+	if size < MinThreadStack || size > p.maxMem {
+		return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_spawn: a stack of %d bytes; it must be %d to %d", int64(size), MinThreadStack, p.maxMem))
+	}
+	if m.opts.MaxThreads > 0 && m.threadCount >= m.opts.MaxThreads {
+		return nil, m.limit(t, "threads", uint64(m.opts.MaxThreads), fmt.Sprintf("thread_spawn would make thread %d", m.threadCount+1))
+	}
+	size = alignUp(size, 16)
+	lo, err := p.allocStack(size)
+	if err != nil {
+		return nil, m.memLimit(t, err.Error())
+	}
+	p.nextTid++
+	n := &Thread{ID: p.nextTid, Proc: p, StackLo: lo, StackHi: lo + size}
+	n.PC = pc
+	n.R[isa.A0] = arg
+	n.R[isa.SP] = lo + size - 8
+	p.store64(lo+size-8, isa.CodeAddr(p.textN+sentinelThreadExit))
+	p.threads = append(p.threads, n)
+	p.live++
+	m.threadCount++
+	m.makeRunnable(n)
+	return n, nil
+}
+
+// allocStack takes size bytes for a thread's stack: a stack freed by an ended thread, if one of
+// that size is free, else fresh memory at the break. The program's break then starts above
+// it, so that brk can never hand a live stack back.
+func (p *Process) allocStack(size uint64) (uint64, error) {
+	if free := p.freeStacks[size]; len(free) > 0 {
+		lo := free[len(free)-1]
+		p.freeStacks[size] = free[:len(free)-1]
+		return lo, nil
+	}
+	lo := p.brk
+	if lo+size-p.memBase > p.maxMem {
+		return 0, fmt.Errorf("thread_spawn: a stack of %d bytes would grow memory to %d bytes", size, lo+size-p.memBase)
+	}
+	p.setBrk(lo + size)
+	p.heapLo = p.brk
+	return lo, nil
+}
+
+// exitThread ends thread t with value v. The thread that joins it gets v; until then it stays,
+// as a zombie, so that its value is kept. Its stack is free at once.
+func (m *Machine) exitThread(t *Thread, v uint64) {
+	p := t.Proc
+	t.State = Exited
+	t.value = v
+	p.live--
+	m.threadCount--
+	if t.ID != 1 {
+		size := t.StackHi - t.StackLo
+		if p.freeStacks == nil {
+			p.freeStacks = make(map[uint64][]uint64)
+		}
+		p.freeStacks[size] = append(p.freeStacks[size], t.StackLo)
+	}
+	if j := t.joiner; j != nil {
+		j.R[isa.A0] = v
+		p.threads[t.ID-1] = nil
+		m.wake(j)
+	}
+	if p.live == 0 {
+		p.exit(0)
+	}
+}
+
+// join makes t wait for thread tid and returns whether it must block.
+func (m *Machine) join(t *Thread, tid uint64) (bool, error) {
+	p := t.Proc
+	if tid == uint64(t.ID) {
+		return false, m.trap(t, t.PC-1, isa.TrapSyscallArg, "thread_join: a thread cannot join itself")
+	}
+	if tid == 0 || tid > uint64(len(p.threads)) || p.threads[tid-1] == nil {
+		return false, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_join: there is no thread %d to join (never started, or already joined)", tid))
+	}
+	target := p.threads[tid-1]
+	if target.State == Exited {
+		t.R[isa.A0] = target.value
+		p.threads[tid-1] = nil
+		return false, nil
+	}
+	if target.joiner != nil {
+		return false, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_join: thread %d is already joined by thread %d", tid, target.joiner.ID))
+	}
+	target.joiner = t
+	m.block(t, waitJoin, tid)
+	return true, nil
+}

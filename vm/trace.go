@@ -1,0 +1,124 @@
+package vm
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// TraceFormat selects how Options.Trace is written.
+type TraceFormat uint8
+
+const (
+	// TraceText writes one line per event, for reading in a terminal and for golden tests:
+	//
+	//	step 1204 t=1204ns cpu0 1.1 -> 1.2 blocked: chan_recv on channel 1
+	TraceText TraceFormat = iota
+	// TraceJSON writes the Trace Event Format that Perfetto and chrome://tracing show as a
+	// timeline: a track per thread, and one per virtual processor showing which thread ran.
+	TraceJSON
+)
+
+// A tracer records every context switch, with the step count, the clock, the processor, the
+// thread switched out, the thread switched in and why.
+type tracer struct {
+	w      *bufio.Writer
+	format TraceFormat
+	events int
+
+	// The thread on the processor and since when.
+	cur   *Thread
+	since int64
+}
+
+func newTracer(w io.Writer, f TraceFormat) *tracer {
+	tr := &tracer{w: bufio.NewWriter(w), format: f}
+	if f == TraceJSON {
+		tr.w.WriteString(`{"displayTimeUnit":"ns","traceEvents":[`)
+		tr.meta("process_name", 0, 0, "processors")
+		tr.meta("thread_name", 0, 0, "cpu0")
+	}
+	return tr
+}
+
+func threadName(t *Thread) string {
+	if t == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%d.%d", t.Proc.ID, t.ID)
+}
+
+// event records that from stopped running and to started, for reason. Either may be nil: from
+// when the processor was idle, to when nothing can run. A wake-up has from = the thread woken
+// and to = nil.
+func (tr *tracer) event(m *Machine, from, to *Thread, why switchReason) {
+	now := m.now()
+	wakeup := why == reasonWoken
+	var reason string
+	switch why {
+	case reasonQuantum:
+		reason = "quantum"
+	case reasonYield:
+		reason = "yield"
+	case reasonBlocked:
+		reason = "blocked: " + from.waitString()
+	case reasonExit:
+		reason = "exit"
+	case reasonIdle:
+		reason = "idle"
+	case reasonWoken:
+		reason = "woken from " + from.waitString()
+	}
+	if tr.format == TraceText {
+		fmt.Fprintf(tr.w, "step %d t=%dns cpu0 %s -> %s %s\n", m.steps, now, threadName(from), threadName(to), reason)
+	} else if wakeup {
+		tr.instant(from, now, reason)
+	} else if tr.cur != nil && now >= tr.since {
+		tr.slice(tr.cur, tr.since, now, reason)
+	}
+	if !wakeup {
+		tr.cur, tr.since = to, now
+	}
+}
+
+func (tr *tracer) meta(name string, pid, tid int, value string) {
+	if tr.events > 0 {
+		tr.w.WriteByte(',')
+	}
+	tr.events++
+	v, _ := json.Marshal(value)
+	fmt.Fprintf(tr.w, `{"name":%q,"ph":"M","pid":%d,"tid":%d,"args":{"name":%s}}`, name, pid, tid, v)
+}
+
+// slice writes that t ran on cpu0 from start to end (nanoseconds), and why it stopped: once on
+// the thread's own track and once on the processor's.
+func (tr *tracer) slice(t *Thread, start, end int64, why string) {
+	w, _ := json.Marshal(why)
+	for _, track := range [][2]int{{t.Proc.ID, t.ID}, {0, 0}} {
+		tr.w.WriteByte(',')
+		tr.events++
+		fmt.Fprintf(tr.w, `{"name":"thread %s","ph":"X","pid":%d,"tid":%d,"ts":%.3f,"dur":%.3f,"args":{"until":%s}}`,
+			threadName(t), track[0], track[1], float64(start)/1e3, float64(end-start)/1e3, w)
+	}
+}
+
+func (tr *tracer) instant(t *Thread, at int64, what string) {
+	w, _ := json.Marshal(what)
+	tr.w.WriteByte(',')
+	tr.events++
+	fmt.Fprintf(tr.w, `{"name":%s,"ph":"i","s":"t","pid":%d,"tid":%d,"ts":%.3f}`, w, t.Proc.ID, t.ID, float64(at)/1e3)
+}
+
+// close ends the trace: the thread still on the processor gets its last slice.
+func (tr *tracer) close(m *Machine, why string) error {
+	if tr.format == TraceJSON {
+		if tr.cur != nil {
+			tr.slice(tr.cur, tr.since, m.now(), why)
+		}
+		tr.w.WriteString("]}\n")
+	} else {
+		fmt.Fprintf(tr.w, "step %d t=%dns cpu0 %s -> - %s\n", m.steps, m.now(), threadName(tr.cur), why)
+	}
+	return tr.w.Flush()
+}
