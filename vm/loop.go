@@ -6,6 +6,8 @@ import (
 	"github.com/spindle-vm/spindle/isa"
 )
 
+//go:generate go run ./internal/genloop
+
 // trace prints every instruction as it runs. It is a constant so that the compiler deletes the
 // tracing code from the loop when it is false.
 const trace = false

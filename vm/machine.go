@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -40,16 +41,45 @@ type Options struct {
 	// time, so that sleeps and clock readings are the same on every run.
 	VirtualClock bool
 
+	// Sched is the scheduling policy: SchedRoundRobin (the zero value) runs threads in turn for
+	// a quantum each; SchedRandom preempts at random instruction boundaries, drawn from Seed,
+	// to expose races in programs that do not synchronize.
+	Sched Sched
+	Seed  uint64
+
 	// Trace, if not nil, receives a record of every context switch, in TraceFormat.
 	Trace       io.Writer
 	TraceFormat TraceFormat
 }
 
+// Sched is a scheduling policy.
+type Sched uint8
+
+const (
+	SchedRoundRobin Sched = iota
+	SchedRandom
+)
+
 // Result describes a run that ended.
 type Result struct {
 	ExitCode int64         // the status passed to exit; 0 after halt or a return from the entry
 	Steps    uint64        // instructions executed
+	Switches uint64        // context switches
 	Duration time.Duration // wall time of Run
+
+	// Threads has the statistics of every thread that ran, in order of creation, when
+	// Options.Stats is set.
+	Threads []ThreadStats
+}
+
+// ThreadStats are one thread's statistics.
+type ThreadStats struct {
+	Proc, ID  int
+	State     ThreadState
+	Steps     uint64        // instructions it executed
+	Switches  uint64        // times it was switched in
+	Blocked   time.Duration // clock time it spent blocked
+	BlockedOn string        // what it waits for, if it is blocked
 }
 
 // A Machine is a loaded program ready to run: one virtual processor and the process on it.
@@ -66,7 +96,9 @@ type Machine struct {
 	steps      uint64 // instructions retired
 	sliceStart int64  // the budget the current slice began with, or had when last retired
 
-	threadCount int // threads alive, in all processes
+	threadCount int       // threads alive, in all processes
+	switches    uint64    // context switches
+	all         []*Thread // every thread, for the statistics, when Options.Stats is set
 
 	start    time.Time
 	virtual  bool
@@ -75,6 +107,7 @@ type Machine struct {
 	timerSeq uint64
 
 	tracer *tracer
+	rng    *rand.Rand // for SchedRandom
 }
 
 // Load validates img and builds a process from it, ready to run.
@@ -106,6 +139,9 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now()}
 	if opts.Trace != nil {
 		m.tracer = newTracer(opts.Trace, opts.TraceFormat)
+	}
+	if opts.Sched == SchedRandom {
+		m.rng = rand.New(rand.NewPCG(opts.Seed, 0x5eed))
 	}
 	p, err := newProcess(m, img)
 	if err != nil {
@@ -139,7 +175,15 @@ func (m *Machine) Run() (res Result, err error) {
 			err = &InternalError{Value: r, Stack: stack()}
 		}
 		res.Steps = m.steps
+		res.Switches = m.switches
 		res.Duration = time.Since(start)
+		for _, t := range m.all {
+			ts := ThreadStats{Proc: t.Proc.ID, ID: t.ID, State: t.State, Steps: t.Steps, Switches: t.Switches, Blocked: time.Duration(t.BlockedNs)}
+			if t.State == Blocked {
+				ts.BlockedOn = t.waitString()
+			}
+			res.Threads = append(res.Threads, ts)
+		}
 		if ferr := m.proc.flush(); ferr != nil && err == nil {
 			err = ferr
 		}

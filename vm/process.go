@@ -106,6 +106,9 @@ func newProcess(m *Machine, img *asm.Image) (*Process, error) {
 		return nil, err
 	}
 	p.threads = append(p.threads, t)
+	if opts.Stats {
+		m.all = append(m.all, t)
+	}
 	p.nextTid = 1
 	p.live = 1
 	m.threadCount++

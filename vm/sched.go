@@ -30,6 +30,7 @@ const (
 	reasonExit                        // it ended
 	reasonIdle                        // no thread was running; a sleeper woke
 	reasonWoken                       // not a switch: the thread became runnable
+	reasonStart                       // the first thread of the run starts
 )
 
 // makeRunnable puts t at the tail of its process's run queue.
@@ -77,6 +78,7 @@ func (m *Machine) pick(p *Process) *Thread {
 	if next != nil {
 		next.State = Running
 		next.Switches++
+		m.switches++
 	}
 	return next
 }
@@ -119,6 +121,9 @@ func (m *Machine) retire(t *Thread, budget int64) {
 // limit if that is less. The loop counts the budget down; retire counts what it used.
 func (m *Machine) slice() int64 {
 	q := m.opts.Quantum
+	if m.rng != nil {
+		q = 1 + m.rng.Int64N(q)
+	}
 	if m.opts.MaxSteps > 0 {
 		if left := m.opts.MaxSteps - min(m.steps, m.opts.MaxSteps); left < uint64(q) {
 			q = int64(left)
@@ -131,9 +136,17 @@ func (m *Machine) slice() int64 {
 // schedule runs process p until it exits or fails: it runs threads with exec, and when none can
 // run it advances the clock to the next sleeper or reports a deadlock.
 func (m *Machine) schedule(p *Process) error {
+	// The random policy needs a loop that can stop at any instruction; round robin does not.
+	run := m.exec
+	if m.rng != nil {
+		run = m.execStep
+	}
 	t := m.pick(p)
+	if m.tracer != nil {
+		m.tracer.event(m, nil, t, reasonStart)
+	}
 	for {
-		if err := m.exec(t); err != nil || p.exited {
+		if err := run(t); err != nil || p.exited {
 			return err
 		}
 		// No thread can run.

@@ -145,6 +145,9 @@ func (m *Machine) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 	n.R[isa.SP] = lo + size - 8
 	p.store64(lo+size-8, isa.CodeAddr(p.textN+sentinelThreadExit))
 	p.threads = append(p.threads, n)
+	if m.opts.Stats {
+		m.all = append(m.all, n)
+	}
 	p.live++
 	m.threadCount++
 	m.makeRunnable(n)

@@ -13,7 +13,8 @@ type TraceFormat uint8
 const (
 	// TraceText writes one line per event, for reading in a terminal and for golden tests:
 	//
-	//	step 1204 t=1204ns cpu0 1.1 -> 1.2 blocked: chan_recv on channel 1
+	//	step 30 t=30ns cpu0 switch 1.1 -> 1.2 (blocked: thread_join of thread 2)
+	//	step 39 t=39ns cpu0 wake 1.1 (thread_join of thread 2)
 	TraceText TraceFormat = iota
 	// TraceJSON writes the Trace Event Format that Perfetto and chrome://tracing show as a
 	// timeline: a track per thread, and one per virtual processor showing which thread ran.
@@ -67,13 +68,19 @@ func (tr *tracer) event(m *Machine, from, to *Thread, why switchReason) {
 		reason = "exit"
 	case reasonIdle:
 		reason = "idle"
+	case reasonStart:
+		reason = "start"
 	case reasonWoken:
-		reason = "woken from " + from.waitString()
+		reason = from.waitString()
 	}
 	if tr.format == TraceText {
-		fmt.Fprintf(tr.w, "step %d t=%dns cpu0 %s -> %s %s\n", m.steps, now, threadName(from), threadName(to), reason)
+		if wakeup {
+			fmt.Fprintf(tr.w, "step %d t=%dns cpu0 wake %s (%s)\n", m.steps, now, threadName(from), reason)
+		} else {
+			fmt.Fprintf(tr.w, "step %d t=%dns cpu0 switch %s -> %s (%s)\n", m.steps, now, threadName(from), threadName(to), reason)
+		}
 	} else if wakeup {
-		tr.instant(from, now, reason)
+		tr.instant(from, now, "woken: "+reason)
 	} else if tr.cur != nil && now >= tr.since {
 		tr.slice(tr.cur, tr.since, now, reason)
 	}
@@ -118,7 +125,7 @@ func (tr *tracer) close(m *Machine, why string) error {
 		}
 		tr.w.WriteString("]}\n")
 	} else {
-		fmt.Fprintf(tr.w, "step %d t=%dns cpu0 %s -> - %s\n", m.steps, m.now(), threadName(tr.cur), why)
+		fmt.Fprintf(tr.w, "step %d t=%dns cpu0 end %s (%s)\n", m.steps, m.now(), threadName(tr.cur), why)
 	}
 	return tr.w.Flush()
 }

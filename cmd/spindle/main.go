@@ -29,7 +29,8 @@ const (
 	exitNoInput   = 66  // EX_NOINPUT: an input file cannot be read
 	exitCantCreat = 73  // EX_CANTCREAT: an output file cannot be written
 	exitSoftware  = 70  // EX_SOFTWARE: an internal error, a bug in Spindle
-	exitLimit     = 124 // a limit was reached: steps, memory or time
+	exitLimit     = 124 // a limit was reached: steps, memory, threads or time
+	exitDeadlock  = 125 // every thread is blocked and nothing can wake them
 	exitTrap      = 134 // the program trapped (128 + SIGABRT)
 	exitInterrupt = 130 // interrupted by Ctrl-C (128 + SIGINT)
 	exitTerm      = 143 // stopped by SIGTERM (128 + SIGTERM)

@@ -29,9 +29,21 @@ Flags:
   --max-mem SIZE  memory of the process, stack included (default 256M); SIZE may end in K, M or G
   --stack SIZE    the main thread's stack (default 1M)
   --timeout D     stop after wall time D, such as 10s or 500ms (default 0: none)
-  --stats         print instructions executed, wall time and instructions per second to stderr
+  --stats         print instructions executed, wall time, instructions per second and context
+                  switches to stderr, and for a threaded program a table of its threads
+  --quantum N     instructions a thread runs before the next runnable one takes its turn
+                  (default 10000)
+  --max-threads N stop when a program would have more than N threads alive (default 0: no limit)
+  --sched POLICY  rr (default): round robin; random: preempt at random instruction boundaries
+                  drawn from --seed, to expose races
+  --seed S        make the run reproducible: the clock counts instructions (one a nanosecond),
+                  and --sched random draws from S
+  --trace-sched FILE   write every context switch to FILE
+  --trace-format F     text (default) or json, the Trace Event Format that Perfetto and
+                  chrome://tracing show as a timeline (default json when FILE ends in .json)
 
 Exit status: the program's own (the low 8 bits of exit's argument); 124 when a limit is reached;
+125 on a deadlock;
 134 when the program traps; 130 on Ctrl-C, 143 on SIGTERM; 65 when FILE does not assemble or
 is not a valid object file; 66 when FILE cannot be read; 64 for a bad command line.
 `,
@@ -47,6 +59,12 @@ func runRun(args []string, io stdio) int {
 	stack := sizeFlag(fs, "stack", vm.DefaultStackSize)
 	timeout := fs.Duration("timeout", 0, "")
 	stats := fs.Bool("stats", false, "")
+	quantum := fs.Int64("quantum", vm.DefaultQuantum, "")
+	maxThreads := fs.Int("max-threads", 0, "")
+	seed := fs.String("seed", "", "")
+	sched := fs.String("sched", "rr", "")
+	traceFile := fs.String("trace-sched", "", "")
+	traceFormat := fs.String("trace-format", "", "")
 	fs.Usage = func() {}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -55,21 +73,62 @@ func runRun(args []string, io stdio) int {
 	if len(pos) == 0 {
 		return usageError(io, runCmd, "no program file given")
 	}
+	opts := vm.Options{
+		Stdin:      io.in,
+		Stdout:     io.out,
+		Stderr:     io.err,
+		Args:       pos,
+		MaxSteps:   *maxSteps,
+		MaxMem:     *maxMem,
+		StackSize:  *stack,
+		Timeout:    *timeout,
+		Quantum:    *quantum,
+		MaxThreads: *maxThreads,
+		Stats:      *stats,
+	}
+	if *quantum <= 0 {
+		return usageError(io, runCmd, "--quantum must be at least 1")
+	}
+	if *seed != "" {
+		s, err := strconv.ParseUint(*seed, 0, 64)
+		if err != nil {
+			return usageError(io, runCmd, "invalid --seed %q: want an unsigned integer", *seed)
+		}
+		// A seed asks for a run that is the same every time: the clock counts instructions.
+		opts.Seed, opts.VirtualClock = s, true
+	}
+	switch *sched {
+	case "rr":
+	case "random":
+		opts.Sched = vm.SchedRandom
+	default:
+		return usageError(io, runCmd, "invalid --sched %q: want rr or random", *sched)
+	}
+	switch *traceFormat {
+	case "", "text":
+	case "json":
+		opts.TraceFormat = vm.TraceJSON
+	default:
+		return usageError(io, runCmd, "invalid --trace-format %q: want text or json", *traceFormat)
+	}
 	path := pos[0]
 	img, code := loadProgram(path, io)
 	if img == nil {
 		return code
 	}
-	m, err := vm.Load(img, vm.Options{
-		Stdin:     io.in,
-		Stdout:    io.out,
-		Stderr:    io.err,
-		Args:      pos,
-		MaxSteps:  *maxSteps,
-		MaxMem:    *maxMem,
-		StackSize: *stack,
-		Timeout:   *timeout,
-	})
+	if *traceFile != "" {
+		if *traceFormat == "" && strings.HasSuffix(*traceFile, ".json") {
+			opts.TraceFormat = vm.TraceJSON
+		}
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
+			return exitCantCreat
+		}
+		defer f.Close()
+		opts.Trace = f
+	}
+	m, err := vm.Load(img, opts)
 	if err != nil {
 		fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
 		var le *vm.LimitError
@@ -110,6 +169,7 @@ func runRun(args []string, io stdio) int {
 		lim  *vm.LimitError
 		intr *vm.InterruptError
 		ie   *vm.InternalError
+		dl   *vm.DeadlockError
 	)
 	switch {
 	case errors.As(err, &trap):
@@ -121,6 +181,9 @@ func runRun(args []string, io stdio) int {
 	case errors.As(err, &intr):
 		fmt.Fprintf(io.err, "spindle: %v\n", intr)
 		return signalStatus(got)
+	case errors.As(err, &dl):
+		fmt.Fprintf(io.err, "spindle: %v\n", dl)
+		return exitDeadlock
 	case errors.As(err, &ie):
 		fmt.Fprintf(io.err, "spindle: %v\n", ie)
 		return exitSoftware
@@ -142,7 +205,21 @@ func printStats(io stdio, res vm.Result) {
 	if secs > 0 {
 		ips = float64(res.Steps) / secs
 	}
-	fmt.Fprintf(io.err, "instructions  %d\nwall time     %v\ninstr/second  %s\n", res.Steps, res.Duration.Round(time.Microsecond), si(ips))
+	fmt.Fprintf(io.err, "instructions  %d\nwall time     %v\ninstr/second  %s\nswitches      %d\nthreads       %d\n",
+		res.Steps, res.Duration.Round(time.Microsecond), si(ips), res.Switches, len(res.Threads))
+	if len(res.Threads) < 2 {
+		return
+	}
+	// A table of the threads; a program with thousands shows the first ones.
+	const most = 20
+	fmt.Fprintf(io.err, "%-8s %-9s %14s %10s %14s  %s\n", "thread", "state", "instructions", "switches", "blocked", "waits for")
+	for i, t := range res.Threads {
+		if i == most {
+			fmt.Fprintf(io.err, "... and %d more threads\n", len(res.Threads)-most)
+			break
+		}
+		fmt.Fprintf(io.err, "%-8s %-9s %14d %10d %14v  %s\n", fmt.Sprintf("%d.%d", t.Proc, t.ID), t.State, t.Steps, t.Switches, t.Blocked, t.BlockedOn)
+	}
 }
 
 // si writes v with three significant digits and an SI prefix: 1.23M, 456k.
