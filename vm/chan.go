@@ -21,102 +21,102 @@ type channel struct {
 // MaxChanCap is the largest capacity chan_make accepts.
 const MaxChanCap = 1 << 20
 
-func (m *Machine) chanMake(t *Thread, capacity uint64) (uint64, error) {
+func (c *cpu) chanMake(t *Thread, capacity uint64) (uint64, error) {
 	p := t.Proc
 	if capacity > MaxChanCap {
-		return 0, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("chan_make: capacity %d; the most is %d", int64(capacity), MaxChanCap))
+		return 0, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("chan_make: capacity %d; the most is %d", int64(capacity), MaxChanCap))
 	}
 	p.chans = append(p.chans, &channel{buf: make([]uint64, capacity)})
 	return uint64(len(p.chans)), nil
 }
 
 // channel returns the channel with handle h, or a trap.
-func (m *Machine) channel(t *Thread, name string, h uint64) (*channel, error) {
+func (c *cpu) channel(t *Thread, name string, h uint64) (*channel, error) {
 	p := t.Proc
 	if h == 0 || h > uint64(len(p.chans)) {
-		return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("%s: %d is not a channel", name, h))
+		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("%s: %d is not a channel", name, h))
 	}
 	return p.chans[h-1], nil
 }
 
 // chanSend sends v on channel h for t. It reports whether t must block.
-func (m *Machine) chanSend(t *Thread, h, v uint64) (bool, error) {
-	c, err := m.channel(t, "chan_send", h)
+func (c *cpu) chanSend(t *Thread, h, v uint64) (bool, error) {
+	ch, err := c.channel(t, "chan_send", h)
 	if err != nil {
 		return false, err
 	}
 	r := &t.R
 	switch {
-	case c.closed:
+	case ch.closed:
 		r[isa.A0] = ^uint64(0)
-	case c.recvq.n > 0:
-		rcv := c.recvq.pop()
+	case ch.recvq.n > 0:
+		rcv := ch.recvq.pop()
 		rcv.R[isa.A0], rcv.R[isa.A1] = v, 1
-		m.wake(rcv)
+		c.wake(rcv)
 		r[isa.A0] = 0
-	case c.n < len(c.buf):
-		c.buf[(c.head+c.n)%len(c.buf)] = v
-		c.n++
+	case ch.n < len(ch.buf):
+		ch.buf[(ch.head+ch.n)%len(ch.buf)] = v
+		ch.n++
 		r[isa.A0] = 0
 	default:
 		t.waitVal = v
-		m.block(t, waitSend, h)
-		c.sendq.push(t)
+		c.block(t, waitSend, h)
+		ch.sendq.push(t)
 		return true, nil
 	}
 	return false, nil
 }
 
 // chanRecv receives from channel h for t. It reports whether t must block.
-func (m *Machine) chanRecv(t *Thread, h uint64) (bool, error) {
-	c, err := m.channel(t, "chan_recv", h)
+func (c *cpu) chanRecv(t *Thread, h uint64) (bool, error) {
+	ch, err := c.channel(t, "chan_recv", h)
 	if err != nil {
 		return false, err
 	}
 	r := &t.R
 	switch {
-	case c.n > 0:
-		r[isa.A0], r[isa.A1] = c.buf[c.head], 1
-		c.head = (c.head + 1) % len(c.buf)
-		c.n--
-		if s := c.sendq.pop(); s != nil {
+	case ch.n > 0:
+		r[isa.A0], r[isa.A1] = ch.buf[ch.head], 1
+		ch.head = (ch.head + 1) % len(ch.buf)
+		ch.n--
+		if s := ch.sendq.pop(); s != nil {
 			// A sender was waiting for room: its value takes the place just freed.
-			c.buf[(c.head+c.n)%len(c.buf)] = s.waitVal
-			c.n++
+			ch.buf[(ch.head+ch.n)%len(ch.buf)] = s.waitVal
+			ch.n++
 			s.R[isa.A0] = 0
-			m.wake(s)
+			c.wake(s)
 		}
-	case c.sendq.n > 0:
-		s := c.sendq.pop()
+	case ch.sendq.n > 0:
+		s := ch.sendq.pop()
 		r[isa.A0], r[isa.A1] = s.waitVal, 1
 		s.R[isa.A0] = 0
-		m.wake(s)
-	case c.closed:
+		c.wake(s)
+	case ch.closed:
 		r[isa.A0], r[isa.A1] = 0, 0
 	default:
-		m.block(t, waitRecv, h)
-		c.recvq.push(t)
+		c.block(t, waitRecv, h)
+		ch.recvq.push(t)
 		return true, nil
 	}
 	return false, nil
 }
 
-func (m *Machine) chanClose(t *Thread, h uint64) error {
-	c, err := m.channel(t, "chan_close", h)
+func (c *cpu) chanClose(t *Thread, h uint64) error {
+	ch, err := c.channel(t, "chan_close", h)
 	if err != nil {
 		return err
 	}
-	if c.closed {
-		return m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("chan_close: channel %d is already closed", h))
+	if ch.closed {
+		return c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("chan_close: channel %d is already closed", h))
 	}
-	c.closed = true
-	for rcv := c.recvq.pop(); rcv != nil; rcv = c.recvq.pop() {
+	ch.closed = true
+	for rcv := ch.recvq.pop(); rcv != nil; rcv = ch.recvq.pop() {
 		rcv.R[isa.A0], rcv.R[isa.A1] = 0, 0
-		m.wake(rcv)
+		c.wake(rcv)
 	}
-	for s := c.sendq.pop(); s != nil; s = c.sendq.pop() {
+	for s := ch.sendq.pop(); s != nil; s = ch.sendq.pop() {
 		s.R[isa.A0] = ^uint64(0)
-		m.wake(s)
+		c.wake(s)
 	}
 	return nil
 }
@@ -124,10 +124,10 @@ func (m *Machine) chanClose(t *Thread, h uint64) error {
 // futexWait parks t on addr if the 64 bits there still equal expected. It reports whether t
 // must block. The check and the park are one step: no thread runs between them, so no wake-up
 // can be lost.
-func (m *Machine) futexWait(t *Thread, addr, expected uint64) (bool, error) {
+func (c *cpu) futexWait(t *Thread, addr, expected uint64) (bool, error) {
 	p := t.Proc
 	if !p.inMem(addr, 8) {
-		return false, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("futex_wait: address %#x is not inside memory", addr))
+		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("futex_wait: address %#x is not inside memory", addr))
 	}
 	if le.Uint64(p.mem[addr-p.memBase:]) != expected {
 		t.R[isa.A0] = 1
@@ -142,13 +142,13 @@ func (m *Machine) futexWait(t *Thread, addr, expected uint64) (bool, error) {
 		p.futex[addr] = q
 	}
 	t.R[isa.A0] = 0
-	m.block(t, waitFutex, addr)
+	c.block(t, waitFutex, addr)
 	q.push(t)
 	return true, nil
 }
 
 // futexWake wakes up to n threads parked on addr and returns how many it woke.
-func (m *Machine) futexWake(t *Thread, addr, n uint64) uint64 {
+func (c *cpu) futexWake(t *Thread, addr, n uint64) uint64 {
 	p := t.Proc
 	q := p.futex[addr]
 	var woken uint64
@@ -157,7 +157,7 @@ func (m *Machine) futexWake(t *Thread, addr, n uint64) uint64 {
 		if w == nil {
 			break
 		}
-		m.wake(w)
+		c.wake(w)
 		woken++
 	}
 	if q != nil && q.n == 0 {

@@ -28,30 +28,30 @@ var le = binary.LittleEndian
 // the register allocator spilled the instruction word and the slice's length on every
 // dispatch. Without it the loop ran 10% fewer host instructions on programs/bench/loop.s and
 // 7% fewer on fib (counted with callgrind), memory operations included.
-func (m *Machine) exec(t *Thread) error {
+func (c *cpu) exec(t *Thread) error {
 	p := t.Proc
 	code := p.code
 	r := &t.R
 	pc := t.PC
 
-	budget := m.slice()
+	budget := c.slice()
 
 	for {
 		ins := code[pc]
 		budget--
 		if trace {
-			m.traceInstr(t, pc, ins)
+			c.traceInstr(t, pc, ins)
 		}
 		switch ins.Op() {
 		case isa.ILLEGAL:
-			return m.fault(t, pc, budget, isa.TrapIllegal, "")
+			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		case isa.NOP:
 			pc++
 		case isa.HALT:
 			p.exit(0)
-			return m.leave(t, pc, budget, nil)
+			return c.leave(t, pc, budget, nil)
 		case isa.EBREAK:
-			return m.fault(t, pc, budget, isa.TrapBreakpoint, "")
+			return c.fault(t, pc, budget, isa.TrapBreakpoint, "")
 
 		case isa.MOV:
 			r[ins.A()] = r[ins.B()]
@@ -75,7 +75,7 @@ func (m *Machine) exec(t *Thread) error {
 		case isa.DIV:
 			d := int64(r[ins.C()])
 			if d == 0 {
-				return m.fault(t, pc, budget, isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			// Go defines MinInt64 / -1 as MinInt64, which is the wrapping result we want.
 			r[ins.A()] = uint64(int64(r[ins.B()]) / d)
@@ -83,21 +83,21 @@ func (m *Machine) exec(t *Thread) error {
 		case isa.DIVU:
 			d := r[ins.C()]
 			if d == 0 {
-				return m.fault(t, pc, budget, isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			r[ins.A()] = r[ins.B()] / d
 			pc++
 		case isa.REM:
 			d := int64(r[ins.C()])
 			if d == 0 {
-				return m.fault(t, pc, budget, isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			r[ins.A()] = uint64(int64(r[ins.B()]) % d)
 			pc++
 		case isa.REMU:
 			d := r[ins.C()]
 			if d == 0 {
-				return m.fault(t, pc, budget, isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			r[ins.A()] = r[ins.B()] % d
 			pc++
@@ -174,77 +174,77 @@ func (m *Machine) exec(t *Thread) error {
 		case isa.LB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
-				return m.memFault(t, pc, budget, off+p.memBase, 1)
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			r[ins.A()] = uint64(int8(p.mem[off]))
 			pc++
 		case isa.LBU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
-				return m.memFault(t, pc, budget, off+p.memBase, 1)
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			r[ins.A()] = uint64(p.mem[off])
 			pc++
 		case isa.LH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
-				return m.memFault(t, pc, budget, off+p.memBase, 2)
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			r[ins.A()] = uint64(int16(le.Uint16(p.mem[off:])))
 			pc++
 		case isa.LHU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
-				return m.memFault(t, pc, budget, off+p.memBase, 2)
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			r[ins.A()] = uint64(le.Uint16(p.mem[off:]))
 			pc++
 		case isa.LW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
-				return m.memFault(t, pc, budget, off+p.memBase, 4)
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			r[ins.A()] = uint64(int32(le.Uint32(p.mem[off:])))
 			pc++
 		case isa.LWU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
-				return m.memFault(t, pc, budget, off+p.memBase, 4)
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			r[ins.A()] = uint64(le.Uint32(p.mem[off:]))
 			pc++
 		case isa.LD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, off+p.memBase, 8)
+				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
 			r[ins.A()] = le.Uint64(p.mem[off:])
 			pc++
 		case isa.SB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
-				return m.memFault(t, pc, budget, off+p.memBase, 1)
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			p.mem[off] = byte(r[ins.A()])
 			pc++
 		case isa.SH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
-				return m.memFault(t, pc, budget, off+p.memBase, 2)
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			le.PutUint16(p.mem[off:], uint16(r[ins.A()]))
 			pc++
 		case isa.SW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
-				return m.memFault(t, pc, budget, off+p.memBase, 4)
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			le.PutUint32(p.mem[off:], uint32(r[ins.A()]))
 			pc++
 		case isa.SD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, off+p.memBase, 8)
+				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
 			le.PutUint64(p.mem[off:], r[ins.A()])
 			pc++
@@ -255,7 +255,7 @@ func (m *Machine) exec(t *Thread) error {
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return m.stackFault(t, pc, budget, sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(p.mem[off:], r[ins.A()])
 			r[isa.SP] = sp
@@ -264,7 +264,7 @@ func (m *Machine) exec(t *Thread) error {
 			sp := r[isa.SP]
 			off := sp - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, sp, 8)
+				return c.memFault(t, pc, budget, sp, 8)
 			}
 			r[isa.SP] = sp + 8
 			r[ins.A()] = le.Uint64(p.mem[off:])
@@ -273,13 +273,13 @@ func (m *Machine) exec(t *Thread) error {
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return m.stackFault(t, pc, budget, sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(p.mem[off:], r[isa.FP])
 			r[isa.FP] = sp
 			nsp := sp - uint64(ins.Uimm24())
 			if nsp < t.StackLo || nsp > sp {
-				return m.stackFault(t, pc, budget, nsp)
+				return c.stackFault(t, pc, budget, nsp)
 			}
 			r[isa.SP] = nsp
 			pc++
@@ -287,7 +287,7 @@ func (m *Machine) exec(t *Thread) error {
 			fp := r[isa.FP]
 			off := fp - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, fp, 8)
+				return c.memFault(t, pc, budget, fp, 8)
 			}
 			r[isa.FP] = le.Uint64(p.mem[off:])
 			r[isa.SP] = fp + 8
@@ -347,7 +347,7 @@ func (m *Machine) exec(t *Thread) error {
 		case isa.JR:
 			d := r[ins.A()] - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
-				return m.jumpFault(t, pc, budget, r[ins.A()])
+				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
 			pc = int(d >> 2)
 			goto check
@@ -355,7 +355,7 @@ func (m *Machine) exec(t *Thread) error {
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return m.stackFault(t, pc, budget, sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(p.mem[off:], isa.TextBase+isa.InstrSize*uint64(pc+1))
 			r[isa.SP] = sp
@@ -364,12 +364,12 @@ func (m *Machine) exec(t *Thread) error {
 		case isa.CALLR:
 			d := r[ins.A()] - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
-				return m.jumpFault(t, pc, budget, r[ins.A()])
+				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return m.stackFault(t, pc, budget, sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(p.mem[off:], isa.TextBase+isa.InstrSize*uint64(pc+1))
 			r[isa.SP] = sp
@@ -379,12 +379,12 @@ func (m *Machine) exec(t *Thread) error {
 			sp := r[isa.SP]
 			off := sp - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, sp, 8)
+				return c.memFault(t, pc, budget, sp, 8)
 			}
 			a := le.Uint64(p.mem[off:])
 			d := a - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
-				return m.jumpFault(t, pc, budget, a)
+				return c.jumpFault(t, pc, budget, a)
 			}
 			r[isa.SP] = sp + 8
 			pc = int(d >> 2)
@@ -394,8 +394,8 @@ func (m *Machine) exec(t *Thread) error {
 			// A syscall may block the thread, or end it, and return another one to run. The
 			// thread's saved pc is the instruction after the syscall, where it resumes.
 			t.PC = pc + 1
-			m.retire(t, budget)
-			next, err := m.syscall(t, isa.Syscall(ins.Uimm24()))
+			c.retire(t, budget)
+			next, err := c.syscall(t, isa.Syscall(ins.Uimm24()))
 			if err != nil || next == nil {
 				return err
 			}
@@ -412,7 +412,7 @@ func (m *Machine) exec(t *Thread) error {
 			a := r[ins.B()]
 			off := a - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, a, 8)
+				return c.memFault(t, pc, budget, a, 8)
 			}
 			old := le.Uint64(p.mem[off:])
 			if old == r[ins.A()] {
@@ -424,7 +424,7 @@ func (m *Machine) exec(t *Thread) error {
 			a := r[ins.B()]
 			off := a - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, a, 8)
+				return c.memFault(t, pc, budget, a, 8)
 			}
 			old := le.Uint64(p.mem[off:])
 			le.PutUint64(p.mem[off:], old+r[ins.C()])
@@ -432,7 +432,7 @@ func (m *Machine) exec(t *Thread) error {
 			pc++
 
 		default:
-			return m.fault(t, pc, budget, isa.TrapIllegal, "")
+			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		}
 		continue
 
@@ -441,7 +441,7 @@ func (m *Machine) exec(t *Thread) error {
 			continue
 		}
 		t.PC = pc
-		next, err := m.checkpoint(t, budget)
+		next, err := c.checkpoint(t, budget)
 		if err != nil {
 			return err
 		}
@@ -450,7 +450,7 @@ func (m *Machine) exec(t *Thread) error {
 			r = &t.R
 		}
 		pc = t.PC
-		budget = m.slice()
+		budget = c.slice()
 	}
 }
 
@@ -463,8 +463,8 @@ func flag(b bool) uint64 {
 }
 
 // leave is how the loop returns: it stores pc and retires the slice's steps.
-func (m *Machine) leave(t *Thread, pc int, budget int64, err error) error {
+func (c *cpu) leave(t *Thread, pc int, budget int64, err error) error {
 	t.PC = pc
-	m.retire(t, budget)
+	c.retire(t, budget)
 	return err
 }

@@ -6,13 +6,13 @@ import "github.com/spindle-vm/spindle/isa"
 
 // execStep is exec with the budget tested before every instruction, so that a thread can be
 // stopped at any instruction boundary: see vm/internal/genloop.
-func (m *Machine) execStep(t *Thread) error {
+func (c *cpu) execStep(t *Thread) error {
 	p := t.Proc
 	code := p.code
 	r := &t.R
 	pc := t.PC
 
-	budget := m.slice()
+	budget := c.slice()
 
 	for {
 		ins := code[pc]
@@ -21,18 +21,18 @@ func (m *Machine) execStep(t *Thread) error {
 		}
 		budget--
 		if trace {
-			m.traceInstr(t, pc, ins)
+			c.traceInstr(t, pc, ins)
 		}
 		switch ins.Op() {
 		case isa.ILLEGAL:
-			return m.fault(t, pc, budget, isa.TrapIllegal, "")
+			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		case isa.NOP:
 			pc++
 		case isa.HALT:
 			p.exit(0)
-			return m.leave(t, pc, budget, nil)
+			return c.leave(t, pc, budget, nil)
 		case isa.EBREAK:
-			return m.fault(t, pc, budget, isa.TrapBreakpoint, "")
+			return c.fault(t, pc, budget, isa.TrapBreakpoint, "")
 
 		case isa.MOV:
 			r[ins.A()] = r[ins.B()]
@@ -56,7 +56,7 @@ func (m *Machine) execStep(t *Thread) error {
 		case isa.DIV:
 			d := int64(r[ins.C()])
 			if d == 0 {
-				return m.fault(t, pc, budget, isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			// Go defines MinInt64 / -1 as MinInt64, which is the wrapping result we want.
 			r[ins.A()] = uint64(int64(r[ins.B()]) / d)
@@ -64,21 +64,21 @@ func (m *Machine) execStep(t *Thread) error {
 		case isa.DIVU:
 			d := r[ins.C()]
 			if d == 0 {
-				return m.fault(t, pc, budget, isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			r[ins.A()] = r[ins.B()] / d
 			pc++
 		case isa.REM:
 			d := int64(r[ins.C()])
 			if d == 0 {
-				return m.fault(t, pc, budget, isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			r[ins.A()] = uint64(int64(r[ins.B()]) % d)
 			pc++
 		case isa.REMU:
 			d := r[ins.C()]
 			if d == 0 {
-				return m.fault(t, pc, budget, isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			r[ins.A()] = r[ins.B()] % d
 			pc++
@@ -155,77 +155,77 @@ func (m *Machine) execStep(t *Thread) error {
 		case isa.LB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
-				return m.memFault(t, pc, budget, off+p.memBase, 1)
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			r[ins.A()] = uint64(int8(p.mem[off]))
 			pc++
 		case isa.LBU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
-				return m.memFault(t, pc, budget, off+p.memBase, 1)
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			r[ins.A()] = uint64(p.mem[off])
 			pc++
 		case isa.LH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
-				return m.memFault(t, pc, budget, off+p.memBase, 2)
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			r[ins.A()] = uint64(int16(le.Uint16(p.mem[off:])))
 			pc++
 		case isa.LHU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
-				return m.memFault(t, pc, budget, off+p.memBase, 2)
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			r[ins.A()] = uint64(le.Uint16(p.mem[off:]))
 			pc++
 		case isa.LW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
-				return m.memFault(t, pc, budget, off+p.memBase, 4)
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			r[ins.A()] = uint64(int32(le.Uint32(p.mem[off:])))
 			pc++
 		case isa.LWU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
-				return m.memFault(t, pc, budget, off+p.memBase, 4)
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			r[ins.A()] = uint64(le.Uint32(p.mem[off:]))
 			pc++
 		case isa.LD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, off+p.memBase, 8)
+				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
 			r[ins.A()] = le.Uint64(p.mem[off:])
 			pc++
 		case isa.SB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
-				return m.memFault(t, pc, budget, off+p.memBase, 1)
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			p.mem[off] = byte(r[ins.A()])
 			pc++
 		case isa.SH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
-				return m.memFault(t, pc, budget, off+p.memBase, 2)
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			le.PutUint16(p.mem[off:], uint16(r[ins.A()]))
 			pc++
 		case isa.SW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
-				return m.memFault(t, pc, budget, off+p.memBase, 4)
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			le.PutUint32(p.mem[off:], uint32(r[ins.A()]))
 			pc++
 		case isa.SD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, off+p.memBase, 8)
+				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
 			le.PutUint64(p.mem[off:], r[ins.A()])
 			pc++
@@ -236,7 +236,7 @@ func (m *Machine) execStep(t *Thread) error {
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return m.stackFault(t, pc, budget, sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(p.mem[off:], r[ins.A()])
 			r[isa.SP] = sp
@@ -245,7 +245,7 @@ func (m *Machine) execStep(t *Thread) error {
 			sp := r[isa.SP]
 			off := sp - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, sp, 8)
+				return c.memFault(t, pc, budget, sp, 8)
 			}
 			r[isa.SP] = sp + 8
 			r[ins.A()] = le.Uint64(p.mem[off:])
@@ -254,13 +254,13 @@ func (m *Machine) execStep(t *Thread) error {
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return m.stackFault(t, pc, budget, sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(p.mem[off:], r[isa.FP])
 			r[isa.FP] = sp
 			nsp := sp - uint64(ins.Uimm24())
 			if nsp < t.StackLo || nsp > sp {
-				return m.stackFault(t, pc, budget, nsp)
+				return c.stackFault(t, pc, budget, nsp)
 			}
 			r[isa.SP] = nsp
 			pc++
@@ -268,7 +268,7 @@ func (m *Machine) execStep(t *Thread) error {
 			fp := r[isa.FP]
 			off := fp - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, fp, 8)
+				return c.memFault(t, pc, budget, fp, 8)
 			}
 			r[isa.FP] = le.Uint64(p.mem[off:])
 			r[isa.SP] = fp + 8
@@ -328,7 +328,7 @@ func (m *Machine) execStep(t *Thread) error {
 		case isa.JR:
 			d := r[ins.A()] - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
-				return m.jumpFault(t, pc, budget, r[ins.A()])
+				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
 			pc = int(d >> 2)
 			goto check
@@ -336,7 +336,7 @@ func (m *Machine) execStep(t *Thread) error {
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return m.stackFault(t, pc, budget, sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(p.mem[off:], isa.TextBase+isa.InstrSize*uint64(pc+1))
 			r[isa.SP] = sp
@@ -345,12 +345,12 @@ func (m *Machine) execStep(t *Thread) error {
 		case isa.CALLR:
 			d := r[ins.A()] - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
-				return m.jumpFault(t, pc, budget, r[ins.A()])
+				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return m.stackFault(t, pc, budget, sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(p.mem[off:], isa.TextBase+isa.InstrSize*uint64(pc+1))
 			r[isa.SP] = sp
@@ -360,12 +360,12 @@ func (m *Machine) execStep(t *Thread) error {
 			sp := r[isa.SP]
 			off := sp - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, sp, 8)
+				return c.memFault(t, pc, budget, sp, 8)
 			}
 			a := le.Uint64(p.mem[off:])
 			d := a - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
-				return m.jumpFault(t, pc, budget, a)
+				return c.jumpFault(t, pc, budget, a)
 			}
 			r[isa.SP] = sp + 8
 			pc = int(d >> 2)
@@ -375,8 +375,8 @@ func (m *Machine) execStep(t *Thread) error {
 			// A syscall may block the thread, or end it, and return another one to run. The
 			// thread's saved pc is the instruction after the syscall, where it resumes.
 			t.PC = pc + 1
-			m.retire(t, budget)
-			next, err := m.syscall(t, isa.Syscall(ins.Uimm24()))
+			c.retire(t, budget)
+			next, err := c.syscall(t, isa.Syscall(ins.Uimm24()))
 			if err != nil || next == nil {
 				return err
 			}
@@ -393,7 +393,7 @@ func (m *Machine) execStep(t *Thread) error {
 			a := r[ins.B()]
 			off := a - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, a, 8)
+				return c.memFault(t, pc, budget, a, 8)
 			}
 			old := le.Uint64(p.mem[off:])
 			if old == r[ins.A()] {
@@ -405,7 +405,7 @@ func (m *Machine) execStep(t *Thread) error {
 			a := r[ins.B()]
 			off := a - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return m.memFault(t, pc, budget, a, 8)
+				return c.memFault(t, pc, budget, a, 8)
 			}
 			old := le.Uint64(p.mem[off:])
 			le.PutUint64(p.mem[off:], old+r[ins.C()])
@@ -413,7 +413,7 @@ func (m *Machine) execStep(t *Thread) error {
 			pc++
 
 		default:
-			return m.fault(t, pc, budget, isa.TrapIllegal, "")
+			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		}
 		continue
 
@@ -422,7 +422,7 @@ func (m *Machine) execStep(t *Thread) error {
 			continue
 		}
 		t.PC = pc
-		next, err := m.checkpoint(t, budget)
+		next, err := c.checkpoint(t, budget)
 		if err != nil {
 			return err
 		}
@@ -431,6 +431,6 @@ func (m *Machine) execStep(t *Thread) error {
 			r = &t.R
 		}
 		pc = t.PC
-		budget = m.slice()
+		budget = c.slice()
 	}
 }

@@ -82,32 +82,39 @@ type ThreadStats struct {
 	BlockedOn string        // what it waits for, if it is blocked
 }
 
-// A Machine is a loaded program ready to run: one virtual processor and the process on it.
+// A Machine is a loaded program ready to run: its virtual processors, and the process made from
+// the program.
 type Machine struct {
 	opts  Options
 	image *asm.Image
 	proc  *Process
+	cpus  []*cpu
 
 	// interrupt is set from other goroutines (Ctrl-C, a timeout) and read by the loop only at
 	// its check points; why says which, for the error.
 	interrupt atomic.Bool
 	why       atomic.Value // string
 
-	steps      uint64 // instructions retired
-	sliceStart int64  // the budget the current slice began with, or had when last retired
-
 	threadCount int       // threads alive, in all processes
-	switches    uint64    // context switches
 	all         []*Thread // every thread, for the statistics, when Options.Stats is set
 
-	start    time.Time
-	virtual  bool
-	skipped  int64 // virtual nanoseconds skipped while every thread slept
-	timers   timerHeap
-	timerSeq uint64
+	start   time.Time
+	virtual bool
 
 	tracer *tracer
-	rng    *rand.Rand // for SchedRandom
+}
+
+// A cpu is a virtual processor: the interpreter loop, and the state it keeps as it runs the
+// threads of one process at a time.
+type cpu struct {
+	*Machine
+	id int
+
+	steps      uint64 // instructions retired
+	sliceStart int64  // the budget the current slice began with, or had when last retired
+	switches   uint64 // context switches
+	skipped    int64  // virtual nanoseconds skipped while every thread slept
+	rng        *rand.Rand
 }
 
 // Load validates img and builds a process from it, ready to run.
@@ -140,9 +147,11 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 	if opts.Trace != nil {
 		m.tracer = newTracer(opts.Trace, opts.TraceFormat)
 	}
+	c := &cpu{Machine: m}
 	if opts.Sched == SchedRandom {
-		m.rng = rand.New(rand.NewPCG(opts.Seed, 0x5eed))
+		c.rng = rand.New(rand.NewPCG(opts.Seed, 0x5eed))
 	}
+	m.cpus = []*cpu{c}
 	p, err := newProcess(m, img)
 	if err != nil {
 		return nil, err
@@ -174,8 +183,10 @@ func (m *Machine) Run() (res Result, err error) {
 		if r := recover(); r != nil {
 			err = &InternalError{Value: r, Stack: stack()}
 		}
-		res.Steps = m.steps
-		res.Switches = m.switches
+		for _, c := range m.cpus {
+			res.Steps += c.steps
+			res.Switches += c.switches
+		}
 		res.Duration = time.Since(start)
 		for _, t := range m.all {
 			ts := ThreadStats{Proc: t.Proc.ID, ID: t.ID, State: t.State, Steps: t.Steps, Switches: t.Switches, Blocked: time.Duration(t.BlockedNs)}
@@ -192,13 +203,13 @@ func (m *Machine) Run() (res Result, err error) {
 			if err != nil {
 				why = "stopped"
 			}
-			if terr := m.tracer.close(m, why); terr != nil && err == nil {
+			if terr := m.tracer.close(m.cpus[0], why); terr != nil && err == nil {
 				err = terr
 			}
 		}
 	}()
 	p := m.proc
-	if err := m.schedule(p); err != nil {
+	if err := m.cpus[0].schedule(p); err != nil {
 		return res, err
 	}
 	res.ExitCode = p.exitCode

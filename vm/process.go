@@ -38,6 +38,8 @@ type Process struct {
 	freeStacks map[uint64][]uint64
 	chans      []*channel
 	futex      map[uint64]*queue
+	timers     timerHeap // its sleeping threads
+	timerSeq   uint64
 
 	argv []uint64 // addresses of the argument strings
 
@@ -112,7 +114,8 @@ func newProcess(m *Machine, img *asm.Image) (*Process, error) {
 	p.nextTid = 1
 	p.live = 1
 	m.threadCount++
-	m.makeRunnable(t)
+	t.State = Runnable
+	p.runq.push(t)
 	return p, nil
 }
 

@@ -34,51 +34,51 @@ const (
 )
 
 // makeRunnable puts t at the tail of its process's run queue.
-func (m *Machine) makeRunnable(t *Thread) {
+func (c *cpu) makeRunnable(t *Thread) {
 	t.State = Runnable
 	t.Proc.runq.push(t)
 }
 
 // block parks t: it waits for kind, on what.
-func (m *Machine) block(t *Thread, kind waitKind, on uint64) {
+func (c *cpu) block(t *Thread, kind waitKind, on uint64) {
 	t.State = Blocked
 	t.wait = kind
 	t.waitOn = on
-	if m.opts.Stats {
+	if c.opts.Stats {
 		// Only when asked for: reading the host's clock costs more than the rest of a switch.
-		t.blockedAt = m.now()
+		t.blockedAt = c.now()
 	}
 }
 
 // wake makes a blocked thread runnable again.
-func (m *Machine) wake(t *Thread) {
-	if m.opts.Stats {
-		t.BlockedNs += m.now() - t.blockedAt
+func (c *cpu) wake(t *Thread) {
+	if c.opts.Stats {
+		t.BlockedNs += c.now() - t.blockedAt
 	}
-	if m.tracer != nil {
-		m.tracer.event(m, t, nil, reasonWoken)
+	if c.tracer != nil {
+		c.tracer.event(c, t, nil, reasonWoken)
 	}
 	t.wait = waitNone
-	m.makeRunnable(t)
+	c.makeRunnable(t)
 }
 
 // switchFrom gives the processor to the next runnable thread of t's process, t having blocked,
 // yielded or ended for the reason given. It returns nil when no thread can run.
-func (m *Machine) switchFrom(t *Thread, reason switchReason) *Thread {
-	next := m.pick(t.Proc)
-	if m.tracer != nil {
-		m.tracer.event(m, t, next, reason)
+func (c *cpu) switchFrom(t *Thread, reason switchReason) *Thread {
+	next := c.pick(t.Proc)
+	if c.tracer != nil {
+		c.tracer.event(c, t, next, reason)
 	}
 	return next
 }
 
 // pick takes the next thread off p's run queue to run it, or returns nil.
-func (m *Machine) pick(p *Process) *Thread {
+func (c *cpu) pick(p *Process) *Thread {
 	next := p.runq.pop()
 	if next != nil {
 		next.State = Running
 		next.Switches++
-		m.switches++
+		c.switches++
 	}
 	return next
 }
@@ -86,64 +86,64 @@ func (m *Machine) pick(p *Process) *Thread {
 // checkpoint is the slow path of a check point: it retires the steps of the slice that ended,
 // decides whether the run goes on, wakes the sleepers whose time has come, and preempts t if
 // another thread is waiting to run.
-func (m *Machine) checkpoint(t *Thread, budget int64) (*Thread, error) {
-	m.retire(t, budget)
-	if m.interrupt.Load() {
-		if why, _ := m.why.Load().(string); why == "timeout" {
-			return nil, &LimitError{Limit: "time", Value: uint64(m.opts.Timeout), Steps: m.steps, Where: m.where(t, t.PC)}
+func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
+	c.retire(t, budget)
+	if c.interrupt.Load() {
+		if why, _ := c.why.Load().(string); why == "timeout" {
+			return nil, &LimitError{Limit: "time", Value: uint64(c.opts.Timeout), Steps: c.steps, Where: c.where(t, t.PC)}
 		}
-		return nil, &InterruptError{Steps: m.steps, Where: m.where(t, t.PC)}
+		return nil, &InterruptError{Steps: c.steps, Where: c.where(t, t.PC)}
 	}
-	if m.opts.MaxSteps > 0 && m.steps >= m.opts.MaxSteps {
-		return nil, &LimitError{Limit: "steps", Value: m.opts.MaxSteps, Steps: m.steps, Where: m.where(t, t.PC)}
+	if c.opts.MaxSteps > 0 && c.steps >= c.opts.MaxSteps {
+		return nil, &LimitError{Limit: "steps", Value: c.opts.MaxSteps, Steps: c.steps, Where: c.where(t, t.PC)}
 	}
-	if len(m.timers) > 0 {
-		m.wakeSleepers()
+	if len(t.Proc.timers) > 0 {
+		c.wakeSleepers(t.Proc)
 	}
 	p := t.Proc
 	if p.runq.n == 0 {
 		return t, nil
 	}
-	m.makeRunnable(t)
-	return m.switchFrom(t, reasonQuantum), nil
+	c.makeRunnable(t)
+	return c.switchFrom(t, reasonQuantum), nil
 }
 
 // retire adds the instructions of the current slice, which has budget left, to the counts of
 // the machine and of t.
-func (m *Machine) retire(t *Thread, budget int64) {
-	used := uint64(m.sliceStart - budget)
-	m.steps += used
+func (c *cpu) retire(t *Thread, budget int64) {
+	used := uint64(c.sliceStart - budget)
+	c.steps += used
 	t.Steps += used
-	m.sliceStart = budget
+	c.sliceStart = budget
 }
 
 // slice returns the budget of the next run of the loop: a quantum, or what is left of the step
 // limit if that is less. The loop counts the budget down; retire counts what it used.
-func (m *Machine) slice() int64 {
-	q := m.opts.Quantum
-	if m.rng != nil {
-		q = 1 + m.rng.Int64N(q)
+func (c *cpu) slice() int64 {
+	q := c.opts.Quantum
+	if c.rng != nil {
+		q = 1 + c.rng.Int64N(q)
 	}
-	if m.opts.MaxSteps > 0 {
-		if left := m.opts.MaxSteps - min(m.steps, m.opts.MaxSteps); left < uint64(q) {
+	if c.opts.MaxSteps > 0 {
+		if left := c.opts.MaxSteps - min(c.steps, c.opts.MaxSteps); left < uint64(q) {
 			q = int64(left)
 		}
 	}
-	m.sliceStart = q
+	c.sliceStart = q
 	return q
 }
 
 // schedule runs process p until it exits or fails: it runs threads with exec, and when none can
 // run it advances the clock to the next sleeper or reports a deadlock.
-func (m *Machine) schedule(p *Process) error {
+func (c *cpu) schedule(p *Process) error {
 	// The random policy needs a loop that can stop at any instruction; round robin does not.
-	run := m.exec
-	if m.rng != nil {
-		run = m.execStep
+	run := c.exec
+	if c.rng != nil {
+		run = c.execStep
 	}
-	t := m.pick(p)
-	if m.tracer != nil {
-		m.tracer.event(m, nil, t, reasonStart)
+	t := c.pick(p)
+	if c.tracer != nil {
+		c.tracer.event(c, nil, t, reasonStart)
 	}
 	for {
 		if err := run(t); err != nil || p.exited {
@@ -151,33 +151,33 @@ func (m *Machine) schedule(p *Process) error {
 		}
 		// No thread can run.
 		for p.runq.n == 0 {
-			if len(m.timers) == 0 {
-				return m.deadlock(p)
+			if len(p.timers) == 0 {
+				return c.deadlock(p)
 			}
-			m.sleepUntil(m.timers[0].waitOn)
-			m.wakeSleepers()
+			c.sleepUntil(p.timers[0].waitOn)
+			c.wakeSleepers(p)
 		}
-		t = m.pick(p)
-		if m.tracer != nil {
-			m.tracer.event(m, nil, t, reasonIdle)
+		t = c.pick(p)
+		if c.tracer != nil {
+			c.tracer.event(c, nil, t, reasonIdle)
 		}
 	}
 }
 
 // now returns the clock: nanoseconds since the run began, real or virtual.
-func (m *Machine) now() int64 {
-	if m.virtual {
+func (c *cpu) now() int64 {
+	if c.virtual {
 		// One instruction takes a nanosecond, and idle time is skipped over.
-		return int64(m.steps) + m.skipped
+		return int64(c.steps) + c.skipped
 	}
-	return int64(time.Since(m.start))
+	return int64(time.Since(c.start))
 }
 
 // sleepUntil waits for the clock to reach deadline: on the virtual clock it jumps there.
-func (m *Machine) sleepUntil(deadline uint64) {
-	if d := int64(deadline) - m.now(); d > 0 {
-		if m.virtual {
-			m.skipped += d
+func (c *cpu) sleepUntil(deadline uint64) {
+	if d := int64(deadline) - c.now(); d > 0 {
+		if c.virtual {
+			c.skipped += d
 		} else {
 			time.Sleep(time.Duration(d))
 		}
@@ -185,19 +185,20 @@ func (m *Machine) sleepUntil(deadline uint64) {
 }
 
 // sleep parks t for ms milliseconds.
-func (m *Machine) sleep(t *Thread, ms uint64) {
+func (c *cpu) sleep(t *Thread, ms uint64) {
+	p := t.Proc
 	d := min(ms, 1<<40) * uint64(time.Millisecond)
-	m.block(t, waitSleep, uint64(m.now())+d)
-	m.timerSeq++
-	heap.Push(&m.timers, timer{t, m.timerSeq})
+	c.block(t, waitSleep, uint64(c.now())+d)
+	p.timerSeq++
+	heap.Push(&p.timers, timer{t, p.timerSeq})
 }
 
-// wakeSleepers wakes every sleeper whose deadline has passed, earliest first.
-func (m *Machine) wakeSleepers() {
-	now := uint64(m.now())
-	for len(m.timers) > 0 && m.timers[0].waitOn <= now {
-		tm := heap.Pop(&m.timers).(timer)
-		m.wake(tm.Thread)
+// wakeSleepers wakes every sleeper of p whose deadline has passed, earliest first.
+func (c *cpu) wakeSleepers(p *Process) {
+	now := uint64(c.now())
+	for len(p.timers) > 0 && p.timers[0].waitOn <= now {
+		tm := heap.Pop(&p.timers).(timer)
+		c.wake(tm.Thread)
 	}
 }
 
@@ -252,14 +253,14 @@ func (e *DeadlockError) Error() string {
 	return b.String()
 }
 
-func (m *Machine) deadlock(p *Process) error {
+func (c *cpu) deadlock(p *Process) error {
 	e := &DeadlockError{}
 	for _, t := range p.threads {
 		if t == nil || t.State != Blocked {
 			continue
 		}
 		// The thread's pc is past its syscall; the report names the syscall.
-		e.Threads = append(e.Threads, BlockedThread{Waits: t.waitString(), Where: m.where(t, t.PC-1)})
+		e.Threads = append(e.Threads, BlockedThread{Waits: t.waitString(), Where: c.where(t, t.PC-1)})
 	}
 	sort.Slice(e.Threads, func(i, j int) bool { return e.Threads[i].Thread < e.Threads[j].Thread })
 	return e
@@ -285,6 +286,6 @@ func (t *Thread) waitString() string {
 }
 
 // limit builds the LimitError of a limit reached by thread t in a syscall.
-func (m *Machine) limit(t *Thread, what string, value uint64, detail string) error {
-	return &LimitError{Limit: what, Value: value, Detail: detail, Steps: m.steps, Where: m.where(t, t.PC-1)}
+func (c *cpu) limit(t *Thread, what string, value uint64, detail string) error {
+	return &LimitError{Limit: what, Value: value, Detail: detail, Steps: c.steps, Where: c.where(t, t.PC-1)}
 }

@@ -16,7 +16,7 @@ import (
 //
 // It returns the thread to run next: t itself, unless t blocked, yielded or ended, and nil when
 // no thread of the process can run or the process has exited. A non-nil error stops the run.
-func (m *Machine) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
+func (c *cpu) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 	p := t.Proc
 	r := &t.R
 	a0 := r[isa.A0]
@@ -25,62 +25,62 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 		p.exit(int64(a0))
 		return nil, nil
 	case isa.SysThreadSpawn:
-		nt, err := m.spawn(t, a0, r[isa.A1], r[isa.A2])
+		nt, err := c.spawn(t, a0, r[isa.A1], r[isa.A2])
 		if err != nil {
 			return nil, err
 		}
 		r[isa.A0] = uint64(nt.ID)
 	case isa.SysThreadExit:
-		m.exitThread(t, a0)
+		c.exitThread(t, a0)
 		if p.exited {
 			return nil, nil
 		}
-		return m.switchFrom(t, reasonExit), nil
+		return c.switchFrom(t, reasonExit), nil
 	case isa.SysThreadJoin:
-		blocked, err := m.join(t, a0)
+		blocked, err := c.join(t, a0)
 		if err != nil {
 			return nil, err
 		}
 		if blocked {
-			return m.switchFrom(t, reasonBlocked), nil
+			return c.switchFrom(t, reasonBlocked), nil
 		}
 	case isa.SysYield:
 		if p.runq.n > 0 {
-			m.makeRunnable(t)
-			return m.switchFrom(t, reasonYield), nil
+			c.makeRunnable(t)
+			return c.switchFrom(t, reasonYield), nil
 		}
 	case isa.SysSleep:
-		m.sleep(t, a0)
-		return m.switchFrom(t, reasonBlocked), nil
+		c.sleep(t, a0)
+		return c.switchFrom(t, reasonBlocked), nil
 	case isa.SysGettid:
 		r[isa.A0] = uint64(t.ID)
 	case isa.SysGetpid:
 		r[isa.A0] = uint64(p.ID)
 	case isa.SysClock:
-		r[isa.A0] = uint64(m.now())
+		r[isa.A0] = uint64(c.now())
 	case isa.SysChanMake:
-		h, err := m.chanMake(t, a0)
+		h, err := c.chanMake(t, a0)
 		if err != nil {
 			return nil, err
 		}
 		r[isa.A0] = h
 	case isa.SysChanSend:
-		blocked, err := m.chanSend(t, a0, r[isa.A1])
-		return m.after(t, blocked, err)
+		blocked, err := c.chanSend(t, a0, r[isa.A1])
+		return c.after(t, blocked, err)
 	case isa.SysChanRecv:
-		blocked, err := m.chanRecv(t, a0)
-		return m.after(t, blocked, err)
+		blocked, err := c.chanRecv(t, a0)
+		return c.after(t, blocked, err)
 	case isa.SysChanClose:
-		if err := m.chanClose(t, a0); err != nil {
+		if err := c.chanClose(t, a0); err != nil {
 			return nil, err
 		}
 	case isa.SysFutexWait:
-		blocked, err := m.futexWait(t, a0, r[isa.A1])
-		return m.after(t, blocked, err)
+		blocked, err := c.futexWait(t, a0, r[isa.A1])
+		return c.after(t, blocked, err)
 	case isa.SysFutexWake:
-		r[isa.A0] = m.futexWake(t, a0, r[isa.A1])
+		r[isa.A0] = c.futexWake(t, a0, r[isa.A1])
 	case isa.SysWrite:
-		b, err := m.buffer(t, "write", r[isa.A1], r[isa.A2])
+		b, err := c.buffer(t, "write", r[isa.A1], r[isa.A2])
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +98,7 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 		}
 		r[isa.A0] = uint64(len(b))
 	case isa.SysRead:
-		b, err := m.buffer(t, "read", r[isa.A1], r[isa.A2])
+		b, err := c.buffer(t, "read", r[isa.A1], r[isa.A2])
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +123,7 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 	case isa.SysBrk:
 		if a0 != 0 && a0 != p.brk {
 			if a0 > p.brk && a0-p.memBase > p.maxMem {
-				return nil, m.memLimit(t, fmt.Sprintf("brk(%#x) would grow memory to %d bytes", a0, a0-p.memBase))
+				return nil, c.memLimit(t, fmt.Sprintf("brk(%#x) would grow memory to %d bytes", a0, a0-p.memBase))
 			}
 			p.setBrk(a0) // a break below the heap is refused: the old one is returned
 		}
@@ -136,7 +136,7 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 			return t, nil
 		}
 		if nb > old && nb-p.memBase > p.maxMem {
-			return nil, m.memLimit(t, fmt.Sprintf("sbrk(%d) would grow memory to %d bytes", int64(a0), nb-p.memBase))
+			return nil, c.memLimit(t, fmt.Sprintf("sbrk(%d) would grow memory to %d bytes", int64(a0), nb-p.memBase))
 		}
 		if !p.setBrk(nb) {
 			r[isa.A0] = ^uint64(0)
@@ -154,45 +154,45 @@ func (m *Machine) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 		p.stdout.WriteByte(byte(a0))
 	case isa.SysPuts:
 		if !p.inMem(a0, 1) {
-			return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("puts: address %#x is outside memory", a0))
+			return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("puts: address %#x is outside memory", a0))
 		}
 		s := p.mem[a0-p.memBase:]
 		i := bytes.IndexByte(s, 0)
 		if i < 0 {
-			return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("puts: the string at %#x has no NUL before the end of memory", a0))
+			return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("puts: the string at %#x has no NUL before the end of memory", a0))
 		}
 		p.stdout.Write(s[:i])
 	default:
-		return nil, m.trap(t, t.PC-1, isa.TrapBadSyscall, fmt.Sprintf("there is no service %d (see docs/syscalls.md)", n))
+		return nil, c.trap(t, t.PC-1, isa.TrapBadSyscall, fmt.Sprintf("there is no service %d (see docs/syscalls.md)", n))
 	}
 	return t, nil
 }
 
 // after finishes a syscall that may have blocked t.
-func (m *Machine) after(t *Thread, blocked bool, err error) (*Thread, error) {
+func (c *cpu) after(t *Thread, blocked bool, err error) (*Thread, error) {
 	if err != nil {
 		return nil, err
 	}
 	if blocked {
-		return m.switchFrom(t, reasonBlocked), nil
+		return c.switchFrom(t, reasonBlocked), nil
 	}
 	return t, nil
 }
 
 // buffer returns the n bytes of memory at addr, or a trap naming the syscall if they are not all
 // inside memory.
-func (m *Machine) buffer(t *Thread, name string, addr, n uint64) ([]byte, error) {
+func (c *cpu) buffer(t *Thread, name string, addr, n uint64) ([]byte, error) {
 	p := t.Proc
 	if !p.inMem(addr, n) {
-		return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("%s: the buffer of %d bytes at %#x is not inside memory (%#x to %#x)",
+		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("%s: the buffer of %d bytes at %#x is not inside memory (%#x to %#x)",
 			name, int64(n), addr, p.memBase, p.memBase+uint64(len(p.mem))))
 	}
 	off := addr - p.memBase
 	return p.mem[off : off+n : off+n], nil
 }
 
-func (m *Machine) memLimit(t *Thread, detail string) error {
-	return m.limit(t, "memory", t.Proc.maxMem, detail)
+func (c *cpu) memLimit(t *Thread, detail string) error {
+	return c.limit(t, "memory", t.Proc.maxMem, detail)
 }
 
 // readInt reads a line and parses it as a decimal integer. A line longer than the reader's buffer

@@ -121,22 +121,22 @@ const MinThreadStack = 64
 
 // spawn creates a thread of p that starts at code address entry with a0 = arg, on a stack of
 // size bytes taken from the heap. Returning from entry ends the thread with a0 as its value.
-func (m *Machine) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
+func (c *cpu) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 	p := t.Proc
 	pc, ok := isa.CodeIndex(entry, p.textN)
 	if !ok {
-		return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_spawn: entry %#x is not the address of an instruction", entry))
+		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_spawn: entry %#x is not the address of an instruction", entry))
 	}
 	if size < MinThreadStack || size > p.maxMem {
-		return nil, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_spawn: a stack of %d bytes; it must be %d to %d", int64(size), MinThreadStack, p.maxMem))
+		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_spawn: a stack of %d bytes; it must be %d to %d", int64(size), MinThreadStack, p.maxMem))
 	}
-	if m.opts.MaxThreads > 0 && m.threadCount >= m.opts.MaxThreads {
-		return nil, m.limit(t, "threads", uint64(m.opts.MaxThreads), fmt.Sprintf("thread_spawn would make thread %d", m.threadCount+1))
+	if c.opts.MaxThreads > 0 && c.threadCount >= c.opts.MaxThreads {
+		return nil, c.limit(t, "threads", uint64(c.opts.MaxThreads), fmt.Sprintf("thread_spawn would make thread %d", c.threadCount+1))
 	}
 	size = alignUp(size, 16)
 	lo, err := p.allocStack(size)
 	if err != nil {
-		return nil, m.memLimit(t, err.Error())
+		return nil, c.memLimit(t, err.Error())
 	}
 	p.nextTid++
 	n := &Thread{ID: p.nextTid, Proc: p, StackLo: lo, StackHi: lo + size}
@@ -145,12 +145,12 @@ func (m *Machine) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 	n.R[isa.SP] = lo + size - 8
 	p.store64(lo+size-8, isa.CodeAddr(p.textN+sentinelThreadExit))
 	p.threads = append(p.threads, n)
-	if m.opts.Stats {
-		m.all = append(m.all, n)
+	if c.opts.Stats {
+		c.all = append(c.all, n)
 	}
 	p.live++
-	m.threadCount++
-	m.makeRunnable(n)
+	c.threadCount++
+	c.makeRunnable(n)
 	return n, nil
 }
 
@@ -174,12 +174,12 @@ func (p *Process) allocStack(size uint64) (uint64, error) {
 
 // exitThread ends thread t with value v. The thread that joins it gets v; until then it stays,
 // as a zombie, so that its value is kept. Its stack is free at once.
-func (m *Machine) exitThread(t *Thread, v uint64) {
+func (c *cpu) exitThread(t *Thread, v uint64) {
 	p := t.Proc
 	t.State = Exited
 	t.value = v
 	p.live--
-	m.threadCount--
+	c.threadCount--
 	if t.ID != 1 {
 		size := t.StackHi - t.StackLo
 		if p.freeStacks == nil {
@@ -190,7 +190,7 @@ func (m *Machine) exitThread(t *Thread, v uint64) {
 	if j := t.joiner; j != nil {
 		j.R[isa.A0] = v
 		p.threads[t.ID-1] = nil
-		m.wake(j)
+		c.wake(j)
 	}
 	if p.live == 0 {
 		p.exit(0)
@@ -198,13 +198,13 @@ func (m *Machine) exitThread(t *Thread, v uint64) {
 }
 
 // join makes t wait for thread tid and returns whether it must block.
-func (m *Machine) join(t *Thread, tid uint64) (bool, error) {
+func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 	p := t.Proc
 	if tid == uint64(t.ID) {
-		return false, m.trap(t, t.PC-1, isa.TrapSyscallArg, "thread_join: a thread cannot join itself")
+		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, "thread_join: a thread cannot join itself")
 	}
 	if tid == 0 || tid > uint64(len(p.threads)) || p.threads[tid-1] == nil {
-		return false, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_join: there is no thread %d to join (never started, or already joined)", tid))
+		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_join: there is no thread %d to join (never started, or already joined)", tid))
 	}
 	target := p.threads[tid-1]
 	if target.State == Exited {
@@ -213,9 +213,9 @@ func (m *Machine) join(t *Thread, tid uint64) (bool, error) {
 		return false, nil
 	}
 	if target.joiner != nil {
-		return false, m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_join: thread %d is already joined by thread %d", tid, target.joiner.ID))
+		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_join: thread %d is already joined by thread %d", tid, target.joiner.ID))
 	}
 	target.joiner = t
-	m.block(t, waitJoin, tid)
+	c.block(t, waitJoin, tid)
 	return true, nil
 }

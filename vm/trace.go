@@ -53,8 +53,8 @@ func threadName(t *Thread) string {
 // event records that from stopped running and to started, for reason. Either may be nil: from
 // when the processor was idle, to when nothing can run. A wake-up has from = the thread woken
 // and to = nil.
-func (tr *tracer) event(m *Machine, from, to *Thread, why switchReason) {
-	now := m.now()
+func (tr *tracer) event(c *cpu, from, to *Thread, why switchReason) {
+	now := c.now()
 	wakeup := why == reasonWoken
 	var reason string
 	switch why {
@@ -75,9 +75,9 @@ func (tr *tracer) event(m *Machine, from, to *Thread, why switchReason) {
 	}
 	if tr.format == TraceText {
 		if wakeup {
-			fmt.Fprintf(tr.w, "step %d t=%dns cpu0 wake %s (%s)\n", m.steps, now, threadName(from), reason)
+			fmt.Fprintf(tr.w, "step %d t=%dns cpu0 wake %s (%s)\n", c.steps, now, threadName(from), reason)
 		} else {
-			fmt.Fprintf(tr.w, "step %d t=%dns cpu0 switch %s -> %s (%s)\n", m.steps, now, threadName(from), threadName(to), reason)
+			fmt.Fprintf(tr.w, "step %d t=%dns cpu0 switch %s -> %s (%s)\n", c.steps, now, threadName(from), threadName(to), reason)
 		}
 	} else if wakeup {
 		tr.instant(from, now, "woken: "+reason)
@@ -118,14 +118,14 @@ func (tr *tracer) instant(t *Thread, at int64, what string) {
 }
 
 // close ends the trace: the thread still on the processor gets its last slice.
-func (tr *tracer) close(m *Machine, why string) error {
+func (tr *tracer) close(c *cpu, why string) error {
 	if tr.format == TraceJSON {
 		if tr.cur != nil {
-			tr.slice(tr.cur, tr.since, m.now(), why)
+			tr.slice(tr.cur, tr.since, c.now(), why)
 		}
 		tr.w.WriteString("]}\n")
 	} else {
-		fmt.Fprintf(tr.w, "step %d t=%dns cpu0 end %s (%s)\n", m.steps, m.now(), threadName(tr.cur), why)
+		fmt.Fprintf(tr.w, "step %d t=%dns cpu0 end %s (%s)\n", c.steps, c.now(), threadName(tr.cur), why)
 	}
 	return tr.w.Flush()
 }

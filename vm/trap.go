@@ -167,20 +167,20 @@ func sourceLine(src []byte, n int) string {
 
 // fault, memFault, stackFault and jumpFault are how the loop stops at a trap: they retire the
 // slice's steps, store pc, and build the report.
-func (m *Machine) fault(t *Thread, pc int, budget int64, kind isa.Trap, detail string) error {
-	return m.leave(t, pc, budget, m.trap(t, pc, kind, detail))
+func (c *cpu) fault(t *Thread, pc int, budget int64, kind isa.Trap, detail string) error {
+	return c.leave(t, pc, budget, c.trap(t, pc, kind, detail))
 }
 
-func (m *Machine) memFault(t *Thread, pc int, budget int64, addr, size uint64) error {
-	return m.leave(t, pc, budget, m.memTrap(t, pc, addr, size))
+func (c *cpu) memFault(t *Thread, pc int, budget int64, addr, size uint64) error {
+	return c.leave(t, pc, budget, c.memTrap(t, pc, addr, size))
 }
 
-func (m *Machine) stackFault(t *Thread, pc int, budget int64, sp uint64) error {
-	return m.leave(t, pc, budget, m.stackTrap(t, pc, sp))
+func (c *cpu) stackFault(t *Thread, pc int, budget int64, sp uint64) error {
+	return c.leave(t, pc, budget, c.stackTrap(t, pc, sp))
 }
 
-func (m *Machine) jumpFault(t *Thread, pc int, budget int64, target uint64) error {
-	return m.leave(t, pc, budget, m.jumpTrap(t, pc, target))
+func (c *cpu) jumpFault(t *Thread, pc int, budget int64, target uint64) error {
+	return c.leave(t, pc, budget, c.jumpTrap(t, pc, target))
 }
 
 func (m *Machine) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
