@@ -28,6 +28,13 @@ const (
 	SysGetpid      Syscall = 26
 	SysClock       Syscall = 27
 
+	SysSpawn Syscall = 40
+	SysStart Syscall = 41
+	SysWait  Syscall = 42
+	SysKill  Syscall = 43
+	SysPipe  Syscall = 44
+	SysClose Syscall = 45
+
 	SysChanMake  Syscall = 60
 	SysChanSend  Syscall = 61
 	SysChanRecv  Syscall = 62
@@ -67,6 +74,13 @@ var Syscalls = []SyscallInfo{
 	{SysGettid, "gettid", "none", "a0 = the calling thread's id", "thread ids start at 1, the main thread's"},
 	{SysGetpid, "getpid", "none", "a0 = the process's id", "process ids start at 1"},
 	{SysClock, "clock", "none", "a0 = nanoseconds since the machine started", "the real clock, or the virtual one when the run is deterministic"},
+
+	{SysSpawn, "spawn", "a0 = address of the program file's name, a1 = address of its argv array (0-terminated) or 0, a2 = descriptor for its 0, a3 = descriptor for its 1", "a0 = the new process's id", "starts the program file as a new process; the file must be in the main program's directory (source or object); its descriptor 2 is the caller's 2"},
+	{SysStart, "start", "a0 = entry (a code address), a1 = argument, a2 = descriptor for its 0, a3 = descriptor for its 1", "a0 = the new process's id", "starts a new process of this same program, with fresh memory, at entry with a0 = argument"},
+	{SysWait, "wait", "a0 = process id of a child", "a0 = its exit status", "waits for the child to end; a trapped child's status is 134, a killed one's 137"},
+	{SysKill, "kill", "a0 = process id", "a0 = 0, or -1 if there is no such process running", "ends the process with status 137"},
+	{SysPipe, "pipe", "none", "a0 = descriptor of the read end, a1 = descriptor of the write end", "makes a pipe of 64 KiB; a reader of an empty pipe blocks until there is data, or gets 0 once no write end is open; a writer to a full pipe blocks"},
+	{SysClose, "close", "a0 = descriptor", "a0 = 0, or -1 if it was not open", "closes the descriptor; a pipe's readers see end of file once every write end is closed"},
 
 	{SysChanMake, "chan_make", "a0 = capacity (0 for unbuffered)", "a0 = a channel handle", "makes a channel for the threads of this process"},
 	{SysChanSend, "chan_send", "a0 = channel, a1 = value", "a0 = 0, or -1 if the channel is closed", "sends value; blocks until a receiver takes it (unbuffered) or there is room (buffered)"},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
 )
 
 // Defaults of the Options that are zero.
@@ -32,6 +33,11 @@ type Options struct {
 	Quantum   int64         // instructions a thread runs before another may take its turn; 0 means DefaultQuantum
 
 	MaxThreads int // threads alive at once; 0 means no limit
+	MaxProcs   int // processes alive at once; 0 means no limit
+
+	// ProgramDir is the only directory from which the spawn service may load program files;
+	// "" forbids spawning files (processes can still start at an entry of the image).
+	ProgramDir string
 
 	// Stats keeps the statistics that cost something to gather, such as the time each thread
 	// spends blocked.
@@ -98,6 +104,16 @@ type Machine struct {
 	threadCount int       // threads alive, in all processes
 	all         []*Thread // every thread, for the statistics, when Options.Stats is set
 
+	// The kernel's shared state: the process table (by pid - 1; nil once a process has been
+	// waited for), the processes ready to run, and the host's streams.
+	procs     []*Process
+	ready     procQueue
+	liveProcs int
+	pipes     int
+	stdin     *bufio.Reader
+	stdout    *bufio.Writer
+	stderr    *bufio.Writer
+
 	start   time.Time
 	virtual bool
 
@@ -115,6 +131,9 @@ type cpu struct {
 	switches   uint64 // context switches
 	skipped    int64  // virtual nanoseconds skipped while every thread slept
 	rng        *rand.Rand
+
+	cur        *Process // the process on this processor
+	procSlices int      // thread slices cur has had since it came on
 }
 
 // Load validates img and builds a process from it, ready to run.
@@ -143,7 +162,8 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 	if err := validate(img); err != nil {
 		return nil, err
 	}
-	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now()}
+	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now(),
+		stdin: bufio.NewReader(opts.Stdin), stdout: newWriter(opts.Stdout), stderr: newWriter(opts.Stderr)}
 	if opts.Trace != nil {
 		m.tracer = newTracer(opts.Trace, opts.TraceFormat)
 	}
@@ -152,10 +172,13 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 		c.rng = rand.New(rand.NewPCG(opts.Seed, 0x5eed))
 	}
 	m.cpus = []*cpu{c}
-	p, err := newProcess(m, img)
+	entry, _ := isa.CodeIndex(img.Entry, len(img.Text))
+	p, err := newProcess(m, img, entry, opts.Args)
 	if err != nil {
 		return nil, err
 	}
+	p.fds = []desc{{kind: descStdin}, {kind: descStdout}, {kind: descStderr}}
+	m.ready.push(p)
 	m.proc = p
 	return m, nil
 }
@@ -195,7 +218,7 @@ func (m *Machine) Run() (res Result, err error) {
 			}
 			res.Threads = append(res.Threads, ts)
 		}
-		if ferr := m.proc.flush(); ferr != nil && err == nil {
+		if ferr := m.flush(); ferr != nil && err == nil {
 			err = ferr
 		}
 		if m.tracer != nil {
@@ -208,12 +231,19 @@ func (m *Machine) Run() (res Result, err error) {
 			}
 		}
 	}()
-	p := m.proc
-	if err := m.cpus[0].schedule(p); err != nil {
+	if err := m.cpus[0].run(); err != nil {
 		return res, err
 	}
-	res.ExitCode = p.exitCode
+	res.ExitCode = m.proc.exitCode
 	return res, nil
+}
+
+func (m *Machine) flush() error {
+	err := m.stdout.Flush()
+	if err2 := m.stderr.Flush(); err == nil {
+		err = err2
+	}
+	return err
 }
 
 // Interrupt asks the running program to stop at its next check point, as Ctrl-C does. Run then

@@ -1,7 +1,6 @@
 package vm
 
 import (
-	"bufio"
 	"fmt"
 
 	"github.com/spindle-vm/spindle/asm"
@@ -41,10 +40,15 @@ type Process struct {
 	timers     timerHeap // its sleeping threads
 	timerSeq   uint64
 
+	args []string
 	argv []uint64 // addresses of the argument strings
 
-	stdin          *bufio.Reader
-	stdout, stderr *bufio.Writer
+	image   *asm.Image
+	state   procState
+	parent  int       // the pid of the process that spawned it; 0 for the first
+	waited  bool      // a thread waits, or has waited, for it
+	waiters []*Thread // threads blocked waiting for it to end
+	fds     []desc
 
 	exited   bool
 	exitCode int64
@@ -67,17 +71,18 @@ var (
 	threadExitStub = isa.Instr(isa.SYSCALL) | isa.Instr(isa.SysThreadExit)<<8
 )
 
-func newProcess(m *Machine, img *asm.Image) (*Process, error) {
+// newProcess makes a process of img, with one thread that starts at instruction entry with the
+// given arguments, and enters it in the process table. Its descriptors are the caller's to set.
+func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process, error) {
 	opts := &m.opts
 	p := &Process{
-		ID:      1,
+		ID:      len(m.procs) + 1,
 		Machine: m,
+		image:   img,
+		args:    args,
 		textN:   len(img.Text),
 		consts:  img.Consts,
 		maxMem:  opts.MaxMem,
-		stdin:   bufio.NewReader(opts.Stdin),
-		stdout:  newWriter(opts.Stdout),
-		stderr:  newWriter(opts.Stderr),
 	}
 	p.code = make([]isa.Instr, 0, len(img.Text)+numSentinels)
 	p.code = append(p.code, img.Text...)
@@ -102,9 +107,8 @@ func newProcess(m *Machine, img *asm.Image) (*Process, error) {
 	copy(p.mem[isa.DataBase-p.memBase:], img.Data)
 
 	t := &Thread{ID: 1, Proc: p, StackLo: p.memBase, StackHi: isa.DataBase}
-	entry, _ := isa.CodeIndex(img.Entry, len(img.Text))
 	t.PC = entry
-	if err := p.pushArgs(t, opts.Args); err != nil {
+	if err := p.pushArgs(t, args); err != nil {
 		return nil, err
 	}
 	p.threads = append(p.threads, t)
@@ -116,6 +120,8 @@ func newProcess(m *Machine, img *asm.Image) (*Process, error) {
 	m.threadCount++
 	t.State = Runnable
 	p.runq.push(t)
+	m.procs = append(m.procs, p)
+	m.liveProcs++
 	return p, nil
 }
 
@@ -188,14 +194,6 @@ func (p *Process) setBrk(nb uint64) bool {
 	}
 	p.brk = nb
 	return true
-}
-
-func (p *Process) flush() error {
-	err := p.stdout.Flush()
-	if err2 := p.stderr.Flush(); err == nil {
-		err = err2
-	}
-	return err
 }
 
 func alignUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }

@@ -101,6 +101,14 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 		c.wakeSleepers(t.Proc)
 	}
 	p := t.Proc
+	if c.procSlices++; c.procSlices >= procQuantum && len(c.ready.ps) > 0 {
+		// Another process waits: this one has had its turn on the processor.
+		c.makeRunnable(t)
+		if c.tracer != nil {
+			c.tracer.event(c, t, nil, reasonQuantum)
+		}
+		return nil, errYieldProcess
+	}
 	if p.runq.n == 0 {
 		return t, nil
 	}
@@ -131,37 +139,6 @@ func (c *cpu) slice() int64 {
 	}
 	c.sliceStart = q
 	return q
-}
-
-// schedule runs process p until it exits or fails: it runs threads with exec, and when none can
-// run it advances the clock to the next sleeper or reports a deadlock.
-func (c *cpu) schedule(p *Process) error {
-	// The random policy needs a loop that can stop at any instruction; round robin does not.
-	run := c.exec
-	if c.rng != nil {
-		run = c.execStep
-	}
-	t := c.pick(p)
-	if c.tracer != nil {
-		c.tracer.event(c, nil, t, reasonStart)
-	}
-	for {
-		if err := run(t); err != nil || p.exited {
-			return err
-		}
-		// No thread can run.
-		for p.runq.n == 0 {
-			if len(p.timers) == 0 {
-				return c.deadlock(p)
-			}
-			c.sleepUntil(p.timers[0].waitOn)
-			c.wakeSleepers(p)
-		}
-		t = c.pick(p)
-		if c.tracer != nil {
-			c.tracer.event(c, nil, t, reasonIdle)
-		}
-	}
 }
 
 // now returns the clock: nanoseconds since the run began, real or virtual.
@@ -253,16 +230,29 @@ func (e *DeadlockError) Error() string {
 	return b.String()
 }
 
-func (c *cpu) deadlock(p *Process) error {
+func (c *cpu) deadlock() error {
 	e := &DeadlockError{}
-	for _, t := range p.threads {
-		if t == nil || t.State != Blocked {
+	for _, p := range c.procs {
+		if p == nil || p.state == procExited {
 			continue
 		}
-		// The thread's pc is past its syscall; the report names the syscall.
-		e.Threads = append(e.Threads, BlockedThread{Waits: t.waitString(), Where: c.where(t, t.PC-1)})
+		for _, t := range p.threads {
+			if t == nil || t.State != Blocked {
+				continue
+			}
+			// The thread's saved pc is past its syscall, unless the syscall restarts; the
+			// report names the syscall.
+			pc := t.PC - 1
+			if t.wait == waitRead || t.wait == waitWrite {
+				pc = t.PC
+			}
+			e.Threads = append(e.Threads, BlockedThread{Waits: t.waitString(), Where: c.where(t, pc)})
+		}
 	}
-	sort.Slice(e.Threads, func(i, j int) bool { return e.Threads[i].Thread < e.Threads[j].Thread })
+	sort.SliceStable(e.Threads, func(i, j int) bool {
+		a, b := e.Threads[i], e.Threads[j]
+		return a.Proc < b.Proc || a.Proc == b.Proc && a.Thread < b.Thread
+	})
 	return e
 }
 
@@ -281,6 +271,10 @@ func (t *Thread) waitString() string {
 		return fmt.Sprintf("sleep until %v", time.Duration(t.waitOn))
 	case waitRead:
 		return fmt.Sprintf("read from descriptor %d", t.waitOn)
+	case waitWrite:
+		return fmt.Sprintf("write to descriptor %d", t.waitOn)
+	case waitProc:
+		return fmt.Sprintf("wait for process %d", t.waitOn)
 	}
 	return "nothing"
 }

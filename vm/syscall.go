@@ -2,10 +2,8 @@ package vm
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/spindle-vm/spindle/isa"
@@ -58,6 +56,39 @@ func (c *cpu) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 		r[isa.A0] = uint64(p.ID)
 	case isa.SysClock:
 		r[isa.A0] = uint64(c.now())
+	case isa.SysSpawn:
+		np, err := c.spawnFile(t, a0, r[isa.A1], r[isa.A2], r[isa.A3])
+		if err != nil {
+			return nil, err
+		}
+		r[isa.A0] = uint64(np.ID)
+	case isa.SysStart:
+		entry, ok := isa.CodeIndex(a0, p.textN)
+		if !ok {
+			return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("start: entry %#x is not the address of an instruction", a0))
+		}
+		np, err := c.startProcess(t, p.image, entry, p.args[:min(len(p.args), 1)], r[isa.A2], r[isa.A3])
+		if err != nil {
+			return nil, err
+		}
+		np.threads[0].R[isa.A0] = r[isa.A1]
+		r[isa.A0] = uint64(np.ID)
+	case isa.SysWait:
+		blocked, err := c.waitProcess(t, a0)
+		return c.after(t, blocked, err)
+	case isa.SysKill:
+		if err := c.kill(t, a0); err != nil {
+			return nil, err
+		}
+	case isa.SysPipe:
+		if err := c.makePipe(t); err != nil {
+			return nil, err
+		}
+	case isa.SysClose:
+		r[isa.A0] = 0
+		if !c.closeFd(p, a0) {
+			r[isa.A0] = ^uint64(0)
+		}
 	case isa.SysChanMake:
 		h, err := c.chanMake(t, a0)
 		if err != nil {
@@ -84,42 +115,26 @@ func (c *cpu) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch a0 {
-		case 1:
-			p.stdout.Write(b)
-		case 2:
-			// Flush stdout first, so that the two streams keep their order on a terminal.
-			p.stdout.Flush()
-			p.stderr.Write(b)
-			p.stderr.Flush()
-		default:
-			r[isa.A0] = ^uint64(0)
-			return t, nil
-		}
-		r[isa.A0] = uint64(len(b))
+		return c.after(t, c.write(t, a0, b, false), nil)
 	case isa.SysRead:
 		b, err := c.buffer(t, "read", r[isa.A1], r[isa.A2])
 		if err != nil {
 			return nil, err
 		}
-		if a0 != 0 {
-			r[isa.A0] = ^uint64(0)
-			return t, nil
-		}
-		p.stdout.Flush() // a prompt must show before the program waits for its answer
-		n, err := p.stdin.Read(b)
-		if err != nil && !errors.Is(err, io.EOF) {
-			r[isa.A0] = ^uint64(0)
-			return t, nil
-		}
-		r[isa.A0] = uint64(n)
+		return c.after(t, c.read(t, a0, b), nil)
 	case isa.SysPrintInt:
 		var buf [24]byte
-		p.stdout.Write(strconv.AppendInt(buf[:0], int64(a0), 10))
+		return c.print(t, strconv.AppendInt(buf[:0], int64(a0), 10))
+	case isa.SysPutc:
+		return c.print(t, []byte{byte(a0)})
+	case isa.SysPuts:
+		s, err := c.cString(t, "puts", a0)
+		if err != nil {
+			return nil, err
+		}
+		return c.print(t, []byte(s))
 	case isa.SysReadInt:
-		p.stdout.Flush()
-		v, ok := readInt(p.stdin)
-		r[isa.A0], r[isa.A1] = uint64(v), flag(ok)
+		return c.after(t, c.readInt(t), nil)
 	case isa.SysBrk:
 		if a0 != 0 && a0 != p.brk {
 			if a0 > p.brk && a0-p.memBase > p.maxMem {
@@ -150,18 +165,6 @@ func (c *cpu) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 		if a0 < uint64(len(p.argv)) {
 			r[isa.A0] = p.argv[a0]
 		}
-	case isa.SysPutc:
-		p.stdout.WriteByte(byte(a0))
-	case isa.SysPuts:
-		if !p.inMem(a0, 1) {
-			return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("puts: address %#x is outside memory", a0))
-		}
-		s := p.mem[a0-p.memBase:]
-		i := bytes.IndexByte(s, 0)
-		if i < 0 {
-			return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("puts: the string at %#x has no NUL before the end of memory", a0))
-		}
-		p.stdout.Write(s[:i])
 	default:
 		return nil, c.trap(t, t.PC-1, isa.TrapBadSyscall, fmt.Sprintf("there is no service %d (see docs/syscalls.md)", n))
 	}
@@ -195,9 +198,21 @@ func (c *cpu) memLimit(t *Thread, detail string) error {
 	return c.limit(t, "memory", t.Proc.maxMem, detail)
 }
 
-// readInt reads a line and parses it as a decimal integer. A line longer than the reader's buffer
-// is consumed and refused: no input can make it hold more than that.
-func readInt(in *bufio.Reader) (int64, bool) {
+// print writes b whole to descriptor 1 for the print services, which return nothing: a0 and a1
+// keep their values.
+func (c *cpu) print(t *Thread, b []byte) (*Thread, error) {
+	a0, a1 := t.R[isa.A0], t.R[isa.A1]
+	if c.write(t, 1, b, true) {
+		t.R[isa.A0], t.R[isa.A1] = a0, a1
+		return c.switchFrom(t, reasonBlocked), nil
+	}
+	t.R[isa.A0], t.R[isa.A1] = a0, a1
+	return t, nil
+}
+
+// readIntLine reads a line and parses it as a decimal integer. A line longer than the reader's
+// buffer is consumed and refused: no input can make it hold more than that.
+func readIntLine(in *bufio.Reader) (int64, bool) {
 	line, err := in.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		for errors.Is(err, bufio.ErrBufferFull) {
@@ -205,11 +220,7 @@ func readInt(in *bufio.Reader) (int64, bool) {
 		}
 		return 0, false
 	}
-	v, perr := strconv.ParseInt(string(bytes.TrimSpace(line)), 10, 64)
-	if perr != nil {
-		return 0, false
-	}
-	return v, true
+	return parseInt(line)
 }
 
 func (p *Process) exit(code int64) {

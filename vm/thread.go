@@ -33,6 +33,8 @@ const (
 	waitFutex          // waitOn = the address
 	waitSleep          // waitOn = the deadline, in clock nanoseconds
 	waitRead           // waitOn = the descriptor
+	waitWrite          // waitOn = the descriptor
+	waitProc           // waitOn = the process id
 )
 
 // A thread's whole context, besides its stack, is this struct: the processor context, where its

@@ -134,7 +134,7 @@ func durationString(ns uint64) string { return time.Duration(ns).String() }
 func (m *Machine) where(t *Thread, pc int) Where {
 	p := t.Proc
 	w := Where{Proc: p.ID, Thread: t.ID, PC: isa.CodeAddr(pc)}
-	img := m.image
+	img := p.image
 	switch {
 	case pc < p.textN:
 		w.Instr = asm.DisassembleInstr(p.code[pc], w.PC, img)

@@ -116,6 +116,8 @@ func runRun(args []string, io stdio) int {
 	if img == nil {
 		return code
 	}
+	// The spawn service may load program files from the main program's directory, and only there.
+	opts.ProgramDir = filepath.Dir(path)
 	if *traceFile != "" {
 		if *traceFormat == "" && strings.HasSuffix(*traceFile, ".json") {
 			opts.TraceFormat = vm.TraceJSON

@@ -1,0 +1,239 @@
+package vm
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// A process's descriptors name what it reads and writes: the host's standard streams, which
+// every process shares, and the ends of pipes. A child process starts with copies of two of
+// its parent's descriptors as its 0 and 1, and the parent's 2.
+type descKind uint8
+
+const (
+	descClosed descKind = iota
+	descStdin
+	descStdout
+	descStderr
+	descPipeRead
+	descPipeWrite
+)
+
+type desc struct {
+	kind descKind
+	pipe *pipe
+}
+
+// MaxDescriptors is how many descriptors a process may have open.
+const MaxDescriptors = 64
+
+// pipeSize is how many bytes a pipe holds before a writer blocks.
+const pipeSize = 64 << 10
+
+// A pipe is a bounded byte queue between processes (or threads). Its ends are counted across
+// every process that holds them: a reader sees end of file once no write end is open, and a
+// writer gets -1 once no read end is.
+type pipe struct {
+	id               int
+	buf              []byte // what has been written and not yet read
+	readers, writers int
+	rq, wq           queue // threads blocked reading, writing
+}
+
+// open adds a reference to d's pipe end.
+func (d desc) open() {
+	switch d.kind {
+	case descPipeRead:
+		d.pipe.readers++
+	case descPipeWrite:
+		d.pipe.writers++
+	}
+}
+
+// fd returns descriptor n of p, or a closed one.
+func (p *Process) fd(n uint64) desc {
+	if n < uint64(len(p.fds)) {
+		return p.fds[n]
+	}
+	return desc{}
+}
+
+// closeFd closes descriptor n of p. Closing a pipe's last write end wakes its readers, who
+// then see end of file; closing its last read end wakes its writers, who then see -1.
+func (c *cpu) closeFd(p *Process, n uint64) bool {
+	d := p.fd(n)
+	if d.kind == descClosed {
+		return false
+	}
+	p.fds[n] = desc{}
+	switch d.kind {
+	case descPipeRead:
+		if d.pipe.readers--; d.pipe.readers == 0 {
+			c.wakeAll(&d.pipe.wq)
+		}
+	case descPipeWrite:
+		if d.pipe.writers--; d.pipe.writers == 0 {
+			c.wakeAll(&d.pipe.rq)
+		}
+	}
+	return true
+}
+
+// newFd gives d the lowest free descriptor number of p.
+func (p *Process) newFd(d desc) (uint64, bool) {
+	for i, e := range p.fds {
+		if e.kind == descClosed {
+			p.fds[i] = d
+			return uint64(i), true
+		}
+	}
+	if len(p.fds) >= MaxDescriptors {
+		return 0, false
+	}
+	p.fds = append(p.fds, d)
+	return uint64(len(p.fds) - 1), true
+}
+
+// makePipe creates a pipe and gives t's process descriptors for its two ends, in a0 (read)
+// and a1 (write).
+func (c *cpu) makePipe(t *Thread) error {
+	p := t.Proc
+	c.pipes++
+	pp := &pipe{id: c.pipes, readers: 1, writers: 1}
+	rfd, ok1 := p.newFd(desc{descPipeRead, pp})
+	wfd, ok2 := p.newFd(desc{descPipeWrite, pp})
+	if !ok1 || !ok2 {
+		return c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("pipe: the process has %d descriptors open, the most it may", MaxDescriptors))
+	}
+	t.R[isa.A0], t.R[isa.A1] = rfd, wfd
+	return nil
+}
+
+// write writes b to descriptor fd for t. It returns whether t must block; a blocked writer
+// retries the whole syscall when it is woken. A write to a pipe may be partial, unless whole is
+// set: then it waits for room for all of b.
+func (c *cpu) write(t *Thread, fd uint64, b []byte, whole bool) bool {
+	p := t.Proc
+	r := &t.R
+	switch d := p.fd(fd); d.kind {
+	case descStdout:
+		c.stdout.Write(b)
+	case descStderr:
+		// Flush stdout first, so that the two streams keep their order on a terminal.
+		c.stdout.Flush()
+		c.stderr.Write(b)
+		c.stderr.Flush()
+	case descPipeWrite:
+		pp := d.pipe
+		if pp.readers == 0 {
+			r[isa.A0] = ^uint64(0)
+			return false
+		}
+		room := pipeSize - len(pp.buf)
+		if room == 0 || whole && room < len(b) {
+			c.restart(t, waitWrite, fd)
+			pp.wq.push(t)
+			return true
+		}
+		n := min(room, len(b))
+		pp.buf = append(pp.buf, b[:n]...)
+		c.wakeAll(&pp.rq)
+		r[isa.A0] = uint64(n)
+		return false
+	default:
+		r[isa.A0] = ^uint64(0)
+		return false
+	}
+	r[isa.A0] = uint64(len(b))
+	return false
+}
+
+// read reads into b from descriptor fd for t. It returns whether t must block; a blocked
+// reader retries the whole syscall when it is woken.
+func (c *cpu) read(t *Thread, fd uint64, b []byte) bool {
+	p := t.Proc
+	r := &t.R
+	switch d := p.fd(fd); d.kind {
+	case descStdin:
+		c.stdout.Flush() // a prompt must show before the program waits for its answer
+		n, err := c.stdin.Read(b)
+		if err != nil && !errors.Is(err, io.EOF) {
+			r[isa.A0] = ^uint64(0)
+			return false
+		}
+		r[isa.A0] = uint64(n)
+	case descPipeRead:
+		pp := d.pipe
+		if len(pp.buf) == 0 {
+			if pp.writers == 0 || len(b) == 0 {
+				r[isa.A0] = 0
+				return false
+			}
+			c.restart(t, waitRead, fd)
+			pp.rq.push(t)
+			return true
+		}
+		n := copy(b, pp.buf)
+		pp.buf = pp.buf[:copy(pp.buf, pp.buf[n:])]
+		c.wakeAll(&pp.wq)
+		r[isa.A0] = uint64(n)
+	default:
+		r[isa.A0] = ^uint64(0)
+	}
+	return false
+}
+
+// readInt reads a line from descriptor 0 of t's process and parses it as a decimal integer,
+// into a0 (a1 = 1), or sets a0 = a1 = 0 at end of input or for a line that is not a number.
+func (c *cpu) readInt(t *Thread) bool {
+	p := t.Proc
+	r := &t.R
+	var v int64
+	var ok bool
+	switch d := p.fd(0); d.kind {
+	case descStdin:
+		c.stdout.Flush()
+		v, ok = readIntLine(c.stdin)
+	case descPipeRead:
+		pp := d.pipe
+		i := bytes.IndexByte(pp.buf, '\n')
+		if i < 0 && pp.writers > 0 && len(pp.buf) < pipeSize {
+			c.restart(t, waitRead, 0)
+			pp.rq.push(t)
+			return true
+		}
+		line := pp.buf
+		if i >= 0 {
+			line = pp.buf[:i+1]
+		}
+		v, ok = parseInt(line)
+		pp.buf = pp.buf[:copy(pp.buf, pp.buf[len(line):])]
+		c.wakeAll(&pp.wq)
+	}
+	r[isa.A0], r[isa.A1] = uint64(v), flag(ok)
+	return false
+}
+
+func parseInt(line []byte) (int64, bool) {
+	v, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 10, 64)
+	return v, err == nil
+}
+
+// restart blocks t in a syscall that it will run again from the start when it is woken, as a
+// read of an empty pipe does once there is something to read.
+func (c *cpu) restart(t *Thread, kind waitKind, on uint64) {
+	t.PC--
+	c.block(t, kind, on)
+}
+
+// wakeAll wakes every thread in q, whatever process it belongs to.
+func (c *cpu) wakeAll(q *queue) {
+	for w := q.pop(); w != nil; w = q.pop() {
+		c.wakeAny(w)
+	}
+}
