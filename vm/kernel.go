@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
@@ -44,14 +45,72 @@ const (
 // errYieldProcess is how the loop tells the processor that the process used its quantum.
 var errYieldProcess = errors.New("process quantum")
 
-// wakeAny makes a blocked thread of any process runnable. A process that was blocked as a
-// whole becomes ready.
+// wakeAny makes a blocked thread of any process runnable; the caller holds the kernel lock if
+// there are several processors. A thread of this processor's process is woken at once. A
+// thread of a process running on another processor goes to that process's inbox, which its
+// processor empties at its next check point: only the processor a process runs on touches its
+// run queue. A process that was blocked as a whole becomes ready.
 func (c *cpu) wakeAny(t *Thread) {
-	c.wake(t)
-	if p := t.Proc; p.state == procBlocked {
-		p.state = procReady
-		c.ready.push(p)
+	p := t.Proc
+	switch {
+	case p == c.cur || p.state != procRunning:
+		c.wake(t)
+		if p.state == procBlocked {
+			c.makeReady(p)
+		}
+	default:
+		p.inbox = append(p.inbox, t)
+		p.hasInbox.Store(true)
 	}
+}
+
+// drainInbox wakes the threads that other processors woke for c's process. The caller holds
+// the kernel lock.
+func (c *cpu) drainInbox(p *Process) {
+	for _, t := range p.inbox {
+		c.wake(t)
+	}
+	clear(p.inbox)
+	p.inbox = p.inbox[:0]
+	p.hasInbox.Store(false)
+}
+
+// makeReady queues p to run, on the processor it last ran on, and wakes an idle processor.
+// The caller holds the kernel lock.
+func (c *cpu) makeReady(p *Process) {
+	p.state = procReady
+	q := c.cpus[p.lastCPU]
+	q.ready.push(p)
+	c.readyCount.Add(1)
+	if c.idle > 0 {
+		c.work.Signal()
+	}
+}
+
+// takeReady takes a process to run: from c's own queue, or else half of the longest queue of
+// another processor, as Go's scheduler steals. The caller holds the kernel lock.
+func (c *cpu) takeReady() *Process {
+	if p := c.ready.pop(); p != nil {
+		c.readyCount.Add(-1)
+		return p
+	}
+	var victim *cpu
+	for _, o := range c.cpus {
+		if o != c && len(o.ready.ps) > 0 && (victim == nil || len(o.ready.ps) > len(victim.ready.ps)) {
+			victim = o
+		}
+	}
+	if victim == nil {
+		return nil
+	}
+	n := (len(victim.ready.ps) + 1) / 2
+	for range n {
+		c.ready.push(victim.ready.ps[len(victim.ready.ps)-1])
+		victim.ready.ps = victim.ready.ps[:len(victim.ready.ps)-1]
+	}
+	p := c.ready.pop()
+	c.readyCount.Add(-1)
+	return p
 }
 
 // procQueue is a FIFO of processes.
@@ -68,51 +127,138 @@ func (q *procQueue) pop() *Process {
 	return p
 }
 
-// run is the processor's loop: it runs ready processes until the first process ends or the run
-// fails. With nothing ready, it advances the clock to the next sleeper of any process, and with
-// no sleeper either, every thread of every process is blocked for good: a deadlock.
-func (c *cpu) run() error {
-	for {
-		p := c.ready.pop()
+// run is a processor's loop: it runs ready processes until the run is over. With nothing
+// ready, it waits for a process to become ready, or for the next sleeper of a blocked process
+// to wake; when every processor is idle and no thread sleeps, every thread of every process is
+// blocked for good: a deadlock.
+func (c *cpu) run() {
+	c.lock()
+	defer c.unlock()
+	for !c.done {
+		p := c.takeReady()
 		if p == nil {
-			next, ok := c.nextDeadline()
-			if !ok {
-				return c.deadlock()
-			}
-			c.sleepUntil(next)
-			for _, q := range c.procs {
-				if q != nil && q.state == procBlocked && len(q.timers) > 0 {
-					c.wakeSleepers(q)
-				}
-			}
+			c.waitForWork()
 			continue
 		}
+		p.state = procRunning
+		p.lastCPU = c.id
+		c.unlock()
 		err := c.runProcess(p)
-		switch {
-		case errors.Is(err, errYieldProcess):
-			p.state = procReady
-			c.ready.push(p)
-			continue
-		case err == nil && !p.exited:
+		c.lock()
+		c.cur = nil
+		c.afterSlice(p, err)
+	}
+}
+
+// afterSlice decides what becomes of p after it ran on c. The caller holds the kernel lock.
+func (c *cpu) afterSlice(p *Process, err error) {
+	if c.done {
+		return
+	}
+	if p.state == procExited {
+		return // killed while it ran
+	}
+	var te *TrapError
+	switch {
+	case errors.Is(err, errYieldProcess):
+		c.makeReady(p)
+	case errors.Is(err, errStopped):
+		if p.killed.Load() {
+			c.endProcess(p, statusKilled)
+		}
+	case err == nil && !p.exited:
+		c.drainInbox(p)
+		if p.runq.n > 0 || len(p.timers) > 0 && p.timers[0].waitOn <= uint64(c.now()) {
+			c.makeReady(p)
+		} else {
 			p.state = procBlocked
-			continue
 		}
-		var te *TrapError
-		if err != nil && errors.As(err, &te) && p.ID != 1 {
-			// A trap ends its process; the others go on. The report goes to stderr at once.
-			c.stdout.Flush()
-			fmt.Fprintf(c.stderr, "spindle: process %d: %s", p.ID, te.Report())
-			c.stderr.Flush()
-			c.endProcess(p, statusTrapped)
-			continue
-		}
-		if err != nil {
-			return err
-		}
+	case err != nil && errors.As(err, &te) && p.ID != 1:
+		// A trap ends its process; the others go on. The report goes to stderr at once.
+		c.stdout.Flush()
+		fmt.Fprintf(c.stderr, "spindle: process %d: %s", p.ID, te.Report())
+		c.stderr.Flush()
+		c.endProcess(p, statusTrapped)
+	case err != nil:
+		c.finish(err)
+	default:
 		c.endProcess(p, p.exitCode)
 		if p.ID == 1 {
 			// The first process is the program the run was asked for: its end is the run's.
-			return nil
+			c.finish(nil)
+		}
+	}
+}
+
+// finish ends the run with err: every processor stops at its next check point. The caller
+// holds the kernel lock.
+func (c *cpu) finish(err error) {
+	if c.done {
+		return
+	}
+	c.done = true
+	c.err = err
+	c.interrupt.Store(true)
+	c.work.Broadcast()
+}
+
+// waitForWork waits, idle, until a process is ready, a sleeper's time comes, or the run ends.
+// The caller holds the kernel lock.
+func (c *cpu) waitForWork() {
+	next, ok := c.nextDeadline()
+	if !c.multi {
+		// Alone, the processor sleeps until the next deadline, then wakes the sleepers.
+		if !ok {
+			c.finish(c.deadlock())
+			return
+		}
+		c.sleepUntil(next)
+		if c.interrupt.Load() {
+			c.finish(c.stopError(nil))
+			return
+		}
+		c.wakeDue()
+		return
+	}
+	if !ok {
+		if c.idle+1 == len(c.cpus) && c.readyCount.Load() == 0 {
+			c.finish(c.deadlock())
+			return
+		}
+	} else if now := uint64(c.now()); next <= now || c.virtual {
+		// On the virtual clock, time jumps to the deadline.
+		c.sleepUntil(next)
+		c.wakeDue()
+		return
+	} else {
+		t := time.AfterFunc(time.Duration(next-now), func() {
+			c.lock()
+			c.work.Broadcast()
+			c.unlock()
+		})
+		defer t.Stop()
+	}
+	if c.interrupt.Load() {
+		if c.why.Load() != nil {
+			c.finish(c.stopError(nil))
+		}
+		return
+	}
+	c.idle++
+	c.work.Wait()
+	c.idle--
+	c.wakeDue()
+}
+
+// wakeDue wakes the sleepers whose time has come in every blocked process. The caller holds
+// the kernel lock.
+func (c *cpu) wakeDue() {
+	for _, q := range c.procs {
+		if q != nil && q.state == procBlocked && len(q.timers) > 0 && q.timers[0].waitOn <= uint64(c.now()) {
+			c.wakeSleepers(q)
+			if q.runq.n > 0 {
+				c.makeReady(q)
+			}
 		}
 	}
 }
@@ -120,7 +266,6 @@ func (c *cpu) run() error {
 // runProcess runs the threads of p until it ends, every thread blocks, or it has used its
 // quantum while another process waits.
 func (c *cpu) runProcess(p *Process) error {
-	p.state = procRunning
 	c.cur = p
 	c.procSlices = 0
 	// The random policy needs a loop that can stop at any instruction; round robin does not.
@@ -146,6 +291,11 @@ func (c *cpu) runProcess(p *Process) error {
 		// No thread of p can run now; one may be about to wake.
 		if len(p.timers) > 0 {
 			c.wakeSleepers(p)
+		}
+		if p.hasInbox.Load() {
+			c.lock()
+			c.drainInbox(p)
+			c.unlock()
 		}
 		if t = c.pick(p); t == nil {
 			return nil
@@ -185,7 +335,7 @@ func (c *cpu) endProcess(p *Process, status int64) {
 	for _, t := range p.threads {
 		if t != nil && t.State != Exited {
 			t.State = Exited
-			c.threadCount--
+			c.threadCount.Add(-1)
 		}
 	}
 	for _, w := range p.waiters {
@@ -193,8 +343,9 @@ func (c *cpu) endProcess(p *Process, status int64) {
 		c.wakeAny(w)
 	}
 	p.waiters = nil
+	c.liveProcs--
 	// Nothing of the process is needed any more but its status, for wait.
-	p.mem, p.runq, p.chans, p.futex, p.timers = nil, queue{}, nil, nil, nil
+	p.mem, p.chans, p.futex, p.runq, p.timers = nil, nil, nil, queue{}, nil
 }
 
 // startProcess makes a process of img that starts at entry with the given arguments, with
@@ -219,11 +370,12 @@ func (c *cpu) startProcess(t *Thread, img *asm.Image, entry int, args []string, 
 		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, "spawn: "+err.Error())
 	}
 	p.parent = parent.ID
+	p.lastCPU = c.id
 	p.fds = []desc{parent.fd(in), parent.fd(out), parent.fd(2)}
 	for _, d := range p.fds {
 		d.open()
 	}
-	c.ready.push(p)
+	c.makeReady(p)
 	return p, nil
 }
 
@@ -358,19 +510,48 @@ func (c *cpu) kill(t *Thread, pid uint64) error {
 		return c.trap(t, t.PC-1, isa.TrapSyscallArg, "kill: a process cannot kill itself; use exit")
 	default:
 		if p.state == procReady {
-			c.ready.remove(p)
+			for _, o := range c.cpus {
+				if o.ready.remove(p) {
+					c.readyCount.Add(-1)
+				}
+			}
 		}
-		c.endProcess(p, statusKilled)
+		if p.state == procRunning {
+			// Its processor ends it at its next check point: only that processor may touch
+			// the process while it runs.
+			p.killed.Store(true)
+		} else {
+			c.endProcess(p, statusKilled)
+		}
 		t.R[isa.A0] = 0
 	}
 	return nil
 }
 
-func (q *procQueue) remove(p *Process) {
+func (q *procQueue) remove(p *Process) bool {
 	for i, e := range q.ps {
 		if e == p {
 			q.ps = append(q.ps[:i], q.ps[i+1:]...)
-			return
+			return true
 		}
 	}
+	return false
 }
+
+// lock takes the kernel lock, which guards what processes share: the process table, the ready
+// queues, pipes, descriptors and the host's streams. With one processor there is nothing to
+// guard against, and it costs nothing.
+func (c *cpu) lock() {
+	if c.multi {
+		c.mu.Lock()
+	}
+}
+
+func (c *cpu) unlock() {
+	if c.multi {
+		c.mu.Unlock()
+	}
+}
+
+// errStopped is how the loop learns that the run is over, or that its process was killed.
+var errStopped = errors.New("stopped")

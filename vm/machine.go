@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,10 @@ type Options struct {
 	StackSize uint64        // bytes of the main thread's stack; 0 means DefaultStackSize
 	Timeout   time.Duration // wall time before the run stops with a LimitError; 0 means none
 	Quantum   int64         // instructions a thread runs before another may take its turn; 0 means DefaultQuantum
+
+	// CPUs is how many virtual processors run processes in parallel; 0 means one. The threads
+	// of one process always share one processor. A virtual clock needs one processor.
+	CPUs int
 
 	MaxThreads int // threads alive at once; 0 means no limit
 	MaxProcs   int // processes alive at once; 0 means no limit
@@ -101,14 +106,24 @@ type Machine struct {
 	interrupt atomic.Bool
 	why       atomic.Value // string
 
-	threadCount int       // threads alive, in all processes
-	all         []*Thread // every thread, for the statistics, when Options.Stats is set
+	threadCount atomic.Int64 // threads alive, in all processes
+	all         []*Thread    // every thread, for the statistics, when Options.Stats is set
 
 	// The kernel's shared state: the process table (by pid - 1; nil once a process has been
 	// waited for), the processes ready to run, and the host's streams.
-	procs     []*Process
-	ready     procQueue
-	liveProcs int
+	procs      []*Process
+	liveProcs  int
+	readyCount atomic.Int64 // processes in the processors' ready queues; read without the lock
+	idle       int          // processors waiting for work
+
+	// mu is the kernel lock; it is taken only when there are several processors (multi).
+	// work wakes idle processors. done and err say that the run is over, and how.
+	mu        sync.Mutex
+	multi     bool
+	work      *sync.Cond
+	done      bool
+	err       error
+	published atomic.Uint64 // the processors' steps, as of their last check points
 	pipes     int
 	stdin     *bufio.Reader
 	stdout    *bufio.Writer
@@ -132,8 +147,10 @@ type cpu struct {
 	skipped    int64  // virtual nanoseconds skipped while every thread slept
 	rng        *rand.Rand
 
-	cur        *Process // the process on this processor
-	procSlices int      // thread slices cur has had since it came on
+	cur         *Process  // the process on this processor
+	procSlices  int       // thread slices cur has had since it came on
+	ready       procQueue // processes ready to run here; others may steal them
+	unpublished uint64    // steps not yet added to Machine.published
 }
 
 // Load validates img and builds a process from it, ready to run.
@@ -165,20 +182,28 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now(),
 		stdin: bufio.NewReader(opts.Stdin), stdout: newWriter(opts.Stdout), stderr: newWriter(opts.Stderr)}
 	if opts.Trace != nil {
-		m.tracer = newTracer(opts.Trace, opts.TraceFormat)
+		m.tracer = newTracer(opts.Trace, opts.TraceFormat, max(opts.CPUs, 1))
 	}
-	c := &cpu{Machine: m}
-	if opts.Sched == SchedRandom {
-		c.rng = rand.New(rand.NewPCG(opts.Seed, 0x5eed))
+	n := max(opts.CPUs, 1)
+	if opts.VirtualClock && n > 1 {
+		return nil, &LoadError{Msg: fmt.Sprintf("a virtual clock needs one processor, not %d", n)}
 	}
-	m.cpus = []*cpu{c}
+	m.multi = n > 1
+	m.work = sync.NewCond(&m.mu)
+	for i := range n {
+		c := &cpu{Machine: m, id: i}
+		if opts.Sched == SchedRandom {
+			c.rng = rand.New(rand.NewPCG(opts.Seed, 0x5eed+uint64(i)))
+		}
+		m.cpus = append(m.cpus, c)
+	}
 	entry, _ := isa.CodeIndex(img.Entry, len(img.Text))
 	p, err := newProcess(m, img, entry, opts.Args)
 	if err != nil {
 		return nil, err
 	}
 	p.fds = []desc{{kind: descStdin}, {kind: descStdout}, {kind: descStderr}}
-	m.ready.push(p)
+	m.cpus[0].makeReady(p)
 	m.proc = p
 	return m, nil
 }
@@ -231,8 +256,27 @@ func (m *Machine) Run() (res Result, err error) {
 			}
 		}
 	}()
-	if err := m.cpus[0].run(); err != nil {
-		return res, err
+	if len(m.cpus) == 1 {
+		m.cpus[0].run()
+	} else {
+		var wg sync.WaitGroup
+		for _, c := range m.cpus {
+			wg.Go(func() {
+				defer func() {
+					// A panic on a processor's goroutine cannot reach Run's recover.
+					if r := recover(); r != nil {
+						c.lock()
+						c.finish(&InternalError{Value: r, Stack: stack()})
+						c.unlock()
+					}
+				}()
+				c.run()
+			})
+		}
+		wg.Wait()
+	}
+	if m.err != nil {
+		return res, m.err
 	}
 	res.ExitCode = m.proc.exitCode
 	return res, nil
@@ -253,6 +297,11 @@ func (m *Machine) Interrupt() { m.stop("interrupt") }
 func (m *Machine) stop(why string) {
 	m.why.CompareAndSwap(nil, why)
 	m.interrupt.Store(true)
+	if m.multi {
+		m.mu.Lock()
+		m.work.Broadcast()
+		m.mu.Unlock()
+	}
 }
 
 // Process returns the machine's process, for inspection after or between runs.

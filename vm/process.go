@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
@@ -49,6 +50,12 @@ type Process struct {
 	waited  bool      // a thread waits, or has waited, for it
 	waiters []*Thread // threads blocked waiting for it to end
 	fds     []desc
+
+	// Set by other processors: threads they woke (under the kernel lock), and a kill.
+	inbox    []*Thread
+	hasInbox atomic.Bool
+	killed   atomic.Bool
+	lastCPU  int
 
 	exited   bool
 	exitCode int64
@@ -117,7 +124,7 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 	}
 	p.nextTid = 1
 	p.live = 1
-	m.threadCount++
+	m.threadCount.Add(1)
 	t.State = Runnable
 	p.runq.push(t)
 	m.procs = append(m.procs, p)

@@ -88,20 +88,24 @@ func (c *cpu) pick(p *Process) *Thread {
 // another thread is waiting to run.
 func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	c.retire(t, budget)
-	if c.interrupt.Load() {
-		if why, _ := c.why.Load().(string); why == "timeout" {
-			return nil, &LimitError{Limit: "time", Value: uint64(c.opts.Timeout), Steps: c.steps, Where: c.where(t, t.PC)}
-		}
-		return nil, &InterruptError{Steps: c.steps, Where: c.where(t, t.PC)}
+	total := c.published.Add(c.steps - c.unpublished) // other processors' steps count too
+	c.unpublished = c.steps
+	if c.interrupt.Load() || t.Proc.killed.Load() {
+		return nil, c.stopError(t)
 	}
-	if c.opts.MaxSteps > 0 && c.steps >= c.opts.MaxSteps {
-		return nil, &LimitError{Limit: "steps", Value: c.opts.MaxSteps, Steps: c.steps, Where: c.where(t, t.PC)}
+	if c.opts.MaxSteps > 0 && total >= c.opts.MaxSteps {
+		return nil, &LimitError{Limit: "steps", Value: c.opts.MaxSteps, Steps: total, Where: c.where(t, t.PC)}
+	}
+	if t.Proc.hasInbox.Load() {
+		c.lock()
+		c.drainInbox(t.Proc)
+		c.unlock()
 	}
 	if len(t.Proc.timers) > 0 {
 		c.wakeSleepers(t.Proc)
 	}
 	p := t.Proc
-	if c.procSlices++; c.procSlices >= procQuantum && len(c.ready.ps) > 0 {
+	if c.procSlices++; c.procSlices >= procQuantum && c.readyCount.Load() > 0 {
 		// Another process waits: this one has had its turn on the processor.
 		c.makeRunnable(t)
 		if c.tracer != nil {
@@ -114,6 +118,23 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	}
 	c.makeRunnable(t)
 	return c.switchFrom(t, reasonQuantum), nil
+}
+
+// stopError is the error with which a processor stops, t being its thread or nil: the run is
+// over, its process was killed, or an interrupt or a timeout came.
+func (c *cpu) stopError(t *Thread) error {
+	if c.done || t != nil && t.Proc.killed.Load() {
+		return errStopped
+	}
+	steps := c.published.Load()
+	var w Where
+	if t != nil {
+		w = c.where(t, t.PC)
+	}
+	if why, _ := c.why.Load().(string); why == "timeout" {
+		return &LimitError{Limit: "time", Value: uint64(c.opts.Timeout), Steps: steps, Where: w}
+	}
+	return &InterruptError{Steps: steps, Where: w}
 }
 
 // retire adds the instructions of the current slice, which has budget left, to the counts of
@@ -133,7 +154,8 @@ func (c *cpu) slice() int64 {
 		q = 1 + c.rng.Int64N(q)
 	}
 	if c.opts.MaxSteps > 0 {
-		if left := c.opts.MaxSteps - min(c.steps, c.opts.MaxSteps); left < uint64(q) {
+		done := c.published.Load() + c.steps - c.unpublished
+		if left := c.opts.MaxSteps - min(done, c.opts.MaxSteps); left < uint64(q) {
 			q = int64(left)
 		}
 	}
@@ -150,14 +172,20 @@ func (c *cpu) now() int64 {
 	return int64(time.Since(c.start))
 }
 
-// sleepUntil waits for the clock to reach deadline: on the virtual clock it jumps there.
+// sleepUntil waits for the clock to reach deadline, or for an interrupt: on the virtual clock
+// it jumps there.
 func (c *cpu) sleepUntil(deadline uint64) {
-	if d := int64(deadline) - c.now(); d > 0 {
+	for !c.interrupt.Load() {
+		d := int64(deadline) - c.now()
+		if d <= 0 {
+			return
+		}
 		if c.virtual {
 			c.skipped += d
-		} else {
-			time.Sleep(time.Duration(d))
+			return
 		}
+		// In short naps, so that Ctrl-C is not kept waiting.
+		time.Sleep(min(time.Duration(d), 50*time.Millisecond))
 	}
 }
 

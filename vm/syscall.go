@@ -15,6 +15,10 @@ import (
 // It returns the thread to run next: t itself, unless t blocked, yielded or ended, and nil when
 // no thread of the process can run or the process has exited. A non-nil error stops the run.
 func (c *cpu) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
+	if c.multi && n < isa.Syscall(len(sharedService)) && sharedService[n] {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
 	p := t.Proc
 	r := &t.R
 	a0 := r[isa.A0]
@@ -170,6 +174,18 @@ func (c *cpu) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 	}
 	return t, nil
 }
+
+// sharedService marks the services that touch what processes share (descriptors, pipes, the
+// host's streams, the process table), which take the kernel lock when there are several
+// processors. The others touch only the caller's own process, which no other processor runs.
+var sharedService = func() (s [128]bool) {
+	for _, n := range []isa.Syscall{isa.SysExit, isa.SysWrite, isa.SysRead, isa.SysPrintInt, isa.SysReadInt,
+		isa.SysPutc, isa.SysPuts, isa.SysThreadSpawn, isa.SysThreadExit, isa.SysSpawn, isa.SysStart,
+		isa.SysWait, isa.SysKill, isa.SysPipe, isa.SysClose} {
+		s[n] = true
+	}
+	return s
+}()
 
 // after finishes a syscall that may have blocked t.
 func (c *cpu) after(t *Thread, blocked bool, err error) (*Thread, error) {

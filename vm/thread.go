@@ -132,8 +132,8 @@ func (c *cpu) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 	if size < MinThreadStack || size > p.maxMem {
 		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_spawn: a stack of %d bytes; it must be %d to %d", int64(size), MinThreadStack, p.maxMem))
 	}
-	if c.opts.MaxThreads > 0 && c.threadCount >= c.opts.MaxThreads {
-		return nil, c.limit(t, "threads", uint64(c.opts.MaxThreads), fmt.Sprintf("thread_spawn would make thread %d", c.threadCount+1))
+	if c.opts.MaxThreads > 0 && c.threadCount.Load() >= int64(c.opts.MaxThreads) {
+		return nil, c.limit(t, "threads", uint64(c.opts.MaxThreads), fmt.Sprintf("thread_spawn would make thread %d", c.threadCount.Load()+1))
 	}
 	size = alignUp(size, 16)
 	lo, err := p.allocStack(size)
@@ -151,7 +151,7 @@ func (c *cpu) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 		c.all = append(c.all, n)
 	}
 	p.live++
-	c.threadCount++
+	c.threadCount.Add(1)
 	c.makeRunnable(n)
 	return n, nil
 }
@@ -181,7 +181,7 @@ func (c *cpu) exitThread(t *Thread, v uint64) {
 	t.State = Exited
 	t.value = v
 	p.live--
-	c.threadCount--
+	c.threadCount.Add(-1)
 	if t.ID != 1 {
 		size := t.StackHi - t.StackLo
 		if p.freeStacks == nil {

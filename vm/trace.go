@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // TraceFormat selects how Options.Trace is written.
@@ -24,21 +25,24 @@ const (
 // A tracer records every context switch, with the step count, the clock, the processor, the
 // thread switched out, the thread switched in and why.
 type tracer struct {
+	mu     sync.Mutex // processors trace from their own goroutines
 	w      *bufio.Writer
 	format TraceFormat
 	events int
 
-	// The thread on the processor and since when.
-	cur   *Thread
-	since int64
+	// The thread on each processor and since when.
+	cur   []*Thread
+	since []int64
 }
 
-func newTracer(w io.Writer, f TraceFormat) *tracer {
-	tr := &tracer{w: bufio.NewWriter(w), format: f}
+func newTracer(w io.Writer, f TraceFormat, cpus int) *tracer {
+	tr := &tracer{w: bufio.NewWriter(w), format: f, cur: make([]*Thread, cpus), since: make([]int64, cpus)}
 	if f == TraceJSON {
 		tr.w.WriteString(`{"displayTimeUnit":"ns","traceEvents":[`)
 		tr.meta("process_name", 0, 0, "processors")
-		tr.meta("thread_name", 0, 0, "cpu0")
+		for i := range cpus {
+			tr.meta("thread_name", 0, i, fmt.Sprintf("cpu%d", i))
+		}
 	}
 	return tr
 }
@@ -54,6 +58,8 @@ func threadName(t *Thread) string {
 // when the processor was idle, to when nothing can run. A wake-up has from = the thread woken
 // and to = nil.
 func (tr *tracer) event(c *cpu, from, to *Thread, why switchReason) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
 	now := c.now()
 	wakeup := why == reasonWoken
 	var reason string
@@ -75,17 +81,17 @@ func (tr *tracer) event(c *cpu, from, to *Thread, why switchReason) {
 	}
 	if tr.format == TraceText {
 		if wakeup {
-			fmt.Fprintf(tr.w, "step %d t=%dns cpu0 wake %s (%s)\n", c.steps, now, threadName(from), reason)
+			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d wake %s (%s)\n", c.steps, now, c.id, threadName(from), reason)
 		} else {
-			fmt.Fprintf(tr.w, "step %d t=%dns cpu0 switch %s -> %s (%s)\n", c.steps, now, threadName(from), threadName(to), reason)
+			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d switch %s -> %s (%s)\n", c.steps, now, c.id, threadName(from), threadName(to), reason)
 		}
 	} else if wakeup {
 		tr.instant(from, now, "woken: "+reason)
-	} else if tr.cur != nil && now >= tr.since {
-		tr.slice(tr.cur, tr.since, now, reason)
+	} else if cur := tr.cur[c.id]; cur != nil && now >= tr.since[c.id] {
+		tr.slice(cur, c.id, tr.since[c.id], now, reason)
 	}
 	if !wakeup {
-		tr.cur, tr.since = to, now
+		tr.cur[c.id], tr.since[c.id] = to, now
 	}
 }
 
@@ -98,11 +104,11 @@ func (tr *tracer) meta(name string, pid, tid int, value string) {
 	fmt.Fprintf(tr.w, `{"name":%q,"ph":"M","pid":%d,"tid":%d,"args":{"name":%s}}`, name, pid, tid, v)
 }
 
-// slice writes that t ran on cpu0 from start to end (nanoseconds), and why it stopped: once on
+// slice writes that t ran on processor cpu from start to end (nanoseconds), and why it stopped: once on
 // the thread's own track and once on the processor's.
-func (tr *tracer) slice(t *Thread, start, end int64, why string) {
+func (tr *tracer) slice(t *Thread, cpu int, start, end int64, why string) {
 	w, _ := json.Marshal(why)
-	for _, track := range [][2]int{{t.Proc.ID, t.ID}, {0, 0}} {
+	for _, track := range [][2]int{{t.Proc.ID, t.ID}, {0, cpu}} {
 		tr.w.WriteByte(',')
 		tr.events++
 		fmt.Fprintf(tr.w, `{"name":"thread %s","ph":"X","pid":%d,"tid":%d,"ts":%.3f,"dur":%.3f,"args":{"until":%s}}`,
@@ -120,12 +126,14 @@ func (tr *tracer) instant(t *Thread, at int64, what string) {
 // close ends the trace: the thread still on the processor gets its last slice.
 func (tr *tracer) close(c *cpu, why string) error {
 	if tr.format == TraceJSON {
-		if tr.cur != nil {
-			tr.slice(tr.cur, tr.since, c.now(), why)
+		for i, cur := range tr.cur {
+			if cur != nil {
+				tr.slice(cur, i, tr.since[i], c.now(), why)
+			}
 		}
 		tr.w.WriteString("]}\n")
 	} else {
-		fmt.Fprintf(tr.w, "step %d t=%dns cpu0 end %s (%s)\n", c.steps, c.now(), threadName(tr.cur), why)
+		fmt.Fprintf(tr.w, "step %d t=%dns cpu%d end %s (%s)\n", c.steps, c.now(), c.id, threadName(tr.cur[c.id]), why)
 	}
 	return tr.w.Flush()
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,6 +34,9 @@ Flags:
                   switches to stderr, and for a threaded program a table of its threads
   --quantum N     instructions a thread runs before the next runnable one takes its turn
                   (default 10000)
+  --cpus N        virtual processors running processes in parallel (default: the host's cores;
+                  1 with --seed); the threads of a process always share one processor
+  --max-procs N   stop when a program would have more than N processes alive (default 0: no limit)
   --max-threads N stop when a program would have more than N threads alive (default 0: no limit)
   --sched POLICY  rr (default): round robin; random: preempt at random instruction boundaries
                   drawn from --seed, to expose races
@@ -61,6 +65,8 @@ func runRun(args []string, io stdio) int {
 	stats := fs.Bool("stats", false, "")
 	quantum := fs.Int64("quantum", vm.DefaultQuantum, "")
 	maxThreads := fs.Int("max-threads", 0, "")
+	maxProcs := fs.Int("max-procs", 0, "")
+	cpus := fs.Int("cpus", 0, "")
 	seed := fs.String("seed", "", "")
 	sched := fs.String("sched", "rr", "")
 	traceFile := fs.String("trace-sched", "", "")
@@ -84,6 +90,8 @@ func runRun(args []string, io stdio) int {
 		Timeout:    *timeout,
 		Quantum:    *quantum,
 		MaxThreads: *maxThreads,
+		MaxProcs:   *maxProcs,
+		CPUs:       *cpus,
 		Stats:      *stats,
 	}
 	if *quantum <= 0 {
@@ -94,8 +102,19 @@ func runRun(args []string, io stdio) int {
 		if err != nil {
 			return usageError(io, runCmd, "invalid --seed %q: want an unsigned integer", *seed)
 		}
-		// A seed asks for a run that is the same every time: the clock counts instructions.
+		// A seed asks for a run that is the same every time: the clock counts instructions,
+		// and one processor runs everything.
 		opts.Seed, opts.VirtualClock = s, true
+		if *cpus > 1 {
+			return usageError(io, runCmd, "--seed makes a run reproducible on one processor; it cannot have --cpus %d", *cpus)
+		}
+		opts.CPUs = 1
+	}
+	if *cpus < 0 {
+		return usageError(io, runCmd, "--cpus must be at least 1")
+	}
+	if opts.CPUs == 0 {
+		opts.CPUs = runtime.NumCPU()
 	}
 	switch *sched {
 	case "rr":

@@ -1,0 +1,141 @@
+package vm
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/spindle-vm/spindle/asm"
+)
+
+// pipelineSrc starts a child at an entry of the same program with its stdin on a pipe, writes
+// the numbers 1 to 5 into the pipe, and waits: the child prints each number times 10 and
+// exits with their sum as its status, which the parent prints.
+const pipelineSrc = `
+main:   syscall pipe
+        mov s0, a0
+        mov s1, a1
+        la a0, child
+        li a1, 0
+        mov a2, s0
+        li a3, 1
+        syscall start
+        mov s2, a0
+        mov a0, s0
+        syscall close
+        li s3, 1
+.loop:  la t0, buf
+        addi t1, s3, '0'
+        sb t1, 0(t0)
+        li t1, 10
+        sb t1, 1(t0)
+        mov a0, s1
+        mov a1, t0
+        li a2, 2
+        syscall write
+        addi s3, s3, 1
+        li t0, 6
+        blt s3, t0, .loop
+        mov a0, s1
+        syscall close
+        mov a0, s2
+        syscall wait
+        syscall print_int
+        li a0, 0
+        ret
+child:  li s0, 0
+.next:  syscall read_int
+        beqz a1, .end
+        add s0, s0, a0
+        muli a0, a0, 10
+        syscall print_int
+        jmp .next
+.end:   mov a0, s0
+        syscall exit
+        .data
+buf:    .space 8
+`
+
+// spinSrc starts two children that each spin for a while and exit with their number; the
+// parent waits for both. On two processors they run at the same time.
+const spinSrc = `
+main:   la a0, child
+        li a1, 3
+        li a2, 0
+        li a3, 1
+        syscall start
+        mov s0, a0
+        la a0, child
+        li a1, 4
+        li a2, 0
+        li a3, 1
+        syscall start
+        mov s1, a0
+        mov a0, s0
+        syscall wait
+        syscall print_int
+        mov a0, s1
+        syscall wait
+        syscall print_int
+        li a0, 0
+        ret
+child:  mov s0, a0
+        lk t0, 200000
+        li t1, 0
+.loop:  addi t1, t1, 1
+        blt t1, t0, .loop
+        mov a0, s0
+        syscall exit
+`
+
+func runSource(t *testing.T, src string, opts Options) (string, error) {
+	t.Helper()
+	img, err := asm.Assemble("test.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	opts.Stdout, opts.Stderr = &out, &out
+	_, err = Run(img, opts)
+	return out.String(), err
+}
+
+func TestProcesses(t *testing.T) {
+	for _, cpus := range []int{1, 2} {
+		out, err := runSource(t, pipelineSrc, Options{CPUs: cpus})
+		if err != nil || out != "102030405015" {
+			t.Errorf("pipeline on %d processors: output %q, err %v; want \"102030405015\"", cpus, out, err)
+		}
+		out, err = runSource(t, spinSrc, Options{CPUs: cpus})
+		if err != nil || out != "34" {
+			t.Errorf("spinners on %d processors: output %q, err %v; want \"34\"", cpus, out, err)
+		}
+	}
+}
+
+func TestProcessDeadlock(t *testing.T) {
+	// The parent waits for a child that reads a pipe nobody writes to but the parent, which
+	// still holds the write end: both block for good.
+	src := `
+main:   syscall pipe
+        mov a2, a0
+        li a3, 1
+        la a0, child
+        syscall start
+        syscall wait
+        ret
+child:  syscall read_int
+        ret
+`
+	for _, cpus := range []int{1, 2} {
+		_, err := runSource(t, src, Options{CPUs: cpus})
+		var de *DeadlockError
+		if !errors.As(err, &de) {
+			t.Fatalf("%d processors: err = %v, want a deadlock", cpus, err)
+		}
+		if msg := de.Error(); !strings.Contains(msg, "thread 1 waits for wait for process 2") || !strings.Contains(msg, "read from descriptor 0") {
+			t.Errorf("%d processors: report %q does not say what each thread waits for", cpus, msg)
+		}
+	}
+}
