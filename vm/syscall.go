@@ -17,8 +17,15 @@ import (
 func (c *cpu) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 	if c.multi && n < isa.Syscall(len(sharedService)) && sharedService[n] {
 		c.mu.Lock()
-		defer c.mu.Unlock()
+		next, err := c.service(t, n)
+		c.mu.Unlock()
+		return next, err
 	}
+	return c.service(t, n)
+}
+
+// service is syscall without the kernel lock.
+func (c *cpu) service(t *Thread, n isa.Syscall) (*Thread, error) {
 	p := t.Proc
 	r := &t.R
 	a0 := r[isa.A0]
