@@ -2,9 +2,7 @@ package vm
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/spindle-vm/spindle/isa"
@@ -160,11 +158,9 @@ func (c *cpu) read(t *Thread, fd uint64, b []byte) bool {
 	r := &t.R
 	switch d := p.fd(fd); d.kind {
 	case descStdin:
-		c.stdout.Flush() // a prompt must show before the program waits for its answer
-		n, err := c.stdin.Read(b)
-		if err != nil && !errors.Is(err, io.EOF) {
-			r[isa.A0] = ^uint64(0)
-			return false
+		n, blocked := c.readInput(t, b)
+		if blocked {
+			return true
 		}
 		r[isa.A0] = uint64(n)
 	case descPipeRead:
@@ -197,8 +193,13 @@ func (c *cpu) readInt(t *Thread) bool {
 	var ok bool
 	switch d := p.fd(0); d.kind {
 	case descStdin:
-		c.stdout.Flush()
-		v, ok = readIntLine(c.stdin)
+		line, got, blocked := c.readInputLine(t)
+		if blocked {
+			return true
+		}
+		if got {
+			v, ok = parseInt(line)
+		}
 	case descPipeRead:
 		pp := d.pipe
 		i := bytes.IndexByte(pp.buf, '\n')
@@ -221,13 +222,20 @@ func (c *cpu) readInt(t *Thread) bool {
 
 func parseInt(line []byte) (int64, bool) {
 	v, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 10, 64)
-	return v, err == nil
+	if err != nil {
+		return 0, false
+	}
+	return v, true
 }
 
 // restart blocks t in a syscall that it will run again from the start when it is woken, as a
 // read of an empty pipe does once there is something to read.
 func (c *cpu) restart(t *Thread, kind waitKind, on uint64) {
 	t.PC--
+	// The syscall will be executed again; it counts as one instruction. (The counts are
+	// unsigned, and published takes the difference modulo 2^64, which subtracts.)
+	c.steps--
+	t.Steps--
 	c.block(t, kind, on)
 }
 

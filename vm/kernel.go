@@ -205,14 +205,23 @@ func (c *cpu) finish(err error) {
 // waitForWork waits, idle, until a process is ready, a sleeper's time comes, or the run ends.
 // The caller holds the kernel lock.
 func (c *cpu) waitForWork() {
+	if c.pollInput() {
+		return
+	}
 	next, ok := c.nextDeadline()
+	reading := c.in.pending.Load()
 	if !c.multi {
-		// Alone, the processor sleeps until the next deadline, then wakes the sleepers.
-		if !ok {
+		// Alone, the processor waits for the next deadline or for input, then wakes the
+		// threads they were for.
+		switch {
+		case reading:
+			c.waitInput(next, ok)
+		case ok:
+			c.sleepUntil(next)
+		default:
 			c.finish(c.deadlock())
 			return
 		}
-		c.sleepUntil(next)
 		if c.interrupt.Load() {
 			c.finish(c.stopError(nil))
 			return
@@ -221,7 +230,7 @@ func (c *cpu) waitForWork() {
 		return
 	}
 	if !ok {
-		if c.idle+1 == len(c.cpus) && c.readyCount.Load() == 0 {
+		if c.idle+1 == len(c.cpus) && c.readyCount.Load() == 0 && !reading {
 			c.finish(c.deadlock())
 			return
 		}
@@ -248,6 +257,25 @@ func (c *cpu) waitForWork() {
 	c.work.Wait()
 	c.idle--
 	c.wakeDue()
+}
+
+// waitInput waits, alone, for the pump's result, until the deadline if there is one, or an
+// interrupt.
+func (c *cpu) waitInput(deadline uint64, timed bool) {
+	var timeout <-chan time.Time
+	if timed {
+		if d := int64(deadline) - c.now(); d > 0 {
+			timeout = time.After(time.Duration(d))
+		} else {
+			return
+		}
+	}
+	select {
+	case r := <-c.in.results:
+		c.deliver(r)
+	case <-timeout:
+	case <-c.stopped:
+	}
 }
 
 // wakeDue wakes the sleepers whose time has come in every blocked process. The caller holds
@@ -292,8 +320,9 @@ func (c *cpu) runProcess(p *Process) error {
 		if len(p.timers) > 0 {
 			c.wakeSleepers(p)
 		}
-		if p.hasInbox.Load() {
+		if p.hasInbox.Load() || c.in.pending.Load() {
 			c.lock()
+			c.pollInput()
 			c.drainInbox(p)
 			c.unlock()
 		}

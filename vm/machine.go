@@ -118,6 +118,8 @@ type Machine struct {
 
 	// mu is the kernel lock; it is taken only when there are several processors (multi).
 	// work wakes idle processors. done and err say that the run is over, and how.
+	stopped   chan struct{} // closed by stop
+	stopOnce  sync.Once
 	mu        sync.Mutex
 	multi     bool
 	work      *sync.Cond
@@ -125,7 +127,7 @@ type Machine struct {
 	err       error
 	published atomic.Uint64 // the processors' steps, as of their last check points
 	pipes     int
-	stdin     *bufio.Reader
+	in        *input
 	stdout    *bufio.Writer
 	stderr    *bufio.Writer
 
@@ -180,7 +182,7 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now(),
-		stdin: bufio.NewReader(opts.Stdin), stdout: newWriter(opts.Stdout), stderr: newWriter(opts.Stderr)}
+		in: newInput(opts.Stdin, !opts.VirtualClock), stdout: newWriter(opts.Stdout), stderr: newWriter(opts.Stderr)}
 	if opts.Trace != nil {
 		m.tracer = newTracer(opts.Trace, opts.TraceFormat, max(opts.CPUs, 1))
 	}
@@ -189,6 +191,7 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 		return nil, &LoadError{Msg: fmt.Sprintf("a virtual clock needs one processor, not %d", n)}
 	}
 	m.multi = n > 1
+	m.stopped = make(chan struct{})
 	m.work = sync.NewCond(&m.mu)
 	for i := range n {
 		c := &cpu{Machine: m, id: i}
@@ -297,6 +300,7 @@ func (m *Machine) Interrupt() { m.stop("interrupt") }
 func (m *Machine) stop(why string) {
 	m.why.CompareAndSwap(nil, why)
 	m.interrupt.Store(true)
+	m.stopOnce.Do(func() { close(m.stopped) })
 	if m.multi {
 		m.mu.Lock()
 		m.work.Broadcast()

@@ -3,8 +3,11 @@ package vm
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/spindle-vm/spindle/asm"
 )
@@ -137,5 +140,84 @@ child:  syscall read_int
 		if msg := de.Error(); !strings.Contains(msg, "thread 1 waits for wait for process 2") || !strings.Contains(msg, "read from descriptor 0") {
 			t.Errorf("%d processors: report %q does not say what each thread waits for", cpus, msg)
 		}
+	}
+}
+
+// gateReader blocks every read until open is closed, like a terminal nobody has typed at yet.
+type gateReader struct {
+	open chan struct{}
+	r    io.Reader
+}
+
+func (g gateReader) Read(b []byte) (int, error) {
+	<-g.open
+	return g.r.Read(b)
+}
+
+// signalWriter closes open when what it is given contains want.
+type signalWriter struct {
+	want string
+	open chan struct{}
+	once sync.Once
+	mu   sync.Mutex
+	got  strings.Builder
+}
+
+func (w *signalWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.got.Write(b)
+	if strings.Contains(w.got.String(), w.want) {
+		w.once.Do(func() { close(w.open) })
+	}
+	return len(b), nil
+}
+
+// TestInputParksOnlyTheReader: while one thread waits for input that has not come, another
+// runs, and only once it has said so does the input arrive.
+func TestInputParksOnlyTheReader(t *testing.T) {
+	src := `
+main:   la a0, reader
+        li a2, 256
+        syscall thread_spawn
+        mov s0, a0
+        li s1, 0
+.spin:  syscall yield           # the reader is parked; this thread goes on
+        addi s1, s1, 1
+        li t0, 1000
+        blt s1, t0, .spin
+        li a0, 2
+        la a1, msg
+        li a2, 5
+        syscall write           # "done\n" to stderr, which lets the input through
+        mov a0, s0
+        syscall thread_join
+        syscall print_int
+        li a0, 0
+        ret
+reader: syscall read_int
+        ret
+        .data
+msg:    .ascii "done\n"
+`
+	img, err := asm.Assemble("test.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := make(chan struct{})
+	var out bytes.Buffer
+	errw := &signalWriter{want: "done\n", open: open}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(img, Options{Stdin: gateReader{open, strings.NewReader("42\n")}, Stdout: &out, Stderr: errw})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil || out.String() != "42" {
+			t.Errorf("output %q, err %v; want \"42\"", out.String(), err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run hung: the read blocked every thread, not only the reader")
 	}
 }

@@ -96,8 +96,9 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	if c.opts.MaxSteps > 0 && total >= c.opts.MaxSteps {
 		return nil, &LimitError{Limit: "steps", Value: c.opts.MaxSteps, Steps: total, Where: c.where(t, t.PC)}
 	}
-	if t.Proc.hasInbox.Load() {
+	if t.Proc.hasInbox.Load() || c.in.pending.Load() {
 		c.lock()
+		c.pollInput()
 		c.drainInbox(t.Proc)
 		c.unlock()
 	}

@@ -1,8 +1,6 @@
 package vm
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -231,19 +229,6 @@ func (c *cpu) print(t *Thread, b []byte) (*Thread, error) {
 	}
 	t.R[isa.A0], t.R[isa.A1] = a0, a1
 	return t, nil
-}
-
-// readIntLine reads a line and parses it as a decimal integer. A line longer than the reader's
-// buffer is consumed and refused: no input can make it hold more than that.
-func readIntLine(in *bufio.Reader) (int64, bool) {
-	line, err := in.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = in.ReadSlice('\n')
-		}
-		return 0, false
-	}
-	return parseInt(line)
 }
 
 func (p *Process) exit(code int64) {

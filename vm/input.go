@@ -1,0 +1,152 @@
+package vm
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"sync/atomic"
+)
+
+// The host's standard input, shared by every process whose descriptor 0 it is.
+//
+// Reading the host blocks for as long as the host likes, and a blocking syscall must park only
+// the thread that called it. So the read runs off the loop, on a goroutine (the pump), and the
+// thread waits, parked, for its result; the processor runs the other threads meanwhile and
+// picks the result up at its next check point or when it goes idle. A run that must be the same
+// every time (a virtual clock) reads synchronously instead: when input arrives must not change
+// the interleaving.
+
+// inChunk is how much the pump reads at a time.
+const inChunk = 64 << 10
+
+// MaxInputLine is the longest line read_int accepts; a longer one is consumed and refused, so
+// that no input can make the VM hold more than this while it looks for a newline.
+const MaxInputLine = 4096
+
+type input struct {
+	r       io.Reader
+	buf     []byte      // read from the host, not yet by the program
+	eof     bool        // the host has no more
+	pending atomic.Bool // the pump is reading; read by processors without the lock
+	async   bool
+	results chan inResult // the pump's reads
+	waiters queue         // threads parked until input arrives
+	skip    bool          // discarding the rest of a line too long for read_int
+}
+
+type inResult struct {
+	data []byte
+	err  error
+}
+
+func newInput(r io.Reader, async bool) *input {
+	return &input{r: r, async: async, results: make(chan inResult, 1)}
+}
+
+// fill makes more input available, or reports that t must wait for it. It returns true when
+// the caller should look at buf and eof again.
+func (c *cpu) fill(t *Thread) bool {
+	in := c.in
+	if in.eof {
+		return true
+	}
+	c.stdout.Flush() // a prompt must show before the program waits for its answer
+	if !in.async {
+		b := make([]byte, inChunk)
+		n, err := in.r.Read(b)
+		c.gotInput(b[:n], err)
+		return true
+	}
+	if !in.pending.Load() {
+		in.pending.Store(true)
+		go func() {
+			b := make([]byte, inChunk)
+			n, err := in.r.Read(b)
+			in.results <- inResult{b[:n], err}
+			if c.multi {
+				// Wake the processors waiting idle; one of them takes the result.
+				c.mu.Lock()
+				c.work.Broadcast()
+				c.mu.Unlock()
+			}
+		}()
+	}
+	c.restart(t, waitRead, 0)
+	in.waiters.push(t)
+	return false
+}
+
+// pollInput takes the pump's result, if there is one, and wakes the threads waiting for it.
+// It reports whether there was one. The caller holds the kernel lock.
+func (c *cpu) pollInput() bool {
+	select {
+	case r := <-c.in.results:
+		c.deliver(r)
+		return true
+	default:
+		return false
+	}
+}
+
+// deliver hands the pump's result to the threads waiting for input. The caller holds the kernel
+// lock.
+func (c *cpu) deliver(r inResult) {
+	c.in.pending.Store(false)
+	c.gotInput(r.data, r.err)
+	c.wakeAll(&c.in.waiters)
+}
+
+func (c *cpu) gotInput(b []byte, err error) {
+	in := c.in
+	in.buf = append(in.buf, b...)
+	if err != nil || len(b) == 0 {
+		// An error reading the host ends the input as end of file does.
+		in.eof = errors.Is(err, io.EOF) || err != nil || len(b) == 0
+	}
+}
+
+// readInput copies input into b for t, or parks t until there is some. n = 0 is end of file.
+func (c *cpu) readInput(t *Thread, b []byte) (n int, blocked bool) {
+	in := c.in
+	for len(in.buf) == 0 && !in.eof && len(b) > 0 {
+		if !c.fill(t) {
+			return 0, true
+		}
+	}
+	n = copy(b, in.buf)
+	in.buf = in.buf[n:]
+	return n, false
+}
+
+// readInputLine returns the next line of input for t, with its newline if it has one, or parks
+// t until there is a whole line. At end of file the rest is the last line; ok is false when
+// there is nothing left, or the line was longer than MaxInputLine.
+func (c *cpu) readInputLine(t *Thread) (line []byte, ok, blocked bool) {
+	in := c.in
+	for {
+		if i := bytes.IndexByte(in.buf, '\n'); i >= 0 {
+			line, in.buf = in.buf[:i+1], in.buf[i+1:]
+			if in.skip || len(line) > MaxInputLine {
+				// The end of a line too long to hold: it is refused.
+				in.skip = false
+				return nil, false, false
+			}
+			return line, true, false
+		}
+		if len(in.buf) > MaxInputLine || in.skip {
+			in.skip = true
+			in.buf = in.buf[:0]
+		}
+		if in.eof {
+			line, in.buf = in.buf, nil
+			if in.skip {
+				in.skip = false
+				return nil, false, false
+			}
+			return line, len(line) > 0, false
+		}
+		if !c.fill(t) {
+			return nil, false, true
+		}
+	}
+}
