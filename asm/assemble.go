@@ -1,20 +1,20 @@
 // Package asm turns Spindle assembly text into an Image, the program that the VM loads; it also
-// reads and writes object files and disassembles images back into assembly text.
+// reads and writes object files and disassembles images back into assembly text. The language
+// is described in docs/assembly.md.
 //
 // # How the assembler works
 //
-// Assembly proceeds in four steps, each of which collects every error it finds rather than
+// Assembly proceeds in three steps, each of which collects every error it finds rather than
 // stopping at the first:
 //
-//  1. Lines. The source is split into lines, and each is checked for bad bytes (not UTF-8, a NUL,
-//     too long). .include and macro invocations are expanded here, at the level of lines, so an
-//     error costs only its own line (lines.go).
-//  2. Parsing. Each line is parsed on its own by a participle grammar into labels and one
-//     statement with its operands (grammar.go, expr.go).
-//  3. Layout. Every statement's size is known from its text alone (li is always one
-//     instruction, whether it becomes li or lk), so one pass assigns every label its address
-//     (resolve.go).
-//  4. Encoding. A second pass evaluates the expressions, picks the instruction each
+//  1. Lines. The source is split into lines, and each is checked for bad bytes (not UTF-8, a
+//     NUL, too long). .include and macro invocations are expanded here, at the level of lines,
+//     and each resulting line is parsed on its own by a participle grammar into its labels and
+//     one statement, so that a wrong line costs only itself (lines.go, grammar.go, expr.go).
+//  2. Layout. Every statement's size is known from its text alone (li is always one
+//     instruction, whether it becomes li or lk), so one pass gives every statement and label
+//     its address (resolve.go).
+//  3. Encoding. A second pass evaluates the expressions, picks the instructions that each
 //     pseudo-instruction stands for, and builds the words with isa.Encode (encode.go).
 package asm
 
@@ -41,6 +41,7 @@ func Assemble(filename string, src []byte, opts *Options) (*Image, error) {
 		readFile: os.ReadFile,
 		sources:  map[string][]byte{},
 		macros:   map[string]*asmMacro{},
+		parsed:   map[string]*stmtAST{},
 		syms:     map[string]*asmSymbol{},
 		constIdx: map[uint64]int{},
 		fileIdx:  map[string]uint32{},
@@ -77,11 +78,12 @@ type assembler struct {
 	seq      int
 
 	// Lines and macros.
-	stmts         []*srcLine // the statements, in order, after .include and macro expansion
+	stmts         []*srcLine          // the statements, in order, after .include and macro expansion
+	parsed        map[string]*stmtAST // by text: lines such as "ret" recur, and macro bodies do
 	sources       map[string][]byte
 	macros        map[string]*asmMacro // by lower-case name
 	expansions    int                  // the counter behind \@
-	expandedLines int
+	expandedBytes int
 	expansionCut  bool
 
 	// Layout.
@@ -111,21 +113,24 @@ func (a *assembler) finish() {
 	img.Sources = a.sources
 	n := len(img.Text)
 	img.Entry = isa.TextBase
+	// Whether the entry point is an instruction is checked only in a program without other
+	// errors: a line dropped for an error elsewhere can leave a label at the end of the text.
+	clean := len(a.diags) == 0
 	switch {
 	case a.entry != nil:
 		l := a.entry
 		env := a.envAt(l)
 		if v, ok := a.eval(l.args[0].x, env); ok {
 			// An empty text may still name its start, as a listing of it does.
-			if _, ok := isa.CodeIndex(uint64(v), n); !ok && !(n == 0 && v == isa.TextBase) {
-				a.errorf(l, l.args[0].col, "entry point %s (%#x) is not the address of an instruction", l.args[0].text, uint64(v))
+			if _, ok := isa.CodeIndex(uint64(v), n); !ok && !(n == 0 && v == isa.TextBase) && clean {
+				a.errorf(l, l.args[0].col, "entry point '%s' (%#08x) is not the address of an instruction", l.args[0].text, uint64(v))
 			}
 			img.Entry = uint64(v)
 		}
 	case a.syms["main"] != nil && a.syms["main"].label:
 		s := a.syms["main"]
 		addr, _ := a.addrOf(s.sec, s.off)
-		if _, ok := isa.CodeIndex(uint64(addr), n); !ok {
+		if _, ok := isa.CodeIndex(uint64(addr), n); !ok && clean {
 			a.errorf(s.line, s.col, "entry point 'main' is not the address of an instruction (it must label code in .text, or use .entry)")
 		}
 		img.Entry = uint64(addr)

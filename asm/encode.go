@@ -435,17 +435,16 @@ func (a *assembler) wantTarget(l *srcLine, i int, op isa.Opcode) (int64, bool) {
 	addr := uint64(v)
 	switch {
 	case addr >= isa.DataBase:
-		a.errorf(l, o.col, "branch target '%s' is a data address (%#x), not a code address", o.text, addr)
+		a.errorf(l, o.col, "branch target '%s' is a data address (%#08x), not a code address", o.text, addr)
 		return 0, false
 	case addr < isa.TextBase:
-		a.errorf(l, o.col, "branch target '%s' (%#x) is below the text, which starts at %#x", o.text, addr, isa.TextBase)
+		a.errorf(l, o.col, "branch target '%s' (%#x) is below the text, which starts at %#08x", o.text, addr, uint64(isa.TextBase))
 		return 0, false
 	case (addr-isa.TextBase)%isa.InstrSize != 0:
-		a.errorf(l, o.col, "branch target '%s' (%#x) is not an instruction's address (a multiple of 4 from %#x)", o.text, addr, isa.TextBase)
+		a.errorf(l, o.col, "branch target '%s' (%#08x) is not an instruction's address (a multiple of 4 from %#08x)", o.text, addr, uint64(isa.TextBase))
 		return 0, false
 	}
-	// The offset is counted from the instruction itself, which for an operand of push/pop-free
-	// instructions is the statement's first word.
+	// A branch is a statement of one instruction, so the statement's offset is the branch's.
 	off := int64((addr-isa.TextBase)/isa.InstrSize) - int64(l.off)
 	lo, hi := immRange(isa.Table[op].Format)
 	if off < lo || off > hi {

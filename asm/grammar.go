@@ -47,7 +47,6 @@ var asmLexer = lexer.MustSimple([]lexer.SimpleRule{
 
 var (
 	tokString    = asmLexer.Symbols()["String"]
-	tokChar      = asmLexer.Symbols()["Char"]
 	tokBadString = asmLexer.Symbols()["BadString"]
 	tokNumber    = asmLexer.Symbols()["Number"]
 	tokIdent     = asmLexer.Symbols()["Ident"]
@@ -91,9 +90,10 @@ type operandAST struct {
 }
 
 type exprAST struct {
-	Pos   lexer.Position
-	First *unaryAST `parser:"@@"`
-	Rest  []*binAST `parser:"@@*"`
+	Pos    lexer.Position
+	EndPos lexer.Position
+	First  *unaryAST `parser:"@@"`
+	Rest   []*binAST `parser:"@@*"`
 }
 
 type binAST struct {
@@ -232,9 +232,14 @@ func (e *exprAST) parenSym() (string, bool) {
 	return e.First.X.Paren.bareSym()
 }
 
-// text returns the operand as written on line text.
-func (o *operandAST) text(line string) string {
-	lo, hi := o.Pos.Offset, o.EndPos.Offset
+// text returns the operand as written on line.
+func (o *operandAST) text(line string) string { return spanText(line, o.Pos, o.EndPos) }
+
+// text returns the expression as written on line.
+func (e *exprAST) text(line string) string { return spanText(line, e.Pos, e.EndPos) }
+
+func spanText(line string, from, to lexer.Position) string {
+	lo, hi := from.Offset, to.Offset
 	if lo < 0 || hi > len(line) || lo > hi {
 		return ""
 	}

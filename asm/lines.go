@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -27,7 +28,7 @@ const (
 	maxParenDepth    = 100     // nesting of parentheses in a line
 	maxMacroDepth    = 64      // macros expanding macros
 	maxIncludeDepth  = 64      // files including files
-	maxExpandedLines = 1 << 18 // lines produced by all macro expansions together
+	maxExpandedBytes = 1 << 20 // text produced by all macro expansions together
 )
 
 // A srcLine is one line of source, or of a macro expansion, and after parsing the statement it
@@ -48,7 +49,7 @@ type srcLine struct {
 	// Set by layout.
 	name  string    // lower-case instruction or directive name
 	args  []operand // the checked operands
-	bad   bool      // an error was reported; the statement emits nothing
+	bad   bool      // an error was reported; the statement is not encoded
 	sec   section
 	off   uint64 // instruction index in .text, byte offset in .data or .bss
 	size  uint64 // instructions in .text, bytes in .data or .bss
@@ -200,7 +201,14 @@ func (a *assembler) processLine(l *srcLine, stack []string, depth int) (*asmMacr
 			return nil, a.expand(m, l, args, stack, depth)
 		}
 	}
-	st, col, msg := parseTokens(toks)
+	st := a.parsed[l.text]
+	col, msg := 0, ""
+	if st == nil {
+		st, col, msg = parseTokens(toks)
+		if msg == "" {
+			a.parsed[l.text] = st
+		}
+	}
 	if msg != "" {
 		a.errorf(l, col, "%s", msg)
 		st = &stmtAST{Labels: labels}
@@ -445,7 +453,7 @@ func (a *assembler) macroArgs(l *srcLine, head *lexer.Token, rest []lexer.Token)
 // processes the resulting lines. It returns true if the expansion had to be abandoned.
 func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []string, depth int) bool {
 	if depth >= maxMacroDepth {
-		a.errorf(call.top, call.top.headCol, "macros nested deeper than %d levels: '%s' expands itself without end", maxMacroDepth, m.name)
+		a.errorf(call.top, call.top.headCol, "macros nested deeper than %d levels (%s)", maxMacroDepth, macroCycle(m, call))
 		return true
 	}
 	if len(args) != len(m.params) {
@@ -460,14 +468,17 @@ func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []st
 	counter := a.expansions
 	a.expansions++
 	for _, b := range m.body {
-		if a.expandedLines >= maxExpandedLines {
+		// Nesting is limited, but a macro that invokes another twice, which invokes another
+		// twice, and so on, multiplies: the text that expansions produce is limited too, since
+		// every line of it costs memory to parse and lay out.
+		a.expandedBytes += len(b.text) + 1
+		if a.expandedBytes > maxExpandedBytes {
 			if !a.expansionCut {
-				a.errorf(call.top, call.top.headCol, "macro expansions produce more than %d lines", maxExpandedLines)
+				a.errorf(call.top, call.top.headCol, "macro expansions produce more than %d bytes of text", maxExpandedBytes)
 				a.expansionCut = true
 			}
 			return true
 		}
-		a.expandedLines++
 		a.seq++
 		nl := &srcLine{seq: a.seq, file: b.file, num: b.num, macro: m.name, via: call, top: call.top}
 		text, err := substituteParams(b.text, params, counter)
@@ -487,6 +498,22 @@ func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []st
 		}
 	}
 	return false
+}
+
+// macroCycle names the macros that an endless expansion goes through, from the outermost, up to
+// the first one that comes back: "main_loop -> ping -> pong -> ping -> ...".
+func macroCycle(m *asmMacro, call *srcLine) string {
+	names := []string{m.name}
+	for l := call; l != nil && l.via != nil; l = l.via {
+		names = append(names, l.macro)
+	}
+	slices.Reverse(names)
+	for i := range names {
+		if j := slices.Index(names[i+1:], names[i]); j >= 0 {
+			return strings.Join(names[:i+j+2], " -> ") + " -> ..."
+		}
+	}
+	return strings.Join(names, " -> ")
 }
 
 func plural(n int) string {

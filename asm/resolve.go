@@ -27,11 +27,13 @@ var sectionNames = [numSections]string{".text", ".data", ".bss"}
 
 func (s section) String() string { return sectionNames[s] }
 
-// Size limits, so that a mistaken .space cannot exhaust the host's memory. The text is bounded
-// by the address space: code addresses stay below isa.DataBase.
+// Size limits, so that a mistaken .space or an expansion run wild cannot exhaust the host's
+// memory. They are far beyond what a program written by hand needs. The .bss costs the
+// assembler nothing, so its limit only keeps addresses sane; the VM has its own memory limit.
 const (
-	maxTextLen  = (isa.DataBase - isa.TextBase) / isa.InstrSize
-	maxDataSize = 256 << 20 // bytes, for .data and for .bss
+	maxTextLen  = 1 << 22  // instructions: 16 MiB of code
+	maxDataSize = 64 << 20 // bytes of .data
+	maxBSSSize  = 1 << 30  // bytes of .bss
 	maxAlign    = 1 << 16
 )
 
@@ -226,7 +228,7 @@ func buildOperand(o *operandAST, line string) (operand, *colError) {
 	case o.Base != nil:
 		name, ok := o.Base.bareSym()
 		if !ok || !isRegName(name) {
-			return op, &colError{col: o.Base.Pos.Column, msg: fmt.Sprintf("expected a base register in parentheses, as in 8(sp); found '%s'", strings.TrimSpace(line[o.Base.Pos.Offset:min(o.EndPos.Offset, len(line))]))}
+			return op, &colError{col: o.Base.Pos.Column, msg: fmt.Sprintf("expected a base register in parentheses, as in 8(sp); found '%s'", o.Base.text(line))}
 		}
 		op.kind, op.reg = argMem, mustReg(name)
 		x, err := buildExpr(o.Val)
@@ -253,11 +255,6 @@ func mustReg(name string) int {
 
 // layoutInstr places an instruction in .text.
 func (a *assembler) layoutInstr(l *srcLine) {
-	if _, ok := isa.Lookup(l.name); !ok && !pseudoOps[l.name] {
-		a.errorf(l, l.stmt.Op.Pos.Column, "%s", unknownInstrMessage(l.stmt.Op.Name, len(l.stmt.Op.Args), a.macroNames()))
-		l.bad = true
-		return
-	}
 	if a.sec != secText {
 		a.errorf(l, l.stmt.Op.Pos.Column, "instruction '%s' in %s; instructions belong in .text", l.stmt.Op.Name, a.sec)
 		l.bad = true
@@ -267,6 +264,12 @@ func (a *assembler) layoutInstr(l *srcLine) {
 	if l.name == "push" || l.name == "pop" {
 		size = uint64(len(l.stmt.Op.Args))
 	}
+	if _, ok := isa.Lookup(l.name); !ok && !pseudoOps[l.name] {
+		a.errorf(l, l.stmt.Op.Pos.Column, "%s", unknownInstrMessage(l.stmt.Op.Name, len(l.stmt.Op.Args), a.macroNames()))
+		l.bad = true
+	}
+	// Even a wrong instruction takes its place, so that it does not move the labels after it
+	// and cause more errors, such as a label at the end of the text that should not be there.
 	a.place(l, size)
 }
 
@@ -309,10 +312,7 @@ func (a *assembler) macroNames() []string {
 // place gives a statement of size units its offset in the current section.
 func (a *assembler) place(l *srcLine, size uint64) {
 	l.sec, l.off, l.size = a.sec, a.here(), size
-	var limit uint64 = maxDataSize
-	if a.sec == secText {
-		limit = maxTextLen
-	}
+	limit := [numSections]uint64{maxTextLen, maxDataSize, maxBSSSize}[a.sec]
 	if l.off+size > limit || l.off+size < l.off {
 		if !a.tooLarge[a.sec] {
 			unit := "bytes"
@@ -363,7 +363,7 @@ func (a *assembler) layoutDirective(l *srcLine) {
 		case a.sec == secText && name == ".word":
 			a.place(l, uint64(nargs))
 		case a.sec == secText:
-			bad("'%s' is not allowed in .text, which holds only instructions (and raw .word instruction words); put data in .data", name)
+			bad("'%s' is not allowed in .text, which holds instructions; put data in .data", name)
 		case a.sec == secBSS:
 			bad("'%s' is not allowed in .bss, which holds only zeros; use .space, or put initialized data in .data", name)
 		default:

@@ -38,7 +38,9 @@ func (c *cpu) exec(t *Thread) error {
 
 	for {
 		ins := code[pc]
-		budget--
+		if preempt {
+			budget--
+		}
 		if trace {
 			c.traceInstr(t, pc, ins)
 		}
@@ -437,7 +439,7 @@ func (c *cpu) exec(t *Thread) error {
 		continue
 
 	check:
-		if budget > 0 {
+		if !preempt || budget > 0 {
 			continue
 		}
 		t.PC = pc

@@ -19,7 +19,9 @@ func (c *cpu) execStep(t *Thread) error {
 		if budget <= 0 {
 			goto check
 		}
-		budget--
+		if preempt {
+			budget--
+		}
 		if trace {
 			c.traceInstr(t, pc, ins)
 		}
@@ -418,7 +420,7 @@ func (c *cpu) execStep(t *Thread) error {
 		continue
 
 	check:
-		if budget > 0 {
+		if !preempt || budget > 0 {
 			continue
 		}
 		t.PC = pc

@@ -1,0 +1,438 @@
+package asm
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// assembleErrors assembles src, which must fail, and returns the error list.
+func assembleErrors(t *testing.T, src string, files map[string][]byte) ErrorList {
+	t.Helper()
+	img, err := Assemble("prog.s", []byte(src), &Options{ReadFile: mapReader(files)})
+	if err == nil {
+		t.Fatalf("assembly succeeded (%d instructions), want errors", len(img.Text))
+	}
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("error is %T, want ErrorList: %v", err, err)
+	}
+	return list
+}
+
+// TestErrorMessages checks the exact text of one error of each kind: position, message,
+// source line and caret.
+func TestErrorMessages(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"unknown instruction", "main:\n    ad a0, a1, a2\n", `
+prog.s:2:5: unknown instruction 'ad'; did you mean 'add'?
+    ad a0, a1, a2
+    ^`},
+		{"unknown instruction, a label without colon", "\tloop\n", `
+prog.s:1:2: unknown instruction 'loop' (a label needs a colon: 'loop:')
+    loop
+    ^`},
+		{"unknown label", "main:\n\tbeq a0, a1, lop\nloop:\thalt\n", `
+prog.s:2:14: unknown label 'lop'; did you mean 'loop'?
+    beq a0, a1, lop
+                ^`},
+		{"unknown local label", "main:\n.loop:\tjmp .lopo\n", `
+prog.s:2:12: unknown label '.lopo'; did you mean '.loop'?
+    .loop:	jmp .lopo
+          	    ^`},
+		{"duplicate label", "main:\tnop\nmain:\thalt\n", `
+prog.s:2:1: duplicate label 'main'; first defined at prog.s:1
+    main:	halt
+    ^`},
+		{"duplicate local label", "f:\n.x:\tnop\n.x:\tnop\n", `
+prog.s:3:1: duplicate label 'f.x'; first defined at prog.s:2
+    .x:	nop
+    ^`},
+		{"immediate out of range", "\taddi a0, a1, 40000\n", `
+prog.s:1:15: immediate 40000 out of range for addi (-32768..32767)
+    addi a0, a1, 40000
+                 ^`},
+		{"offset out of range", "\tlw a0, -40000(sp)\n", `
+prog.s:1:9: offset -40000 out of range for lw (-32768..32767)
+    lw a0, -40000(sp)
+           ^`},
+		{"branch out of range", "top:\tbeq a0, a1, top + 4*40000\n.space 0\n", `
+prog.s:1:18: branch target 'top + 4*40000' is 40000 instructions away, out of range for beq (-32768..32767)
+    top:	beq a0, a1, top + 4*40000
+        	            ^
+prog.s:2:1: '.space' is not allowed in .text; reserve space in .data or .bss
+    .space 0
+    ^`},
+		{"data value out of range", ".data\n\t.byte 1, 256\n", `
+prog.s:2:11: value 256 out of range for .byte (-128..255)
+    .byte 1, 256
+             ^`},
+		{"register where a value belongs", "\taddi a0, a1, a2\n", `
+prog.s:1:15: expected a value, found register 'a2'; did you mean 'add'?
+    addi a0, a1, a2
+                 ^`},
+		{"value where a register belongs", "\tadd a0, 42, a1\n", `
+prog.s:1:10: expected a register, found '42'
+    add a0, 42, a1
+            ^`},
+		{"misspelt register", "\tmov a0, sq\n", `
+prog.s:1:10: unknown label 'sq'
+    mov a0, sq
+            ^`},
+		{"misspelt register in a register slot", "\tneg a0, spp\n", `
+prog.s:1:10: expected a register, found 'spp'; did you mean 'sp'?
+    neg a0, spp
+            ^`},
+		{"label where memory belongs", "\tlw a0, buf\n", `
+prog.s:1:9: expected a memory operand such as 8(sp), found 'buf'; to use a label's address, load it first: la t0, buf, then 0(t0)
+    lw a0, buf
+           ^`},
+		{"no immediate form", "\tdiv a0, a1, 10\n", `
+prog.s:1:14: 'div' has no immediate form; load the value into a register first, as in li t0, 10
+    div a0, a1, 10
+                ^`},
+		{"operand count", "\tadd a0, a1\n", `
+prog.s:1:2: 'add' takes 3 operands (rA, rB, rC), found 2
+    add a0, a1
+    ^`},
+		{"missing comma", "\tadd a0 a1, a2\n", `
+prog.s:1:9: missing ',' before 'a1'
+    add a0 a1, a2
+           ^`},
+		{"syntax error", "\tli a0, (1 + 2\n", `
+prog.s:1:15: unexpected end of line; expected ')'
+    li a0, (1 + 2
+                 ^`},
+		{"data branch target", "\tjmp msg\n.data\nmsg: .byte 0\n", `
+prog.s:1:6: branch target 'msg' is a data address (0x10000000), not a code address
+    jmp msg
+        ^`},
+		{"unknown directive", "\t.tetx\n", `
+prog.s:1:2: unknown directive '.tetx'; did you mean '.text'?
+    .tetx
+    ^`},
+		{"directive in the wrong section", "\t.byte 1\n", `
+prog.s:1:2: '.byte' is not allowed in .text, which holds instructions; put data in .data
+    .byte 1
+    ^`},
+		{"instruction in data", ".data\n\tadd a0, a1, a2\n", `
+prog.s:2:2: instruction 'add' in .data; instructions belong in .text
+    add a0, a1, a2
+    ^`},
+		{"bad alignment", ".data\n.align 3\n", `
+prog.s:2:8: .align needs a power of two from 1 to 65536; found 3
+    .align 3
+           ^`},
+		{"size known too late", ".data\n.space N\n.equ N, 4\n", `
+prog.s:2:8: 'N' must be defined above this line, since its value is needed to lay out the program
+    .space N
+           ^`},
+		{"division by zero", "\tli a0, 1 / (2 - 2)\n", `
+prog.s:1:11: division by zero in expression
+    li a0, 1 / (2 - 2)
+             ^`},
+		{"cyclic .equ", ".equ A, B + 1\n.equ B, A\n\tli a0, A\n", `
+prog.s:2:9: 'A' is defined in terms of itself
+    .equ B, A
+            ^`},
+		{"unknown syscall", "\tsyscall wirte\n", `
+prog.s:1:10: unknown syscall 'wirte'; did you mean 'write'?
+    syscall wirte
+            ^`},
+		{"bad escape", ".data\n.ascii \"a\\qb\"\n", `
+prog.s:2:10: unknown escape sequence '\q' (known: \n \t \r \0 \\ \" \' \xHH)
+    .ascii "a\qb"
+             ^`},
+		{"unterminated string", ".data\n.ascii \"abc\n", `
+prog.s:2:8: unterminated string (missing closing ")
+    .ascii "abc
+           ^`},
+		{"stray character", "\tli a0, $5\n", `
+prog.s:1:9: unexpected character '$'
+    li a0, $5
+           ^`},
+		{"not UTF-8", "main:\n\tli a0, 'é' # caf\xe9\n", `
+prog.s:2:18: invalid UTF-8 encoding (source must be UTF-8 text)
+    li a0, 'é' # caf�
+                    ^`},
+		{"NUL byte", "\tnop\x00\n", `
+prog.s:1:5: NUL byte in source (is this a binary file?)
+    nop␀
+       ^`},
+		{"long line", "\tnop # " + strings.Repeat("ab", 2100) + "\n", `
+prog.s:1:1: line is too long (4207 bytes; the limit is 4096)
+    nop # ababababababababababababababababababababababababababa ...
+    ^`},
+		{"deep nesting", "\tli a0, " + strings.Repeat("(", 101) + "1" + strings.Repeat(")", 101) + "\n", `
+prog.s:1:109: parentheses nested deeper than 100 levels
+    li a0, ` + strings.Repeat("(", 101) + "1" + strings.Repeat(")", 101) + `
+    ` + strings.Repeat(" ", 107) + `^`},
+		{"recursive macro", ".macro again\n\tnop\n\tagain\n.endm\nmain:\tagain\n", `
+prog.s:5:7: macros nested deeper than 64 levels (again -> again -> ...)
+    main:	again
+         	^`},
+		{"macro parameter", ".macro m x\n\tli \\x, \\y\n.endm\n\tm a0\n", `
+prog.s:2:9: unknown macro parameter '\y'; did you mean '\x'? (in macro 'm' used at prog.s:4)
+    li \x, \y
+           ^`},
+		{"error inside an expansion", ".macro set r, v\n\taddi \\r, \\r, \\v\n.endm\n\tset a0, 1\n\tset a1, 99999\n", `
+prog.s:2:15: immediate 99999 out of range for addi (-32768..32767) (in macro 'set' used at prog.s:5)
+    addi a1, a1, 99999
+                 ^`},
+		{"macro arguments", ".macro m x, y\n.endm\n\tm 1\n", `
+prog.s:3:2: macro 'm' takes 2 arguments (x, y), found 1
+    m 1
+    ^`},
+		{"unclosed macro", ".macro m\n\tnop\n", `
+prog.s:1:1: '.macro m' has no matching .endm
+    .macro m
+    ^`},
+		{"include not found", "\t.include \"lib.s\"\n", `
+prog.s:1:11: cannot include 'lib.s': file not found
+    .include "lib.s"
+             ^`},
+		{"entry not code", ".entry msg\n.data\nmsg: .byte 0\n", `
+prog.s:1:8: entry point 'msg' (0x10000000) is not the address of an instruction
+    .entry msg
+           ^`},
+		{"register as a label", "sp:\tnop\n", `
+prog.s:1:1: 'sp' is a register; a label cannot have its name
+    sp:	nop
+    ^`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := assembleErrors(t, tc.src, nil).Error()
+			if d := cmp.Diff(strings.Split(strings.TrimPrefix(tc.want, "\n"), "\n"), strings.Split(got, "\n")); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestErrorFields(t *testing.T) {
+	list := assembleErrors(t, "main:\n\tadd a0, a1, 1\n\tadd a0, a1, x\n", nil)
+	want := ErrorList{{
+		Pos:    Pos{File: "prog.s", Line: 3, Col: 14},
+		Msg:    "unknown label 'x'",
+		Source: "\tadd a0, a1, x",
+	}}
+	if d := cmp.Diff(want, list); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	tests := []struct {
+		err  Error
+		want string
+	}{
+		{Error{Pos{"a.s", 2, 5}, "bad", "    ad a0"}, "a.s:2:5: bad\n    ad a0\n    ^"},
+		// A tab before the column stays a tab, so the caret lines up under the tab stop.
+		{Error{Pos{"a.s", 2, 5}, "bad", "\tlw\tx, 1"}, "a.s:2:5: bad\n    lw\tx, 1\n      \t^"},
+		// Columns count characters, not bytes.
+		{Error{Pos{"a.s", 1, 5}, "bad", "'é' x"}, "a.s:1:5: bad\n    'é' x\n        ^"},
+		// At the end of the line, as for "unexpected end of line".
+		{Error{Pos{"a.s", 1, 4}, "bad", "nop"}, "a.s:1:4: bad\n    nop\n       ^"},
+		// A column inside the indentation points at the first character shown.
+		{Error{Pos{"a.s", 1, 1}, "bad", "\t\tnop"}, "a.s:1:1: bad\n    nop\n    ^"},
+		{Error{Pos{"a.s", 0, 0}, "too many errors", ""}, "a.s: too many errors"},
+		{Error{Pos{"a.s", 3, 0}, "bad", ""}, "a.s:3: bad"},
+	}
+	for _, tc := range tests {
+		if d := cmp.Diff(tc.want, tc.err.Error()); d != "" {
+			t.Errorf("%+v (-want +got):\n%s", tc.err, d)
+		}
+	}
+}
+
+func TestAllErrorsReported(t *testing.T) {
+	src := `main:
+	ad a0, a1, a2
+	li a0, 1 +
+	addi a0, a1, 70000
+	jmp nowhere
+	.bytes 1
+	li a0, "x"
+	nop
+`
+	list := assembleErrors(t, src, nil)
+	var got []string
+	for _, e := range list {
+		got = append(got, fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg))
+	}
+	want := []string{
+		"2:2: unknown instruction 'ad'; did you mean 'add'?",
+		"3:12: unexpected end of line; expected a value",
+		"4:15: immediate 70000 out of range for addi (-32768..32767)",
+		"5:6: unknown label 'nowhere'",
+		"6:2: unknown directive '.bytes'; did you mean '.byte'?",
+		"7:9: expected a value, found a string",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestTooManyErrors(t *testing.T) {
+	src := strings.Repeat("\tfoo\n", 25)
+	list := assembleErrors(t, src, nil)
+	if len(list) != maxErrors+1 {
+		t.Fatalf("%d errors, want %d and a last one that says there are more", len(list), maxErrors+1)
+	}
+	for i, e := range list[:maxErrors] {
+		if e.Pos.Line != i+1 {
+			t.Errorf("error %d is on line %d, want %d", i, e.Pos.Line, i+1)
+		}
+	}
+	if d := cmp.Diff(&Error{Pos: Pos{File: "prog.s"}, Msg: "too many errors"}, list[maxErrors]); d != "" {
+		t.Errorf("last error (-want +got):\n%s", d)
+	}
+	// Exactly the limit: no summary.
+	if list := assembleErrors(t, strings.Repeat("\tfoo\n", maxErrors), nil); len(list) != maxErrors {
+		t.Errorf("%d errors, want %d", len(list), maxErrors)
+	}
+}
+
+func TestRecursiveInclude(t *testing.T) {
+	files := map[string][]byte{
+		"prog.s":     []byte("main:\n\t.include \"lib/a.s\"\n"),
+		"lib/a.s":    []byte("\tnop\n\t.include \"b.s\"\n"),
+		"lib/b.s":    []byte("\t.include \"../lib/./a.s\"\n"),
+		"self.s":     []byte("\t.include \"self.s\"\n\tnop\n"),
+		"use_self.s": []byte("\t.include \"self.s\"\n"),
+	}
+	list := assembleErrors(t, string(files["prog.s"]), files)
+	want := `lib/b.s:1:11: recursive .include of 'lib/a.s' (lib/a.s -> lib/b.s -> lib/a.s)
+    .include "../lib/./a.s"
+             ^`
+	if d := cmp.Diff(want, list.Error()); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	list = assembleErrors(t, string(files["use_self.s"]), files)
+	want = `self.s:1:11: recursive .include of 'self.s' (self.s -> self.s)
+    .include "self.s"
+             ^`
+	if d := cmp.Diff(want, list.Error()); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	// The main file included by itself.
+	list = assembleErrors(t, "\t.include \"prog.s\"\n", nil)
+	if d := cmp.Diff("recursive .include of 'prog.s' (prog.s -> prog.s)", list[0].Msg); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestRunawayMacros checks that macros that expand without end stop quickly with an error,
+// whether they recurse deeply or multiply.
+func TestRunawayMacros(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"two calls to itself", ".macro m\n\tm\n\tm\n.endm\n\tm\n",
+			"macros nested deeper than 64 levels (m -> m -> ...)"},
+		{"mutual", ".macro ping\n\tpong\n.endm\n.macro pong\n\tping\n.endm\n\tping\n",
+			"macros nested deeper than 64 levels (ping -> pong -> ping -> ...)"},
+		{"through another", ".macro outer\n\tinner\n.endm\n.macro inner\n\tinner\n.endm\n\touter\n",
+			"macros nested deeper than 64 levels (outer -> inner -> inner -> ...)"},
+		{"exponential", ".macro m0\n\tnop\n.endm\n" + exponentialMacros(20) + "\tm20\n",
+			"macro expansions produce more than 1048576 bytes of text"},
+	}
+	for _, tc := range tests {
+		start := time.Now()
+		list := assembleErrors(t, tc.src, nil)
+		if d := cmp.Diff(tc.want, list[0].Msg); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, d)
+		}
+		if len(list) != 1 {
+			t.Errorf("%s: %d errors, want 1:\n%v", tc.name, len(list), list)
+		}
+		// Generous, for slow machines and the race detector: a real runaway takes hours.
+		if d := time.Since(start); d > 2*time.Minute {
+			t.Errorf("%s took %v", tc.name, d)
+		}
+	}
+}
+
+// exponentialMacros defines m1..mN, each invoking the one before twice.
+func exponentialMacros(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, ".macro m%d\n\tm%d\n\tm%d\n.endm\n", i, i-1, i-1)
+	}
+	return b.String()
+}
+
+func TestNestingLimit(t *testing.T) {
+	ok := "\tli a0, " + strings.Repeat("(", maxParenDepth) + "7" + strings.Repeat(")", maxParenDepth) + "\n"
+	if d := cmp.Diff([]string{"li a0, 7"}, textOf(assemble(t, ok))); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	// Nesting is counted per line, across operands.
+	list := assembleErrors(t, "\tli a0, (((1)))\n\tli a0, "+strings.Repeat("(", 5000)+"\n", nil)
+	if d := cmp.Diff("line is too long (5008 bytes; the limit is 4096)", list[0].Msg); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	tests := []struct {
+		name  string
+		cands []string
+		want  string
+	}{
+		{"ad", []string{"and", "add", "addi"}, "add"}, // a tie goes to the first in order
+		{"tetx", []string{"text", "data"}, "text"},    // a transposition is one edit
+		{"Loop", []string{"loop", "lop"}, "loop"},     // case is ignored
+		{"xyz", []string{"add"}, ""},                  // too far to be a typo
+		{"loop", []string{"loop"}, ""},                // the name itself is not a suggestion
+	}
+	for _, tc := range tests {
+		if got := suggest(tc.name, tc.cands); got != tc.want {
+			t.Errorf("suggest(%q, %q) = %q, want %q", tc.name, tc.cands, got, tc.want)
+		}
+	}
+}
+
+// FuzzAssemble checks that no input makes the assembler panic or hang, and that every error it
+// reports has a position inside the source.
+func FuzzAssemble(f *testing.F) {
+	seeds := []string{
+		"main:\n\tli a0, 1\n\tsyscall exit\n",
+		".data\nmsg: .asciz \"hi\\n\"\n.text\nmain: la a1, msg\n",
+		".macro m a\n\tadd \\a, \\a, 1\n.endm\n\tm a0\n",
+		"\tli a0, ((1 + 2) * 3) << 4 | 'a'\n",
+		"x: .equ N, 3\n.bss\n.align 8\nb: .space N\n",
+		"\tbeq a0, a1, .\n.loc \"f\" 3\n\t.word 0xffffffff\n",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		files := map[string][]byte{"inc.s": []byte("\tnop\n")}
+		img, err := Assemble("prog.s", src, &Options{ReadFile: mapReader(files)})
+		if err == nil {
+			if len(img.Lines) != len(img.Text) {
+				t.Fatalf("%d lines for %d instructions", len(img.Lines), len(img.Text))
+			}
+			return
+		}
+		var list ErrorList
+		if !errors.As(err, &list) || len(list) == 0 {
+			t.Fatalf("error %T is not a non-empty ErrorList: %v", err, err)
+		}
+		lines := strings.Count(string(src), "\n") + 1
+		for _, e := range list {
+			if e.Msg == "too many errors" {
+				continue
+			}
+			if e.Pos.File == "prog.s" && (e.Pos.Line < 1 || e.Pos.Line > lines || e.Pos.Col < 1) {
+				t.Fatalf("error outside the source: %v", e)
+			}
+		}
+	})
+}

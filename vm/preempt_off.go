@@ -1,0 +1,6 @@
+//go:build nopreempt
+
+package vm
+
+// preempt is off: see preempt.go.
+const preempt = false
