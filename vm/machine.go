@@ -78,9 +78,21 @@ type Result struct {
 	Switches uint64        // context switches
 	Duration time.Duration // wall time of Run
 
-	// Threads has the statistics of every thread that ran, in order of creation, when
-	// Options.Stats is set.
+	// Threads has the statistics of every thread that ran, in order of creation, and Procs
+	// those of every process, when Options.Stats is set.
 	Threads []ThreadStats
+	Procs   []ProcStats
+}
+
+// ProcStats are one process's statistics: its threads' added up.
+type ProcStats struct {
+	ID       int
+	Status   int64 // its exit status, if it has ended
+	Ended    bool
+	Threads  int
+	Steps    uint64
+	Switches uint64
+	Blocked  time.Duration
 }
 
 // ThreadStats are one thread's statistics.
@@ -245,6 +257,15 @@ func (m *Machine) Run() (res Result, err error) {
 				ts.BlockedOn = t.waitString()
 			}
 			res.Threads = append(res.Threads, ts)
+			for len(res.Procs) < ts.Proc {
+				res.Procs = append(res.Procs, ProcStats{ID: len(res.Procs) + 1})
+			}
+			ps := &res.Procs[ts.Proc-1]
+			ps.Threads++
+			ps.Steps += ts.Steps
+			ps.Switches += ts.Switches
+			ps.Blocked += ts.Blocked
+			ps.Ended, ps.Status = t.Proc.exited, t.Proc.exitCode
 		}
 		if ferr := m.flush(); ferr != nil && err == nil {
 			err = ferr

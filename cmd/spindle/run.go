@@ -228,6 +228,16 @@ func printStats(io stdio, res vm.Result) {
 	}
 	fmt.Fprintf(io.err, "instructions  %d\nwall time     %v\ninstr/second  %s\nswitches      %d\nthreads       %d\n",
 		res.Steps, res.Duration.Round(time.Microsecond), si(ips), res.Switches, len(res.Threads))
+	if len(res.Procs) > 1 {
+		fmt.Fprintf(io.err, "%-8s %-9s %8s %14s %10s %14s\n", "process", "status", "threads", "instructions", "switches", "blocked")
+		for _, p := range res.Procs {
+			status := "running"
+			if p.Ended {
+				status = fmt.Sprintf("exit %d", p.Status)
+			}
+			fmt.Fprintf(io.err, "%-8d %-9s %8d %14d %10d %14v\n", p.ID, status, p.Threads, p.Steps, p.Switches, p.Blocked)
+		}
+	}
 	if len(res.Threads) < 2 {
 		return
 	}
