@@ -30,7 +30,7 @@ const (
 	reasonExit                        // it ended
 	reasonIdle                        // no thread was running; a sleeper woke
 	reasonWoken                       // not a switch: the thread became runnable
-	reasonStart                       // the first thread of the run starts
+	reasonStart                       // a process comes onto a processor
 )
 
 // makeRunnable puts t at the tail of its process's run queue.
@@ -246,7 +246,11 @@ type BlockedThread struct {
 
 func (e *DeadlockError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "deadlock: all %d threads are blocked, and no timer or input can wake any of them", len(e.Threads))
+	if len(e.Threads) == 1 {
+		b.WriteString("deadlock: the only thread is blocked, and no timer or input can wake it")
+	} else {
+		fmt.Fprintf(&b, "deadlock: all %d threads are blocked, and no timer or input can wake any of them", len(e.Threads))
+	}
 	for _, t := range e.Threads {
 		fmt.Fprintf(&b, "\n  thread %d waits for %s\n    at %#08x: %s", t.Thread, t.Waits, t.PC, t.Instr)
 		if t.File != "" {
