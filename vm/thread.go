@@ -95,28 +95,6 @@ func (q *queue) pop() *Thread {
 	return t
 }
 
-// remove takes t out of the queue, wherever it is; it reports whether t was there.
-func (q *queue) remove(t *Thread) bool {
-	var prev *Thread
-	for c := q.head; c != nil; prev, c = c, c.next {
-		if c != t {
-			continue
-		}
-		if prev == nil {
-			q.head = c.next
-		} else {
-			prev.next = c.next
-		}
-		if q.tail == c {
-			q.tail = prev
-		}
-		c.next = nil
-		q.n--
-		return true
-	}
-	return false
-}
-
 // MinThreadStack is the smallest stack thread_spawn accepts: room for the return address that
 // ends the thread and a few words.
 const MinThreadStack = 64

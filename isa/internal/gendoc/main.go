@@ -44,7 +44,7 @@ func run(check bool) error {
 			continue
 		}
 		if check {
-			stale = append(stale, fmt.Errorf("%s is stale; run go generate ./...", f.Path))
+			stale = append(stale, fmt.Errorf("%s is stale (run go generate ./...)", f.Path))
 			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
