@@ -204,3 +204,14 @@ func (p *Process) setBrk(nb uint64) bool {
 }
 
 func alignUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
+
+// Memory returns the process's memory and the address of its first byte: mem[i] is at address
+// base + i. The slice is the process's own; it is valid until the process's heap grows.
+func (p *Process) Memory() (base uint64, mem []byte) { return p.memBase, p.mem }
+
+// Threads returns the process's threads by id (thread i+1 at index i); a thread that has been
+// joined is nil.
+func (p *Process) Threads() []*Thread { return p.threads }
+
+// ExitCode returns the process's exit status, and whether it has ended.
+func (p *Process) ExitCode() (int64, bool) { return p.exitCode, p.exited }
