@@ -18,6 +18,10 @@ type channel struct {
 	recvq  queue // blocked receivers
 }
 
+// chanCost is what a channel's kernel state is charged against its process's memory limit,
+// besides 8 bytes for each value it can buffer.
+const chanCost = 128
+
 // MaxChanCap is the largest capacity chan_make accepts.
 const MaxChanCap = 1 << 20
 
@@ -25,6 +29,9 @@ func (c *cpu) chanMake(t *Thread, capacity uint64) (uint64, error) {
 	p := t.Proc
 	if capacity > MaxChanCap {
 		return 0, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("chan_make: capacity %d; the most is %d", int64(capacity), MaxChanCap))
+	}
+	if !p.charge(chanCost + 8*capacity) {
+		return 0, c.memLimit(t, fmt.Sprintf("chan_make: channel %d would pass the process's memory limit", len(p.chans)+1))
 	}
 	p.chans = append(p.chans, &channel{buf: make([]uint64, capacity)})
 	return uint64(len(p.chans)), nil

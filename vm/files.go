@@ -101,6 +101,9 @@ func (p *Process) newFd(d desc) (uint64, bool) {
 // and a1 (write).
 func (c *cpu) makePipe(t *Thread) error {
 	p := t.Proc
+	if !p.charge(pipeSize) {
+		return c.memLimit(t, "pipe: a pipe's buffer would pass the process's memory limit")
+	}
 	c.pipes++
 	pp := &pipe{id: c.pipes, readers: 1, writers: 1}
 	rfd, ok1 := p.newFd(desc{descPipeRead, pp})

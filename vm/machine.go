@@ -15,7 +15,8 @@ import (
 
 // Defaults of the Options that are zero.
 const (
-	DefaultMaxMem    = 256 << 20 // bytes of VM memory per process
+	DefaultMaxMem    = 1 << 30   // bytes of VM memory per process, kernel objects included
+	DefaultMaxProcs  = 16        // processes alive at once
 	DefaultStackSize = 1 << 20   // bytes of the main thread's stack
 	DefaultQuantum   = 10_000    // instructions between check points' slow paths
 	MinStackSize     = 256       // bytes: room for the arguments' pointers and a few frames
@@ -38,7 +39,7 @@ type Options struct {
 	CPUs int
 
 	MaxThreads int // threads alive at once; 0 means no limit
-	MaxProcs   int // processes alive at once; 0 means no limit
+	MaxProcs   int // processes alive at once; 0 means DefaultMaxProcs
 
 	// ProgramDir is the only directory from which the spawn service may load program files;
 	// "" forbids spawning files (processes can still start at an entry of the image).
@@ -171,6 +172,9 @@ type cpu struct {
 func Load(img *asm.Image, opts Options) (*Machine, error) {
 	if opts.MaxMem == 0 {
 		opts.MaxMem = DefaultMaxMem
+	}
+	if opts.MaxProcs <= 0 {
+		opts.MaxProcs = DefaultMaxProcs
 	}
 	if opts.StackSize == 0 {
 		opts.StackSize = DefaultStackSize

@@ -30,6 +30,7 @@ type Process struct {
 	heapLo  uint64 // end of .bss: the lowest break
 	brk     uint64 // current break: the heap is [heapLo, brk)
 	maxMem  uint64
+	kmem    uint64 // bytes of the kernel's objects for this process (threads, channels, pipes), charged to maxMem
 
 	threads    []*Thread // by id - 1; nil once joined
 	nextTid    int
@@ -180,13 +181,13 @@ func (p *Process) store64(addr, v uint64) {
 // setBrk moves the break to nb, growing memory if it must. It fails, changing nothing, when nb
 // is below the end of .bss or past the memory limit.
 func (p *Process) setBrk(nb uint64) bool {
-	if nb < p.heapLo || nb-p.memBase > p.maxMem {
+	if nb < p.heapLo || nb-p.memBase > p.room() {
 		return false
 	}
 	if need := nb - p.memBase; need > uint64(len(p.mem)) {
 		if need > uint64(cap(p.mem)) {
 			// Double, so that a heap grown a little at a time is copied O(log n) times.
-			c := min(max(need, 2*uint64(cap(p.mem))), p.maxMem)
+			c := min(max(need, 2*uint64(cap(p.mem))), p.room())
 			mem := make([]byte, need, c)
 			copy(mem, p.mem)
 			p.mem = mem
@@ -215,3 +216,17 @@ func (p *Process) Threads() []*Thread { return p.threads }
 
 // ExitCode returns the process's exit status, and whether it has ended.
 func (p *Process) ExitCode() (int64, bool) { return p.exitCode, p.exited }
+
+// room is how much memory the process may have: its limit, less what its kernel objects take.
+func (p *Process) room() uint64 { return p.maxMem - min(p.kmem, p.maxMem) }
+
+// charge counts n bytes of kernel objects against the process's memory limit, and reports
+// whether they fit. The host memory a program can make the VM use is so bounded by --max-mem:
+// a million threads cost their structs as well as their stacks.
+func (p *Process) charge(n uint64) bool {
+	if uint64(len(p.mem))+p.kmem+n > p.maxMem {
+		return false
+	}
+	p.kmem += n
+	return true
+}

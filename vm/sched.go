@@ -235,8 +235,13 @@ func (h *timerHeap) Pop() any {
 
 // A DeadlockError reports that every thread is blocked and nothing can wake any of them.
 type DeadlockError struct {
-	Threads []BlockedThread
+	Threads []BlockedThread // the first MaxDeadlockReport blocked threads
+	Blocked int             // how many threads are blocked in all
 }
+
+// MaxDeadlockReport is how many threads a deadlock report describes; a report of a million
+// parked threads would bury the few that matter.
+const MaxDeadlockReport = 20
 
 // BlockedThread describes one thread of a deadlock.
 type BlockedThread struct {
@@ -246,10 +251,10 @@ type BlockedThread struct {
 
 func (e *DeadlockError) Error() string {
 	var b strings.Builder
-	if len(e.Threads) == 1 {
+	if e.Blocked == 1 {
 		b.WriteString("deadlock: the only thread is blocked, and no timer or input can wake it")
 	} else {
-		fmt.Fprintf(&b, "deadlock: all %d threads are blocked, and no timer or input can wake any of them", len(e.Threads))
+		fmt.Fprintf(&b, "deadlock: all %d threads are blocked, and no timer or input can wake any of them", e.Blocked)
 	}
 	for _, t := range e.Threads {
 		fmt.Fprintf(&b, "\n  thread %d waits for %s\n    at %#08x: %s", t.Thread, t.Waits, t.PC, t.Instr)
@@ -259,6 +264,9 @@ func (e *DeadlockError) Error() string {
 				fmt.Fprintf(&b, ": %s", strings.TrimSpace(t.Text))
 			}
 		}
+	}
+	if more := e.Blocked - len(e.Threads); more > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more threads", more)
 	}
 	return b.String()
 }
@@ -271,6 +279,9 @@ func (c *cpu) deadlock() error {
 		}
 		for _, t := range p.threads {
 			if t == nil || t.State != Blocked {
+				continue
+			}
+			if e.Blocked++; len(e.Threads) == MaxDeadlockReport {
 				continue
 			}
 			// The thread's saved pc is past its syscall, unless the syscall restarts; the

@@ -146,7 +146,7 @@ func (c *cpu) service(t *Thread, n isa.Syscall) (*Thread, error) {
 		return c.after(t, c.readInt(t), nil)
 	case isa.SysBrk:
 		if a0 != 0 && a0 != p.brk {
-			if a0 > p.brk && a0-p.memBase > p.maxMem {
+			if a0 > p.brk && a0-p.memBase > p.room() {
 				return nil, c.memLimit(t, fmt.Sprintf("brk(%#x) would grow memory to %d bytes", a0, a0-p.memBase))
 			}
 			p.setBrk(a0) // a break below the heap is refused: the old one is returned
@@ -159,7 +159,7 @@ func (c *cpu) service(t *Thread, n isa.Syscall) (*Thread, error) {
 			r[isa.A0] = ^uint64(0) // the sum wrapped around
 			return t, nil
 		}
-		if nb > old && nb-p.memBase > p.maxMem {
+		if nb > old && nb-p.memBase > p.room() {
 			return nil, c.memLimit(t, fmt.Sprintf("sbrk(%d) would grow memory to %d bytes", int64(a0), nb-p.memBase))
 		}
 		if !p.setBrk(nb) {

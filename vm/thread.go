@@ -95,6 +95,11 @@ func (q *queue) pop() *Thread {
 	return t
 }
 
+// threadCost is what a thread's kernel state is charged against its process's memory limit,
+// besides its stack: its Thread struct, rounded up to the allocator's size class (256), and its
+// entry in the process's thread table. TestIdleThreadSize checks it against the real cost.
+const threadCost = 256 + 16
+
 // MinThreadStack is the smallest stack thread_spawn accepts: room for the return address that
 // ends the thread and a few words.
 const MinThreadStack = 64
@@ -114,6 +119,9 @@ func (c *cpu) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 		return nil, c.limit(t, "threads", uint64(c.opts.MaxThreads), fmt.Sprintf("thread_spawn would make thread %d", c.threadCount.Load()+1))
 	}
 	size = alignUp(size, 16)
+	if !p.charge(threadCost) {
+		return nil, c.memLimit(t, fmt.Sprintf("thread_spawn: thread %d's kernel state would pass the process's memory limit", p.nextTid+1))
+	}
 	lo, err := p.allocStack(size)
 	if err != nil {
 		return nil, c.memLimit(t, err.Error())
@@ -144,7 +152,7 @@ func (p *Process) allocStack(size uint64) (uint64, error) {
 		return lo, nil
 	}
 	lo := p.brk
-	if lo+size-p.memBase > p.maxMem {
+	if lo+size-p.memBase > p.room() {
 		return 0, fmt.Errorf("thread_spawn: a stack of %d bytes would grow memory to %d bytes", size, lo+size-p.memBase)
 	}
 	p.setBrk(lo + size)
@@ -169,7 +177,7 @@ func (c *cpu) exitThread(t *Thread, v uint64) {
 	}
 	if j := t.joiner; j != nil {
 		j.R[isa.A0] = v
-		p.threads[t.ID-1] = nil
+		p.drop(t)
 		c.wake(j)
 	}
 	if p.live == 0 {
@@ -189,7 +197,7 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 	target := p.threads[tid-1]
 	if target.State == Exited {
 		t.R[isa.A0] = target.value
-		p.threads[tid-1] = nil
+		p.drop(target)
 		return false, nil
 	}
 	if target.joiner != nil {
@@ -198,4 +206,10 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 	target.joiner = t
 	c.block(t, waitJoin, tid)
 	return true, nil
+}
+
+// drop forgets a thread that has ended and been joined: its kernel state is no longer charged.
+func (p *Process) drop(t *Thread) {
+	p.threads[t.ID-1] = nil
+	p.kmem -= threadCost
 }

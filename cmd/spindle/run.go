@@ -27,7 +27,8 @@ program's arguments (argv[1], ...), and everything after -- is, even if it start
 
 Flags:
   --max-steps N   stop after N instructions (default 0: no limit)
-  --max-mem SIZE  memory of the process, stack included (default 256M); SIZE may end in K, M or G
+  --max-mem SIZE  memory of each process: stacks, data, heap and the kernel's objects for it
+                  (threads, channels, pipes) (default 1G); SIZE may end in K, M or G
   --stack SIZE    the main thread's stack (default 1M)
   --timeout D     stop after wall time D, such as 10s or 500ms (default 0: none)
   --stats         print instructions executed, wall time, instructions per second and context
@@ -36,7 +37,7 @@ Flags:
                   (default 10000)
   --cpus N        virtual processors running processes in parallel (default: the host's cores;
                   1 with --seed); the threads of a process always share one processor
-  --max-procs N   stop when a program would have more than N processes alive (default 0: no limit)
+  --max-procs N   stop when a program would have more than N processes alive (default 16)
   --max-threads N stop when a program would have more than N threads alive (default 0: no limit)
   --sched POLICY  rr (default): round robin; random: preempt at random instruction boundaries
                   drawn from --seed, to expose races

@@ -1,0 +1,82 @@
+package vm
+
+import (
+	"runtime"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/spindle-vm/spindle/asm"
+)
+
+// TestIdleThreadSize measures what an idle thread costs the host beyond its stack: its struct,
+// its entry in the thread table, its place in a wait queue. The target is 512 bytes; the
+// kernel charges threadCost for it against the process's memory limit, so threadCost must
+// not be less than the real cost either.
+func TestIdleThreadSize(t *testing.T) {
+	if sz := unsafe.Sizeof(Thread{}); sz > threadCost {
+		t.Errorf("a Thread is %d bytes, more than the threadCost of %d charged for it", sz, threadCost)
+	}
+	// main spawns n threads with 64-byte stacks; each blocks receiving from one channel. Then
+	// main blocks too, on a futex nobody wakes: the machine deadlocks with n+1 threads parked,
+	// and the heap then holds them all.
+	const n = 100_000
+	src := `
+main:   li a0, 0
+        syscall chan_make
+        mov s0, a0
+        lk s1, ` + itoa(n) + `
+.spawn: la a0, worker
+        mov a1, s0
+        li a2, 64
+        syscall thread_spawn
+        addi s1, s1, -1
+        bnez s1, .spawn
+        la a0, word
+        li a1, 0
+        syscall futex_wait
+worker: syscall chan_recv
+        ret
+        .data
+word:   .quad 0
+`
+	img, err := asm.Assemble("idle.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m, err := Load(img, Options{VirtualClock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Run()
+	if err == nil || !strings.Contains(err.Error(), "deadlock") {
+		t.Fatalf("err = %v, want the deadlock that leaves every thread parked", err)
+	}
+	err = nil // the report is not part of the threads' cost
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	_, mem := m.Process().Memory()
+	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	perThread := (heap - int64(cap(mem))) / n
+	t.Logf("%d idle threads: %d bytes of heap, %d of them VM memory (the stacks); %d bytes a thread beyond its stack",
+		n, heap, cap(mem), perThread)
+	if perThread > 512 {
+		t.Errorf("an idle thread costs %d bytes beyond its stack; the target is at most 512", perThread)
+	}
+	runtime.KeepAlive(m)
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		if n /= 10; n == 0 {
+			return string(b[i:])
+		}
+	}
+}
