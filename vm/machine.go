@@ -15,11 +15,11 @@ import (
 
 // Defaults of the Options that are zero.
 const (
-	DefaultMaxMem    = 1 << 30   // bytes of VM memory per process, kernel objects included
-	DefaultMaxProcs  = 16        // processes alive at once
-	DefaultStackSize = 1 << 20   // bytes of the main thread's stack
-	DefaultQuantum   = 10_000    // instructions between check points' slow paths
-	MinStackSize     = 256       // bytes: room for the arguments' pointers and a few frames
+	DefaultMaxMem    = 1 << 30 // bytes of VM memory per process, kernel objects included
+	DefaultMaxProcs  = 16      // processes alive at once
+	DefaultStackSize = 1 << 20 // bytes of the main thread's stack
+	DefaultQuantum   = 10_000  // instructions between check points' slow paths
+	MinStackSize     = 256     // bytes: room for the arguments' pointers and a few frames
 )
 
 // Options configure a run. The zero value is usable: no input, output discarded, default limits.
