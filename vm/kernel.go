@@ -133,7 +133,14 @@ func (q *procQueue) pop() *Process {
 // blocked for good: a deadlock.
 func (c *cpu) run() {
 	c.lock()
-	defer c.unlock()
+	// A panic unwinds through here from runProcess, which runs without the lock; unlocking an
+	// unlocked mutex would turn it into a crash that nothing can recover.
+	held := true
+	defer func() {
+		if held {
+			c.unlock()
+		}
+	}()
 	for !c.done {
 		p := c.takeReady()
 		if p == nil {
@@ -143,8 +150,10 @@ func (c *cpu) run() {
 		p.state = procRunning
 		p.lastCPU = c.id
 		c.unlock()
+		held = false
 		err := c.runProcess(p)
 		c.lock()
+		held = true
 		c.cur = nil
 		c.afterSlice(p, err)
 	}

@@ -322,3 +322,21 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPanicIsRecovered breaks a loaded machine from inside, as a bug in the VM would, and checks
+// that Run turns the Go panic into an InternalError instead of crashing its caller, on one
+// processor and on several.
+func TestPanicIsRecovered(t *testing.T) {
+	for _, cpus := range []int{1, 2} {
+		m, err := Load(image(t, i0(isa.NOP), i0(isa.HALT)), Options{CPUs: cpus})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Process().code = nil // the loop's first fetch now indexes outside the code
+		_, err = m.Run()
+		var ie *InternalError
+		if !errors.As(err, &ie) || !strings.Contains(ie.Error(), "This is a bug in Spindle") {
+			t.Errorf("%d processors: err = %v, want an InternalError", cpus, err)
+		}
+	}
+}
