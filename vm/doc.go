@@ -1,5 +1,5 @@
 // Package vm runs Spindle programs: it loads an assembled image into a process, and its
-// interpreter loop executes the process's threads.
+// interpreter loop executes the process's threads on one or more virtual processors.
 //
 // # Processes, threads and contexts
 //
@@ -12,6 +12,10 @@
 // it waits for. A context switch saves one Context and restores another: nothing else about a
 // thread lives anywhere else, which is what lets the scheduler park and resume threads, and what
 // lets a debugger copy a thread's state.
+//
+// A cpu is a virtual processor: a goroutine running the interpreter loop. It runs one process at
+// a time, multiplexing that process's threads; processes wait in the processors' ready queues,
+// and an idle processor steals from the others. docs/threads.md tells the whole story.
 //
 // # Memory
 //
@@ -37,11 +41,12 @@
 // recurses on the Go stack.
 //
 // Each instruction decrements a budget. The budget is only tested at check points: taken
-// backward branches, jumps through registers, calls, returns and syscalls. Every loop and every
+// branches, jumps through registers, calls, returns and syscalls. Every loop and every
 // recursion passes a check point, so a program cannot run far past its budget, yet straight-line
 // code pays for nothing but the decrement. When the budget runs out, the loop leaves the fast
 // path for checkpoint, which counts the steps, enforces the step limit, notices an interrupt
-// (Ctrl-C, a timeout) and, once there are several threads, is where the scheduler switches them.
-// An interrupt is a flag set from outside and read only there, as Lua's trap and CPython's eval
-// breaker are.
+// (Ctrl-C, a timeout), wakes sleepers, and preempts the thread if another is waiting: the
+// scheduler lives there and in the syscalls that block, inside the loop. An interrupt is a flag
+// set from outside and read only there, as Lua's trap and CPython's eval breaker are.
+// docs/design.md records why the loop is built this way.
 package vm
