@@ -24,5 +24,5 @@ func benchProgram(b *testing.B, name, n string, units float64, unit string) {
 }
 
 func BenchmarkPingpong(b *testing.B) { benchProgram(b, "pingpong", "1000000", 1e6, "roundtrip") }
-func BenchmarkSpawn(b *testing.B)    { benchProgram(b, "spawn", "100000", 1e5, "thread") }
+func BenchmarkSpawn(b *testing.B)    { benchProgram(b, "spawn", "1000000", 1e6, "thread") }
 func BenchmarkFib(b *testing.B)      { benchProgram(b, "fib", "25", 242785, "call") }

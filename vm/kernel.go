@@ -384,6 +384,12 @@ func (c *cpu) endProcess(p *Process, status int64) {
 	c.liveProcs--
 	// Nothing of the process is needed any more but its status, for wait.
 	p.mem, p.chans, p.futex, p.runq, p.timers = nil, nil, nil, queue{}, nil
+	if p.release != nil && p != c.proc {
+		// The first process's memory stays for Machine.Process().Memory(); its release waits
+		// for the Machine to become garbage.
+		p.release()
+		p.release = nil
+	}
 }
 
 // startProcess makes a process of img that starts at entry with the given arguments, with

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -224,6 +225,10 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 	p.fds = []desc{{kind: descStdin}, {kind: descStdout}, {kind: descStderr}}
 	m.cpus[0].makeReady(p)
 	m.proc = p
+	if p.release != nil {
+		// The memory outside Go's heap goes back to the host when the Machine is garbage.
+		runtime.AddCleanup(m, func(release func()) { release() }, p.release)
+	}
 	return m, nil
 }
 

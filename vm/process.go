@@ -26,6 +26,7 @@ type Process struct {
 	consts []uint64
 
 	mem     []byte // address memBase + i
+	release func() // returns mem's address space to the host, if it was reserved
 	memBase uint64
 	heapLo  uint64 // end of .bss: the lowest break
 	brk     uint64 // current break: the heap is [heapLo, brk)
@@ -111,7 +112,7 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 		return nil, &LimitError{Limit: "memory", Value: p.maxMem,
 			Detail: fmt.Sprintf("the program needs %d bytes to start (stack %d, data %d, bss %d)", need, stack, len(img.Data), img.BSS)}
 	}
-	p.mem = make([]byte, need)
+	p.mem, p.release = reserve(need, p.maxMem)
 	copy(p.mem[isa.DataBase-p.memBase:], img.Data)
 
 	t := &Thread{ID: 1, Proc: p, StackLo: p.memBase, StackHi: isa.DataBase}
