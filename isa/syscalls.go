@@ -35,12 +35,13 @@ const (
 	SysPipe  Syscall = 44
 	SysClose Syscall = 45
 
-	SysChanMake  Syscall = 60
-	SysChanSend  Syscall = 61
-	SysChanRecv  Syscall = 62
-	SysChanClose Syscall = 63
-	SysFutexWait Syscall = 64
-	SysFutexWake Syscall = 65
+	SysChanMake     Syscall = 60
+	SysChanSend     Syscall = 61
+	SysChanRecv     Syscall = 62
+	SysChanClose    Syscall = 63
+	SysFutexWait    Syscall = 64
+	SysFutexWake    Syscall = 65
+	SysChanSendRecv Syscall = 66
 )
 
 // SyscallInfo documents one service.
@@ -88,6 +89,7 @@ var Syscalls = []SyscallInfo{
 	{SysChanClose, "chan_close", "a0 = channel", "nothing", "closes the channel: receivers drain what is buffered, then get a1 = 0; senders get -1"},
 	{SysFutexWait, "futex_wait", "a0 = address, a1 = expected value", "a0 = 0 when woken, 1 if the 64 bits at address were not the expected value", "parks the thread on address if it still holds expected: the building block of mutexes and condition variables"},
 	{SysFutexWake, "futex_wake", "a0 = address, a1 = the most threads to wake", "a0 = the number of threads woken", "wakes threads parked on address, oldest first"},
+	{SysChanSendRecv, "chan_sendrecv", "a0 = channel to send on, a1 = value, a2 = channel to receive from", "a0 = the value received, a1 = 1; a1 = 0 if the receive channel is closed and empty; a0 = a1 = -1 if the send channel is closed (nothing is received)", "chan_send then chan_recv in one call, as an RPC's request and reply: the thread does not run between the two"},
 }
 
 var syscallByNum, syscallByName = func() (map[Syscall]SyscallInfo, map[string]SyscallInfo) {

@@ -52,26 +52,39 @@ func (c *cpu) chanSend(t *Thread, h, v uint64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	r := &t.R
-	switch {
-	case ch.closed:
-		r[isa.A0] = ^uint64(0)
-	case ch.recvq.n > 0:
-		rcv := ch.recvq.pop()
-		rcv.R[isa.A0], rcv.R[isa.A1] = v, 1
-		c.wake(rcv)
-		r[isa.A0] = 0
-	case ch.n < len(ch.buf):
-		ch.buf[(ch.head+ch.n)%len(ch.buf)] = v
-		ch.n++
-		r[isa.A0] = 0
-	default:
-		t.waitVal = v
-		c.block(t, waitSend, h)
-		ch.sendq.push(t)
+	if ch.closed {
+		t.R[isa.A0] = ^uint64(0)
+		return false, nil
+	}
+	if !c.send(t, ch, h, v) {
 		return true, nil
 	}
+	t.R[isa.A0] = 0
 	return false, nil
+}
+
+// chanSendRecv sends v on channel sh, then receives from channel rh, for t: one call where two
+// would do, as the call of L4's IPC is a send and a receive in one system call. It reports
+// whether t must block. A thread blocked in the send goes on to the receive when a receiver
+// takes its value, without running in between.
+func (c *cpu) chanSendRecv(t *Thread, sh, v, rh uint64) (bool, error) {
+	sch, err := c.channel(t, "chan_sendrecv", sh)
+	if err != nil {
+		return false, err
+	}
+	rch, err := c.channel(t, "chan_sendrecv", rh)
+	if err != nil {
+		return false, err
+	}
+	if sch.closed {
+		t.R[isa.A0], t.R[isa.A1] = ^uint64(0), ^uint64(0)
+		return false, nil
+	}
+	if !c.send(t, sch, sh, v) {
+		t.thenRecv = rh
+		return true, nil
+	}
+	return !c.receive(t, rch, rh), nil
 }
 
 // chanRecv receives from channel h for t. It reports whether t must block.
@@ -80,7 +93,35 @@ func (c *cpu) chanRecv(t *Thread, h uint64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	r := &t.R
+	return !c.receive(t, ch, h), nil
+}
+
+// send puts v on channel ch (handle h) for t: into the hands of a waiting receiver, or into the
+// buffer. It reports whether it could; if not, t is blocked in ch's send queue.
+func (c *cpu) send(t *Thread, ch *channel, h, v uint64) bool {
+	switch {
+	case ch.recvq.n > 0:
+		rcv := ch.recvq.pop()
+		rcv.R[isa.A0], rcv.R[isa.A1] = v, 1
+		c.wake(rcv)
+	case ch.n < len(ch.buf):
+		ch.buf[(ch.head+ch.n)%len(ch.buf)] = v
+		ch.n++
+	default:
+		t.waitVal = v
+		c.block(t, waitSend, h)
+		ch.sendq.push(t)
+		return false
+	}
+	return true
+}
+
+// receive takes a value from channel ch (handle h) into w's a0, with a1 = 1, or a1 = 0 once
+// ch is closed and empty. It reports whether it could; if not, w is blocked in ch's receive
+// queue. w is the running thread, or a blocked sender of chan_sendrecv whose send just went
+// through; such a sender is woken when its receive completes, and left blocked otherwise.
+func (c *cpu) receive(w *Thread, ch *channel, h uint64) bool {
+	r := &w.R
 	switch {
 	case ch.n > 0:
 		r[isa.A0], r[isa.A1] = ch.buf[ch.head], 1
@@ -90,22 +131,48 @@ func (c *cpu) chanRecv(t *Thread, h uint64) (bool, error) {
 			// A sender was waiting for room: its value takes the place just freed.
 			ch.buf[(ch.head+ch.n)%len(ch.buf)] = s.waitVal
 			ch.n++
-			s.R[isa.A0] = 0
-			c.wake(s)
+			c.sent(s)
 		}
 	case ch.sendq.n > 0:
 		s := ch.sendq.pop()
 		r[isa.A0], r[isa.A1] = s.waitVal, 1
-		s.R[isa.A0] = 0
-		c.wake(s)
+		c.sent(s)
 	case ch.closed:
 		r[isa.A0], r[isa.A1] = 0, 0
 	default:
-		c.block(t, waitRecv, h)
-		ch.recvq.push(t)
-		return true, nil
+		if w.State != Blocked {
+			c.block(w, waitRecv, h)
+		} else {
+			w.wait, w.waitOn = waitRecv, h
+		}
+		ch.recvq.push(w)
+		return false
 	}
-	return false, nil
+	if w.State == Blocked {
+		c.wake(w)
+	}
+	return true
+}
+
+// sent finishes the send of a blocked sender whose value a receiver has taken: it wakes it, or
+// moves it on to the receive of its chan_sendrecv. A chain of such senders, each one's receive
+// taking the next one's value, is followed in a loop, not by recursion.
+func (c *cpu) sent(s *Thread) {
+	c.senders = append(c.senders, s)
+	if len(c.senders) > 1 {
+		return // an outer call is draining the list
+	}
+	for len(c.senders) > 0 {
+		s := c.senders[len(c.senders)-1]
+		c.senders = c.senders[:len(c.senders)-1]
+		if h := s.thenRecv; h != 0 {
+			s.thenRecv = 0
+			c.receive(s, s.Proc.chans[h-1], h)
+			continue
+		}
+		s.R[isa.A0] = 0
+		c.wake(s)
+	}
 }
 
 func (c *cpu) chanClose(t *Thread, h uint64) error {
@@ -123,6 +190,11 @@ func (c *cpu) chanClose(t *Thread, h uint64) error {
 	}
 	for s := ch.sendq.pop(); s != nil; s = ch.sendq.pop() {
 		s.R[isa.A0] = ^uint64(0)
+		if s.thenRecv != 0 {
+			// chan_sendrecv: the send failed, so there is no receive.
+			s.thenRecv = 0
+			s.R[isa.A1] = ^uint64(0)
+		}
 		c.wake(s)
 	}
 	return nil

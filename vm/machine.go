@@ -167,6 +167,7 @@ type cpu struct {
 	procSlices  int       // thread slices cur has had since it came on
 	ready       procQueue // processes ready to run here; others may steal them
 	unpublished uint64    // steps not yet added to Machine.published
+	senders     []*Thread // senders whose sends went through, for sent
 }
 
 // Load validates img and builds a process from it, ready to run.

@@ -221,3 +221,69 @@ msg:    .ascii "done\n"
 		t.Fatal("the run hung: the read blocked every thread, not only the reader")
 	}
 }
+
+// TestChanSendRecv: a send and a receive in one call, through every path: to a waiting
+// receiver, into a buffer, blocked in the send and then carried on to the receive, and with
+// the send channel closed.
+func TestChanSendRecv(t *testing.T) {
+	// main makes an unbuffered channel c and a buffered one b; the echo thread receives x on c
+	// and replies x*10 on b, twice. main's first sendrecv blocks in its send (echo has not run
+	// yet), then goes on to its receive; the second finds echo waiting. Then main closes c and
+	// tries once more: -1, -1.
+	src := `
+main:   li a0, 0
+        syscall chan_make
+        mov s0, a0
+        li a0, 1
+        syscall chan_make
+        mov s1, a0
+        la t0, chans            # the echo thread has registers of its own: it finds the
+        sd s0, 0(t0)            # channels in memory
+        sd s1, 8(t0)
+        la a0, echo
+        li a1, 0
+        li a2, 256
+        syscall thread_spawn
+        mov a0, s0
+        li a1, 3
+        mov a2, s1
+        syscall chan_sendrecv
+        syscall print_int
+        mov a0, s0
+        li a1, 4
+        mov a2, s1
+        syscall chan_sendrecv
+        syscall print_int
+        mov a0, s0
+        syscall chan_close
+        mov a0, s0
+        li a1, 5
+        mov a2, s1
+        syscall chan_sendrecv
+        syscall print_int
+        mov a0, a1
+        syscall print_int
+        li a0, 0
+        ret
+echo:   la t0, chans
+        ld s0, 0(t0)
+        ld s1, 8(t0)
+        li s2, 2
+.next:  mov a0, s0
+        syscall chan_recv
+        muli a1, a0, 10
+        mov a0, s1
+        syscall chan_send
+        addi s2, s2, -1
+        bnez s2, .next
+        ret
+        .data
+chans:  .quad 0, 0
+`
+	for _, opts := range []Options{{}, {Quantum: 1}, {Sched: SchedRandom, Seed: 7, VirtualClock: true}} {
+		out, err := runSource(t, src, opts)
+		if err != nil || out != "3040-1-1" {
+			t.Errorf("%+v: output %q, err %v; want \"3040-1-1\"", opts, out, err)
+		}
+	}
+}

@@ -113,6 +113,9 @@ func (c *cpu) service(t *Thread, n isa.Syscall) (*Thread, error) {
 	case isa.SysChanSend:
 		blocked, err := c.chanSend(t, a0, r[isa.A1])
 		return c.after(t, blocked, err)
+	case isa.SysChanSendRecv:
+		blocked, err := c.chanSendRecv(t, a0, r[isa.A1], r[isa.A2])
+		return c.after(t, blocked, err)
 	case isa.SysChanRecv:
 		blocked, err := c.chanRecv(t, a0)
 		return c.after(t, blocked, err)

@@ -53,6 +53,8 @@ type Thread struct {
 	waitVal uint64
 	next    *Thread // the next thread in the queue this one is in: run queue or wait queue
 
+	thenRecv uint64 // chan_sendrecv: the channel to receive from once the send is through
+
 	value  uint64  // the value it ended with
 	joiner *Thread // the thread blocked joining this one
 

@@ -1,6 +1,9 @@
 # pingpong.s: two threads hand a counter back and forth N times over two unbuffered channels.
-# It measures what a context switch costs: every round trip is two sends, two receives and two
-# switches between the threads. Same workload as shared/bench/peers/pingpong.lua.
+# It measures what a context switch costs: every round trip is two switches between the
+# threads. Same workload as shared/bench/peers/pingpong.lua, where a coroutine resume passes a
+# value and waits for the one yielded back; here chan_sendrecv does the same, a send and a
+# receive in one call (as an RPC's request and reply, or L4's IPC call), so a round trip is two
+# syscalls, not four.
 #
 #   echo 1000000 | spindle run programs/bench/pingpong.s
         .data
@@ -29,10 +32,9 @@ main:   syscall read_int
         bge t3, s0, .done
 .loop:  mov a0, s1
         mov a1, s3
-        syscall chan_send       # hand the counter over ...
-        mov a0, s2
-        syscall chan_recv       # ... and wait for it to come back, one higher
-        mov s3, a0
+        mov a2, s2
+        syscall chan_sendrecv   # hand the counter over on ping, and wait for it on pong
+        mov s3, a0              # ... back, one higher
         addi t3, t3, 1
         blt t3, s0, .loop
 .done:  mov a0, s3
@@ -42,14 +44,15 @@ main:   syscall read_int
         li a0, 0
         ret                     # ends the process, and with it the ponger
 
-# ponger: receive x on ping, send x+1 on pong, forever.
+# ponger: receive x on ping; then, forever, send x+1 on pong and receive the next x on ping.
 ponger: la t0, ping
         ld s1, 0(t0)
         la t0, pong
         ld s2, 0(t0)
-.loop:  mov a0, s1
+        mov a0, s1
         syscall chan_recv
-        addi a1, a0, 1
+.loop:  addi a1, a0, 1
         mov a0, s2
-        syscall chan_send
+        mov a2, s1
+        syscall chan_sendrecv
         jmp .loop
