@@ -511,7 +511,16 @@ func (a *assembler) emitDirective(l *srcLine) {
 				a.errorf(l, arg.col, "expected a value, found %s", arg.found())
 			}
 			if l.sec == secText {
-				a.emitWord(l, isa.Instr(uint32(v))) // 0 if the value was wrong
+				w := isa.Instr(uint32(v))
+				if ok {
+					// A raw word in the text must still be an instruction: the object format
+					// and the loader accept nothing else.
+					if _, _, err := isa.Decode(w); err != nil {
+						a.errorf(l, arg.col, ".word %#08x in .text is not an instruction: %v", uint32(v), err)
+						w = 0
+					}
+				}
+				a.emitWord(l, w) // 0 if the value was wrong
 				continue
 			}
 			if ok {

@@ -379,25 +379,6 @@ func TestNestingLimit(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	tests := []struct {
-		name  string
-		cands []string
-		want  string
-	}{
-		{"ad", []string{"and", "add", "addi"}, "add"}, // a tie goes to the first in order
-		{"tetx", []string{"text", "data"}, "text"},    // a transposition is one edit
-		{"Loop", []string{"loop", "lop"}, "loop"},     // case is ignored
-		{"xyz", []string{"add"}, ""},                  // too far to be a typo
-		{"loop", []string{"loop"}, ""},                // the name itself is not a suggestion
-	}
-	for _, tc := range tests {
-		if got := suggest(tc.name, tc.cands); got != tc.want {
-			t.Errorf("suggest(%q, %q) = %q, want %q", tc.name, tc.cands, got, tc.want)
-		}
-	}
-}
-
 // FuzzAssemble checks that no input makes the assembler panic or hang, and that every error it
 // reports has a position inside the source.
 func FuzzAssemble(f *testing.F) {

@@ -145,7 +145,7 @@ type TrapInfo struct {
 // Traps lists the traps in number order.
 var Traps = [NumTraps]TrapInfo{
 	{TrapNone, "none", "no trap"},
-	{TrapIllegal, "illegal instruction", "the word at pc is not a defined instruction, is the all-zero illegal word, or pc ran past the end of the text"},
+	{TrapIllegal, "illegal instruction", "the instruction at pc is illegal (the all-zero word), or pc ran past the end of the text; a word that is no instruction at all never loads"},
 	{TrapDivZero, "division by zero", "div, divu, rem or remu with a zero divisor"},
 	{TrapMemory, "memory access out of bounds", "a load or store touches an address outside the process's memory (below DataBase, or past its top)"},
 	{TrapStackOverflow, "stack overflow", "push, call, callr or enter would move sp below the bottom of the thread's stack"},

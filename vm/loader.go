@@ -30,12 +30,10 @@ func validate(img *asm.Image) error {
 			img.Entry, isa.CodeAddr(0), isa.CodeAddr(n))}
 	}
 	for i, w := range img.Text {
+		// Every word must be an instruction, as in an object file; the all-zero word is one,
+		// illegal, which traps when it runs.
 		op, o, err := isa.Decode(w)
 		if err != nil {
-			if _, defined := op.Info(); !defined {
-				// An undefined opcode is the program's business: it traps if it ever runs.
-				continue
-			}
 			return &LoadError{Msg: fmt.Sprintf("instruction at %#x: %v", isa.CodeAddr(i), err)}
 		}
 		in := isa.Table[op]

@@ -18,6 +18,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/spindle-vm/spindle/internal/suggest"
 )
 
 // Exit statuses of the spindle command itself. The first ones come from BSD's sysexits.h; a
@@ -77,42 +79,20 @@ func run(args []string, io stdio) int {
 			return c.run(args[1:], io)
 		}
 	}
-	fmt.Fprintf(io.err, "spindle: unknown command %q%s\n", name, suggest(name))
+	fmt.Fprintf(io.err, "spindle: unknown command %q%s\n", name, suggestCommand(name))
 	fmt.Fprintln(io.err, "Run 'spindle help' for the list of commands.")
 	return exitUsage
 }
 
-func suggest(name string) string {
-	best, bestD := "", 3
-	for _, c := range commands {
-		if d := editDistance(name, c.name); d < bestD {
-			best, bestD = c.name, d
-		}
+func suggestCommand(name string) string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
 	}
-	if best == "" {
-		return ""
+	if best := suggest.Closest(name, names); best != "" {
+		return fmt.Sprintf("; did you mean %q?", best)
 	}
-	return fmt.Sprintf("; did you mean %q?", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return ""
 }
 
 func usage(w io.Writer) {
@@ -192,7 +172,7 @@ var helpCmd = &command{
 				return 0
 			}
 		}
-		fmt.Fprintf(io.err, "spindle help: unknown command %q%s\n", args[0], suggest(args[0]))
+		fmt.Fprintf(io.err, "spindle help: unknown command %q%s\n", args[0], suggestCommand(args[0]))
 		return exitUsage
 	},
 }
