@@ -153,7 +153,8 @@ func (c *cpu) execStep(t *Thread) error {
 			pc++
 
 		// Loads and stores: off wraps to a huge number for an address below memBase, so one
-		// unsigned comparison checks both ends. len(mem) is at least the stack, never below 8.
+		// unsigned comparison checks both ends. len(mem) is at least the main thread's stack
+		// (MinStackSize), so len(mem)-8 cannot wrap around.
 		case isa.LB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
@@ -173,35 +174,35 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-2 {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
-			r[ins.A()] = uint64(int16(le.Uint16(p.mem[off:])))
+			r[ins.A()] = uint64(int16(le.Uint16(at(p.mem, off, 2))))
 			pc++
 		case isa.LHU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
-			r[ins.A()] = uint64(le.Uint16(p.mem[off:]))
+			r[ins.A()] = uint64(le.Uint16(at(p.mem, off, 2)))
 			pc++
 		case isa.LW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
-			r[ins.A()] = uint64(int32(le.Uint32(p.mem[off:])))
+			r[ins.A()] = uint64(int32(le.Uint32(at(p.mem, off, 4))))
 			pc++
 		case isa.LWU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
-			r[ins.A()] = uint64(le.Uint32(p.mem[off:]))
+			r[ins.A()] = uint64(le.Uint32(at(p.mem, off, 4)))
 			pc++
 		case isa.LD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
-			r[ins.A()] = le.Uint64(p.mem[off:])
+			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
 			pc++
 		case isa.SB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
@@ -215,21 +216,21 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-2 {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
-			le.PutUint16(p.mem[off:], uint16(r[ins.A()]))
+			le.PutUint16(at(p.mem, off, 2), uint16(r[ins.A()]))
 			pc++
 		case isa.SW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
-			le.PutUint32(p.mem[off:], uint32(r[ins.A()]))
+			le.PutUint32(at(p.mem, off, 4), uint32(r[ins.A()]))
 			pc++
 		case isa.SD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
-			le.PutUint64(p.mem[off:], r[ins.A()])
+			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
 			pc++
 
 		// The stack: sp below stackLo is an overflow; the same comparison on off as for loads
@@ -240,7 +241,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(p.mem[off:], r[ins.A()])
+			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
 			r[isa.SP] = sp
 			pc++
 		case isa.POP:
@@ -250,7 +251,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.memFault(t, pc, budget, sp, 8)
 			}
 			r[isa.SP] = sp + 8
-			r[ins.A()] = le.Uint64(p.mem[off:])
+			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
 			pc++
 		case isa.ENTER:
 			sp := r[isa.SP] - 8
@@ -258,7 +259,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(p.mem[off:], r[isa.FP])
+			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
 			r[isa.FP] = sp
 			nsp := sp - uint64(ins.Uimm24())
 			if nsp < t.StackLo || nsp > sp {
@@ -272,7 +273,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, fp, 8)
 			}
-			r[isa.FP] = le.Uint64(p.mem[off:])
+			r[isa.FP] = le.Uint64(at(p.mem, off, 8))
 			r[isa.SP] = fp + 8
 			pc++
 
@@ -340,7 +341,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(p.mem[off:], isa.TextBase+isa.InstrSize*uint64(pc+1))
+			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
 			r[isa.SP] = sp
 			pc += int(ins.Imm24())
 			goto check
@@ -354,7 +355,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(p.mem[off:], isa.TextBase+isa.InstrSize*uint64(pc+1))
+			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
 			r[isa.SP] = sp
 			pc = int(d >> 2)
 			goto check
@@ -364,7 +365,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, sp, 8)
 			}
-			a := le.Uint64(p.mem[off:])
+			a := le.Uint64(at(p.mem, off, 8))
 			d := a - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
 				return c.jumpFault(t, pc, budget, a)
@@ -397,9 +398,9 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, a, 8)
 			}
-			old := le.Uint64(p.mem[off:])
+			old := le.Uint64(at(p.mem, off, 8))
 			if old == r[ins.A()] {
-				le.PutUint64(p.mem[off:], r[ins.C()])
+				le.PutUint64(at(p.mem, off, 8), r[ins.C()])
 			}
 			r[ins.A()] = old
 			pc++
@@ -409,8 +410,8 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, a, 8)
 			}
-			old := le.Uint64(p.mem[off:])
-			le.PutUint64(p.mem[off:], old+r[ins.C()])
+			old := le.Uint64(at(p.mem, off, 8))
+			le.PutUint64(at(p.mem, off, 8), old+r[ins.C()])
 			r[ins.A()] = old
 			pc++
 
