@@ -34,9 +34,9 @@ func TestErrorMessages(t *testing.T) {
 prog.s:2:5: unknown instruction 'ad'; did you mean 'add'?
     ad a0, a1, a2
     ^`},
-		{"unknown instruction, a label without colon", "\tloop\n", `
-prog.s:1:2: unknown instruction 'loop' (a label needs a colon: 'loop:')
-    loop
+		{"unknown instruction, a label without colon", "\tagain\n", `
+prog.s:1:2: unknown instruction 'again' (a label needs a colon: 'again:')
+    again
     ^`},
 		{"unknown label", "main:\n\tbeq a0, a1, lop\nloop:\thalt\n", `
 prog.s:2:14: unknown label 'lop'; did you mean 'loop'?

@@ -232,6 +232,8 @@ const (
 	CAS
 	XADD
 
+	LOOP
+
 	NumOpcodes // not an opcode: the count of opcodes
 )
 
@@ -313,6 +315,10 @@ var Table = [NumOpcodes]Info{
 
 	CAS:  {CAS, "cas", FmtABC, CatMemory, "atomically: old := 64 bits at R[B]; if old = R[A] then 64 bits at R[B] := R[C]; R[A] := old"},
 	XADD: {XADD, "xadd", FmtABC, CatMemory, "atomically: old := 64 bits at R[B]; 64 bits at R[B] := old + R[C]; R[A] := old"},
+
+	// A superinstruction, like Lua's FORLOOP and x86's loop: the increment and the test that
+	// close nearly every counted loop, in one dispatch instead of two.
+	LOOP: {LOOP, "loop", FmtBranch, CatBranch, "R[A] := R[A] + 1; if R[A] < R[B] signed then pc := pc + 4*sImm16"},
 }
 
 var byName = func() map[string]Opcode {

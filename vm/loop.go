@@ -345,6 +345,14 @@ func (c *cpu) exec(t *Thread) error {
 				goto check
 			}
 			pc++
+		case isa.LOOP:
+			a := ins.A()
+			r[a]++
+			if int64(r[a]) < int64(r[ins.B()]) {
+				pc += int(ins.Imm16())
+				goto check
+			}
+			pc++
 		case isa.JMP:
 			pc += int(ins.Imm24())
 			goto check
