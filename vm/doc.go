@@ -30,8 +30,21 @@
 //	          top of memory                  mem[len(mem)-1]
 //
 // A load or store outside [memBase, top) traps, and so does every address below memBase: the
-// null pointer is never valid. Memory grows by reallocation as the heap grows, up to the
-// process's limit, so a small program touches little host memory.
+// null pointer is never valid. The slice's capacity is address space reserved up to the
+// process's limit; the host commits a page only when the program first touches it, so the heap
+// grows without copying and a small program costs the host little.
+//
+// # Using it from Go
+//
+//	img, err := asm.Assemble("prog.s", src, nil)
+//	...
+//	m, err := vm.Load(img, vm.Options{Stdin: os.Stdin, Stdout: os.Stdout, MaxSteps: 1e9})
+//	...
+//	res, err := m.Run() // err: nil after an exit (see res.ExitCode), or a *TrapError,
+//	                    // *LimitError, *DeadlockError, *InterruptError or *InternalError
+//
+// Run resets nothing: a Machine runs once. Its first process stays inspectable afterwards, through
+// Machine.Process.
 //
 // # The loop
 //

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -149,6 +150,7 @@ type Machine struct {
 	virtual bool
 
 	tracer *tracer
+	ran    bool
 }
 
 // A cpu is a virtual processor: the interpreter loop, and the state it keeps as it runs the
@@ -246,6 +248,10 @@ func Run(img *asm.Image, opts Options) (Result, error) {
 // program exited, whatever its status; otherwise it is a *TrapError, a *LimitError or an
 // *InterruptError. Output is flushed in every case.
 func (m *Machine) Run() (res Result, err error) {
+	if m.ran {
+		return res, errors.New("vm: a Machine runs once; Load the image again")
+	}
+	m.ran = true
 	start := time.Now()
 	m.start = start
 	if m.opts.Timeout > 0 {
