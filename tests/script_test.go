@@ -4,6 +4,7 @@
 package tests
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"status":   cmdStatus,
 			"truncate": cmdTruncate,
 			"poke":     cmdPoke,
+			"genfile":  cmdGenfile,
 		},
 		RequireExplicitExec: true,
 	})
@@ -131,6 +134,34 @@ func cmdPoke(ts *testscript.TestScript, neg bool, args []string) {
 		b[off+i] = byte(v)
 	}
 	ts.Check(os.WriteFile(path, b, 0o644))
+}
+
+// genfile FILE SIZE PATTERN: write FILE of SIZE bytes (decimal, or with a K or M suffix for
+// powers of 1024), PATTERN repeated and cut at SIZE. PATTERN takes Go's escapes, such as \n and
+// \x00, so that hostile inputs too large for a script (a 100 MB line) are made when the test
+// runs.
+func cmdGenfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: genfile FILE SIZE PATTERN")
+	}
+	mult := int64(1)
+	num := args[1]
+	switch {
+	case strings.HasSuffix(num, "K"):
+		mult, num = 1<<10, strings.TrimSuffix(num, "K")
+	case strings.HasSuffix(num, "M"):
+		mult, num = 1<<20, strings.TrimSuffix(num, "M")
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	ts.Check(err)
+	pattern, err := strconv.Unquote(`"` + args[2] + `"`)
+	ts.Check(err)
+	if pattern == "" {
+		ts.Fatalf("genfile: empty pattern")
+	}
+	size := int(n * mult)
+	b := bytes.Repeat([]byte(pattern), size/len(pattern)+1)[:size]
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
 }
 
 // touchSources opens every file that goes into the binary or that the scripts run. The go

@@ -316,6 +316,12 @@ func (r *machine) step() (done, check bool, err error) {
 		}
 		check = true
 
+	case isa.LOOP:
+		R[o.A]++
+		if int64(R[o.A]) < int64(R[o.B]) {
+			next, check = r.pc+int(o.Imm), true
+		}
+
 	case isa.CAS, isa.XADD:
 		old, ok := r.load(R[o.B], 8)
 		if !ok {

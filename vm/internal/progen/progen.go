@@ -1,10 +1,10 @@
 // Package progen generates Spindle programs from a fuzzer's bytes, for the fuzz targets of
 // package vm. Every program it makes loads: its branches stay in the text, its constants are in
-// the pool, its words decode or are undefined opcodes. Its structure is that of a real program
+// the pool, its words are instructions. Its structure is that of a real program
 // (functions with frames, bounded loops, branches forward, memory operations on its data,
 // syscalls), with now and then something a careless or hostile program does: a division by
-// zero, an access out of bounds, a jump to a computed address, a return to garbage, a word that
-// is not an instruction. Its loops are bounded by counters that nothing else writes, except
+// zero, an access out of bounds, a jump to a computed address, a return to garbage, an illegal
+// instruction. Its loops are bounded by counters that nothing else writes, except
 // those wild things, and the run's step budget bounds the rest.
 //
 // With Options.Threads the program is race-free instead: its main thread spawns worker threads
@@ -184,8 +184,11 @@ func (g *gen) program() *Program {
 	workers := 0
 	if g.opts.Threads {
 		workers = g.src.n(5)
+		p.MaxSteps = 1 << 22
 	} else {
 		g.chaos = g.src.n(4)
+		p.MaxSteps = uint64(16+g.src.n(64)) << g.src.n(9)
+		p.Stdin = g.input()
 	}
 	nfuncs := g.src.n(maxFuncs + 1)
 	if !g.opts.Threads {
@@ -210,20 +213,23 @@ func (g *gen) program() *Program {
 	for i := range g.funcs {
 		g.funcs[i] = fn{chunk: g.newChunk(), entry: g.newLabel(), name: fmt.Sprintf("f%d", i)}
 	}
-	// The helpers share half the bytes that are left; main has the other half.
+	// The helpers and the workers share half the bytes that are left, from the back; main has
+	// the other half. Helpers come first, so that the workers know what they cost.
 	g.src = g.back
+	share := func(k int) { g.back.quota = (g.back.p.j - g.back.p.i) / (2 * k) }
 	for i := nfuncs - 1; i >= 0; i-- {
-		g.back.quota = (g.back.p.j - g.back.p.i) / (2 * (i + 1))
+		share(i + 1 + workers)
 		g.function(i)
 	}
-	g.src = g.front
 	var workerFns []fn
 	for k := range workers {
+		share(workers - k)
 		w := fn{chunk: g.newChunk(), entry: g.newLabel(), name: fmt.Sprintf("worker%d", k)}
 		g.cur = w.chunk
 		g.worker(w)
 		workerFns = append(workerFns, w)
 	}
+	g.src = g.front
 	mainFn := fn{chunk: g.newChunk(), entry: g.newLabel(), name: "main"}
 	g.cur = mainFn.chunk
 	g.place(mainFn.entry)
@@ -236,12 +242,6 @@ func (g *gen) program() *Program {
 	img := &asm.Image{Data: data, BSS: g.bss}
 	g.layout(img, append(append(g.funcs, workerFns...), mainFn), mainFn)
 	p.Image = img
-	if g.opts.Threads {
-		p.MaxSteps = 1 << 22
-	} else {
-		p.MaxSteps = 256 + 64*uint64(g.src.byte())
-		p.Stdin = g.input()
-	}
 	return p
 }
 
@@ -493,9 +493,12 @@ func (g *gen) memory() {
 			off = int64(int8(g.src.byte()))
 		}
 	case k < 3:
-		// In the data, or at its edges: into the top of the stack below it, or past the
-		// break after it.
-		off = int64(g.src.u16()%(g.memSpan+16)) - 8
+		off = int64(g.src.u16() % (g.memSpan - uint64(size) + 1))
+		if g.risky() {
+			// At the edges of the data: into the top of the stack below it, or past the
+			// break after it.
+			off = int64(g.src.u16()%(g.memSpan+16)) - 8
+		}
 	default:
 		base = isa.SP
 		off = int64(g.src.n(64)) - 8
@@ -541,7 +544,9 @@ func (g *gen) ifBlock() {
 	g.place(end)
 }
 
-// loop runs a block a few times, counting in the loop register of its depth.
+// loop runs a block a few times, counting in the loop register of its depth: down to zero,
+// up to a limit, or, at depth 0, up with the loop instruction, whose limit is in the depth 1
+// register, so that the block holds no other loop.
 func (g *gen) loop() {
 	if g.depth >= maxDepth || g.loopDepth >= len(loopReg) {
 		g.aluImm()
@@ -550,28 +555,42 @@ func (g *gen) loop() {
 	ctr := loopReg[g.loopDepth]
 	n := 1 + g.src.n(6)
 	top := g.newLabel()
-	up := g.src.n(2) == 0
-	if up {
-		g.li(ctr, 0)
-	} else {
+	kind := g.src.n(3)
+	if kind == 2 && g.loopDepth > 0 {
+		kind = 0
+	}
+	switch kind {
+	case 0:
 		g.li(ctr, uint64(n))
+	case 1:
+		g.li(ctr, 0)
+	case 2:
+		g.li(ctr, 0)
+		g.li(loopReg[1], uint64(n))
 	}
 	g.place(top)
 	g.depth++
+	outer := g.loopDepth
 	g.loopDepth++
+	if kind == 2 {
+		g.loopDepth = len(loopReg)
+	}
 	g.mult *= n
 	g.block(5)
-	if up {
+	switch kind {
+	case 0:
+		g.abi(isa.ADDI, ctr, ctr, -1)
+		g.branch(isa.BNEZ, ctr, 0, top)
+	case 1:
 		t := g.scratch()
 		g.abi(isa.ADDI, ctr, ctr, 1)
 		g.abi(isa.SLTI, t, ctr, int64(n))
 		g.branch(isa.BNEZ, t, 0, top)
-	} else {
-		g.abi(isa.ADDI, ctr, ctr, -1)
-		g.branch(isa.BNEZ, ctr, 0, top)
+	case 2:
+		g.branch(isa.LOOP, ctr, loopReg[1], top)
 	}
 	g.mult /= n
-	g.loopDepth--
+	g.loopDepth = outer
 	g.depth--
 }
 
@@ -633,18 +652,24 @@ func (g *gen) syscall() {
 		return
 	}
 	// A buffer in the data, or now and then anywhere.
-	buffer := func(reg int) {
-		if g.risky() {
+	// buffer puts in reg the address of n bytes in the data, or when risky anywhere; n is at
+	// most 40, or when risky anything. It returns n.
+	buffer := func(reg int) uint64 {
+		n := uint64(g.src.n(41))
+		switch {
+		case g.risky():
+			if g.src.n(2) == 0 {
+				n = g.value()
+			}
 			g.abc(isa.MOV, reg, g.any(), 0)
-			return
+		case g.risky():
+			// At the edges of memory: below the data, in the top of the stack, or past it.
+			g.abi(isa.ADDI, reg, dataReg, int64(g.src.u16()%(g.memSpan+16))-8)
+		default:
+			n = min(n, g.memSpan)
+			g.abi(isa.ADDI, reg, dataReg, int64(g.src.u16()%(g.memSpan-n+1)))
 		}
-		g.abi(isa.ADDI, reg, dataReg, int64(g.src.u16()%(g.memSpan+16))-8)
-	}
-	length := func() uint64 {
-		if g.risky() {
-			return g.value()
-		}
-		return uint64(g.src.n(40))
+		return n
 	}
 	k := g.src.n(12)
 	if g.risky() {
@@ -656,8 +681,7 @@ func (g *gen) syscall() {
 		if g.src.n(8) == 0 {
 			g.li(isa.A0, uint64(g.src.n(5)))
 		}
-		buffer(isa.A1)
-		g.li(isa.A2, length())
+		g.li(isa.A2, buffer(isa.A1))
 		g.sys(isa.SysWrite)
 	case 2:
 		g.abc(isa.MOV, isa.A0, g.any(), 0)
@@ -670,7 +694,7 @@ func (g *gen) syscall() {
 		g.sys(isa.SysPuts)
 	case 6:
 		// Grow or shrink the heap, then use what it gave.
-		inc := uint64(8 * g.src.n(64))
+		inc := uint64(24 + 8*g.src.n(61))
 		if g.risky() {
 			if g.src.n(2) == 0 {
 				inc = -inc
@@ -688,14 +712,13 @@ func (g *gen) syscall() {
 		g.sys(isa.SysBrk)
 	case 8:
 		g.li(isa.A0, 0)
-		buffer(isa.A1)
-		g.li(isa.A2, length())
+		g.li(isa.A2, buffer(isa.A1))
 		g.sys(isa.SysRead)
 	case 9:
 		g.sys(isa.SysReadInt)
 	case 3:
 		g.sys(isa.SysArgc)
-		g.li(isa.A0, uint64(g.src.n(4)))
+		g.li(isa.A0, uint64(g.src.n(2))) // there are two arguments
 		g.sys(isa.SysArgv)
 		g.abi(isa.LBU, g.scratch(), isa.A0, 0)
 	case 10:
@@ -711,18 +734,26 @@ func (g *gen) syscall() {
 			g.sys(isa.SysThreadJoin)
 		}
 	default:
-		// A service that does not exist.
-		g.sys(pick(g, []isa.Syscall{0, 12, 19, 28, 39, 46, 59, 66, 80, 255, isa.MaxUimm24}))
+		// A service that does not exist: one of the gaps between the areas, unless it has
+		// been given a service since.
+		n := pick(g, []isa.Syscall{0, 12, 19, 28, 39, 46, 59, 79, 80, 255, isa.MaxUimm24})
+		if _, ok := n.Info(); ok {
+			n = 0
+		}
+		g.sys(n)
 	}
 }
 
 // atomic does a cas or xadd on a word of the data.
 func (g *gen) atomic() {
 	t := g.scratch()
-	if g.safe {
+	switch {
+	case g.safe:
 		g.abi(isa.ADDI, t, dataReg, int64(g.src.u16()%(g.region-7)))
-	} else {
+	case g.risky():
 		g.abi(isa.ADDI, t, dataReg, int64(g.src.u16()%(g.memSpan+16))-8)
+	default:
+		g.abi(isa.ADDI, t, dataReg, int64(g.src.u16()%(g.memSpan-7)))
 	}
 	op := isa.CAS
 	if g.src.n(2) == 0 {
@@ -787,9 +818,8 @@ func (g *gen) wild() {
 		}
 		g.a(isa.PUSH, t)
 		g.n(isa.RET)
-	case 3:
-		g.word(isa.Instr(isa.NumOpcodes+isa.Opcode(g.src.n(256-int(isa.NumOpcodes)))) | isa.Instr(g.src.u16())<<8)
-	case 4:
+	case 3, 4:
+		// The loader takes no word that is not an instruction, but the all-zero word is one.
 		g.n(pick(g, []isa.Opcode{isa.ILLEGAL, isa.EBREAK, isa.HALT}))
 	case 5:
 		// Move the stack pointer, or the frame pointer, somewhere else.
@@ -844,7 +874,9 @@ func (g *gen) body(worker bool) {
 	}
 	g.a(isa.PUSH, loopReg[0])
 	g.a(isa.PUSH, loopReg[1])
-	g.block(8)
+	for first := true; first || !g.full() && g.cost < costBudget && g.src.n(4) != 0; first = false {
+		g.block(8)
+	}
 	if g.src.n(2) == 0 {
 		g.abc(isa.MOV, isa.A0, g.any(), 0)
 	}
@@ -889,7 +921,9 @@ func (g *gen) main() {
 		g.la(isa.T0, -1, 2+g.src.n(2)-1) // to the exit or the thread_exit after the text
 		g.a(isa.JR, isa.T0)
 	default:
-		// Nothing: the run goes past the end of the text.
+		// The run goes past the end of the text. A branch may not: the loader checks that
+		// every branch lands on an instruction, so the epilogue's label needs one.
+		g.n(isa.NOP)
 	}
 }
 
@@ -917,7 +951,9 @@ func (g *gen) threadedMain(workers []fn, regions uint64) {
 		g.abi(isa.SD, isa.A0, isa.T0, int64(8*k))
 	}
 	g.li(dataReg, regions)
-	g.block(16)
+	for !g.full() && g.cost < costBudget {
+		g.block(16)
+	}
 	g.place(g.epilogue)
 	for k := range workers {
 		g.li(isa.T0, g.tidTable)
@@ -932,9 +968,9 @@ func (g *gen) threadedMain(workers []fn, regions uint64) {
 	g.li(isa.A2, uint64(len(workers)+1)*regionSize)
 	g.sys(isa.SysWrite)
 	switch g.src.n(4) {
-	case 0:
-		g.n(isa.EBREAK) // a trap keeps the memory for inspection
 	case 1:
+		g.n(isa.EBREAK) // a trap keeps the memory for inspection
+	case 2:
 		g.n(isa.HALT)
 	default:
 		g.abc(isa.MOV, isa.A0, g.scratch(), 0)
