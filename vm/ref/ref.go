@@ -7,6 +7,8 @@
 // Each instruction is decoded by isa.Decode when it runs. The arithmetic and the branch
 // conditions are written once, in the tables below, and shared by the register and the
 // immediate forms of an instruction, which differ only in where the second operand comes from.
+// An instruction that traps changes nothing. Where the documents leave a choice open, the
+// reference makes the VM's, and says so where it does.
 package ref
 
 import (
@@ -265,6 +267,8 @@ func (r *machine) step() (done, check bool, err error) {
 		if t := r.stackCheck(sp); t != 0 {
 			return r.trap(t), false, nil
 		}
+		// A frame that would take sp below address 0 is an overflow too. (The VM reports it
+		// as an access out of bounds; it takes a main stack of more than 240 MiB to happen.)
 		if low < r.StackLo || low > sp {
 			return r.trap(isa.TrapStackOverflow), false, nil
 		}

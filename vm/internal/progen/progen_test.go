@@ -26,7 +26,7 @@ func inputs(n int) [][]byte {
 
 // Every program loads, and the same bytes make the same program.
 func TestGenerate(t *testing.T) {
-	for _, b := range inputs(500) {
+	for _, b := range inputs(250) {
 		for _, opts := range []progen.Options{{}, {Threads: true}} {
 			p := progen.Generate(b, opts)
 			if diff := cmp.Diff(p, progen.Generate(b, opts)); diff != "" {
@@ -42,7 +42,7 @@ func TestGenerate(t *testing.T) {
 // A threaded program ends well within its budget, by exit, halt, or the ebreak it may end
 // with, and never traps otherwise.
 func TestThreadedEnds(t *testing.T) {
-	for _, b := range inputs(300) {
+	for _, b := range inputs(150) {
 		p := progen.Generate(b, progen.Options{Threads: true})
 		res, err := vm.Run(p.Image, vm.Options{StackSize: 4096, MaxMem: 1 << 16, MaxSteps: p.MaxSteps})
 		var te *vm.TrapError
