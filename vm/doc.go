@@ -53,11 +53,10 @@
 // switch, and allocates nothing. A VM call pushes a return address in VM memory; it never
 // recurses on the Go stack.
 //
-// A thread runs on a budget of instructions. The budget is only touched at check points: taken
-// branches, jumps through registers, calls, returns and syscalls. Between two of them execution
-// is straight-line, so the run's length is charged at once when control leaves it, and the
-// budget tested. Every loop and every recursion passes a check point, so a program cannot run
-// far past its budget, yet straight-line code pays nothing. When the budget runs out, the loop leaves the fast
+// Each instruction decrements a budget. The budget is only tested at check points: taken
+// branches, jumps through registers, calls, returns and syscalls. Every loop and every
+// recursion passes a check point, so a program cannot run far past its budget, yet straight-line
+// code pays for nothing but the decrement. When the budget runs out, the loop leaves the fast
 // path for checkpoint, which counts the steps, enforces the step limit, notices an interrupt
 // (Ctrl-C, a timeout), wakes sleepers, and preempts the thread if another is waiting: the
 // scheduler lives there and in the syscalls that block, inside the loop. An interrupt is a flag
