@@ -13,28 +13,28 @@ func (c *cpu) execStep(t *Thread) error {
 	pc := t.PC
 
 	budget := c.slice()
-	seg := pc    // the first instruction of the current run of straight-line code
-	var from int // the last instruction of the run, when control leaves it at a check point
 
 	for {
 		ins := code[pc]
-		if budget-int64(pc-seg) <= 0 {
-			from = pc - 1 // charge the run up to, not including, this instruction
+		if budget <= 0 {
 			goto check
+		}
+		if preempt {
+			budget--
 		}
 		if trace {
 			c.traceInstr(t, pc, ins)
 		}
 		switch ins.Op() {
 		case isa.ILLEGAL:
-			return c.fault(t, pc, left(budget, pc, seg), isa.TrapIllegal, "")
+			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		case isa.NOP:
 			pc++
 		case isa.HALT:
 			p.exit(0)
-			return c.leave(t, pc, left(budget, pc, seg), nil)
+			return c.leave(t, pc, budget, nil)
 		case isa.EBREAK:
-			return c.fault(t, pc, left(budget, pc, seg), isa.TrapBreakpoint, "")
+			return c.fault(t, pc, budget, isa.TrapBreakpoint, "")
 
 		case isa.MOV:
 			r[ins.A()] = r[ins.B()]
@@ -58,7 +58,7 @@ func (c *cpu) execStep(t *Thread) error {
 		case isa.DIV:
 			d := int64(r[ins.C()])
 			if d == 0 {
-				return c.fault(t, pc, left(budget, pc, seg), isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			// Go defines MinInt64 / -1 as MinInt64, which is the wrapping result we want.
 			r[ins.A()] = uint64(int64(r[ins.B()]) / d)
@@ -66,21 +66,21 @@ func (c *cpu) execStep(t *Thread) error {
 		case isa.DIVU:
 			d := r[ins.C()]
 			if d == 0 {
-				return c.fault(t, pc, left(budget, pc, seg), isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			r[ins.A()] = r[ins.B()] / d
 			pc++
 		case isa.REM:
 			d := int64(r[ins.C()])
 			if d == 0 {
-				return c.fault(t, pc, left(budget, pc, seg), isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			r[ins.A()] = uint64(int64(r[ins.B()]) % d)
 			pc++
 		case isa.REMU:
 			d := r[ins.C()]
 			if d == 0 {
-				return c.fault(t, pc, left(budget, pc, seg), isa.TrapDivZero, "")
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
 			}
 			r[ins.A()] = r[ins.B()] % d
 			pc++
@@ -158,77 +158,77 @@ func (c *cpu) execStep(t *Thread) error {
 		case isa.LB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 1)
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			r[ins.A()] = uint64(int8(p.mem[off]))
 			pc++
 		case isa.LBU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 1)
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			r[ins.A()] = uint64(p.mem[off])
 			pc++
 		case isa.LH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 2)
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			r[ins.A()] = uint64(int16(le.Uint16(at(p.mem, off, 2))))
 			pc++
 		case isa.LHU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 2)
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			r[ins.A()] = uint64(le.Uint16(at(p.mem, off, 2)))
 			pc++
 		case isa.LW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 4)
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			r[ins.A()] = uint64(int32(le.Uint32(at(p.mem, off, 4))))
 			pc++
 		case isa.LWU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 4)
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			r[ins.A()] = uint64(le.Uint32(at(p.mem, off, 4)))
 			pc++
 		case isa.LD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 8)
+				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
 			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
 			pc++
 		case isa.SB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 1)
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			p.mem[off] = byte(r[ins.A()])
 			pc++
 		case isa.SH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 2)
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			le.PutUint16(at(p.mem, off, 2), uint16(r[ins.A()]))
 			pc++
 		case isa.SW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 4)
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			le.PutUint32(at(p.mem, off, 4), uint32(r[ins.A()]))
 			pc++
 		case isa.SD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return c.memFault(t, pc, left(budget, pc, seg), off+p.memBase, 8)
+				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
 			pc++
@@ -239,7 +239,7 @@ func (c *cpu) execStep(t *Thread) error {
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return c.stackFault(t, pc, left(budget, pc, seg), sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
 			r[isa.SP] = sp
@@ -248,7 +248,7 @@ func (c *cpu) execStep(t *Thread) error {
 			sp := r[isa.SP]
 			off := sp - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return c.memFault(t, pc, left(budget, pc, seg), sp, 8)
+				return c.memFault(t, pc, budget, sp, 8)
 			}
 			r[isa.SP] = sp + 8
 			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
@@ -257,22 +257,21 @@ func (c *cpu) execStep(t *Thread) error {
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return c.stackFault(t, pc, left(budget, pc, seg), sp)
-			}
-			// Both checks come before any write: a trap leaves the thread as it found it.
-			nsp := sp - uint64(ins.Uimm24())
-			if nsp < t.StackLo || nsp > sp {
-				return c.stackFault(t, pc, left(budget, pc, seg), nsp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
 			r[isa.FP] = sp
+			nsp := sp - uint64(ins.Uimm24())
+			if nsp < t.StackLo || nsp > sp {
+				return c.stackFault(t, pc, budget, nsp)
+			}
 			r[isa.SP] = nsp
 			pc++
 		case isa.LEAVE:
 			fp := r[isa.FP]
 			off := fp - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return c.memFault(t, pc, left(budget, pc, seg), fp, 8)
+				return c.memFault(t, pc, budget, fp, 8)
 			}
 			r[isa.FP] = le.Uint64(at(p.mem, off, 8))
 			r[isa.SP] = fp + 8
@@ -280,56 +279,48 @@ func (c *cpu) execStep(t *Thread) error {
 
 		case isa.BEQ:
 			if r[ins.A()] == r[ins.B()] {
-				from = pc
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
 		case isa.BNE:
 			if r[ins.A()] != r[ins.B()] {
-				from = pc
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
 		case isa.BLT:
 			if int64(r[ins.A()]) < int64(r[ins.B()]) {
-				from = pc
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
 		case isa.BGE:
 			if int64(r[ins.A()]) >= int64(r[ins.B()]) {
-				from = pc
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
 		case isa.BLTU:
 			if r[ins.A()] < r[ins.B()] {
-				from = pc
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
 		case isa.BGEU:
 			if r[ins.A()] >= r[ins.B()] {
-				from = pc
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
 		case isa.BEQZ:
 			if r[ins.A()] == 0 {
-				from = pc
 				pc += int(ins.Imm20())
 				goto check
 			}
 			pc++
 		case isa.BNEZ:
 			if r[ins.A()] != 0 {
-				from = pc
 				pc += int(ins.Imm20())
 				goto check
 			}
@@ -338,69 +329,62 @@ func (c *cpu) execStep(t *Thread) error {
 			a := ins.A()
 			r[a]++
 			if int64(r[a]) < int64(r[ins.B()]) {
-				from = pc
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
 		case isa.JMP:
-			from = pc
 			pc += int(ins.Imm24())
 			goto check
 		case isa.JR:
 			d := r[ins.A()] - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
-				return c.jumpFault(t, pc, left(budget, pc, seg), r[ins.A()])
+				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
-			from = pc
 			pc = int(d >> 2)
 			goto check
 		case isa.CALL:
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return c.stackFault(t, pc, left(budget, pc, seg), sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
 			r[isa.SP] = sp
-			from = pc
 			pc += int(ins.Imm24())
 			goto check
 		case isa.CALLR:
 			d := r[ins.A()] - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
-				return c.jumpFault(t, pc, left(budget, pc, seg), r[ins.A()])
+				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
-				return c.stackFault(t, pc, left(budget, pc, seg), sp)
+				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
 			r[isa.SP] = sp
-			from = pc
 			pc = int(d >> 2)
 			goto check
 		case isa.RET:
 			sp := r[isa.SP]
 			off := sp - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return c.memFault(t, pc, left(budget, pc, seg), sp, 8)
+				return c.memFault(t, pc, budget, sp, 8)
 			}
 			a := le.Uint64(at(p.mem, off, 8))
 			d := a - isa.TextBase
 			if d&3 != 0 || d>>2 >= uint64(len(code)) {
-				return c.jumpFault(t, pc, left(budget, pc, seg), a)
+				return c.jumpFault(t, pc, budget, a)
 			}
 			r[isa.SP] = sp + 8
-			from = pc
 			pc = int(d >> 2)
 			goto check
 
 		case isa.SYSCALL:
 			// A syscall may block the thread, or end it, and return another one to run. The
 			// thread's saved pc is the instruction after the syscall, where it resumes.
-			budget = left(budget, pc, seg)
 			t.PC = pc + 1
 			c.retire(t, budget)
 			next, err := c.syscall(t, isa.Syscall(ins.Uimm24()))
@@ -412,8 +396,7 @@ func (c *cpu) execStep(t *Thread) error {
 				r = &t.R
 			}
 			pc = t.PC
-			seg = pc
-			goto test
+			goto check
 
 		// The threads of a process share one virtual processor and switch only between
 		// instructions, so a read-modify-write instruction is atomic as it stands.
@@ -421,7 +404,7 @@ func (c *cpu) execStep(t *Thread) error {
 			a := r[ins.B()]
 			off := a - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return c.memFault(t, pc, left(budget, pc, seg), a, 8)
+				return c.memFault(t, pc, budget, a, 8)
 			}
 			old := le.Uint64(at(p.mem, off, 8))
 			if old == r[ins.A()] {
@@ -433,7 +416,7 @@ func (c *cpu) execStep(t *Thread) error {
 			a := r[ins.B()]
 			off := a - p.memBase
 			if off > uint64(len(p.mem))-8 {
-				return c.memFault(t, pc, left(budget, pc, seg), a, 8)
+				return c.memFault(t, pc, budget, a, 8)
 			}
 			old := le.Uint64(at(p.mem, off, 8))
 			le.PutUint64(at(p.mem, off, 8), old+r[ins.C()])
@@ -441,17 +424,11 @@ func (c *cpu) execStep(t *Thread) error {
 			pc++
 
 		default:
-			return c.fault(t, pc, left(budget, pc, seg), isa.TrapIllegal, "")
+			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		}
 		continue
 
 	check:
-		// Control left the run of instructions from seg to from: charge them to the budget.
-		if preempt {
-			budget -= int64(from-seg) + 1
-			seg = pc
-		}
-	test:
 		if !preempt || budget > 0 {
 			continue
 		}
@@ -465,7 +442,6 @@ func (c *cpu) execStep(t *Thread) error {
 			r = &t.R
 		}
 		pc = t.PC
-		seg = pc
 		budget = c.slice()
 	}
 }

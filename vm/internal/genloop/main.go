@@ -54,7 +54,7 @@ func Generate(src []byte) ([]byte, error) {
 	const (
 		head  = "func (c *cpu) exec(t *Thread) error {\n"
 		fetch = "\t\tins := code[pc]\n"
-		test  = "\t\tif budget-int64(pc-seg) <= 0 {\n\t\t\tfrom = pc - 1 // charge the run up to, not including, this instruction\n\t\t\tgoto check\n\t\t}\n"
+		test  = "\t\tif budget <= 0 {\n\t\t\tgoto check\n\t\t}\n"
 	)
 	start := bytes.Index(src, []byte(head))
 	if start < 0 {

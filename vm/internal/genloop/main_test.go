@@ -23,7 +23,7 @@ func TestLoopStepIsFresh(t *testing.T) {
 		t.Fatal("vm/loop_step.go is stale; run go generate ./vm")
 	}
 	// The one difference: the budget is tested before every instruction.
-	if !bytes.Contains(got, []byte("ins := code[pc]\n\t\tif budget-int64(pc-seg) <= 0 {")) {
+	if !bytes.Contains(got, []byte("ins := code[pc]\n\t\tif budget <= 0 {\n\t\t\tgoto check\n\t\t}\n")) {
 		t.Error("execStep does not test its budget before each instruction")
 	}
 }
