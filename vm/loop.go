@@ -279,12 +279,13 @@ func (c *cpu) exec(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
-			r[isa.FP] = sp
+			// Both checks come before any write: a trap leaves the thread as it found it.
 			nsp := sp - uint64(ins.Uimm24())
 			if nsp < t.StackLo || nsp > sp {
 				return c.stackFault(t, pc, budget, nsp)
 			}
+			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
+			r[isa.FP] = sp
 			r[isa.SP] = nsp
 			pc++
 		case isa.LEAVE:
