@@ -255,7 +255,7 @@ func UnmarshalImage(b []byte) (*Image, error) {
 			return nil, err
 		}
 		if !objValidSymbol(name) {
-			return nil, r.errAt(at, "symbol %d: name %q is not a label: a label is an identifier ([A-Za-z_][A-Za-z0-9_]*), or scope.name for a local one", i, name)
+			return nil, r.errAt(at, "symbol %d: name %q is not a label: a label is an identifier ([A-Za-z_][A-Za-z0-9_]*) other than a register's name, or scope.name for a local one", i, name)
 		}
 		if j, dup := seen[name]; dup {
 			return nil, r.errAt(at, "symbol %d: name %q is already the name of symbol %d", i, name, j)
@@ -346,14 +346,15 @@ func objCheckInstr(w isa.Instr, i int, n uint64) error {
 	return nil
 }
 
-// objValidSymbol reports whether name is a label's full name: an identifier, or two joined by a
-// dot for a local label.
+// objValidSymbol reports whether name is a label's full name, as the assembler would make it: an
+// identifier that is not a register's name, or such an identifier and another joined by a dot
+// for a local label.
 func objValidSymbol(name string) bool {
 	scope, local, qualified := strings.Cut(name, ".")
-	if !qualified {
-		return objIdent(name)
+	if qualified && !objIdent(local) {
+		return false
 	}
-	return objIdent(scope) && objIdent(local)
+	return objIdent(scope) && !isRegName(scope)
 }
 
 func objIdent(s string) bool {

@@ -393,6 +393,8 @@ func TestObjectRejects(t *testing.T) {
 		{name: "symbol name leading dot", edit: func(img *Image) { img.Symbols[1].Name = ".loop" }, want: `name ".loop" is not a label`},
 		{name: "symbol name trailing dot", edit: func(img *Image) { img.Symbols[1].Name = "main." }, want: `name "main." is not a label`},
 		{name: "symbol name space", edit: func(img *Image) { img.Symbols[0].Name = "ma in" }, want: `name "ma in" is not a label`},
+		{name: "symbol name a register", edit: func(img *Image) { img.Symbols[0].Name = "a0" }, want: `symbol 0: name "a0" is not a label: a label is an identifier ([A-Za-z_][A-Za-z0-9_]*) other than a register's name`},
+		{name: "symbol scope a register", edit: func(img *Image) { img.Symbols[1].Name = "sp.loop" }, want: `name "sp.loop" is not a label`},
 		{name: "symbol name not UTF-8", edit: func(img *Image) { img.Symbols[0].Name = "m\xff" }, want: `name "m\xff" is not a label`},
 		{name: "symbol name too long", edit: func(img *Image) { img.Symbols[0].Name = strings.Repeat("m", objMaxName+1) },
 			want: "symbol 0 name is 4097 bytes long, more than the limit of 4096"},
