@@ -87,6 +87,33 @@ func (c *cpu) chanSendRecv(t *Thread, sh, v, rh uint64) (bool, error) {
 	return !c.receive(t, rch, rh), nil
 }
 
+// handoff is chan_sendrecv's fast path, the direct switch of L4's IPC: when a receiver waits
+// on channel sh, nothing can be received from channel rh yet, and no other thread of t's process
+// is runnable, t blocks in rh's receive and the receiver runs next, without going through the
+// run queue. The outcome is the general path's: the receiver gets v and would be the only thread
+// on the run queue, so it is the one picked. It returns the thread to run, or nil when the fast
+// path does not apply (the trace and the statistics take the general path too).
+func (c *cpu) handoff(t *Thread, sh, v, rh uint64) *Thread {
+	p := t.Proc
+	if p.runq.n != 0 || c.tracer != nil || c.opts.Stats || sh-1 >= uint64(len(p.chans)) || rh-1 >= uint64(len(p.chans)) {
+		return nil // (a handle of 0 wraps around)
+	}
+	sch, rch := p.chans[sh-1], p.chans[rh-1]
+	if sch.recvq.n == 0 || rch.n > 0 || rch.sendq.n > 0 || rch.closed {
+		return nil
+	}
+	rcv := sch.recvq.pop()
+	rcv.R[isa.A0], rcv.R[isa.A1] = v, 1
+	rcv.wait = waitNone
+	t.State, t.wait, t.waitOn = Blocked, waitRecv, rh
+	rch.recvq.push(t)
+	rcv.State = Running
+	rcv.Switches++
+	c.switches++
+	c.handoffs++
+	return rcv
+}
+
 // chanRecv receives from channel h for t. It reports whether t must block.
 func (c *cpu) chanRecv(t *Thread, h uint64) (bool, error) {
 	ch, err := c.channel(t, "chan_recv", h)

@@ -162,6 +162,7 @@ type cpu struct {
 	steps      uint64 // instructions retired
 	sliceStart int64  // the budget the current slice began with, or had when last retired
 	switches   uint64 // context switches
+	handoffs   uint64 // switches by chan_sendrecv's direct hand-off (a subset of switches)
 	skipped    int64  // virtual nanoseconds skipped while every thread slept
 	rng        *rand.Rand
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -230,7 +231,16 @@ func TestChanSendRecv(t *testing.T) {
 	// and replies x*10 on b, twice. main's first sendrecv blocks in its send (echo has not run
 	// yet), then goes on to its receive; the second finds echo waiting. Then main closes c and
 	// tries once more: -1, -1.
-	src := `
+	src := chanSendRecvSource
+	for _, opts := range []Options{{}, {Quantum: 1}, {Sched: SchedRandom, Seed: 7, VirtualClock: true}} {
+		out, err := runSource(t, src, opts)
+		if err != nil || out != "3040-1-1" {
+			t.Errorf("%+v: output %q, err %v; want \"3040-1-1\"", opts, out, err)
+		}
+	}
+}
+
+const chanSendRecvSource = `
 main:   li a0, 0
         syscall chan_make
         mov s0, a0
@@ -280,10 +290,47 @@ echo:   la t0, chans
         .data
 chans:  .quad 0, 0
 `
-	for _, opts := range []Options{{}, {Quantum: 1}, {Sched: SchedRandom, Seed: 7, VirtualClock: true}} {
-		out, err := runSource(t, src, opts)
-		if err != nil || out != "3040-1-1" {
-			t.Errorf("%+v: output %q, err %v; want \"3040-1-1\"", opts, out, err)
+
+// TestHandoff checks chan_sendrecv's fast path against the general one, which the statistics
+// take: the same output, steps and switches, on programs/bench/pingpong.s (where every switch is
+// a hand-off) and on a program where a receiver is not always waiting.
+func TestHandoff(t *testing.T) {
+	pingpong, err := os.ReadFile("../programs/bench/pingpong.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, src, stdin string
+		handoffs         bool
+	}{
+		{"pingpong", string(pingpong), "1000", true},
+		{"echo", chanSendRecvSource, "", false},
+	} {
+		img, err := asm.Assemble(tc.name+".s", []byte(tc.src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outs [2]string
+		var res [2]Result
+		var handoffs [2]uint64
+		for i, stats := range []bool{false, true} {
+			var out bytes.Buffer
+			m, err := Load(img, Options{Stdin: strings.NewReader(tc.stdin), Stdout: &out, Stderr: &out, Stats: stats})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res[i], err = m.Run(); err != nil {
+				t.Fatalf("%s, stats %v: %v", tc.name, stats, err)
+			}
+			outs[i], handoffs[i] = out.String(), m.cpus[0].handoffs
+		}
+		if outs[0] != outs[1] || res[0].Steps != res[1].Steps || res[0].Switches != res[1].Switches {
+			t.Errorf("%s: with the hand-off: %q, %d steps, %d switches; without: %q, %d steps, %d switches",
+				tc.name, outs[0], res[0].Steps, res[0].Switches, outs[1], res[1].Steps, res[1].Switches)
+		}
+		if handoffs[1] != 0 || tc.handoffs && handoffs[0] < res[0].Switches*9/10 {
+			// Nearly every switch of pingpong is a hand-off: all but those of its start and end.
+			t.Errorf("%s: %d hand-offs, %d with statistics on, of %d switches", tc.name, handoffs[0], handoffs[1], res[0].Switches)
 		}
 	}
 }

@@ -114,6 +114,9 @@ func (c *cpu) service(t *Thread, n isa.Syscall) (*Thread, error) {
 		blocked, err := c.chanSend(t, a0, r[isa.A1])
 		return c.after(t, blocked, err)
 	case isa.SysChanSendRecv:
+		if next := c.handoff(t, a0, r[isa.A1], r[isa.A2]); next != nil {
+			return next, nil
+		}
 		blocked, err := c.chanSendRecv(t, a0, r[isa.A1], r[isa.A2])
 		return c.after(t, blocked, err)
 	case isa.SysChanRecv:
