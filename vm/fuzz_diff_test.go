@@ -27,9 +27,7 @@ import (
 // The fuzz targets of this file run generated programs (see vm/internal/progen) and compare
 // what happened: FuzzDifferential on the VM and on the reference interpreter of vm/ref,
 // FuzzPreemption on the VM under three schedules. Each run has a step budget, so that every
-// program ends, and a small memory limit: the VM reserves address space up to the limit for
-// each process, and on this host the cost of a load grows with it (72 µs at 64 KiB, 220 µs at
-// 1 MiB).
+// program ends, and a small memory limit, which a program's sbrk can reach.
 const (
 	fuzzStack  = 4096
 	fuzzMaxMem = 1 << 16

@@ -382,15 +382,12 @@ func (c *cpu) endProcess(p *Process, status int64) {
 	}
 	p.waiters = nil
 	c.liveProcs--
-	// Nothing of the process is needed any more but its status, for wait. (No loop runs it:
-	// endProcess is only called for a process off every processor. The loop's bounds checks
-	// rely on the memory being at least a stack long; they must never see it nil.)
-	p.mem, p.chans, p.futex, p.runq, p.timers = nil, nil, nil, queue{}, nil
-	if p.release != nil && p != c.proc {
-		// The first process's memory stays for Machine.Process().Memory(); its release waits
-		// for the Machine to become garbage.
-		p.release()
-		p.release = nil
+	// Nothing of the process is needed any more but its status, for wait, and the first
+	// process's memory, for Machine.Process().Memory(). (No loop runs it: endProcess is only
+	// called for a process off every processor.)
+	p.chans, p.futex, p.runq, p.timers = nil, nil, queue{}, nil
+	if p != c.proc {
+		p.freeMemory()
 	}
 }
 

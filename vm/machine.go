@@ -203,7 +203,7 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now(),
-		in: newInput(opts.Stdin, !opts.VirtualClock), stdout: newWriter(opts.Stdout), stderr: newWriter(opts.Stderr)}
+		in: newInput(opts.Stdin, !opts.VirtualClock), stdout: newWriter(opts.Stdout, 16<<10), stderr: newWriter(opts.Stderr, 4<<10)}
 	if opts.Trace != nil {
 		m.tracer = newTracer(opts.Trace, opts.TraceFormat, max(opts.CPUs, 1))
 	}
@@ -284,6 +284,11 @@ func (m *Machine) Run() (res Result, err error) {
 			ps.Blocked += ts.Blocked
 			ps.Ended, ps.Status = t.Proc.exited, t.Proc.exitCode
 		}
+		for _, p := range m.procs {
+			if p != nil && p != m.proc {
+				p.freeMemory() // a Machine runs once; only the first process's memory is shown after
+			}
+		}
 		if ferr := m.flush(); ferr != nil && err == nil {
 			err = ferr
 		}
@@ -354,4 +359,6 @@ type eofReader struct{}
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // newWriter buffers a descriptor's output; flush empties it at exit, trap, limit and interrupt.
-func newWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }
+// The buffer is made with the Machine, so it is kept small: 128 KiB for the two streams made a
+// load four times as slow as it is now.
+func newWriter(w io.Writer, size int) *bufio.Writer { return bufio.NewWriterSize(w, size) }

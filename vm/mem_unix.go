@@ -12,8 +12,12 @@ import "syscall"
 //
 // Allocating the memory with make and growing it by doubling spent most of the time of
 // programs/bench/spawn.s in copying and zeroing (memmove and memclr were 40% of its profile).
+//
+// Below a limit of smallMem the memory is made with make and grows by doubling instead: a
+// mapping costs two system calls and a page fault for each page touched, which made a small
+// Machine's load and run several times as slow (see BenchmarkLoad).
 func reserve(n, max uint64) (mem []byte, release func()) {
-	if max < n || max > 1<<46 {
+	if max <= smallMem || max < n || max > 1<<46 {
 		return make([]byte, n), nil
 	}
 	b, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_READ|syscall.PROT_WRITE,

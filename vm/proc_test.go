@@ -2,6 +2,7 @@ package vm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
 )
 
 // pipelineSrc starts a child at an entry of the same program with its stdin on a pipe, writes
@@ -331,6 +333,46 @@ func TestHandoff(t *testing.T) {
 		if handoffs[1] != 0 || tc.handoffs && handoffs[0] < res[0].Switches*9/10 {
 			// Nearly every switch of pingpong is a hand-off: all but those of its start and end.
 			t.Errorf("%s: %d hand-offs, %d with statistics on, of %d switches", tc.name, handoffs[0], handoffs[1], res[0].Switches)
+		}
+	}
+}
+
+// TestMemoryAfterRun checks what Machine.Process().Memory() shows once a run is over: the first
+// process's memory as the program left it, whether it returned or exited; and that a child's is
+// given back, whether it ended or was still running when the run stopped.
+func TestMemoryAfterRun(t *testing.T) {
+	for _, end := range []string{"ret", "syscall exit", "jmp main"} {
+		src := `
+main:   la t0, x
+        li t1, 4242
+        sd t1, 0(t0)
+        la a0, child
+        li a1, 0
+        li a2, 0
+        syscall start
+        li a0, 0
+        ` + end + `
+child:  jmp child
+        .data
+x:      .quad 0
+`
+		img, err := asm.Assemble("mem.s", []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Load(img, Options{MaxSteps: 10000, Stdout: io.Discard, Stderr: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = m.Run()
+		base, mem := m.Process().Memory()
+		if off := isa.DataBase - base; off+8 > uint64(len(mem)) || binary.LittleEndian.Uint64(mem[off:]) != 4242 {
+			t.Errorf("%s (%v): the first process's memory after the run: base %#x, %d bytes, without x = 4242", end, err, base, len(mem))
+		}
+		for _, p := range m.procs[1:] {
+			if _, mem := p.Memory(); mem != nil || p.release != nil {
+				t.Errorf("%s: process %d still has %d bytes of memory after the run", end, p.ID, len(mem))
+			}
 		}
 	}
 }

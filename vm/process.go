@@ -80,6 +80,10 @@ var (
 	threadExitStub = isa.Instr(isa.SYSCALL) | isa.Instr(isa.SysThreadExit)<<8
 )
 
+// smallMem is the largest memory limit for which a process's memory is made on the Go heap,
+// rather than reserved as address space (see reserve).
+const smallMem = 1 << 20
+
 // newProcess makes a process of img, with one thread that starts at instruction entry with the
 // given arguments, and enters it in the process table. Its descriptors are the caller's to set.
 func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process, error) {
@@ -207,8 +211,20 @@ func (p *Process) setBrk(nb uint64) bool {
 
 func alignUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
 
+// freeMemory gives the process's memory back: to the host at once if it is reserved address
+// space, which the garbage collector would never return, and otherwise to the collector.
+func (p *Process) freeMemory() {
+	p.mem = nil
+	if p.release != nil {
+		p.release()
+		p.release = nil
+	}
+}
+
 // Memory returns the process's memory and the address of its first byte: mem[i] is at address
-// base + i. The slice is the process's own; it is valid until the process's heap grows.
+// base + i. The slice is the process's own; it is valid until the process's heap grows. The
+// first process's memory stays after the run, for a look at what the program left; another
+// process's is given back when it ends, or when the run does, and is then nil.
 func (p *Process) Memory() (base uint64, mem []byte) { return p.memBase, p.mem }
 
 // Threads returns the process's threads by id (thread i+1 at index i); a thread that has been

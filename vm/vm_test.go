@@ -340,3 +340,22 @@ func TestPanicIsRecovered(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoad loads and runs a program of two instructions, under a small memory limit, the
+// fuzz targets' 1 MiB, and the default; it is what each execution of a fuzz target pays first.
+func BenchmarkLoad(b *testing.B) {
+	img := image(b, iAI(isa.LI, isa.A0, 0), i0(isa.RET))
+	for _, limit := range []uint64{64 << 10, 1 << 20, DefaultMaxMem} {
+		b.Run(strconv.FormatUint(limit>>10, 10)+"KiB", func(b *testing.B) {
+			for b.Loop() {
+				m, err := Load(img, Options{MaxMem: limit, StackSize: 4096})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := m.Run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
