@@ -292,8 +292,8 @@ var Table = [NumOpcodes]Info{
 	SW:  {SW, "sw", FmtMem, CatMemory, "32 bits at R[B] + sImm16 := low 32 bits of R[A]"},
 	SD:  {SD, "sd", FmtMem, CatMemory, "64 bits at R[B] + sImm16 := R[A]"},
 
-	PUSH:  {PUSH, "push", FmtA, CatStack, "sp := sp - 8; mem[sp] := R[A]; traps on stack overflow"},
-	POP:   {POP, "pop", FmtA, CatStack, "R[A] := mem[sp]; sp := sp + 8"},
+	PUSH:  {PUSH, "push", FmtA, CatStack, "mem[sp - 8] := R[A]; sp := sp - 8 (push sp stores the old sp); traps on stack overflow"},
+	POP:   {POP, "pop", FmtA, CatStack, "v := mem[sp]; sp := sp + 8; R[A] := v (pop sp sets sp to v)"},
 	ENTER: {ENTER, "enter", FmtU24, CatStack, "push fp; fp := sp; sp := sp - uImm24; traps on stack overflow"},
 	LEAVE: {LEAVE, "leave", FmtN, CatStack, "sp := fp; pop fp"},
 
