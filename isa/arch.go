@@ -147,7 +147,7 @@ var Traps = [NumTraps]TrapInfo{
 	{TrapNone, "none", "no trap"},
 	{TrapIllegal, "illegal instruction", "the instruction at pc is illegal (the all-zero word), or pc ran past the end of the text; a word that is no instruction at all never loads"},
 	{TrapDivZero, "division by zero", "div, divu, rem or remu with a zero divisor"},
-	{TrapMemory, "memory access out of bounds", "a load or store touches an address outside the process's memory (below DataBase, or past its top)"},
+	{TrapMemory, "memory access out of bounds", "an instruction (a load or store, one that uses the stack, cas or xadd) touches an address outside the process's memory: below the bottom of the main thread's stack (DataBase minus the stack size), or at or past the break"},
 	{TrapStackOverflow, "stack overflow", "push, call, callr or enter would move sp below the bottom of the thread's stack"},
 	{TrapBadJump, "bad jump target", "jr, callr or ret to an address that is not an instruction's"},
 	{TrapBadSyscall, "bad syscall", "syscall with a service number that does not exist"},
