@@ -56,16 +56,16 @@ type SyscallInfo struct {
 // Syscalls lists the services in number order.
 var Syscalls = []SyscallInfo{
 	{SysExit, "exit", "a0 = status", "does not return", "ends the process with the given exit status (its low 8 bits reach the host)"},
-	{SysWrite, "write", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes written, or -1 for a descriptor that is not open", "writes bytes to descriptor 1 (stdout) or 2 (stderr)"},
-	{SysRead, "read", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes read, 0 at end of input, or -1 for a descriptor that is not open", "reads up to length bytes from descriptor 0 (stdin)"},
+	{SysWrite, "write", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes written, or -1 for a descriptor that is not open for writing, or a pipe with no read end open", "writes bytes to descriptor 1 (stdout), 2 (stderr) or a pipe's write end; to a pipe it writes what fits, blocking only while the pipe is full"},
+	{SysRead, "read", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes read, 0 at end of input, or -1 for a descriptor that is not open for reading", "reads up to length bytes from descriptor 0 (stdin) or a pipe's read end"},
 	{SysPrintInt, "print_int", "a0 = value", "nothing", "writes the signed decimal value to stdout, without a newline"},
-	{SysReadInt, "read_int", "none", "a0 = value, a1 = 1; or a0 = 0, a1 = 0 at end of input or if the line is not an integer", "reads one line from stdin and parses it as a signed decimal integer, ignoring surrounding blanks"},
+	{SysReadInt, "read_int", "none", "a0 = value, a1 = 1; or a0 = 0, a1 = 0 at end of input or if the line is not an integer", "reads one line from descriptor 0 and parses it as a signed decimal integer, ignoring surrounding white space; a line over 4096 bytes, its newline included, is consumed and refused (from a pipe, over 64 KiB)"},
 	{SysBrk, "brk", "a0 = new break, or 0 to ask", "a0 = the break after the call", "sets the end of the heap; a break below the heap's floor is refused and the old one returned, and one past the memory limit stops the run (see The heap, below)"},
 	{SysSbrk, "sbrk", "a0 = increment", "a0 = the old break, or -1 if the break would go below the heap's floor or wrap around", "moves the break by increment bytes, up or down; growing past the memory limit stops the run rather than return -1 (see The heap, below)"},
 	{SysArgc, "argc", "none", "a0 = the number of program arguments, the program's name included", "also in a0 when the entry point starts"},
 	{SysArgv, "argv", "a0 = index", "a0 = address of the argument's NUL-terminated text, or 0 if index is out of range", "argument 0 is the program's name; the argv array is also in a1 when the entry point starts"},
 	{SysPutc, "putc", "a0 = byte", "nothing", "writes one byte to stdout"},
-	{SysPuts, "puts", "a0 = address of a NUL-terminated string", "nothing", "writes the string to stdout, without adding a newline"},
+	{SysPuts, "puts", "a0 = address of a NUL-terminated string", "nothing", "writes the string to stdout, without adding a newline; traps unless its NUL is within 4096 bytes of address, so it writes at most 4095 bytes"},
 
 	{SysThreadSpawn, "thread_spawn", "a0 = entry (a code address), a1 = argument, a2 = stack size in bytes", "a0 = the new thread's id", "starts a thread at entry with a0 = argument and a stack of its own taken from the heap; returning from entry ends the thread with a0 as its value"},
 	{SysThreadExit, "thread_exit", "a0 = value", "does not return", "ends the calling thread; a thread that joins it gets value. The process ends when its last thread does, with status 0"},
