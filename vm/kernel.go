@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -381,13 +382,40 @@ func (c *cpu) endProcess(p *Process, status int64) {
 		c.wakeAny(w)
 	}
 	p.waiters = nil
-	c.liveProcs--
 	// Nothing of the process is needed any more but its status, for wait, and the first
 	// process's memory, for Machine.Process().Memory(). (No loop runs it: endProcess is only
 	// called for a process off every processor.)
 	p.chans, p.futex, p.runq, p.timers = nil, nil, queue{}, nil
-	if p != c.proc {
-		p.freeMemory()
+	if p == c.proc {
+		return
+	}
+	p.freeMemory()
+	p.threads, p.freeStacks, p.fds, p.code, p.consts, p.args, p.argv, p.inbox = nil, nil, nil, nil, nil, nil, nil, nil
+	c.zombies++
+	// Its ended children can no longer be waited for, and nor can its living ones once they
+	// end: nothing of them is kept.
+	for _, ch := range p.children {
+		ch.parent = 0
+		if ch.state == procExited {
+			c.reap(ch)
+		}
+	}
+	p.children = nil
+	if p.waited || p.parent == 0 {
+		c.reap(p) // its status has gone to the thread that waited, or nobody can wait for it
+	}
+}
+
+// reap takes ended process p out of the process table, once its exit status has gone to the
+// thread that waited for it, or nobody can wait for it any more. Until then it is a zombie, as
+// in Unix: it keeps its place in the table, and counts against --max-procs, so that a program
+// that never waits for its children cannot fill the host's memory with their remains.
+func (c *cpu) reap(p *Process) {
+	c.procs[p.ID-1] = nil
+	c.tableProcs--
+	c.zombies--
+	if parent := c.process(uint64(p.parent)); parent != nil {
+		parent.children = slices.DeleteFunc(parent.children, func(q *Process) bool { return q == p })
 	}
 }
 
@@ -395,8 +423,12 @@ func (c *cpu) endProcess(p *Process, status int64) {
 // descriptors 0 and 1 copied from the parent's in and out, and 2 from the parent's 2.
 func (c *cpu) startProcess(t *Thread, img *asm.Image, entry int, args []string, in, out uint64) (*Process, error) {
 	parent := t.Proc
-	if c.opts.MaxProcs > 0 && c.liveProcs >= c.opts.MaxProcs {
-		return nil, c.limit(t, "processes", uint64(c.opts.MaxProcs), fmt.Sprintf("spawning would make process %d", c.liveProcs+1))
+	if c.opts.MaxProcs > 0 && c.tableProcs >= c.opts.MaxProcs {
+		why := fmt.Sprintf("spawning would make %d processes", c.tableProcs+1)
+		if c.zombies > 0 {
+			why += fmt.Sprintf(", counting %d that have ended but are not waited for yet (zombies)", c.zombies)
+		}
+		return nil, c.limit(t, "processes", uint64(c.opts.MaxProcs), why)
 	}
 	for _, fd := range [...]uint64{in, out} {
 		if parent.fd(fd).kind == descClosed {
@@ -413,6 +445,7 @@ func (c *cpu) startProcess(t *Thread, img *asm.Image, entry int, args []string, 
 		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, "spawn: "+err.Error())
 	}
 	p.parent = parent.ID
+	parent.children = append(parent.children, p)
 	p.lastCPU = c.id
 	p.fds = []desc{parent.fd(in), parent.fd(out), parent.fd(2)}
 	for _, d := range p.fds {
@@ -533,7 +566,7 @@ func (c *cpu) waitProcess(t *Thread, pid uint64) (bool, error) {
 	}
 	if child.state == procExited {
 		child.waited = true
-		c.procs[pid-1] = nil // its status is read: nothing of it is left
+		c.reap(child) // its status is read: nothing of it is left
 		t.R[isa.A0] = uint64(child.exitCode)
 		return false, nil
 	}

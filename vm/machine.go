@@ -18,7 +18,7 @@ import (
 // Defaults of the Options that are zero.
 const (
 	DefaultMaxMem    = 1 << 30 // bytes of VM memory per process, kernel objects included
-	DefaultMaxProcs  = 16      // processes alive at once
+	DefaultMaxProcs  = 16      // processes at once, alive or not yet waited for
 	DefaultStackSize = 1 << 20 // bytes of the main thread's stack
 	DefaultQuantum   = 10_000  // instructions between check points' slow paths
 	MinStackSize     = 256     // bytes: room for the arguments' pointers and a few frames
@@ -41,7 +41,7 @@ type Options struct {
 	CPUs int
 
 	MaxThreads int // threads alive at once; 0 means no limit
-	MaxProcs   int // processes alive at once; 0 means DefaultMaxProcs
+	MaxProcs   int // processes at once, counting those that have ended and are not waited for yet (zombies); 0 means DefaultMaxProcs
 
 	// ProgramDir is the only directory from which the spawn service may load program files;
 	// "" forbids spawning files (processes can still start at an entry of the image).
@@ -127,7 +127,8 @@ type Machine struct {
 	// The kernel's shared state: the process table (by pid - 1; nil once a process has been
 	// waited for), the processes ready to run, and the host's streams.
 	procs      []*Process
-	liveProcs  int
+	tableProcs int          // processes in the table: alive, or ended and not yet reaped (see reap)
+	zombies    int          // of those, the ended ones
 	readyCount atomic.Int64 // processes in the processors' ready queues; read without the lock
 	idle       int          // processors waiting for work
 

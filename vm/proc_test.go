@@ -376,3 +376,63 @@ x:      .quad 0
 		}
 	}
 }
+
+// TestZombies checks that an ended process keeps its place in the process table until it is
+// waited for, or its parent ends: a program that never waits runs into --max-procs, one that
+// waits does not, and neither does one whose children leave their own children behind.
+func TestZombies(t *testing.T) {
+	const forget = `
+main:   li s0, 100
+.next:  la a0, child
+        li a1, 0
+        li a2, 0
+        syscall start
+        mov s1, a0
+        li a0, 1000
+        syscall sleep           # the child ends meanwhile
+        WAIT
+        addi s0, s0, -1
+        bnez s0, .next
+        li a0, 0
+        ret
+child:  li a0, 7
+        ret
+`
+	for _, tc := range []struct{ name, wait, want string }{
+		{"never waits", "", "processes limit exceeded: spawning would make 5 processes, counting 3 that have ended but are not waited for yet (zombies); the limit is 4 (--max-procs)"},
+		{"waits", "mov a0, s1\n        syscall wait", ""},
+	} {
+		out, err := runSource(t, strings.Replace(forget, "WAIT", tc.wait, 1), Options{MaxProcs: 4, VirtualClock: true})
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: output %q, error %v; want %q", tc.name, out, err, tc.want)
+		}
+	}
+
+	// Each child starts a grandchild that ends, and ends itself without waiting for it; main
+	// waits for each child. The grandchildren are reaped with their parents.
+	const orphans = `
+main:   li s0, 50
+.next:  la a0, child
+        li a1, 0
+        li a2, 0
+        syscall start
+        syscall wait
+        addi s0, s0, -1
+        bnez s0, .next
+        li a0, 0
+        ret
+child:  la a0, grand
+        li a1, 0
+        li a2, 0
+        syscall start
+        li a0, 1000
+        syscall sleep
+        li a0, 0
+        ret
+grand:  li a0, 0
+        ret
+`
+	if out, err := runSource(t, orphans, Options{MaxProcs: 3, VirtualClock: true}); err != nil {
+		t.Errorf("orphans: output %q, error %v", out, err)
+	}
+}

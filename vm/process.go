@@ -46,12 +46,13 @@ type Process struct {
 	args []string
 	argv []uint64 // addresses of the argument strings
 
-	image   *asm.Image
-	state   procState
-	parent  int       // the pid of the process that spawned it; 0 for the first
-	waited  bool      // a thread waits, or has waited, for it
-	waiters []*Thread // threads blocked waiting for it to end
-	fds     []desc
+	image    *asm.Image
+	state    procState
+	parent   int        // the pid of the process that spawned it; 0 for the first, and once that one has ended
+	children []*Process // the processes it spawned that are still in the table
+	waited   bool       // a thread waits, or has waited, for it
+	waiters  []*Thread  // threads blocked waiting for it to end
+	fds      []desc
 
 	// Set by other processors: threads they woke (under the kernel lock), and a kill.
 	inbox    []*Thread
@@ -134,7 +135,7 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 	t.State = Runnable
 	p.runq.push(t)
 	m.procs = append(m.procs, p)
-	m.liveProcs++
+	m.tableProcs++
 	return p, nil
 }
 
@@ -228,7 +229,7 @@ func (p *Process) freeMemory() {
 func (p *Process) Memory() (base uint64, mem []byte) { return p.memBase, p.mem }
 
 // Threads returns the process's threads by id (thread i+1 at index i); a thread that has been
-// joined is nil.
+// joined is nil. A process other than the first has none once it has ended.
 func (p *Process) Threads() []*Thread { return p.threads }
 
 // ExitCode returns the process's exit status, and whether it has ended.

@@ -86,6 +86,9 @@ func (e *LimitError) Error() string {
 		msg = fmt.Sprintf("memory limit exceeded: %s; the limit is %d bytes (--max-mem)", e.Detail, e.Value)
 	case "time":
 		msg = fmt.Sprintf("time limit exceeded: the run took longer than %v (--timeout)", durationString(e.Value))
+	case "threads", "processes":
+		flag := map[string]string{"threads": "--max-threads", "processes": "--max-procs"}[e.Limit]
+		msg = fmt.Sprintf("%s limit exceeded: %s; the limit is %d (%s)", e.Limit, e.Detail, e.Value, flag)
 	default:
 		msg = e.Limit + " limit exceeded"
 	}

@@ -37,7 +37,8 @@ Flags:
                   (default 10000)
   --cpus N        virtual processors running processes in parallel (default: the host's cores;
                   1 with --seed); the threads of a process always share one processor
-  --max-procs N   stop when a program would have more than N processes alive (default 16)
+  --max-procs N   stop when a program would have more than N processes, counting the ended
+                  ones not yet waited for (default 16)
   --max-threads N stop when a program would have more than N threads alive (default 0: no limit)
   --sched POLICY  rr (default): round robin; random: preempt at random instruction boundaries
                   drawn from --seed, to expose races
