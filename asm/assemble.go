@@ -7,8 +7,8 @@
 // Assembly proceeds in three steps, each of which collects every error it finds rather than
 // stopping at the first:
 //
-//  1. Lines. The source is split into lines, and each is checked for bad bytes (not UTF-8, a
-//     NUL, too long). .include and macro invocations are expanded here, at the level of lines,
+//  1. Lines. The source is read line by line, within limits on its size (source.go), and each
+//     line is checked for bad bytes (not UTF-8, a NUL, too long). .include and macro invocations are expanded here, at the level of lines,
 //     and each resulting line is parsed on its own by a participle grammar into its labels and
 //     one statement, so that a wrong line costs only itself (lines.go, grammar.go, expr.go).
 //  2. Layout. Every statement's size is known from its text alone (li is always one
@@ -19,6 +19,8 @@
 package asm
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -28,8 +30,10 @@ import (
 
 // Options tune Assemble.
 type Options struct {
-	// ReadFile reads the files that .include names; nil means os.ReadFile. A name is relative to
-	// the directory of the including file, or absolute.
+	// ReadFile reads the files that .include names. A name is relative to the directory of the
+	// including file, or absolute. nil means to read the file from the host's file system,
+	// refusing anything that is not a regular file (a directory, a device such as /dev/zero, a
+	// named pipe) and reading at most MaxSourceSize bytes of it.
 	ReadFile func(name string) ([]byte, error)
 }
 
@@ -37,8 +41,32 @@ type Options struct {
 // line table and to find included files. If the source has errors, the error is an ErrorList
 // holding all of them (up to a limit) in source order.
 func Assemble(filename string, src []byte, opts *Options) (*Image, error) {
+	return assembleFrom(filename, bytes.NewReader(src), src, opts)
+}
+
+// AssembleReader is Assemble for a source read from r. It reads r line by line and only as far
+// as the limits on the source allow (MaxSourceSize, MaxSourceLines), so that a source of any
+// size, even one that never ends, is refused cheaply. An error reading r is reported as an
+// Error in the ErrorList.
+func AssembleReader(filename string, r io.Reader, opts *Options) (*Image, error) {
+	return assembleFrom(filename, r, nil, opts)
+}
+
+// AssembleFile reads and assembles the file at path. A file that cannot be opened gives the
+// error from the file system.
+func AssembleFile(path string) (*Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return AssembleReader(path, f, nil)
+}
+
+// assembleFrom assembles the source that r reads, whose text is src if the caller has it.
+func assembleFrom(filename string, r io.Reader, src []byte, opts *Options) (*Image, error) {
 	a := &assembler{
-		readFile: os.ReadFile,
+		open:     openSource,
 		sources:  map[string][]byte{},
 		macros:   map[string]*asmMacro{},
 		parsed:   map[string]*stmtAST{},
@@ -47,35 +75,45 @@ func Assemble(filename string, src []byte, opts *Options) (*Image, error) {
 		fileIdx:  map[string]uint32{},
 	}
 	if opts != nil && opts.ReadFile != nil {
-		a.readFile = opts.ReadFile
+		read := opts.ReadFile
+		a.open = func(name string) (io.ReadCloser, error) {
+			b, err := read(name)
+			return io.NopCloser(bytes.NewReader(b)), err
+		}
 	}
 	main := filepath.Clean(filename)
+	var keep *bytes.Buffer
+	if src == nil {
+		keep = new(bytes.Buffer)
+	}
+	a.processFile(filename, r, keep, []string{main})
+	if keep != nil {
+		src = keep.Bytes()
+	}
 	a.sources[filename] = src
-	a.processFile(filename, src, []string{main})
-	a.layout()
-	a.encode()
-	a.finish()
+	// A source that was cut short leaves labels undefined and macros open: the errors that
+	// layout would find are not worth reporting.
+	if !a.sourceCut {
+		a.layout()
+		a.encode()
+		a.finish()
+	}
 	if err := a.errorList(filename); err != nil {
 		return nil, err
 	}
 	return a.img, nil
 }
 
-// AssembleFile reads and assembles the file at path. A file that cannot be read gives the
-// error from the file system.
-func AssembleFile(path string) (*Image, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Assemble(path, src, nil)
-}
-
 // assembler holds the state of one assembly.
 type assembler struct {
-	readFile func(string) ([]byte, error)
-	diags    []asmDiag
-	seq      int
+	open  func(path string) (io.ReadCloser, error) // opens a file that .include names
+	diags []asmDiag
+	seq   int
+
+	// The source read so far, against MaxSourceSize and MaxSourceLines.
+	sourceBytes int
+	sourceLines int
+	sourceCut   bool // a limit was passed, or a file could not be read: reading stopped
 
 	// Lines and macros.
 	stmts         []*srcLine          // the statements, in order, after .include and macro expansion

@@ -1,8 +1,10 @@
 package asm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -73,21 +75,18 @@ func (a *assembler) newLine(file string, num int, text string) *srcLine {
 	return l
 }
 
-// processFile expands a source file into a.stmts. stack holds the files being included, the
-// outermost first, this file last.
-func (a *assembler) processFile(name string, src []byte, stack []string) {
-	if _, ok := a.sources[name]; !ok {
-		a.sources[name] = src
-	}
-	text := strings.TrimPrefix(string(src), "\uFEFF")
-	text = strings.TrimSuffix(text, "\n")
-	if text == "" {
-		return
-	}
+// processFile expands a source file, read from r, into a.stmts. stack holds the files being
+// included, the outermost first, this file last. keep, if not nil, receives the text read.
+func (a *assembler) processFile(name string, r io.Reader, keep *bytes.Buffer, stack []string) {
+	lr := a.newLineReader(r, keep)
 	var def *asmMacro
-	for i, raw := range strings.Split(text, "\n") {
-		l := a.newLine(name, i+1, strings.TrimSuffix(raw, "\r"))
-		if !a.checkBytes(l) {
+	for {
+		raw, ok := lr.next()
+		if !ok {
+			break
+		}
+		l := a.newLine(name, lr.num, raw.text)
+		if !a.checkBytes(l, raw) {
 			continue
 		}
 		if def != nil {
@@ -109,37 +108,57 @@ func (a *assembler) processFile(name string, src []byte, stack []string) {
 		}
 		def, _ = a.processLine(l, stack, 0)
 	}
-	if def != nil {
+	if lr.err != nil {
+		l := a.newLine(name, lr.num+1, "")
+		a.errorf(l, 0, "cannot read the file: %v", lr.err)
+		a.sourceCut = true
+	}
+	if def != nil && !a.sourceCut {
 		a.errorf(def.def, def.def.headCol, "'.macro %s' has no matching .endm", def.name)
 	}
 }
 
-// checkBytes rejects a line that is too long, holds a NUL byte, or is not UTF-8. It replaces the
-// line's text by a printable form for the message.
-func (a *assembler) checkBytes(l *srcLine) bool {
-	raw := l.text
-	if len(raw) > maxLineLen {
-		shown := []rune(printable(raw))
-		l.text = string(shown[:60]) + " ..."
-		a.errorf(l, 1, "line is too long (%d bytes; the limit is %d)", len(raw), maxLineLen)
+// checkBytes rejects a line that is too long, holds a NUL byte, or is not UTF-8, and reports the
+// line where the source passes its limits. It replaces the line's text by a printable form for
+// the message.
+func (a *assembler) checkBytes(l *srcLine, raw rawLine) bool {
+	if raw.size > maxLineLen {
+		shown := []rune(printable(raw.text))
+		l.text = string(shown[:min(60, len(shown))]) + " ..."
+		if raw.over == overSize {
+			a.errorf(l, 1, "line is too long (the limit is %d bytes) and passes the source's limit of %d bytes; the rest is not read", maxLineLen, MaxSourceSize)
+		} else {
+			a.errorf(l, 1, "line is too long (%d bytes; the limit is %d)", raw.size, maxLineLen)
+		}
 		return false
 	}
-	if i := strings.IndexByte(raw, 0); i >= 0 {
-		l.text = printable(raw)
-		a.errorf(l, utf8.RuneCountInString(raw[:i])+1, "NUL byte in source (is this a binary file?)")
+	switch raw.over {
+	case overSize:
+		l.text = printable(raw.text)
+		a.errorf(l, 1, "source is larger than %d bytes (%d MiB), the limit with the files it includes; the rest is not read", MaxSourceSize, MaxSourceSize>>20)
+		return false
+	case overLines:
+		l.text = printable(raw.text)
+		a.errorf(l, 1, "source has more than %d lines, the limit with the files it includes; the rest is not read", MaxSourceLines)
 		return false
 	}
-	if !utf8.ValidString(raw) {
+	text := raw.text
+	if i := strings.IndexByte(text, 0); i >= 0 {
+		l.text = printable(text)
+		a.errorf(l, utf8.RuneCountInString(text[:i])+1, "NUL byte in source (is this a binary file?)")
+		return false
+	}
+	if !utf8.ValidString(text) {
 		i := 0
-		for i < len(raw) {
-			r, size := utf8.DecodeRuneInString(raw[i:])
+		for i < len(text) {
+			r, size := utf8.DecodeRuneInString(text[i:])
 			if r == utf8.RuneError && size == 1 {
 				break
 			}
 			i += size
 		}
-		l.text = printable(raw)
-		a.errorf(l, utf8.RuneCountInString(raw[:i])+1, "invalid UTF-8 encoding (source must be UTF-8 text)")
+		l.text = printable(text)
+		a.errorf(l, utf8.RuneCountInString(text[:i])+1, "invalid UTF-8 encoding (source must be UTF-8 text)")
 		return false
 	}
 	return true
@@ -322,7 +341,7 @@ func (a *assembler) include(l *srcLine, head *lexer.Token, rest []lexer.Token, s
 		a.errorf(l, col, ".include nested deeper than %d files", maxIncludeDepth)
 		return
 	}
-	src, rerr := a.readFile(path)
+	f, rerr := a.open(path)
 	if rerr != nil {
 		var pe *fs.PathError
 		switch {
@@ -335,7 +354,16 @@ func (a *assembler) include(l *srcLine, head *lexer.Token, rest []lexer.Token, s
 		}
 		return
 	}
-	a.processFile(path, src, append(stack[:len(stack):len(stack)], path))
+	defer f.Close()
+	var keep *bytes.Buffer
+	if _, ok := a.sources[path]; !ok {
+		keep = new(bytes.Buffer)
+		a.sources[path] = nil // the text, when it has been read
+	}
+	a.processFile(path, f, keep, append(stack[:len(stack):len(stack)], path))
+	if keep != nil {
+		a.sources[path] = keep.Bytes()
+	}
 }
 
 // startMacro reads the head of a macro definition: ".macro name p1, p2".

@@ -58,12 +58,13 @@ func runAsm(args []string, io stdio) int {
 		return usageError(io, asmCmd, "want exactly one source file, got %d", len(pos))
 	}
 	path := pos[0]
-	src, err := os.ReadFile(path)
+	f, br, err := openProgram(path)
 	if err != nil {
 		fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
 		return exitNoInput
 	}
-	img, err := asm.Assemble(path, src, nil)
+	defer f.Close()
+	img, err := asm.AssembleReader(path, br, nil)
 	if err != nil {
 		fmt.Fprintln(io.err, strings.TrimRight(err.Error(), "\n"))
 		return exitDataErr

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -249,18 +252,21 @@ func printStats(io stdio, res vm.Result) {
 		ips = float64(res.Steps) / secs
 	}
 	fmt.Fprintf(io.err, "instructions  %d\nwall time     %v\ninstr/second  %s\nswitches      %d\nthreads       %d\n",
-		res.Steps, res.Duration.Round(time.Microsecond), si(ips), res.Switches, len(res.Threads))
+		res.Steps, res.Duration.Round(time.Microsecond), si(ips), res.Switches, res.ThreadsMade)
 	if len(res.Procs) > 1 {
 		fmt.Fprintf(io.err, "%-8s %-9s %8s %14s %10s %14s\n", "process", "status", "threads", "instructions", "switches", "blocked")
 		for _, p := range res.Procs {
-			status := "running"
-			if p.Ended {
+			id, status := strconv.Itoa(p.ID), "running"
+			switch {
+			case p.ID == 0:
+				id, status = "rest", "" // the processes after the first vm.MaxStatsProcs
+			case p.Ended:
 				status = fmt.Sprintf("exit %d", p.Status)
 			}
-			fmt.Fprintf(io.err, "%-8d %-9s %8d %14d %10d %14v\n", p.ID, status, p.Threads, p.Steps, p.Switches, p.Blocked)
+			fmt.Fprintf(io.err, "%-8s %-9s %8d %14d %10d %14v\n", id, status, p.Threads, p.Steps, p.Switches, p.Blocked)
 		}
 	}
-	if len(res.Threads) < 2 {
+	if res.ThreadsMade < 2 {
 		return
 	}
 	// A table of the threads; a program with thousands shows the first ones.
@@ -268,7 +274,7 @@ func printStats(io stdio, res vm.Result) {
 	fmt.Fprintf(io.err, "%-8s %-9s %14s %10s %14s  %s\n", "thread", "state", "instructions", "switches", "blocked", "waits for")
 	for i, t := range res.Threads {
 		if i == most {
-			fmt.Fprintf(io.err, "... and %d more threads\n", len(res.Threads)-most)
+			fmt.Fprintf(io.err, "... and %d more threads\n", res.ThreadsMade-most)
 			break
 		}
 		fmt.Fprintf(io.err, "%-8s %-9s %14d %10d %14v  %s\n", fmt.Sprintf("%d.%d", t.Proc, t.ID), t.State, t.Steps, t.Switches, t.Blocked, t.BlockedOn)
@@ -291,13 +297,19 @@ func si(v float64) string {
 // loadProgram reads path as an object file or as assembly source. On failure it reports to
 // stderr and returns a nil image and the exit status.
 func loadProgram(path string, io stdio) (*asm.Image, int) {
-	src, err := os.ReadFile(path)
+	f, br, err := openProgram(path)
 	if err != nil {
 		fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
 		return nil, exitNoInput
 	}
-	if asm.IsObject(src) {
-		img, err := asm.UnmarshalImage(src)
+	defer f.Close()
+	if head, _ := br.Peek(64); asm.IsObject(head) {
+		var src bytes.Buffer
+		if _, err := src.ReadFrom(br); err != nil {
+			fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
+			return nil, exitNoInput
+		}
+		img, err := asm.UnmarshalImage(src.Bytes())
 		if err != nil {
 			fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
 			return nil, exitDataErr
@@ -305,12 +317,28 @@ func loadProgram(path string, io stdio) (*asm.Image, int) {
 		img.Sources = readSources(filepath.Dir(path), img.Files)
 		return img, 0
 	}
-	img, err := asm.Assemble(path, src, nil)
+	img, err := asm.AssembleReader(path, br, nil)
 	if err != nil {
 		fmt.Fprintln(io.err, strings.TrimRight(err.Error(), "\n"))
 		return nil, exitDataErr
 	}
 	return img, 0
+}
+
+// openProgram opens a program file and reads its first bytes, so that a file that cannot be
+// read, such as a directory, fails here. A source is then read as it is assembled, which stops
+// at the assembler's limits: a file of any size costs little to refuse.
+func openProgram(path string) (*os.File, *bufio.Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReader(f)
+	if _, err := br.Peek(1); err != nil && err != io.EOF {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, br, nil
 }
 
 // readSources reads what it can of an object's source files, so that a trap can quote its line.

@@ -1,0 +1,149 @@
+package asm
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+)
+
+// The source of one assembly, the main file and every file it includes counted together (a file
+// included twice counts twice), may hold at most MaxSourceLines lines and MaxSourceSize bytes.
+// The assembler reads a file line by line and keeps at most one line of maxLineLen bytes: the
+// rest of a longer line is read and dropped, so what a file costs before it is refused is
+// bounded by these limits, whatever its size.
+//
+// The number of lines is what bounds memory: the assembler's peak grows by about 2.5 KB for each
+// distinct line (the parser allocates some 18 KB to parse one), and a source of 300,000 distinct
+// lines of li took 835 MB and 23 s before these limits. At the limit of 65,536 lines it takes
+// 165 MB and 4 s. The largest program in programs/ has 236 lines.
+const (
+	MaxSourceLines = 1 << 16
+	MaxSourceSize  = 4 << 20 // bytes
+)
+
+var (
+	errNotRegular = errors.New("not a regular file")
+	errDirectory  = errors.New("is a directory")
+)
+
+// openSource opens a file that .include names, unless it is something other than a regular
+// file: a device such as /dev/zero never ends, and a named pipe blocks its reader. The check
+// comes before the open, which would block on a pipe.
+func openSource(path string) (io.ReadCloser, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.IsDir():
+		return nil, errDirectory
+	case !fi.Mode().IsRegular():
+		return nil, errNotRegular
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	// A file that grows, or that was replaced after the Stat, is still read only to the limit.
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(f, MaxSourceSize+1), f}, nil
+}
+
+// A lineReader splits a file into lines as it reads it, and charges each line and each byte to
+// the assembly's budget.
+type lineReader struct {
+	a    *assembler
+	br   *bufio.Reader
+	num  int           // the number of the last line read
+	line []byte        // the last line read, up to maxLineLen+1 bytes of it
+	keep *bytes.Buffer // the text read, for Image.Sources; nil if the caller has it
+	err  error         // the error that ended the file early, if one did
+}
+
+func (a *assembler) newLineReader(r io.Reader, keep *bytes.Buffer) *lineReader {
+	return &lineReader{a: a, br: bufio.NewReaderSize(r, maxLineLen+2), keep: keep}
+}
+
+// A rawLine is a line as read, without its end ("\n" or "\r\n").
+type rawLine struct {
+	text string // the line, or its first maxLineLen+1 bytes if it is longer
+	size int    // its length in bytes; when over is overSize, the bytes read of it
+	over budget // the budget that ran out at this line, or 0
+}
+
+type budget int
+
+const (
+	overLines budget = iota + 1
+	overSize
+)
+
+// next reads the next line. It returns false at the end of the file, when reading fails (r.err
+// says how), and after the budget ran out.
+func (r *lineReader) next() (rawLine, bool) {
+	if r.a.sourceCut {
+		return rawLine{}, false
+	}
+	r.line = r.line[:0]
+	size := 0        // bytes of the line, its end included
+	var tail [2]byte // the last two of them
+	var over budget
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
+			r.err = err
+			return rawLine{}, false
+		}
+		if err == io.EOF && size+len(chunk) == 0 {
+			return rawLine{}, false
+		}
+		if size == 0 {
+			r.num++
+		}
+		size += len(chunk)
+		r.a.sourceBytes += len(chunk)
+		if room := maxLineLen + 1 - len(r.line); room > 0 {
+			r.line = append(r.line, chunk[:min(room, len(chunk))]...)
+		}
+		switch n := len(chunk); {
+		case n >= 2:
+			tail = [2]byte{chunk[n-2], chunk[n-1]}
+		case n == 1:
+			tail = [2]byte{tail[1], chunk[0]}
+		}
+		if r.a.sourceBytes > MaxSourceSize {
+			over = overSize // and the line may go on
+			break
+		}
+		if err != bufio.ErrBufferFull {
+			break
+		}
+	}
+	if tail[1] == '\n' {
+		size--
+		if tail[0] == '\r' {
+			size--
+		}
+	}
+	line := r.line[:min(len(r.line), size)]
+	if r.num == 1 && bytes.HasPrefix(line, []byte("\uFEFF")) {
+		line = line[len("\uFEFF"):]
+		size -= len("\uFEFF")
+	}
+	if r.keep != nil {
+		r.keep.Write(line)
+		r.keep.WriteByte('\n')
+	}
+	r.a.sourceLines++
+	if over == 0 && r.a.sourceLines > MaxSourceLines {
+		over = overLines
+	}
+	if over != 0 {
+		r.a.sourceCut = true
+	}
+	return rawLine{text: string(line), size: size, over: over}, true
+}
