@@ -368,6 +368,9 @@ func (c *cpu) endProcess(p *Process, status int64) {
 	p.state = procExited
 	p.exited = true
 	p.exitCode = status
+	if c.opts.Stats {
+		c.stats.ended(p, status)
+	}
 	for i := range p.fds {
 		c.closeFd(p, uint64(i))
 	}
@@ -390,6 +393,13 @@ func (c *cpu) endProcess(p *Process, status int64) {
 		return
 	}
 	p.freeMemory()
+	if c.opts.Stats {
+		for _, t := range p.threads {
+			if t != nil {
+				c.stats.free(t)
+			}
+		}
+	}
 	p.threads, p.freeStacks, p.fds, p.code, p.consts, p.args, p.argv, p.inbox = nil, nil, nil, nil, nil, nil, nil, nil
 	c.zombies++
 	// Its ended children can no longer be waited for, and nor can its living ones once they

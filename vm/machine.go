@@ -81,10 +81,13 @@ type Result struct {
 	Switches uint64        // context switches
 	Duration time.Duration // wall time of Run
 
-	// Threads has the statistics of every thread that ran, in order of creation, and Procs
-	// those of every process, when Options.Stats is set.
-	Threads []ThreadStats
-	Procs   []ProcStats
+	// When Options.Stats is set: Threads has the statistics of the first MaxStatsThreads
+	// threads made, in order, and Procs those of the first MaxStatsProcs processes, with
+	// their threads' added up, and then, if there were more, one row with ID 0 for the rest.
+	// ThreadsMade counts every thread made.
+	Threads     []ThreadStats
+	Procs       []ProcStats
+	ThreadsMade uint64
 }
 
 // ProcStats are one process's statistics: its threads' added up.
@@ -122,7 +125,7 @@ type Machine struct {
 	why       atomic.Value // string
 
 	threadCount atomic.Int64 // threads alive, in all processes
-	all         []*Thread    // every thread, for the statistics, when Options.Stats is set
+	stats       stats        // when Options.Stats is set
 
 	// The kernel's shared state: the process table (by pid - 1; nil once a process has been
 	// waited for), the processes ready to run, and the host's streams.
@@ -269,21 +272,8 @@ func (m *Machine) Run() (res Result, err error) {
 			res.Switches += c.switches
 		}
 		res.Duration = time.Since(start)
-		for _, t := range m.all {
-			ts := ThreadStats{Proc: t.Proc.ID, ID: t.ID, State: t.State, Steps: t.Steps, Switches: t.Switches, Blocked: time.Duration(t.BlockedNs)}
-			if t.State == Blocked {
-				ts.BlockedOn = t.waitString()
-			}
-			res.Threads = append(res.Threads, ts)
-			for len(res.Procs) < ts.Proc {
-				res.Procs = append(res.Procs, ProcStats{ID: len(res.Procs) + 1})
-			}
-			ps := &res.Procs[ts.Proc-1]
-			ps.Threads++
-			ps.Steps += ts.Steps
-			ps.Switches += ts.Switches
-			ps.Blocked += ts.Blocked
-			ps.Ended, ps.Status = t.Proc.exited, t.Proc.exitCode
+		if m.opts.Stats {
+			m.stats.result(&res, m.procs)
 		}
 		for _, p := range m.procs {
 			if p != nil && p != m.proc {

@@ -126,9 +126,6 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 		return nil, err
 	}
 	p.threads = append(p.threads, t)
-	if opts.Stats {
-		m.all = append(m.all, t)
-	}
 	p.nextTid = 1
 	p.live = 1
 	m.threadCount.Add(1)
@@ -136,6 +133,9 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 	p.runq.push(t)
 	m.procs = append(m.procs, p)
 	m.tableProcs++
+	if opts.Stats {
+		m.stats.newProcess(p)
+	}
 	return p, nil
 }
 

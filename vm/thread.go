@@ -49,6 +49,7 @@ type Thread struct {
 
 	State   ThreadState
 	wait    waitKind
+	listed  bool // its statistics are listed one by one (see stats)
 	waitOn  uint64
 	waitVal uint64
 	next    *Thread // the next thread in the queue this one is in: run queue or wait queue
@@ -136,7 +137,7 @@ func (c *cpu) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 	p.store64(lo+size-8, isa.CodeAddr(p.textN+sentinelThreadExit))
 	p.threads = append(p.threads, n)
 	if c.opts.Stats {
-		c.all = append(c.all, n)
+		c.stats.newThread(n)
 	}
 	p.live++
 	c.threadCount.Add(1)
@@ -212,6 +213,9 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 
 // drop forgets a thread that has ended and been joined: its kernel state is no longer charged.
 func (p *Process) drop(t *Thread) {
+	if p.Machine.opts.Stats {
+		p.Machine.stats.free(t)
+	}
 	p.threads[t.ID-1] = nil
 	p.kmem -= threadCost
 }

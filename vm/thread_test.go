@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"io"
 	"runtime"
 	"strings"
 	"testing"
@@ -78,5 +79,39 @@ func itoa(n int) string {
 		if n /= 10; n == 0 {
 			return string(b[i:])
 		}
+	}
+}
+
+// TestStatsBounded checks that --stats keeps a bounded table however many threads a program
+// makes, and that the threads it does not list are still counted in their process's row.
+func TestStatsBounded(t *testing.T) {
+	const n = 3 * MaxStatsThreads
+	src := `
+main:   li s0, ` + itoa(n) + `
+.next:  la a0, worker
+        li a1, 0
+        li a2, 256
+        syscall thread_spawn
+        syscall thread_join
+        addi s0, s0, -1
+        bnez s0, .next
+        li a0, 0
+        ret
+worker: li a0, 1
+        ret
+`
+	img, err := asm.Assemble("stats.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(img, Options{Stats: true, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Threads) != MaxStatsThreads || res.ThreadsMade != n+1 {
+		t.Errorf("%d threads listed of %d made; want %d of %d", len(res.Threads), res.ThreadsMade, MaxStatsThreads, n+1)
+	}
+	if len(res.Procs) != 1 || res.Procs[0].Threads != n+1 || res.Procs[0].Steps != res.Steps || res.Procs[0].Switches != res.Switches || !res.Procs[0].Ended {
+		t.Errorf("process rows %+v; want one, of %d threads, %d steps, %d switches, ended", res.Procs, n+1, res.Steps, res.Switches)
 	}
 }

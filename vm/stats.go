@@ -1,0 +1,96 @@
+package vm
+
+import "time"
+
+// The statistics of Options.Stats are kept within a bound, whatever a program does: the first
+// MaxStatsThreads threads are listed one by one, and the first MaxStatsProcs processes. Every
+// other thread is added into its process's row when its Thread is freed (joined, or its process
+// ended) or when the run ends, and every other process into one row for the rest.
+const (
+	MaxStatsThreads = 1000
+	MaxStatsProcs   = 1000
+)
+
+// stats is what the Machine keeps for Options.Stats.
+type stats struct {
+	listed  []*Thread   // the first MaxStatsThreads threads, kept to the end of the run
+	threads uint64      // threads made
+	procs   []ProcStats // the first MaxStatsProcs processes, by id - 1
+	rest    ProcStats   // the processes after those, added up; its ID is 0
+}
+
+// newThread counts thread t, which its process has just made.
+func (s *stats) newThread(t *Thread) {
+	s.threads++
+	if len(s.listed) < MaxStatsThreads {
+		t.listed = true
+		s.listed = append(s.listed, t)
+	}
+}
+
+// newProcess counts process p, which has just been made with its first thread.
+func (s *stats) newProcess(p *Process) {
+	if len(s.procs) < MaxStatsProcs {
+		s.procs = append(s.procs, ProcStats{ID: p.ID})
+	}
+	s.newThread(p.threads[0])
+}
+
+// row returns the row that process id's statistics go into.
+func (s *stats) row(id int) *ProcStats {
+	if id <= len(s.procs) {
+		return &s.procs[id-1]
+	}
+	return &s.rest
+}
+
+// add adds thread t's statistics into its process's row.
+func (s *stats) add(t *Thread) {
+	ps := s.row(t.Proc.ID)
+	ps.Threads++
+	ps.Steps += t.Steps
+	ps.Switches += t.Switches
+	ps.Blocked += time.Duration(t.BlockedNs)
+}
+
+// free is called when a Thread that has ended is about to be forgotten: unless it is listed,
+// its statistics go into its process's row now.
+func (s *stats) free(t *Thread) {
+	if !t.listed {
+		s.add(t)
+	}
+}
+
+// ended records that process p has ended with status.
+func (s *stats) ended(p *Process, status int64) {
+	if ps := s.row(p.ID); ps != &s.rest {
+		ps.Ended, ps.Status = true, status
+	}
+}
+
+// result fills res's statistics at the end of the run; procs is the process table.
+func (s *stats) result(res *Result, procs []*Process) {
+	res.ThreadsMade = s.threads
+	for _, t := range s.listed {
+		ts := ThreadStats{Proc: t.Proc.ID, ID: t.ID, State: t.State, Steps: t.Steps, Switches: t.Switches, Blocked: time.Duration(t.BlockedNs)}
+		if t.State == Blocked {
+			ts.BlockedOn = t.waitString()
+		}
+		res.Threads = append(res.Threads, ts)
+		s.add(t)
+	}
+	for _, p := range procs {
+		if p == nil {
+			continue
+		}
+		for _, t := range p.threads {
+			if t != nil {
+				s.free(t)
+			}
+		}
+	}
+	res.Procs = s.procs
+	if s.rest.Threads > 0 {
+		res.Procs = append(res.Procs, s.rest)
+	}
+}
