@@ -3,6 +3,7 @@ package vm
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -515,7 +516,7 @@ func (c *cpu) loadFile(name string) (*asm.Image, error) {
 		return nil, err
 	}
 	defer root.Close()
-	src, err := root.ReadFile(name)
+	src, err := readRegular(root, name, maxProgramFile)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -530,11 +531,56 @@ func (c *cpu) loadFile(name string) (*asm.Image, error) {
 		}
 		return img, validate(img)
 	}
-	img, err := asm.Assemble(name, src, &asm.Options{ReadFile: func(inc string) ([]byte, error) { return root.ReadFile(inc) }})
+	img, err := asm.Assemble(name, src, &asm.Options{ReadFile: func(inc string) ([]byte, error) { return readRegular(root, inc, asm.MaxSourceSize) }})
 	if err != nil {
 		return nil, fmt.Errorf("%q does not assemble:\n%v", name, err)
 	}
 	return img, validate(img)
+}
+
+// maxProgramFile is the largest program file spawn reads: 256 MiB, room for 64 million
+// instructions and more data than a program can have with the default --max-mem.
+const maxProgramFile = 256 << 20
+
+// readRegular reads file name under root, if it is a regular file of at most max bytes. Anything
+// else is refused before it is read: a device such as /dev/zero never ends, and the open of a
+// named pipe would block the processor, under the kernel lock, until a writer came.
+func readRegular(root *os.Root, name string, max int64) ([]byte, error) {
+	fi, err := root.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", fileKind(fi.Mode()))
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1)) // a file replaced after the Stat still stops here
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("larger than %d bytes, the most a program file may have", max)
+	}
+	return b, nil
+}
+
+// fileKind names the kind of file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // cString reads the NUL-terminated string at addr from t's memory.
