@@ -410,7 +410,7 @@ func (c *cpu) exec(t *Thread) error {
 			c.retire(t, budget)
 			next, err := c.syscall(t, isa.Syscall(ins.Uimm24()))
 			if err != nil || next == nil {
-				return err
+				return syscallEnd(t, pc, err)
 			}
 			if next != t {
 				t = next
@@ -485,6 +485,15 @@ func flag(b bool) uint64 {
 		return 1
 	}
 	return 0
+}
+
+// syscallEnd is how the loop returns after a syscall that ended the thread's slice. A trap leaves
+// the thread as it was before the syscall, its pc included, as any trapping instruction does.
+func syscallEnd(t *Thread, pc int, err error) error {
+	if _, ok := err.(*TrapError); ok {
+		t.PC = pc
+	}
+	return err
 }
 
 // leave is how the loop returns: it stores pc and retires the slice's steps.

@@ -390,7 +390,7 @@ func (c *cpu) execStep(t *Thread) error {
 			c.retire(t, budget)
 			next, err := c.syscall(t, isa.Syscall(ins.Uimm24()))
 			if err != nil || next == nil {
-				return err
+				return syscallEnd(t, pc, err)
 			}
 			if next != t {
 				t = next

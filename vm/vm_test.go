@@ -3,6 +3,7 @@ package vm
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -357,5 +358,27 @@ func BenchmarkLoad(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestTrapKeepsPC checks that a trapping instruction leaves the thread's pc on itself, a
+// syscall as much as any other.
+func TestTrapKeepsPC(t *testing.T) {
+	for name, bad := range map[string]ins{
+		"syscall": sys(0), // no such service
+		"div":     iABC(isa.DIV, isa.A0, isa.A0, isa.A0),
+	} {
+		m, err := Load(image(t, iAI(isa.LI, isa.A0, 0), bad), Options{Stdout: io.Discard, Stderr: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = m.Run()
+		var te *TrapError
+		if !errors.As(err, &te) {
+			t.Fatalf("%s: %v; want a trap", name, err)
+		}
+		if pc := m.Process().Threads()[0].PC; pc != 1 {
+			t.Errorf("%s: the thread's pc is %d after the trap; want 1, the trapping instruction", name, pc)
+		}
 	}
 }
