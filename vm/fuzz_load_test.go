@@ -192,14 +192,13 @@ func fuzzLoadRunChecked(t *testing.T, img *asm.Image, opts Options, allocs uint6
 		_ = err.Error()
 	}
 
-	// A check point comes at least once a quantum and at every taken branch, so a processor
-	// runs past the step limit by less than a quantum plus the longest straight run of code,
-	// and another processor by what it has not yet published, a quantum at most.
-	cpus, quantum := uint64(max(opts.CPUs, 1)), uint64(opts.Quantum)
+	// One processor stops at the step limit exactly. Each other one may run on by what it has
+	// not yet published when the limit is reached, a quantum at most.
+	quantum := uint64(opts.Quantum)
 	if quantum == 0 {
 		quantum = DefaultQuantum
 	}
-	if most := opts.MaxSteps + cpus*(quantum+uint64(len(img.Text))+4); res.Steps > most {
+	if most := opts.MaxSteps + uint64(max(opts.CPUs, 1)-1)*quantum; res.Steps > most {
 		t.Errorf("%d steps executed; the limit is %d, and no more than %d can be explained", res.Steps, opts.MaxSteps, most)
 	}
 	if res.Duration > opts.Timeout+2*time.Second {

@@ -307,9 +307,10 @@ func (c *cpu) wakeDue() {
 func (c *cpu) runProcess(p *Process) error {
 	c.cur = p
 	c.procSlices = 0
-	// The random policy needs a loop that can stop at any instruction; round robin does not.
+	// The random policy needs a loop that can stop at any instruction, and so does the end of
+	// a run with a step limit; round robin does not.
 	exec := c.exec
-	if c.rng != nil {
+	if c.rng != nil || c.exact {
 		exec = c.execStep
 	}
 	t := c.pick(p)
@@ -324,7 +325,12 @@ func (c *cpu) runProcess(p *Process) error {
 		c.tracer.event(c, nil, t, reasonStart)
 	}
 	for {
-		if err := exec(t); err != nil || p.exited {
+		err := exec(t)
+		if err == errStepping {
+			exec, t = c.execStep, c.resume
+			continue
+		}
+		if err != nil || p.exited {
 			return err
 		}
 		// No thread of p can run now; one may be about to wake.

@@ -35,7 +35,14 @@ func (c *cpu) exec(t *Thread) error {
 	r := &t.R
 	pc := t.PC
 
+	// stepping is true in execStep, the copy of this loop that tests the budget before every
+	// instruction (see vm/internal/genloop).
+	const stepping = false
+
 	budget := c.slice()
+	if !stepping && c.exact {
+		return c.toStepping(t)
+	}
 
 	for {
 		ins := code[pc]
@@ -464,6 +471,9 @@ func (c *cpu) exec(t *Thread) error {
 		}
 		pc = t.PC
 		budget = c.slice()
+		if !stepping && c.exact {
+			return c.toStepping(t)
+		}
 	}
 }
 

@@ -12,7 +12,14 @@ func (c *cpu) execStep(t *Thread) error {
 	r := &t.R
 	pc := t.PC
 
+	// stepping is true in execStep, the copy of this loop that tests the budget before every
+	// instruction (see vm/internal/genloop).
+	const stepping = true
+
 	budget := c.slice()
+	if !stepping && c.exact {
+		return c.toStepping(t)
+	}
 
 	for {
 		ins := code[pc]
@@ -444,5 +451,8 @@ func (c *cpu) execStep(t *Thread) error {
 		}
 		pc = t.PC
 		budget = c.slice()
+		if !stepping && c.exact {
+			return c.toStepping(t)
+		}
 	}
 }

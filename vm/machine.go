@@ -163,11 +163,13 @@ type cpu struct {
 	*Machine
 	id int
 
-	steps      uint64 // instructions retired
-	sliceStart int64  // the budget the current slice began with, or had when last retired
-	switches   uint64 // context switches
-	handoffs   uint64 // switches by chan_sendrecv's direct hand-off (a subset of switches)
-	skipped    int64  // virtual nanoseconds skipped while every thread slept
+	steps      uint64  // instructions retired
+	sliceStart int64   // the budget the current slice began with, or had when last retired
+	switches   uint64  // context switches
+	handoffs   uint64  // switches by chan_sendrecv's direct hand-off (a subset of switches)
+	exact      bool    // the step limit is less than a quantum away: run execStep (see toStepping)
+	resume     *Thread // the thread exec handed over to execStep
+	skipped    int64   // virtual nanoseconds skipped while every thread slept
 	rng        *rand.Rand
 
 	cur         *Process  // the process on this processor

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"container/heap"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -138,6 +139,18 @@ func (c *cpu) stopError(t *Thread) error {
 	return &InterruptError{Steps: steps, Where: w}
 }
 
+// toStepping is how the loop hands thread t over to execStep when the step limit is near (see
+// slice): exec notices the budget only at check points, and would run past the limit by the
+// straight-line instructions up to the next one; execStep stops at the limit exactly. t.PC is
+// saved, and the new slice not begun.
+func (c *cpu) toStepping(t *Thread) error {
+	c.resume = t
+	return errStepping
+}
+
+// errStepping is how exec tells runProcess to go on with execStep (see toStepping).
+var errStepping = errors.New("stepping")
+
 // retire adds the instructions of the current slice, which has budget left, to the counts of
 // the machine and of t.
 func (c *cpu) retire(t *Thread, budget int64) {
@@ -156,7 +169,14 @@ func (c *cpu) slice() int64 {
 	}
 	if c.opts.MaxSteps > 0 {
 		done := c.published.Load() + c.steps - c.unpublished
-		if left := c.opts.MaxSteps - min(done, c.opts.MaxSteps); left < uint64(q) {
+		left := c.opts.MaxSteps - min(done, c.opts.MaxSteps)
+		// exec notices its budget only at check points, so it may run past it by a straight
+		// run of code, which is at most the whole text. When the limit is nearer than a
+		// quantum and that, execStep takes over for the rest of the run: see toStepping.
+		if left < uint64(q)+uint64(len(c.cur.code)) {
+			c.exact = true
+		}
+		if left < uint64(q) {
 			q = int64(left)
 		}
 	}

@@ -98,14 +98,24 @@ func TestLoop(t *testing.T) {
 }
 
 func TestStepLimit(t *testing.T) {
-	_, res, err := run(t, loopProgram(t), "1000000\n", Options{MaxSteps: 10_000, Quantum: 100})
-	var le *LimitError
-	if !errors.As(err, &le) || le.Limit != "steps" {
-		t.Fatalf("err = %v, want a step LimitError", err)
-	}
-	// The limit is noticed at the first check point at or after it: one loop iteration later.
-	if res.Steps < 10_000 || res.Steps > 10_005 {
-		t.Errorf("steps = %d, want 10000 to 10005", res.Steps)
+	// The run stops at the limit exactly, wherever it falls in the loop's body, whatever the
+	// quantum and the scheduler.
+	for _, opts := range []Options{
+		{MaxSteps: 10_000, Quantum: 100},
+		{MaxSteps: 10_001},
+		{MaxSteps: 10_003, Quantum: 1},
+		{MaxSteps: 5, Quantum: 1 << 40},
+		{MaxSteps: 10_002, Sched: SchedRandom, Seed: 3, VirtualClock: true},
+		{MaxSteps: 10_004, CPUs: 1},
+	} {
+		_, res, err := run(t, loopProgram(t), "1000000\n", opts)
+		var le *LimitError
+		if !errors.As(err, &le) || le.Limit != "steps" {
+			t.Fatalf("%+v: err = %v, want a step LimitError", opts, err)
+		}
+		if res.Steps != opts.MaxSteps || le.Steps != opts.MaxSteps {
+			t.Errorf("%+v: %d steps, %d reported; want %d", opts, res.Steps, le.Steps, opts.MaxSteps)
+		}
 	}
 }
 

@@ -190,16 +190,14 @@ func Run(m Machine) (Result, error) {
 	}
 	r.pc = pc
 	for {
-		done, check, err := r.step()
-		if err != nil {
-			return Result{}, err
-		}
-		if !done && check && m.MaxSteps > 0 && r.res.Steps >= m.MaxSteps {
-			// Like the VM, the limit is noticed only at check points (taken branches, jumps,
-			// calls, returns and syscalls), so a run may overshoot it by some straight-line
-			// instructions. It stops before the instruction the check point leads to.
+		var done bool
+		var err error
+		if m.MaxSteps > 0 && r.res.Steps >= m.MaxSteps {
+			// The run stops before the instruction that would pass the limit.
 			r.res.Stop, r.res.PC = StepLimit, isa.CodeAddr(r.pc)
 			done = true
+		} else if done, err = r.step(); err != nil {
+			return Result{}, err
 		}
 		if done {
 			r.res.Regs, r.res.Base, r.res.Mem = r.Regs, r.Base, r.Mem
@@ -208,17 +206,16 @@ func Run(m Machine) (Result, error) {
 	}
 }
 
-// step executes the instruction at pc. It reports whether the run is over, and whether the
-// instruction was a check point.
-func (r *machine) step() (done, check bool, err error) {
+// step executes the instruction at pc. It reports whether the run is over.
+func (r *machine) step() (done bool, err error) {
 	R := &r.Regs
 	if r.pc < 0 || r.pc >= len(r.code) {
-		return false, false, fmt.Errorf("ref: a branch left the text, to instruction %d", r.pc)
+		return false, fmt.Errorf("ref: a branch left the text, to instruction %d", r.pc)
 	}
 	r.res.Steps++
 	op, o, derr := isa.Decode(r.code[r.pc])
 	if derr != nil {
-		return r.trap(isa.TrapIllegal), false, nil
+		return r.trap(isa.TrapIllegal), nil
 	}
 	next := r.pc + 1
 	jump := func(target uint64) bool { // for jr, callr and ret
@@ -228,19 +225,19 @@ func (r *machine) step() (done, check bool, err error) {
 	}
 	switch op {
 	case isa.ILLEGAL:
-		return r.trap(isa.TrapIllegal), false, nil
+		return r.trap(isa.TrapIllegal), nil
 	case isa.NOP:
 	case isa.HALT:
-		return r.exit(0), false, nil
+		return r.exit(0), nil
 	case isa.EBREAK:
-		return r.trap(isa.TrapBreakpoint), false, nil
+		return r.trap(isa.TrapBreakpoint), nil
 	case isa.MOV:
 		R[o.A] = R[o.B]
 	case isa.LI:
 		R[o.A] = uint64(o.Imm)
 	case isa.LK:
 		if o.Imm >= int64(len(r.Consts)) {
-			return false, false, fmt.Errorf("ref: lk names constant %d of %d", o.Imm, len(r.Consts))
+			return false, fmt.Errorf("ref: lk names constant %d of %d", o.Imm, len(r.Consts))
 		}
 		R[o.A] = r.Consts[o.Imm]
 	case isa.NOT:
@@ -251,12 +248,12 @@ func (r *machine) step() (done, check bool, err error) {
 	case isa.PUSH:
 		// The value pushed is R[A] before sp moves, so `push sp` stores the old sp.
 		if t := r.push(R[o.A]); t != 0 {
-			return r.trap(t), false, nil
+			return r.trap(t), nil
 		}
 	case isa.POP:
 		v, ok := r.load(R[isa.SP], 8)
 		if !ok {
-			return r.trap(isa.TrapMemory), false, nil
+			return r.trap(isa.TrapMemory), nil
 		}
 		// sp moves before R[A] is written, so `pop sp` loads sp.
 		R[isa.SP] += 8
@@ -265,71 +262,67 @@ func (r *machine) step() (done, check bool, err error) {
 		sp := R[isa.SP] - 8
 		low := sp - uint64(o.Imm)
 		if t := r.stackCheck(sp); t != 0 {
-			return r.trap(t), false, nil
+			return r.trap(t), nil
 		}
 		// A frame that would take sp below address 0 is an overflow too. (The VM reports it
 		// as an access out of bounds; it takes a main stack of more than 240 MiB to happen.)
 		if low < r.StackLo || low > sp {
-			return r.trap(isa.TrapStackOverflow), false, nil
+			return r.trap(isa.TrapStackOverflow), nil
 		}
 		r.push(R[isa.FP])
 		R[isa.FP], R[isa.SP] = sp, low
 	case isa.LEAVE:
 		v, ok := r.load(R[isa.FP], 8)
 		if !ok {
-			return r.trap(isa.TrapMemory), false, nil
+			return r.trap(isa.TrapMemory), nil
 		}
 		R[isa.SP], R[isa.FP] = R[isa.FP]+8, v
 
 	case isa.JMP:
-		next, check = r.pc+int(o.Imm), true
+		next = r.pc + int(o.Imm)
 	case isa.JR:
 		if !jump(R[o.A]) {
-			return r.trap(isa.TrapBadJump), false, nil
+			return r.trap(isa.TrapBadJump), nil
 		}
-		check = true
 	case isa.CALL:
 		if t := r.push(isa.CodeAddr(r.pc + 1)); t != 0 {
-			return r.trap(t), false, nil
+			return r.trap(t), nil
 		}
-		next, check = r.pc+int(o.Imm), true
+		next = r.pc + int(o.Imm)
 	case isa.CALLR:
 		// The target is checked before the return address is pushed.
 		if !jump(R[o.A]) {
-			return r.trap(isa.TrapBadJump), false, nil
+			return r.trap(isa.TrapBadJump), nil
 		}
 		if t := r.push(isa.CodeAddr(r.pc + 1)); t != 0 {
-			return r.trap(t), false, nil
+			return r.trap(t), nil
 		}
-		check = true
 	case isa.RET:
 		a, ok := r.load(R[isa.SP], 8)
 		if !ok {
-			return r.trap(isa.TrapMemory), false, nil
+			return r.trap(isa.TrapMemory), nil
 		}
 		if !jump(a) {
-			return r.trap(isa.TrapBadJump), false, nil
+			return r.trap(isa.TrapBadJump), nil
 		}
 		R[isa.SP] += 8
-		check = true
 
 	case isa.SYSCALL:
 		done, err := r.syscall(isa.Syscall(o.Imm))
 		if done || err != nil {
-			return true, false, err
+			return true, err
 		}
-		check = true
 
 	case isa.LOOP:
 		R[o.A]++
 		if int64(R[o.A]) < int64(R[o.B]) {
-			next, check = r.pc+int(o.Imm), true
+			next = r.pc + int(o.Imm)
 		}
 
 	case isa.CAS, isa.XADD:
 		old, ok := r.load(R[o.B], 8)
 		if !ok {
-			return r.trap(isa.TrapMemory), false, nil
+			return r.trap(isa.TrapMemory), nil
 		}
 		if op == isa.XADD {
 			r.store(R[o.B], 8, old+R[o.C])
@@ -344,13 +337,13 @@ func (r *machine) step() (done, check bool, err error) {
 		} else if f, ok := alu[op]; ok {
 			v, t := f(R[o.B], R[o.C])
 			if t != 0 {
-				return r.trap(t), false, nil
+				return r.trap(t), nil
 			}
 			R[o.A] = v
 		} else if l, ok := loads[op]; ok {
 			v, ok := r.load(R[o.B]+uint64(o.Imm), l.size)
 			if !ok {
-				return r.trap(isa.TrapMemory), false, nil
+				return r.trap(isa.TrapMemory), nil
 			}
 			if l.signed {
 				shift := 64 - 8*l.size
@@ -359,7 +352,7 @@ func (r *machine) step() (done, check bool, err error) {
 			R[o.A] = v
 		} else if size, ok := stores[op]; ok {
 			if !r.store(R[o.B]+uint64(o.Imm), size, R[o.A]) {
-				return r.trap(isa.TrapMemory), false, nil
+				return r.trap(isa.TrapMemory), nil
 			}
 		} else if cond, ok := branches[op]; ok {
 			y := uint64(0)
@@ -367,14 +360,14 @@ func (r *machine) step() (done, check bool, err error) {
 				y = R[o.B]
 			}
 			if cond(R[o.A], y) {
-				next, check = r.pc+int(o.Imm), true
+				next = r.pc + int(o.Imm)
 			}
 		} else {
-			return false, false, fmt.Errorf("ref: no semantics for %s", isa.Table[op].Name)
+			return false, fmt.Errorf("ref: no semantics for %s", isa.Table[op].Name)
 		}
 	}
 	r.pc = next
-	return false, check, nil
+	return false, nil
 }
 
 // trap ends the run with a trap at the current instruction, which has changed nothing.

@@ -108,11 +108,12 @@ func TestRun(t *testing.T) {
 			summary{Stop: Trapped, Trap: isa.TrapBadSyscall, PC: at(0), Steps: 1, A1: argv, SP: sp}},
 		{"sbrk past the limit stops the run", "lk a0, 1<<20\n syscall sbrk",
 			summary{Stop: MemLimit, PC: at(1), Steps: 2, A0: 1 << 20, A1: argv, SP: sp}},
-		// The limit is noticed at the jmp that ends a pass, then the jmp's target is next.
-		{"the step limit is noticed at a check point", "main: nop\n jmp main",
+		// The run stops before the instruction that would pass the limit: after 10000 steps,
+		// 3333 passes and one nop, the second nop is next.
+		{"the step limit stops the run at the limit exactly", "main: nop\n nop\n jmp main",
+			summary{Stop: StepLimit, PC: at(1), Steps: 10000, A1: argv, SP: sp}},
+		{"the step limit stops the run at a jmp", "main: nop\n jmp main",
 			summary{Stop: StepLimit, PC: at(0), Steps: 10000, A1: argv, SP: sp}},
-		{"the step limit lets straight-line code finish", "main: nop\n nop\n jmp main",
-			summary{Stop: StepLimit, PC: at(0), Steps: 10002, A1: argv, SP: sp}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
