@@ -17,9 +17,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spindle-vm/spindle/internal/suggest"
+	"github.com/spindle-vm/spindle/vm"
 )
 
 // Exit statuses of the spindle command itself. The first ones come from BSD's sysexits.h; a
@@ -61,7 +64,18 @@ func main() {
 	os.Exit(run(os.Args[1:], stdio{os.Stdin, os.Stdout, os.Stderr}))
 }
 
-func run(args []string, io stdio) int {
+func run(args []string, io stdio) (status int) {
+	// A panic anywhere, in the assembler, the object reader or the loader as much as in the
+	// VM (whose Run turns its own into a *vm.InternalError), is reported as a bug, with the
+	// input saved.
+	defer func() {
+		if r := recover(); r != nil {
+			status = internalError(io, &vm.InternalError{Value: r, Stack: string(debug.Stack())}, args)
+		}
+	}()
+	if testPanic != nil {
+		testPanic()
+	}
 	if len(args) == 0 {
 		usage(io.err)
 		return exitUsage
@@ -82,6 +96,38 @@ func run(args []string, io stdio) int {
 	fmt.Fprintf(io.err, "spindle: unknown command %q%s\n", name, suggestCommand(name))
 	fmt.Fprintln(io.err, "Run 'spindle help' for the list of commands.")
 	return exitUsage
+}
+
+// testPanic, when a test sets it, panics at the start of a command.
+var testPanic func()
+
+// internalError reports ie, a bug in Spindle, and saves the files that cmdline (the command's
+// arguments, from the command's name on) names, with cmdline itself, so that the bug can be
+// reproduced. It returns the exit status.
+func internalError(io stdio, ie *vm.InternalError, cmdline []string) int {
+	fmt.Fprintf(io.err, "spindle: %v\n", ie)
+	if dir, err := saveCrashInput(cmdline); err == nil {
+		fmt.Fprintf(io.err, "The command line and the files it names are saved in %s; please attach them to the report.\n", dir)
+	}
+	return exitSoftware
+}
+
+// saveCrashInput copies the files that cmdline names, each a regular file of at most 64 MiB,
+// and cmdline itself, one argument a line, into a new directory, which it returns.
+func saveCrashInput(cmdline []string) (string, error) {
+	dir, err := os.MkdirTemp("", "spindle-crash-")
+	if err != nil {
+		return "", err
+	}
+	for _, arg := range cmdline {
+		if fi, err := os.Stat(arg); err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<20 {
+			continue
+		}
+		if b, err := os.ReadFile(arg); err == nil {
+			os.WriteFile(filepath.Join(dir, filepath.Base(arg)), b, 0o644)
+		}
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "cmdline.txt"), []byte(strings.Join(cmdline, "\n")+"\n"), 0o644)
 }
 
 func suggestCommand(name string) string {

@@ -211,31 +211,10 @@ func runRun(args []string, io stdio) int {
 		fmt.Fprintf(io.err, "spindle: %v\n", dl)
 		return exitDeadlock
 	case errors.As(err, &ie):
-		fmt.Fprintf(io.err, "spindle: %v\n", ie)
-		if saved, serr := saveCrashInput(path, pos[1:]); serr == nil {
-			fmt.Fprintf(io.err, "The program and its arguments are saved in %s; please attach it to the report.\n", saved)
-		}
-		return exitSoftware
+		return internalError(io, ie, append([]string{"run"}, args...))
 	}
 	fmt.Fprintf(io.err, "spindle: %v\n", err)
 	return exitSoftware
-}
-
-// saveCrashInput copies the program that made Spindle fail, and its arguments, into a new
-// directory, so that the bug can be reproduced. It returns the directory.
-func saveCrashInput(path string, args []string) (string, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("", "spindle-crash-")
-	if err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(dir, filepath.Base(path)), src, 0o644); err != nil {
-		return "", err
-	}
-	return dir, os.WriteFile(filepath.Join(dir, "args.txt"), []byte(strings.Join(args, "\n")+"\n"), 0o644)
 }
 
 func signalStatus(s os.Signal) int {
