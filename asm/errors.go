@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/spindle-vm/spindle/internal/quote"
 	"github.com/spindle-vm/spindle/internal/suggest"
 )
 
@@ -35,9 +36,12 @@ type Error struct {
 
 // Error formats the error in three lines: the position and message, the source line, and a caret
 // under the column. The source and caret lines are indented by four spaces; the source line's
-// own indentation is dropped so that the two stay short and aligned.
+// own indentation is dropped so that the two stay short and aligned. Control characters and
+// bytes that are not UTF-8, in the source line and in the names the message quotes from it, are
+// shown as visible characters (quote.Line), one for one, so that a line such as
+// "main: \x1b[31mret" cannot recolour the terminal and the caret stays under its column.
 func (e *Error) Error() string {
-	head := e.Pos.String() + ": " + e.Msg
+	head := quote.Line(e.Pos.String() + ": " + e.Msg)
 	if e.Pos.Line <= 0 || strings.TrimSpace(e.Source) == "" {
 		return head
 	}
@@ -45,10 +49,11 @@ func (e *Error) Error() string {
 	return head + "\n    " + src + "\n    " + caret
 }
 
-// caretLines returns the source line without its indentation and a line with a caret under
-// column col. A tab before the column stays a tab so that the caret lines up in a terminal.
+// caretLines returns the source line without its indentation, made safe to print, and a line
+// with a caret under column col. A tab before the column stays a tab so that the caret lines up
+// in a terminal.
 func caretLines(source string, col int) (string, string) {
-	shown := strings.TrimLeft(source, " \t")
+	shown := quote.Line(strings.TrimLeft(source, " \t"))
 	skip := utf8.RuneCountInString(source) - utf8.RuneCountInString(shown)
 	want := col - 1 - skip // characters of shown before the caret
 	var b strings.Builder

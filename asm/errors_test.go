@@ -201,6 +201,17 @@ prog.s:1:11: cannot include 'lib.s': file not found
 prog.s:1:8: entry point 'msg' (0x10000000) is not the address of an instruction
     .entry msg
            ^`},
+		{"escape sequence", "main: \x1b[31mret\n", `
+prog.s:1:7: unexpected character U+001B
+    main: ␛[31mret
+          ^`},
+		{"escape sequence in a name", "\t.include \"x\\x1b[2J.s\"\n\tsyscall \x1b\n", `
+prog.s:1:11: cannot include 'x␛[2J.s': file not found
+    .include "x\x1b[2J.s"
+             ^
+prog.s:2:10: unexpected character U+001B
+    syscall ␛
+            ^`},
 		{"register as a label", "sp:\tnop\n", `
 prog.s:1:1: 'sp' is a register; a label cannot have its name
     sp:	nop
@@ -243,6 +254,11 @@ func TestErrorFormat(t *testing.T) {
 		// A column inside the indentation points at the first character shown.
 		{Error{Pos{"a.s", 1, 1}, "bad", "\t\tnop"}, "a.s:1:1: bad\n    nop\n    ^"},
 		{Error{Pos{"a.s", 0, 0}, "too many errors", ""}, "a.s: too many errors"},
+		// Control characters and bytes that are not UTF-8 are shown, one character for one, so
+		// that they do not reach the terminal and the caret stays under its column: in the
+		// source line, and in the message, which may quote a name from it.
+		{Error{Pos{"a.s", 1, 12}, "bad '\x1b[2J'", "main: \x1b[31mret\x9b x\xff"}, "a.s:1:12: bad '␛[2J'\n    main: ␛[31mret\ufffd x\ufffd\n               ^"},
+		{Error{Pos{"a.s", 1, 7}, "bad", "\t\x1b\x07\t\x7fret"}, "a.s:1:7: bad\n    ␛␇\t␡ret\n      \t  ^"},
 		{Error{Pos{"a.s", 3, 0}, "bad", ""}, "a.s:3: bad"},
 	}
 	for _, tc := range tests {

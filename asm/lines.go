@@ -15,6 +15,7 @@ import (
 
 	"github.com/alecthomas/participle/v2/lexer"
 
+	"github.com/spindle-vm/spindle/internal/quote"
 	"github.com/spindle-vm/spindle/isa"
 )
 
@@ -123,7 +124,7 @@ func (a *assembler) processFile(name string, r io.Reader, keep *bytes.Buffer, st
 // the message.
 func (a *assembler) checkBytes(l *srcLine, raw rawLine) bool {
 	if raw.size > maxLineLen {
-		shown := []rune(printable(raw.text))
+		shown := []rune(quote.Line(raw.text))
 		l.text = string(shown[:min(60, len(shown))]) + " ..."
 		if raw.over == overSize {
 			a.errorf(l, 1, "line is too long (the limit is %d bytes) and passes the source's limit of %d bytes; the rest is not read", maxLineLen, MaxSourceSize)
@@ -134,17 +135,17 @@ func (a *assembler) checkBytes(l *srcLine, raw rawLine) bool {
 	}
 	switch raw.over {
 	case overSize:
-		l.text = printable(raw.text)
+		l.text = quote.Line(raw.text)
 		a.errorf(l, 1, "source is larger than %d bytes (%d MiB), the limit with the files it includes; the rest is not read", MaxSourceSize, MaxSourceSize>>20)
 		return false
 	case overLines:
-		l.text = printable(raw.text)
+		l.text = quote.Line(raw.text)
 		a.errorf(l, 1, "source has more than %d lines, the limit with the files it includes; the rest is not read", MaxSourceLines)
 		return false
 	}
 	text := raw.text
 	if i := strings.IndexByte(text, 0); i >= 0 {
-		l.text = printable(text)
+		l.text = quote.Line(text)
 		a.errorf(l, utf8.RuneCountInString(text[:i])+1, "NUL byte in source (is this a binary file?)")
 		return false
 	}
@@ -157,30 +158,11 @@ func (a *assembler) checkBytes(l *srcLine, raw rawLine) bool {
 			}
 			i += size
 		}
-		l.text = printable(text)
+		l.text = quote.Line(text)
 		a.errorf(l, utf8.RuneCountInString(text[:i])+1, "invalid UTF-8 encoding (source must be UTF-8 text)")
 		return false
 	}
 	return true
-}
-
-// printable replaces each byte that is not valid UTF-8 by U+FFFD and each NUL by U+2400, one
-// character for one, so that columns stay right.
-func printable(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteRune(utf8.RuneError)
-		case r == 0:
-			b.WriteRune('\u2400')
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
 }
 
 // processLine handles one line of a file or of a macro expansion at macro depth depth. It

@@ -279,10 +279,7 @@ func (e *DeadlockError) Error() string {
 	for _, t := range e.Threads {
 		fmt.Fprintf(&b, "\n  thread %d waits for %s\n    at %#08x: %s", t.Thread, t.Waits, t.PC, t.Instr)
 		if t.File != "" {
-			fmt.Fprintf(&b, "\n    %s:%d", t.File, t.Line)
-			if t.Text != "" {
-				fmt.Fprintf(&b, ": %s", strings.TrimSpace(t.Text))
-			}
+			b.WriteString("\n    " + t.fileLine())
 		}
 	}
 	if more := e.Blocked - len(e.Threads); more > 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/internal/quote"
 	"github.com/spindle-vm/spindle/isa"
 )
 
@@ -29,12 +30,20 @@ func (w Where) String() string {
 		fmt.Fprintf(&b, ": %s", w.Instr)
 	}
 	if w.File != "" {
-		fmt.Fprintf(&b, "\n  %s:%d", w.File, w.Line)
-		if w.Text != "" {
-			fmt.Fprintf(&b, ": %s", strings.TrimSpace(w.Text))
-		}
+		b.WriteString("\n  " + w.fileLine())
 	}
 	return b.String()
+}
+
+// fileLine is the file, line and text of the source line, "prog.s:3: div a0, a0, t0", made
+// safe to print: the text is the user's, and control characters in it, such as a terminal's
+// escape sequences, are shown rather than obeyed (quote.Line).
+func (w Where) fileLine() string {
+	s := fmt.Sprintf("%s:%d", w.File, w.Line)
+	if t := strings.TrimSpace(w.Text); t != "" {
+		s += ": " + t
+	}
+	return quote.Line(s)
 }
 
 // A TrapError reports the fault that stopped a thread, and so its process.
