@@ -18,7 +18,7 @@ import (
 )
 
 // FuzzScheduler turns its bytes into a multi-threaded program of spawn, join, channels (make,
-// send, receive, close), sleep, yield, futex wait and wake, and exit, whose fate is known from
+// send, receive, close, and calls of an echo server with chan_sendrecv), sleep, yield, futex wait and wake, and exit, whose fate is known from
 // its structure, and checks that the scheduler gives it that fate:
 //
 //   - a program of class schedFinish cannot block for good. It is a pipeline: layers of
@@ -88,11 +88,12 @@ const (
 	schedForward                // receive from channel a and send on channel b, c times (c < 0: until a is closed)
 	schedStuck                  // block for good: a = 0 receive, 1 send on an unused channel, 2 futex_wait on an unused word
 	schedExitOp                 // exit with status a
+	schedCall                   // make two channels, spawn an echo server on them, call it a times with chan_sendrecv, close, join
 )
 
 func (k schedOpKind) String() string {
 	return [...]string{"none", "yield", "sleep", "futex-wrong", "wake-none", "leaf", "set", "wait", "send", "recv",
-		"forward", "stuck", "exit"}[k]
+		"forward", "stuck", "exit", "call"}[k]
 }
 
 type schedOp struct {
@@ -143,6 +144,7 @@ const (
 	schedFailWake    = 206 // futex_wake woke threads on a word nobody waits on
 	schedFailStuck   = 207 // an operation that can never complete returned
 	schedFailHandle  = 208 // chan_make returned an unexpected handle
+	schedFailCall    = 209 // the echo server's reply, or its value from thread_join, came back wrong
 	schedExitMain    = 77  // the status of main's exit in a program of class schedExit
 	schedExitThread  = 78  // the status of another thread's exit in a program of class schedExit
 	schedStack       = 1024
@@ -240,7 +242,7 @@ func schedGenerate(b []byte) *schedProg {
 
 	// Ops that cannot block for good, before or after each thread's part in the pipeline.
 	misc := func() schedOp {
-		switch g.n(6) {
+		switch g.n(7) {
 		case 0:
 			return schedOp{kind: schedYield}
 		case 1:
@@ -249,6 +251,8 @@ func schedGenerate(b []byte) *schedProg {
 			return schedOp{kind: schedFutexWrong}
 		case 3:
 			return schedOp{kind: schedWakeNone}
+		case 4:
+			return schedOp{kind: schedCall, a: 1 + g.n(5)}
 		default:
 			kind := g.n(schedLeafKinds)
 			if kind == 2 && p.events == 0 {
@@ -384,9 +388,11 @@ func (p *schedProg) options() Options {
 		StackSize: schedMainStack,
 		Timeout:   schedTimeout,
 		Quantum:   p.quantum,
-		Stats:     true,
-		Seed:      p.seed,
-		Args:      []string{"sched"},
+		// The deadlock check needs the thread table; without statistics, chan_sendrecv can
+		// take its fast path, the direct hand-off.
+		Stats: p.class == schedDeadlock,
+		Seed:  p.seed,
+		Args:  []string{"sched"},
 	}
 	if p.random {
 		opts.Sched = SchedRandom
@@ -637,7 +643,8 @@ func (p *schedProg) image() (*asm.Image, error) {
 		p.emitThread(e, i, th)
 	}
 	p.emitLeaves(e)
-	for _, code := range []int{schedFailSend, schedFailRecv, schedFailFutex, schedFailLeaf, schedFailJoin, schedFailWake, schedFailStuck, schedFailHandle} {
+	p.emitEcho(e)
+	for _, code := range []int{schedFailSend, schedFailRecv, schedFailFutex, schedFailLeaf, schedFailJoin, schedFailWake, schedFailStuck, schedFailHandle, schedFailCall} {
 		e.label(fmt.Sprintf("fail%d", code))
 		e.li(isa.A0, int64(code))
 		e.sys(isa.SysExit)
@@ -798,7 +805,32 @@ func (p *schedProg) emitLeaves(e *schedEmitter) {
 	}
 }
 
-// emitOp writes one op. It uses a0-a3 and t0-t1, and s2 as a loop counter; s1 is the
+// emitEcho writes the echo server of schedCall: with the request channel's handle in the low 32
+// bits of its argument and the reply channel's in the high ones, it answers each request x with
+// x+1, taking the next request in the same chan_sendrecv, until the request channel is closed.
+// It returns the number of requests it answered.
+func (p *schedProg) emitEcho(e *schedEmitter) {
+	e.label("echo")
+	e.i(isa.MOV, isa.S0, isa.A0, 0, 0)
+	e.li(isa.S1, 0)
+	e.i(isa.SHLI, isa.T0, isa.S0, 0, 32)
+	e.i(isa.SHRI, isa.A0, isa.T0, 0, 32)
+	e.sys(isa.SysChanRecv)
+	e.label("echo.next")
+	e.br(isa.BEQZ, isa.A1, 0, "echo.done")
+	e.i(isa.ADDI, isa.S1, isa.S1, 0, 1)
+	e.i(isa.ADDI, isa.A1, isa.A0, 0, 1)
+	e.i(isa.SHRI, isa.A0, isa.S0, 0, 32)
+	e.i(isa.SHLI, isa.T0, isa.S0, 0, 32)
+	e.i(isa.SHRI, isa.A2, isa.T0, 0, 32)
+	e.sys(isa.SysChanSendRecv)
+	e.br(isa.JMP, 0, 0, "echo.next")
+	e.label("echo.done")
+	e.i(isa.MOV, isa.A0, isa.S1, 0, 0)
+	e.i(isa.RET, 0, 0, 0, 0)
+}
+
+// emitOp writes one op. It uses a0-a3 and t0-t1, s2 as a loop counter and s3; s1 is the
 // thread's sum and is left alone.
 func (p *schedProg) emitOp(e *schedEmitter, scope string, op schedOp, deferred *[]int) {
 	fail := func(code int) string { return fmt.Sprintf("fail%d", code) }
@@ -924,6 +956,38 @@ func (p *schedProg) emitOp(e *schedEmitter, scope string, op schedOp, deferred *
 	case schedExitOp:
 		e.li(isa.A0, int64(op.a))
 		e.sys(isa.SysExit)
+	case schedCall:
+		// s3 holds the request channel's handle in its low 32 bits, the reply channel's in
+		// its high ones; it is also the echo server's argument. The calls send s2 and expect
+		// s2+1 back.
+		e.li(isa.A0, 0)
+		e.sys(isa.SysChanMake)
+		e.i(isa.MOV, isa.S3, isa.A0, 0, 0)
+		e.li(isa.A0, 0)
+		e.sys(isa.SysChanMake)
+		e.i(isa.SHLI, isa.T0, isa.A0, 0, 32)
+		e.i(isa.OR, isa.S3, isa.S3, isa.T0, 0)
+		e.code(isa.A0, "echo")
+		e.i(isa.MOV, isa.A1, isa.S3, 0, 0)
+		e.li(isa.A2, schedLeafStack)
+		e.sys(isa.SysThreadSpawn)
+		e.i(isa.PUSH, isa.A0, 0, 0, 0)
+		loop(op.a, func(string) {
+			e.i(isa.SHLI, isa.T0, isa.S3, 0, 32)
+			e.i(isa.SHRI, isa.A0, isa.T0, 0, 32)
+			e.i(isa.MOV, isa.A1, isa.S2, 0, 0)
+			e.i(isa.SHRI, isa.A2, isa.S3, 0, 32)
+			e.sys(isa.SysChanSendRecv)
+			e.i(isa.ADDI, isa.T0, isa.S2, 0, 1)
+			e.br(isa.BNE, isa.A0, isa.T0, fail(schedFailCall))
+		})
+		e.i(isa.SHLI, isa.T0, isa.S3, 0, 32)
+		e.i(isa.SHRI, isa.A0, isa.T0, 0, 32)
+		e.sys(isa.SysChanClose)
+		e.i(isa.POP, isa.A0, 0, 0, 0)
+		e.sys(isa.SysThreadJoin)
+		e.li(isa.T0, int64(op.a))
+		e.br(isa.BNE, isa.A0, isa.T0, fail(schedFailCall))
 	}
 }
 
