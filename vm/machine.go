@@ -126,6 +126,7 @@ type Machine struct {
 
 	threadCount atomic.Int64 // threads alive, in all processes
 	stats       stats        // when Options.Stats is set
+	code        []isa.Instr  // the program's text and sentinels, shared by the processes made from it
 
 	// The kernel's shared state: the process table (by pid - 1; nil once a process has been
 	// waited for), the processes ready to run, and the host's streams.

@@ -436,3 +436,22 @@ grand:  li a0, 0
 		t.Errorf("orphans: output %q, error %v", out, err)
 	}
 }
+
+// TestStartSharesCode checks that a process started from the program's own image shares its
+// text with the first process instead of copying it.
+func TestStartSharesCode(t *testing.T) {
+	img, err := asm.Assemble("share.s", []byte("main: la a0, child\n li a1, 0\n li a2, 0\n syscall start\n child: jmp child\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(img, Options{MaxSteps: 1000, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Run(); err == nil {
+		t.Fatal("the run ended; want the step limit")
+	}
+	if len(m.procs) != 2 || m.procs[1] == nil || len(m.procs[1].code) == 0 || &m.procs[1].code[0] != &m.procs[0].code[0] {
+		t.Errorf("the child does not share the first process's code")
+	}
+}

@@ -98,9 +98,16 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 		consts:  img.Consts,
 		maxMem:  opts.MaxMem,
 	}
-	p.code = make([]isa.Instr, 0, len(img.Text)+numSentinels)
-	p.code = append(p.code, img.Text...)
-	p.code = append(p.code, isa.Instr(isa.ILLEGAL), exitStub, threadExitStub)
+	if img == m.image && m.code != nil {
+		p.code = m.code // the text is read-only: the processes of one program share it
+	} else {
+		p.code = make([]isa.Instr, 0, len(img.Text)+numSentinels)
+		p.code = append(p.code, img.Text...)
+		p.code = append(p.code, isa.Instr(isa.ILLEGAL), exitStub, threadExitStub)
+		if img == m.image {
+			m.code = p.code
+		}
+	}
 
 	if img.BSS > p.maxMem || uint64(len(img.Data)) > p.maxMem || opts.StackSize > p.maxMem {
 		// Checked apart, so that the sums below cannot wrap around.
