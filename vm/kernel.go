@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -428,8 +429,9 @@ func (c *cpu) endProcess(p *Process, status int64) {
 // in Unix: it keeps its place in the table, and counts against --max-procs, so that a program
 // that never waits for its children cannot fill the host's memory with their remains.
 func (c *cpu) reap(p *Process) {
-	c.procs[p.ID-1] = nil
-	c.tableProcs--
+	if i, ok := c.tableIndex(uint64(p.ID)); ok {
+		c.procs = slices.Delete(c.procs, i, i+1)
+	}
 	c.zombies--
 	if parent := c.process(uint64(p.parent)); parent != nil {
 		parent.children = slices.DeleteFunc(parent.children, func(q *Process) bool { return q == p })
@@ -440,8 +442,8 @@ func (c *cpu) reap(p *Process) {
 // descriptors 0 and 1 copied from the parent's in and out, and 2 from the parent's 2.
 func (c *cpu) startProcess(t *Thread, img *asm.Image, entry int, args []string, in, out uint64) (*Process, error) {
 	parent := t.Proc
-	if c.opts.MaxProcs > 0 && c.tableProcs >= c.opts.MaxProcs {
-		why := fmt.Sprintf("spawning would make %d processes", c.tableProcs+1)
+	if c.opts.MaxProcs > 0 && len(c.procs) >= c.opts.MaxProcs {
+		why := fmt.Sprintf("spawning would make %d processes", len(c.procs)+1)
 		if c.zombies > 0 {
 			why += fmt.Sprintf(", counting %d that have ended but are not waited for yet (zombies)", c.zombies)
 		}
@@ -614,10 +616,19 @@ func bytesIndexNUL(s []byte, most int) int {
 
 // process returns process pid, or nil.
 func (c *cpu) process(pid uint64) *Process {
-	if pid == 0 || pid > uint64(len(c.procs)) {
-		return nil
+	if i, ok := c.tableIndex(pid); ok {
+		return c.procs[i]
 	}
-	return c.procs[pid-1]
+	return nil
+}
+
+// tableIndex returns the index of process pid in the process table, and whether it is there.
+// The table is short (--max-procs) and sorted by id.
+func (c *cpu) tableIndex(pid uint64) (int, bool) {
+	if pid == 0 || pid > uint64(c.lastPid) {
+		return 0, false
+	}
+	return slices.BinarySearchFunc(c.procs, int(pid), func(p *Process, id int) int { return cmp.Compare(p.ID, id) })
 }
 
 // waitProcess makes t wait for its child pid to end. It reports whether t must block.

@@ -128,11 +128,11 @@ type Machine struct {
 	stats       stats        // when Options.Stats is set
 	code        []isa.Instr  // the program's text and sentinels, shared by the processes made from it
 
-	// The kernel's shared state: the process table (by pid - 1; nil once a process has been
-	// waited for), the processes ready to run, and the host's streams.
-	procs      []*Process
-	tableProcs int          // processes in the table: alive, or ended and not yet reaped (see reap)
-	zombies    int          // of those, the ended ones
+	// The kernel's shared state: the process table, the processes ready to run, and the host's
+	// streams.
+	procs      []*Process   // the process table: the processes alive or not yet reaped, by increasing id
+	lastPid    int          // the id of the last process made
+	zombies    int          // processes in the table that have ended and are not yet reaped (see reap)
 	readyCount atomic.Int64 // processes in the processors' ready queues; read without the lock
 	idle       int          // processors waiting for work
 

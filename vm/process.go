@@ -90,7 +90,7 @@ const smallMem = 1 << 20
 func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process, error) {
 	opts := &m.opts
 	p := &Process{
-		ID:      len(m.procs) + 1,
+		ID:      m.lastPid + 1,
 		Machine: m,
 		image:   img,
 		args:    args,
@@ -138,8 +138,8 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 	m.threadCount.Add(1)
 	t.State = Runnable
 	p.runq.push(t)
+	m.lastPid = p.ID
 	m.procs = append(m.procs, p)
-	m.tableProcs++
 	if opts.Stats {
 		m.stats.newProcess(p)
 	}
