@@ -85,15 +85,12 @@ func (o *output) reset() {
 	o.err.Reset(&o.errBuf)
 }
 
-// A vmRun is what a run on the VM did, the memory it ended with (nil if it cannot be had), and
+// A vmRun is what a run on the VM did, the memory it ended with, and
 // the machine's initial state as the reference interpreter takes it.
 type vmRun struct {
 	out     outcome
 	mem     []byte
 	initial ref.Machine
-	// stale says that mem is the memory the process started with, which it ran on unless
-	// its heap grew: after an exit the process's own is gone.
-	stale bool
 }
 
 // runVM loads and runs img. before, if not nil, gets the initial state before the VM runs, and
@@ -151,21 +148,14 @@ func runVM(t *testing.T, img *asm.Image, stdin []byte, opts vm.Options, before f
 		t.Fatalf("run: unexpected error %T: %v\n%s", err, err, listing(img, stdin))
 	}
 	r.out.Stdout, r.out.Stderr = o.outBuf.String(), o.errBuf.String()
+	// The first process's memory stays after the run, however it ended.
 	r.out.MemBase, r.mem = p.Memory()
-	if r.mem == nil && r.out.Stop == ref.Exited {
-		// A process that exits gives its memory back, and Memory returns nil. Unless the heap
-		// grew, which moves memory, mem0 is still the slice the process ran on. Spawning a
-		// thread takes its stack from the heap.
-		r.mem, r.out.MemBase, r.stale = mem0, base, true
-		if len(p.Threads()) > 1 {
-			r.mem = nil
-		}
+	if r.mem == nil {
+		t.Fatalf("the process's memory is gone after a run that ended with %v\n%s", err, listing(img, stdin))
 	}
-	if r.mem != nil {
-		// The memory may lie outside Go's heap, given back when m is garbage: keep a copy.
-		r.mem = bytes.Clone(r.mem)
-		r.out.MemHash = memHash(r.mem)
-	}
+	// The memory may lie outside Go's heap, given back when m is garbage: keep a copy.
+	r.mem = bytes.Clone(r.mem)
+	r.out.MemHash = memHash(r.mem)
 	r.out.MemLen = len(r.mem)
 	runtime.KeepAlive(m)
 	return r, true
@@ -198,10 +188,6 @@ func differential(t *testing.T, img *asm.Image, stdin []byte, opts vm.Options) b
 		return false
 	}
 	w := refOutcome(want)
-	if got.stale && want.PeakBreak != want.Base+uint64(len(got.mem)) {
-		// The memory the VM ended with is gone (see runVM): it cannot be compared.
-		w.MemHash, w.MemLen, w.MemBase = got.out.MemHash, got.out.MemLen, got.out.MemBase
-	}
 	if got.out.Stop == ref.Exited {
 		got.out.PC = 0
 	}
