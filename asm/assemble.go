@@ -109,6 +109,9 @@ type assembler struct {
 	open  func(path string) (io.ReadCloser, error) // opens a file that .include names
 	diags []asmDiag
 	seq   int
+	// The earliest lines with errors, at most maxErrors of them, by seq: past them no error is
+	// reported, and none needs a suggestion.
+	firstErrLines []int
 
 	// The source read so far, against MaxSourceSize and MaxSourceLines.
 	sourceBytes int

@@ -386,7 +386,7 @@ func (a *assembler) wantReg(l *srcLine, i int) (int, bool) {
 	}
 	hint := ""
 	if name, ok := o.x.isSingleSym(); ok && o.kind == argImm {
-		hint = didYouMean(name, regNames)
+		hint = a.didYouMean(l, name, func() []string { return regNames })
 	}
 	a.errorf(l, o.col, "expected a register, found %s%s", o.found(), hint)
 	return 0, false
@@ -471,11 +471,14 @@ func (a *assembler) syscallNumber(l *srcLine) (int64, bool) {
 			return int64(s.Num), true
 		}
 		if !strings.HasPrefix(name, ".") && a.syms[name] == nil {
-			var names []string
-			for _, s := range isa.Syscalls {
-				names = append(names, s.Name)
-			}
-			a.errorf(l, o.col, "unknown syscall '%s'%s", name, didYouMean(name, names))
+			hint := a.didYouMean(l, name, func() []string {
+				var names []string
+				for _, s := range isa.Syscalls {
+					names = append(names, s.Name)
+				}
+				return names
+			})
+			a.errorf(l, o.col, "unknown syscall '%s'%s", name, hint)
 			return 0, false
 		}
 	}

@@ -2,6 +2,7 @@ package asm
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -110,6 +111,23 @@ func (a *assembler) errorf(l *srcLine, col int, format string, args ...any) {
 		Msg:    msg,
 		Source: l.text,
 	}})
+	// Keep firstErrLines the maxErrors earliest lines with errors, in order.
+	i, found := slices.BinarySearch(a.firstErrLines, l.seq)
+	if !found && i < maxErrors {
+		if len(a.firstErrLines) == maxErrors {
+			a.firstErrLines = a.firstErrLines[:maxErrors-1]
+		}
+		a.firstErrLines = slices.Insert(a.firstErrLines, i, l.seq)
+	}
+}
+
+// shown reports whether an error on line l may be among the maxErrors that errorList reports:
+// whether fewer than maxErrors earlier lines have errors. Errors come in passes, and a later pass
+// can find one on an earlier line, so the count of errors so far would not do. (errorList merges
+// equal errors; two on different lines are equal only when they are the same line of a macro's
+// body reached through the same line of another macro, and then a suggestion may be missing.)
+func (a *assembler) shown(l *srcLine) bool {
+	return l == nil || len(a.firstErrLines) < maxErrors || l.seq <= a.firstErrLines[maxErrors-1]
 }
 
 // errorList returns the recorded errors in source order, or nil if there are none.
@@ -138,9 +156,24 @@ func (a *assembler) errorList(file string) error {
 	return list
 }
 
+// didYouMean formats a suggestion for a message about line l as its tail, or returns "" when
+// there is none or the message will not be shown. A source of bad lines at the limits would
+// otherwise compare each with every label: lines that each define a label and use an unknown
+// one took 40 s for 8,192 of them, and would take some 40 minutes for 65,536, to print 20.
+// candidates is called only when the suggestion is made.
+func (a *assembler) didYouMean(l *srcLine, name string, candidates func() []string) string {
+	if !a.shown(l) {
+		return ""
+	}
+	return didYouMean(name, candidates())
+}
+
+// closest is suggest.Closest, in a variable so that a test can count the suggestions made.
+var closest = suggest.Closest
+
 // didYouMean formats a suggestion as the tail of a message.
 func didYouMean(name string, candidates []string) string {
-	if s := suggest.Closest(name, candidates); s != "" {
+	if s := closest(name, candidates); s != "" {
 		return fmt.Sprintf("; did you mean '%s'?", s)
 	}
 	return ""

@@ -491,7 +491,7 @@ func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []st
 		}
 		a.seq++
 		nl := &srcLine{seq: a.seq, file: b.file, num: b.num, macro: m.name, via: call, top: call.top}
-		text, err := substituteParams(b.text, params, counter)
+		text, err := substituteParams(b.text, params, counter, a.shown(nl))
 		nl.text = text
 		if err != nil {
 			nl.text = b.text
@@ -535,8 +535,8 @@ func plural(n int) string {
 
 // substituteParams replaces \name by the argument of parameter name and \@ by the expansion's
 // counter. Literals and comments are left alone, so that "\n" stays a newline even in a macro
-// with a parameter named n.
-func substituteParams(text string, params map[string]string, counter int) (string, *colError) {
+// with a parameter named n. The error for an unknown parameter suggests one if suggest is set.
+func substituteParams(text string, params map[string]string, counter int, suggest bool) (string, *colError) {
 	var b strings.Builder
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -573,12 +573,16 @@ func substituteParams(text string, params map[string]string, counter int) (strin
 			}
 			v, ok := params[name]
 			if !ok {
-				var names []string
-				for p := range params {
-					names = append(names, `\`+p)
+				hint := ""
+				if suggest {
+					var names []string
+					for p := range params {
+						names = append(names, `\`+p)
+					}
+					hint = didYouMean(`\`+name, names)
 				}
 				return "", &colError{col: utf8.RuneCountInString(text[:i]) + 1,
-					msg: fmt.Sprintf(`unknown macro parameter '\%s'%s`, name, didYouMean(`\`+name, names))}
+					msg: fmt.Sprintf(`unknown macro parameter '\%s'%s`, name, hint)}
 			}
 			b.WriteString(v)
 			i = j

@@ -265,7 +265,9 @@ func (a *assembler) layoutInstr(l *srcLine) {
 		size = uint64(len(l.stmt.Op.Args))
 	}
 	if _, ok := isa.Lookup(l.name); !ok && !pseudoOps[l.name] {
-		a.errorf(l, l.stmt.Op.Pos.Column, "%s", unknownInstrMessage(l.stmt.Op.Name, len(l.stmt.Op.Args), a.macroNames()))
+		name := l.stmt.Op.Name
+		hint := a.didYouMean(l, name, func() []string { return append(mnemonics(), a.macroNames()...) })
+		a.errorf(l, l.stmt.Op.Pos.Column, "%s", unknownInstrMessage(name, len(l.stmt.Op.Args), hint))
 		l.bad = true
 	}
 	// Even a wrong instruction takes its place, so that it does not move the labels after it
@@ -273,11 +275,12 @@ func (a *assembler) layoutInstr(l *srcLine) {
 	a.place(l, size)
 }
 
-func unknownInstrMessage(name string, nargs int, macros []string) string {
+// unknownInstrMessage is the message for an unknown instruction, with hint, a suggestion from
+// didYouMean, or "".
+func unknownInstrMessage(name string, nargs int, hint string) string {
 	msg := fmt.Sprintf("unknown instruction '%s'", name)
-	cands := append(mnemonics(), macros...)
-	if s := didYouMean(name, cands); s != "" {
-		return msg + s
+	if hint != "" {
+		return msg + hint
 	}
 	if nargs == 0 && !strings.HasPrefix(name, ".") {
 		return msg + fmt.Sprintf(" (a label needs a colon: '%s:')", name)
@@ -521,7 +524,7 @@ func (a *assembler) layoutDirective(l *srcLine) {
 		}
 
 	default:
-		bad("unknown directive '%s'%s", l.stmt.Op.Name, didYouMean(l.stmt.Op.Name, directiveNames))
+		bad("unknown directive '%s'%s", l.stmt.Op.Name, a.didYouMean(l, l.stmt.Op.Name, func() []string { return directiveNames }))
 	}
 }
 
@@ -569,7 +572,7 @@ func (a *assembler) symbolValue(name string, col int, env *evalEnv) (int64, *col
 		if env.early {
 			return 0, &colError{col: col, msg: fmt.Sprintf("'%s' must be defined above this line, since its value is needed to lay out the program", name)}
 		}
-		return 0, &colError{col: col, msg: fmt.Sprintf("unknown label '%s'%s", name, didYouMean(name, a.symbolCandidates(name, env.scope)))}
+		return 0, &colError{col: col, msg: fmt.Sprintf("unknown label '%s'%s", name, a.didYouMean(env.line, name, func() []string { return a.symbolCandidates(name, env.scope) }))}
 	}
 	if s.label {
 		v, ok := a.addrOf(s.sec, s.off)
@@ -584,7 +587,7 @@ func (a *assembler) symbolValue(name string, col int, env *evalEnv) (int64, *col
 // symbolCandidates lists the names a mistyped reference may have meant, written as the
 // reference would write them.
 func (a *assembler) symbolCandidates(name, scope string) []string {
-	var names []string
+	names := make([]string, 0, len(a.syms))
 	for full := range a.syms {
 		switch {
 		case strings.HasPrefix(name, "."):
