@@ -176,6 +176,9 @@ func (c *cpu) afterSlice(p *Process, err error) {
 		c.makeReady(p)
 	case errors.Is(err, errStopped):
 		if p.killed.Load() {
+			if c.tracer != nil {
+				c.tracer.stopped(c, reasonKilled)
+			}
 			c.endProcess(p, statusKilled)
 		}
 	case err == nil && !p.exited:
@@ -190,6 +193,9 @@ func (c *cpu) afterSlice(p *Process, err error) {
 		c.stdout.Flush()
 		fmt.Fprintf(c.stderr, "spindle: process %d: %s", p.ID, te.Report())
 		c.stderr.Flush()
+		if c.tracer != nil {
+			c.tracer.stopped(c, reasonTrap)
+		}
 		c.endProcess(p, statusTrapped)
 	case err != nil:
 		c.finish(err)
@@ -323,7 +329,11 @@ func (c *cpu) runProcess(p *Process) error {
 		return nil
 	}
 	if c.tracer != nil {
-		c.tracer.event(c, nil, t, reasonStart)
+		why := reasonResume
+		if t.Switches == 1 { // pick counted this one
+			why = reasonStart
+		}
+		c.tracer.event(c, nil, t, why)
 	}
 	for {
 		err := exec(t)

@@ -291,7 +291,7 @@ func (m *Machine) Run() (res Result, err error) {
 			if err != nil {
 				why = "stopped"
 			}
-			if terr := m.tracer.close(m.cpus[0], why); terr != nil && err == nil {
+			if terr := m.tracer.close(m.cpus, why); terr != nil && err == nil {
 				err = terr
 			}
 		}

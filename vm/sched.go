@@ -25,13 +25,17 @@ import (
 type switchReason uint8
 
 const (
-	reasonQuantum switchReason = iota // its budget ran out and another thread was waiting
-	reasonYield                       // it called yield
-	reasonBlocked                     // it waits for what its wait fields say
-	reasonExit                        // it ended
-	reasonIdle                        // no thread was running; a sleeper woke
-	reasonWoken                       // not a switch: the thread became runnable
-	reasonStart                       // a process comes onto a processor
+	reasonQuantum  switchReason = iota // its budget ran out and another thread was waiting
+	reasonYield                        // it called yield
+	reasonBlocked                      // it waits for what its wait fields say
+	reasonExit                         // it ended
+	reasonIdle                         // no thread was running; a sleeper woke
+	reasonWoken                        // not a switch: the thread became runnable
+	reasonStart                        // a process comes onto a processor, with a thread that has not run yet
+	reasonResume                       // a process comes onto a processor, with a thread that has run before
+	reasonProcExit                     // its process ended: it called exit, or its process's last thread ended
+	reasonTrap                         // it trapped, which ends its process
+	reasonKilled                       // its process was killed
 )
 
 // makeRunnable puts t at the tail of its process's run queue.

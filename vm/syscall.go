@@ -36,6 +36,9 @@ func (c *cpu) service(t *Thread, n isa.Syscall) (*Thread, error) {
 	switch n {
 	case isa.SysExit:
 		p.exit(int64(a0))
+		if c.tracer != nil {
+			c.tracer.event(c, t, nil, reasonProcExit)
+		}
 		return nil, nil
 	case isa.SysThreadSpawn:
 		nt, err := c.spawn(t, a0, r[isa.A1], r[isa.A2])

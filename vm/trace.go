@@ -76,6 +76,14 @@ func (tr *tracer) event(c *cpu, from, to *Thread, why switchReason) {
 		reason = "idle"
 	case reasonStart:
 		reason = "start"
+	case reasonResume:
+		reason = "resume"
+	case reasonProcExit:
+		reason = "process exit"
+	case reasonTrap:
+		reason = "trap"
+	case reasonKilled:
+		reason = "killed"
 	case reasonWoken:
 		reason = from.waitString()
 	}
@@ -123,17 +131,30 @@ func (tr *tracer) instant(t *Thread, at int64, what string) {
 	fmt.Fprintf(tr.w, `{"name":%s,"ph":"i","s":"t","pid":%d,"tid":%d,"ts":%.3f}`, w, t.Proc.ID, t.ID, float64(at)/1e3)
 }
 
-// close ends the trace: the thread still on the processor gets its last slice.
-func (tr *tracer) close(c *cpu, why string) error {
+// stopped records that the thread on c's processor, if any, stopped for why and nothing
+// followed it: its process ended.
+func (tr *tracer) stopped(c *cpu, why switchReason) {
+	tr.mu.Lock()
+	cur := tr.cur[c.id]
+	tr.mu.Unlock()
+	if cur != nil {
+		tr.event(c, cur, nil, why)
+	}
+}
+
+// close ends the trace: the thread still on each processor gets its last slice.
+func (tr *tracer) close(cpus []*cpu, why string) error {
 	if tr.format == TraceJSON {
 		for i, cur := range tr.cur {
 			if cur != nil {
-				tr.slice(cur, i, tr.since[i], c.now(), why)
+				tr.slice(cur, i, tr.since[i], cpus[i].now(), why)
 			}
 		}
 		tr.w.WriteString("]}\n")
 	} else {
-		fmt.Fprintf(tr.w, "step %d t=%dns cpu%d end %s (%s)\n", c.steps, c.now(), c.id, threadName(tr.cur[c.id]), why)
+		for _, c := range cpus {
+			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d end %s (%s)\n", c.steps, c.now(), c.id, threadName(tr.cur[c.id]), why)
+		}
 	}
 	return tr.w.Flush()
 }

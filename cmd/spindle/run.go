@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -44,10 +45,12 @@ Flags:
                   ones not yet waited for (default 16)
   --max-threads N stop when a program would have more than N threads alive (default 0: no limit)
   --sched POLICY  rr (default): round robin; random: preempt at random instruction boundaries
-                  drawn from --seed, to expose races
+                  drawn from --seed, to expose races (without --seed, it draws a seed and
+                  prints it)
   --seed S        make the run reproducible: the clock counts instructions (one a nanosecond),
                   and --sched random draws from S
-  --trace-sched FILE   write every context switch to FILE
+  --trace-sched FILE   write every context switch to FILE; - or /dev/stdout for the standard
+                       output, /dev/stderr for the standard error (after the program's own)
   --trace-format F     text (default) or json, the Trace Event Format that Perfetto and
                   chrome://tracing show as a timeline (default json when FILE ends in .json)
 
@@ -79,7 +82,7 @@ func runRun(args []string, io stdio) int {
 	fs.Usage = func() {}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return usageError(io, runCmd, "%v", err)
+		return usageError(io, runCmd, "%v", flagError(err))
 	}
 	if len(pos) == 0 {
 		return usageError(io, runCmd, "no program file given")
@@ -102,6 +105,13 @@ func runRun(args []string, io stdio) int {
 	if *quantum <= 0 {
 		return usageError(io, runCmd, "--quantum must be at least 1")
 	}
+	if *sched == "random" && *seed == "" {
+		// Without a seed, each run draws its own, as runs on a real machine interleave
+		// differently each time, and says which, so that a run that shows a race can be
+		// repeated: it is then a run with that seed.
+		*seed = strconv.FormatUint(rand.Uint64()%1_000_000, 10)
+		fmt.Fprintf(io.err, "spindle: --sched random drew --seed %s; give it to repeat this run\n", *seed)
+	}
 	if *seed != "" {
 		s, err := strconv.ParseUint(*seed, 0, 64)
 		if err != nil {
@@ -115,8 +125,15 @@ func runRun(args []string, io stdio) int {
 		}
 		opts.CPUs = 1
 	}
-	if *cpus < 0 {
+	switch {
+	case *cpus < 0 || *cpus == 0 && isSet(fs, "cpus"):
 		return usageError(io, runCmd, "--cpus must be at least 1")
+	case *maxThreads < 0:
+		return usageError(io, runCmd, "--max-threads must be 0 (no limit) or more")
+	case *maxProcs < 0 || *maxProcs == 0 && isSet(fs, "max-procs"):
+		return usageError(io, runCmd, "--max-procs must be at least 1")
+	case *stack != 0 && *stack < vm.MinStackSize:
+		return usageError(io, runCmd, "--stack must be at least %d bytes", vm.MinStackSize)
 	}
 	if opts.CPUs == 0 {
 		opts.CPUs = runtime.NumCPU()
@@ -146,13 +163,22 @@ func runRun(args []string, io stdio) int {
 		if *traceFormat == "" && strings.HasSuffix(*traceFile, ".json") {
 			opts.TraceFormat = vm.TraceJSON
 		}
-		f, err := os.Create(*traceFile)
-		if err != nil {
-			fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
-			return exitCantCreat
+		switch *traceFile {
+		case "-", "/dev/stdout":
+			// The streams themselves, not a new open of them, which would start at their
+			// beginning and write over what the program writes to them.
+			opts.Trace = io.out
+		case "/dev/stderr":
+			opts.Trace = io.err
+		default:
+			f, err := os.Create(*traceFile)
+			if err != nil {
+				fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
+				return exitCantCreat
+			}
+			defer f.Close()
+			opts.Trace = f
 		}
-		defer f.Close()
-		opts.Trace = f
 	}
 	m, err := vm.Load(img, opts)
 	if err != nil {
@@ -215,6 +241,33 @@ func runRun(args []string, io stdio) int {
 	}
 	fmt.Fprintf(io.err, "spindle: %v\n", err)
 	return exitSoftware
+}
+
+// isSet reports whether the command line gave flag name.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// flagError rewrites the flag package's message about a bad value, "invalid value "5" for flag
+// -timeout: parse error", to name the flag as it is written and say what it wants.
+func flagError(err error) error {
+	var value, name string
+	msg := err.Error()
+	if _, serr := fmt.Sscanf(msg, "invalid value %q for flag -%s", &value, &name); serr != nil {
+		return err
+	}
+	name = strings.TrimSuffix(name, ":")
+	want := map[string]string{
+		"timeout": "a duration such as 10s or 500ms", "max-steps": "a count of instructions, 0 for no limit",
+		"quantum": "a count of instructions", "cpus": "a count of processors", "max-threads": "a count, 0 for no limit",
+		"max-procs": "a count", "stats": "true or false",
+	}[name]
+	if want == "" {
+		return errors.New(strings.Replace(msg, "for flag -", "for --", 1))
+	}
+	return fmt.Errorf("invalid value %q for --%s: want %s", value, name, want)
 }
 
 func signalStatus(s os.Signal) int {
