@@ -36,7 +36,7 @@ Flags:
   --stack SIZE    the main thread's stack (default 1M)
   --timeout D     stop after wall time D, such as 10s or 500ms (default 0: none)
   --stats         print instructions executed, wall time, instructions per second and context
-                  switches to stderr, and for a threaded program a table of its threads
+                  switches to stderr, and tables of the processes and threads
   --quantum N     instructions a thread runs before the next runnable one takes its turn
                   (default 10000)
   --cpus N        virtual processors running processes in parallel (default: the host's cores;
@@ -55,9 +55,9 @@ Flags:
                   chrome://tracing show as a timeline (default json when FILE ends in .json)
 
 Exit status: the program's own (the low 8 bits of exit's argument); 124 when a limit is reached;
-125 on a deadlock;
-134 when the program traps; 130 on Ctrl-C, 143 on SIGTERM; 65 when FILE does not assemble or
-is not a valid object file; 66 when FILE cannot be read; 64 for a bad command line.
+125 on a deadlock; 134 when the program traps; 130 on Ctrl-C, 143 on SIGTERM; 65 when FILE does
+not assemble or is not a valid object file; 66 when FILE cannot be read; 73 when the trace file
+cannot be created; 64 for a bad command line; 70 for an internal error (a bug in Spindle).
 `,
 }
 
