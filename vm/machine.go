@@ -80,6 +80,7 @@ type Result struct {
 	Steps    uint64        // instructions executed
 	Switches uint64        // context switches
 	Duration time.Duration // wall time of Run
+	Clock    time.Duration // the run's clock at its end: with Options.VirtualClock, virtual time, which sleeps and blocked times are in
 
 	// When Options.Stats is set: Threads has the statistics of the first MaxStatsThreads
 	// threads made, in order, and Procs those of the first MaxStatsProcs processes, with
@@ -275,6 +276,7 @@ func (m *Machine) Run() (res Result, err error) {
 			res.Switches += c.switches
 		}
 		res.Duration = time.Since(start)
+		res.Clock = time.Duration(m.cpus[0].now())
 		if m.opts.Stats {
 			m.stats.result(&res, m.procs)
 		}

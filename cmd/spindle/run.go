@@ -211,7 +211,7 @@ func runRun(args []string, io stdio) int {
 
 	res, err := m.Run()
 	if *stats {
-		printStats(io, res)
+		printStats(io, res, opts.VirtualClock)
 	}
 	if err == nil {
 		return int(res.ExitCode & 0xff)
@@ -277,14 +277,18 @@ func signalStatus(s os.Signal) int {
 	return exitInterrupt
 }
 
-func printStats(io stdio, res vm.Result) {
+func printStats(io stdio, res vm.Result, virtual bool) {
 	secs := res.Duration.Seconds()
 	ips := 0.0
 	if secs > 0 {
 		ips = float64(res.Steps) / secs
 	}
-	fmt.Fprintf(io.err, "instructions  %d\nwall time     %v\ninstr/second  %s\nswitches      %d\nthreads       %d\n",
-		res.Steps, res.Duration.Round(time.Microsecond), si(ips), res.Switches, res.ThreadsMade)
+	fmt.Fprintf(io.err, "instructions  %d\nwall time     %v\n", res.Steps, res.Duration.Round(time.Microsecond))
+	if virtual {
+		// Sleeps and blocked times are in virtual time: say how much of it passed.
+		fmt.Fprintf(io.err, "virtual time  %v (one instruction a nanosecond, idle time skipped; --seed)\n", res.Clock)
+	}
+	fmt.Fprintf(io.err, "instr/second  %s\nswitches      %d\nthreads       %d\n", si(ips), res.Switches, res.ThreadsMade)
 	if len(res.Procs) > 1 {
 		fmt.Fprintf(io.err, "%-8s %-9s %8s %14s %10s %14s\n", "process", "status", "threads", "instructions", "switches", "blocked")
 		for _, p := range res.Procs {
