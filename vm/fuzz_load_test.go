@@ -137,23 +137,7 @@ func fuzzLoadRunChecked(t *testing.T, img *asm.Image, opts Options, allocs uint6
 		_ = err.Error()
 		return 0
 	}
-	type outcome struct {
-		res Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := m.Run()
-		done <- outcome{res, err}
-	}()
-	var o outcome
-	select {
-	case o = <-done:
-	case <-time.After(opts.Timeout + 10*time.Second):
-		buf := make([]byte, 1<<20)
-		t.Fatalf("Run has not returned %v after its time limit of %v\n%s\ngoroutines:\n%s",
-			10*time.Second, opts.Timeout, fuzzLoadListing(img), buf[:runtime.Stack(buf, true)])
-	}
+	o := runWatched(t, m, opts.Timeout, func() string { return fuzzLoadListing(img) })
 	res, err := o.res, o.err
 
 	var (

@@ -405,6 +405,31 @@ func (p *schedProg) options() Options {
 	return opts
 }
 
+// runOutcome is what Machine.Run returned.
+type runOutcome struct {
+	res Result
+	err error
+}
+
+// runWatched runs m and returns what Run returned. If Run has not returned 10 s after the time
+// limit, the run is a failure, reported with what describe says of the program and with every
+// goroutine's stack.
+func runWatched(t *testing.T, m *Machine, timeout time.Duration, describe func() string) runOutcome {
+	done := make(chan runOutcome, 1)
+	go func() {
+		res, err := m.Run()
+		done <- runOutcome{res, err}
+	}()
+	select {
+	case o := <-done:
+		return o
+	case <-time.After(timeout + 10*time.Second):
+		buf := make([]byte, 1<<20)
+		t.Fatalf("Run has not returned 10s after its time limit of %v\n%s\ngoroutines:\n%s", timeout, describe(), buf[:runtime.Stack(buf, true)])
+		return runOutcome{}
+	}
+}
+
 // schedCheck runs the program and checks its fate.
 func schedCheck(t *testing.T, p *schedProg, img *asm.Image) {
 	goroutines := runtime.NumGoroutine()
@@ -416,22 +441,7 @@ func schedCheck(t *testing.T, p *schedProg, img *asm.Image) {
 	if err != nil {
 		t.Fatalf("Load: %v\n%s", err, p.describe(img))
 	}
-	type outcome struct {
-		res Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := m.Run()
-		done <- outcome{res, err}
-	}()
-	var o outcome
-	select {
-	case o = <-done:
-	case <-time.After(opts.Timeout + 10*time.Second):
-		buf := make([]byte, 1<<20)
-		t.Fatalf("Run has not returned 10s after its time limit\n%s\ngoroutines:\n%s", p.describe(img), buf[:runtime.Stack(buf, true)])
-	}
+	o := runWatched(t, m, opts.Timeout, func() string { return p.describe(img) })
 	res, err := o.res, o.err
 
 	fail := func(format string, args ...any) {
