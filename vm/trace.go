@@ -33,10 +33,12 @@ type tracer struct {
 	// The thread on each processor and since when.
 	cur   []*Thread
 	since []int64
+
+	named map[[2]int]bool // the JSON tracks named so far: {pid, 0} for a process, {pid, tid} for a thread
 }
 
 func newTracer(w io.Writer, f TraceFormat, cpus int) *tracer {
-	tr := &tracer{w: bufio.NewWriter(w), format: f, cur: make([]*Thread, cpus), since: make([]int64, cpus)}
+	tr := &tracer{w: bufio.NewWriter(w), format: f, cur: make([]*Thread, cpus), since: make([]int64, cpus), named: map[[2]int]bool{}}
 	if f == TraceJSON {
 		tr.w.WriteString(`{"displayTimeUnit":"ns","traceEvents":[`)
 		tr.meta("process_name", 0, 0, "processors")
@@ -94,12 +96,30 @@ func (tr *tracer) event(c *cpu, from, to *Thread, why switchReason) {
 			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d switch %s -> %s (%s)\n", c.steps, now, c.id, threadName(from), threadName(to), reason)
 		}
 	} else if wakeup {
+		tr.name(from)
 		tr.instant(from, now, "woken: "+reason)
 	} else if cur := tr.cur[c.id]; cur != nil && now >= tr.since[c.id] {
 		tr.slice(cur, c.id, tr.since[c.id], now, reason)
 	}
 	if !wakeup {
 		tr.cur[c.id], tr.since[c.id] = to, now
+		if to != nil && tr.format == TraceJSON {
+			tr.name(to)
+		}
+	}
+}
+
+// name gives t's track, and its process's, a name in the JSON trace the first time t appears:
+// "process 2", "thread 2.1".
+func (tr *tracer) name(t *Thread) {
+	pid := t.Proc.ID
+	if !tr.named[[2]int{pid, 0}] {
+		tr.named[[2]int{pid, 0}] = true
+		tr.meta("process_name", pid, 0, fmt.Sprintf("process %d", pid))
+	}
+	if !tr.named[[2]int{pid, t.ID}] {
+		tr.named[[2]int{pid, t.ID}] = true
+		tr.meta("thread_name", pid, t.ID, "thread "+threadName(t))
 	}
 }
 
