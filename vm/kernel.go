@@ -265,7 +265,9 @@ func (c *cpu) waitForWork() {
 		})
 		defer t.Stop()
 	}
-	if c.interrupt.Load() {
+	if c.interrupt.Load() && (c.done || !c.running()) {
+		// A stop from outside. When a processor runs a process, it stops at its next check
+		// point and reports where its thread was; this one, idle, has nothing to say of it.
 		if c.why.Load() != nil {
 			c.finish(c.stopError(nil))
 		}
@@ -275,6 +277,16 @@ func (c *cpu) waitForWork() {
 	c.work.Wait()
 	c.idle--
 	c.wakeDue()
+}
+
+// running reports whether a processor runs a process. The caller holds the kernel lock.
+func (c *cpu) running() bool {
+	for _, p := range c.procs {
+		if p.state == procRunning {
+			return true
+		}
+	}
+	return false
 }
 
 // waitInput waits, alone, for the pump's result, until the deadline if there is one, or an
