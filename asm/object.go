@@ -231,8 +231,7 @@ func UnmarshalImage(b []byte) (*Image, error) {
 		if len(img.Text) == 0 {
 			return nil, r.errAt(at, "entry point %#08x: the text is empty, so the entry must be %#08x", img.Entry, isa.TextBase)
 		}
-		return nil, r.errAt(at, "entry point %#08x is not the address of an instruction (the text holds %d, at %#08x to %#08x)",
-			img.Entry, len(img.Text), isa.TextBase, textEnd-isa.InstrSize)
+		return nil, r.errAt(at, "entry point %#08x is not the address of an instruction (%s)", img.Entry, isa.TextSpan(len(img.Text)))
 	}
 
 	// Symbols.

@@ -108,6 +108,15 @@ const (
 // CodeAddr returns the address of instruction index i.
 func CodeAddr(i int) uint64 { return TextBase + InstrSize*uint64(i) }
 
+// TextSpan describes a text of n instructions for messages about addresses that are not in it:
+// "the text holds 4, at 0x00400000 to 0x0040000c".
+func TextSpan(n int) string {
+	if n == 0 {
+		return "the text is empty"
+	}
+	return fmt.Sprintf("the text holds %d, at %#08x to %#08x", n, CodeAddr(0), CodeAddr(n-1))
+}
+
 // CodeIndex returns the instruction index of code address a, and whether a is an instruction's
 // address in a text of n instructions.
 func CodeIndex(a uint64, n int) (int, bool) {

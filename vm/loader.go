@@ -26,8 +26,7 @@ func validate(img *asm.Image) error {
 		return &LoadError{Msg: fmt.Sprintf("the program has %d instructions; the limit is %d", n, MaxText)}
 	}
 	if _, ok := isa.CodeIndex(img.Entry, n); !ok {
-		return &LoadError{Msg: fmt.Sprintf("entry point %#x is not the address of an instruction (the text is %#x to %#x)",
-			img.Entry, isa.CodeAddr(0), isa.CodeAddr(n))}
+		return &LoadError{Msg: fmt.Sprintf("entry point %#08x is not the address of an instruction (%s)", img.Entry, isa.TextSpan(n))}
 	}
 	for i, w := range img.Text {
 		// Every word must be an instruction, as in an object file; the all-zero word is one,

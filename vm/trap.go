@@ -220,8 +220,7 @@ func (m *Machine) stackTrap(t *Thread, pc int, sp uint64) error {
 }
 
 func (m *Machine) jumpTrap(t *Thread, pc int, target uint64) error {
-	return m.trap(t, pc, isa.TrapBadJump, fmt.Sprintf("%#x is not the address of an instruction (the text is %#x to %#x)",
-		target, isa.CodeAddr(0), isa.CodeAddr(t.Proc.textN)))
+	return m.trap(t, pc, isa.TrapBadJump, fmt.Sprintf("%#08x is not the address of an instruction (%s)", target, isa.TextSpan(t.Proc.textN)))
 }
 
 func (m *Machine) traceInstr(t *Thread, pc int, ins isa.Instr) {

@@ -324,7 +324,7 @@ func TestLoadErrors(t *testing.T) {
 		{"empty", &asm.Image{}, "load: the program has no instructions"},
 		{"jump", jmpOut, "load: instruction at 0x400000: jmp to 0x400014, outside the text (0x400000 to 0x400004)"},
 		{"lk", lkOut, "load: instruction at 0x400000: lk names constant 2, but the pool has 0"},
-		{"entry", badEntry, "load: entry point 0x400002 is not the address of an instruction (the text is 0x400000 to 0x400004)"},
+		{"entry", badEntry, "load: entry point 0x00400002 is not the address of an instruction (the text holds 1, at 0x00400000 to 0x00400000)"},
 	}
 	for _, tt := range tests {
 		_, err := Load(tt.img, Options{})
