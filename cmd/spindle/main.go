@@ -98,6 +98,11 @@ func run(args []string, io stdio) (status int) {
 	return exitUsage
 }
 
+// usage is the command's synopsis: "spindle run [flags] FILE ...".
+func (c *command) usage() string {
+	return strings.TrimSpace("spindle " + c.name + " " + c.args)
+}
+
 // testPanic, when a test sets it, panics at the start of a command.
 var testPanic func()
 
@@ -214,7 +219,7 @@ var helpCmd = &command{
 		}
 		for _, c := range commands {
 			if c.name == args[0] {
-				fmt.Fprintf(io.out, "usage: spindle %s %s\n\n%s", c.name, c.args, c.long)
+				fmt.Fprintf(io.out, "usage: %s\n\n%s", c.usage(), c.long)
 				return 0
 			}
 		}
@@ -227,11 +232,11 @@ var helpCmd = &command{
 // errors: they print the command's help.
 func usageError(io stdio, c *command, format string, a ...any) int {
 	if len(a) == 1 && a[0] == flag.ErrHelp {
-		fmt.Fprintf(io.out, "usage: spindle %s %s\n\n%s", c.name, c.args, c.long)
+		fmt.Fprintf(io.out, "usage: %s\n\n%s", c.usage(), c.long)
 		return 0
 	}
 	fmt.Fprintf(io.err, "spindle %s: %s\n", c.name, fmt.Sprintf(format, a...))
-	fmt.Fprintf(io.err, "usage: spindle %s %s\nRun 'spindle help %s' for details.\n", c.name, c.args, c.name)
+	fmt.Fprintf(io.err, "usage: %s\nRun 'spindle help %s' for details.\n", c.usage(), c.name)
 	return exitUsage
 }
 
