@@ -166,7 +166,7 @@ Run 'spindle help <command>' for details. The manuals are in docs/.
 var versionCmd = &command{
 	name:  "version",
 	short: "print Spindle's version",
-	long:  "Version prints Spindle's version, the object-file version it writes, and the Go version it was built with.\n",
+	long:  "Version prints Spindle's version, the object-file version it writes, and the Go version it\nwas built with.\n",
 	run: func(args []string, io stdio) int {
 		if len(args) > 0 {
 			fmt.Fprintln(io.err, "spindle version: takes no arguments")
