@@ -199,6 +199,9 @@ func (m *Machine) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
 	if kind == isa.TrapIllegal && detail == "" {
 		if pc == t.Proc.textN+sentinelEnd {
 			detail = "the program ran past the end of its text; end it with exit, halt or ret"
+			if last := m.where(t, pc-1); pc > 0 && last.File != "" {
+				detail = fmt.Sprintf("the program ran past the end of its text, after its last instruction at %s:%d; end it with exit, halt or ret", last.File, last.Line)
+			}
 		} else {
 			detail = fmt.Sprintf("word %#08x", uint32(t.Proc.code[pc]))
 		}
