@@ -313,7 +313,8 @@ func printStats(io stdio, res vm.Result, virtual bool) {
 			fmt.Fprintf(io.err, "... and %d more threads\n", res.ThreadsMade-most)
 			break
 		}
-		fmt.Fprintf(io.err, "%-8s %-9s %14d %10d %14v  %s\n", fmt.Sprintf("%d.%d", t.Proc, t.ID), t.State, t.Steps, t.Switches, t.Blocked, t.BlockedOn)
+		row := fmt.Sprintf("%-8s %-9s %14d %10d %14v  %s", fmt.Sprintf("%d.%d", t.Proc, t.ID), t.State, t.Steps, t.Switches, t.Blocked, t.BlockedOn)
+		fmt.Fprintln(io.err, strings.TrimRight(row, " "))
 	}
 }
 
