@@ -1,6 +1,9 @@
 package vm
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // The statistics of Options.Stats are kept within a bound, whatever a program does: the first
 // MaxStatsThreads threads are listed one by one, and the first MaxStatsProcs processes. Every
@@ -11,8 +14,10 @@ const (
 	MaxStatsProcs   = 1000
 )
 
-// stats is what the Machine keeps for Options.Stats.
+// stats is what the Machine keeps for Options.Stats. Its methods lock it: threads are made and
+// joined by services that run without the kernel lock, on several processors at once.
 type stats struct {
+	mu      sync.Mutex
 	listed  []*Thread   // the first MaxStatsThreads threads, kept to the end of the run
 	threads uint64      // threads made
 	procs   []ProcStats // the first MaxStatsProcs processes, by id - 1
@@ -21,6 +26,12 @@ type stats struct {
 
 // newThread counts thread t, which its process has just made.
 func (s *stats) newThread(t *Thread) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.newThreadLocked(t)
+}
+
+func (s *stats) newThreadLocked(t *Thread) {
 	s.threads++
 	if len(s.listed) < MaxStatsThreads {
 		t.listed = true
@@ -30,10 +41,12 @@ func (s *stats) newThread(t *Thread) {
 
 // newProcess counts process p, which has just been made with its first thread.
 func (s *stats) newProcess(p *Process) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.procs) < MaxStatsProcs {
 		s.procs = append(s.procs, ProcStats{ID: p.ID})
 	}
-	s.newThread(p.threads[0])
+	s.newThreadLocked(p.threads[0])
 }
 
 // row returns the row that process id's statistics go into.
@@ -56,6 +69,12 @@ func (s *stats) add(t *Thread) {
 // free is called when a Thread that has ended is about to be forgotten: unless it is listed,
 // its statistics go into its process's row now.
 func (s *stats) free(t *Thread) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.freeLocked(t)
+}
+
+func (s *stats) freeLocked(t *Thread) {
 	if !t.listed {
 		s.add(t)
 	}
@@ -63,6 +82,8 @@ func (s *stats) free(t *Thread) {
 
 // ended records that process p has ended with status.
 func (s *stats) ended(p *Process, status int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if ps := s.row(p.ID); ps != &s.rest {
 		ps.Ended, ps.Status = true, status
 	}
@@ -70,6 +91,8 @@ func (s *stats) ended(p *Process, status int64) {
 
 // result fills res's statistics at the end of the run; procs is the process table.
 func (s *stats) result(res *Result, procs []*Process) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	res.ThreadsMade = s.threads
 	for _, t := range s.listed {
 		ts := ThreadStats{Proc: t.Proc.ID, ID: t.ID, State: t.State, Steps: t.Steps, Switches: t.Switches, Blocked: time.Duration(t.BlockedNs)}
@@ -85,7 +108,7 @@ func (s *stats) result(res *Result, procs []*Process) {
 		}
 		for _, t := range p.threads {
 			if t != nil {
-				s.free(t)
+				s.freeLocked(t)
 			}
 		}
 	}

@@ -115,3 +115,59 @@ worker: li a0, 1
 		t.Errorf("process rows %+v; want one, of %d threads, %d steps, %d switches, ended", res.Procs, n+1, res.Steps, res.Switches)
 	}
 }
+
+// TestStatsTwoProcessors runs, on two processors with statistics on, a process that makes and
+// joins threads past the listed ones while another starts and waits for processes. The
+// statistics are kept by services that run without the kernel lock (thread_spawn, thread_join)
+// and under it (start): every thread must be counted, and under the race detector nothing may
+// race.
+func TestStatsTwoProcessors(t *testing.T) {
+	src := `
+main:   la a0, churn
+        li a1, 0
+        li a2, 0
+        syscall start
+        mov s3, a0
+        li s0, 400
+.again: la a0, short
+        li a1, 0
+        li a2, 0
+        syscall start
+        syscall wait
+        addi s0, s0, -1
+        bnez s0, .again
+        mov a0, s3
+        syscall wait
+        li a0, 0
+        ret
+churn:  li s0, 1100
+.next:  la a0, worker
+        li a1, 0
+        li a2, 256
+        syscall thread_spawn
+        syscall thread_join
+        addi s0, s0, -1
+        bnez s0, .next
+        li a0, 0
+        ret
+short:  li a0, 0
+        ret
+worker: li a0, 1
+        ret
+`
+	img, err := asm.Assemble("stats2.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(img, Options{CPUs: 2, Stats: true, Quantum: 1 << 40, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var threads int
+	for _, p := range res.Procs {
+		threads += p.Threads
+	}
+	if want := uint64(1 + 1 + 1100 + 400); res.ThreadsMade != want || uint64(threads) != want {
+		t.Errorf("%d threads made, %d in the process rows; want %d in both", res.ThreadsMade, threads, want)
+	}
+}
