@@ -56,6 +56,8 @@ var errYieldProcess = errors.New("process quantum")
 func (c *cpu) wakeAny(t *Thread) {
 	p := t.Proc
 	switch {
+	case t.State == Exited:
+		// Its process ended while it waited here (a kill): nothing is left to wake.
 	case p == c.cur || p.state != procRunning:
 		c.wake(t)
 		if p.state == procBlocked {
@@ -172,15 +174,16 @@ func (c *cpu) afterSlice(p *Process, err error) {
 	}
 	var te *TrapError
 	switch {
+	case p.killed.Load() && !errors.As(err, &te) && !p.exited:
+		// Killed while it ran: whether it stopped at a check point or blocked before one, it
+		// ends now.
+		if c.tracer != nil {
+			c.tracer.stopped(c, reasonKilled)
+		}
+		c.endProcess(p, statusKilled)
 	case errors.Is(err, errYieldProcess):
 		c.makeReady(p)
 	case errors.Is(err, errStopped):
-		if p.killed.Load() {
-			if c.tracer != nil {
-				c.tracer.stopped(c, reasonKilled)
-			}
-			c.endProcess(p, statusKilled)
-		}
 	case err == nil && !p.exited:
 		c.drainInbox(p)
 		if p.runq.n > 0 || len(p.timers) > 0 && p.timers[0].waitOn <= uint64(c.now()) {
@@ -201,10 +204,6 @@ func (c *cpu) afterSlice(p *Process, err error) {
 		c.finish(err)
 	default:
 		c.endProcess(p, p.exitCode)
-		if p.ID == 1 {
-			// The first process is the program the run was asked for: its end is the run's.
-			c.finish(nil)
-		}
 	}
 }
 
@@ -420,6 +419,9 @@ func (c *cpu) endProcess(p *Process, status int64) {
 	// called for a process off every processor.)
 	p.chans, p.futex, p.runq, p.timers = nil, nil, queue{}, nil
 	if p == c.proc {
+		// The first process is the program the run was asked for: its end is the run's,
+		// however it comes (exit, its last thread's end, a kill).
+		c.finish(nil)
 		return
 	}
 	p.freeMemory()
