@@ -25,5 +25,9 @@ func reserve(n, max uint64) (mem []byte, release func()) {
 	if err != nil {
 		return make([]byte, n), nil
 	}
-	return b[:n], func() { syscall.Munmap(b) }
+	reservations.Add(1)
+	return b[:n], func() {
+		reservations.Add(-1)
+		syscall.Munmap(b)
+	}
 }

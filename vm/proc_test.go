@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -454,4 +456,53 @@ func TestStartSharesCode(t *testing.T) {
 	if len(m.procs) != 2 || m.procs[1] == nil || len(m.procs[1].code) == 0 || &m.procs[1].code[0] != &m.procs[0].code[0] {
 		t.Errorf("the child does not share the first process's code")
 	}
+}
+
+// TestSpawnFailureReleasesMemory checks that a spawn whose arguments do not fit in the new
+// process's stack gives back the memory reserved for it.
+func TestSpawnFailureReleasesMemory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "t.s"), []byte("main: ret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+        .data
+name:   .asciz "t.s"
+big:    .space 4000, 'A'
+        .byte 0
+        .align 8
+argv:   .space 2408             # 300 pointers and a 0
+        .text
+main:   la t0, argv
+        la t1, big
+        li t2, 300
+.fill:  sd t1, 0(t0)
+        addi t0, t0, 8
+        addi t2, t2, -1
+        bnez t2, .fill
+        la a0, name
+        la a1, argv
+        li a2, 0
+        li a3, 1
+        syscall spawn           # 1.2 MB of arguments do not fit in a 1 MiB stack: it traps
+        ret
+`
+	img, err := asm.Assemble("big.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := reservations.Load()
+	m, err := Load(img, Options{ProgramDir: dir, MaxMem: 64 << 20, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Run()
+	var te *TrapError
+	if !errors.As(err, &te) {
+		t.Fatalf("run: %v; want the spawn to trap", err)
+	}
+	if n := reservations.Load() - before; n != 1 {
+		t.Errorf("%d reservations left after the run; want 1, the first process's", n)
+	}
+	runtime.KeepAlive(m)
 }

@@ -81,6 +81,10 @@ var (
 	threadExitStub = isa.Instr(isa.SYSCALL) | isa.Instr(isa.SysThreadExit)<<8
 )
 
+// reservations counts the memory reservations made (see reserve) and not yet released: what a
+// test can check that nothing leaks.
+var reservations atomic.Int64
+
 // smallMem is the largest memory limit for which a process's memory is made on the Go heap,
 // rather than reserved as address space (see reserve).
 const smallMem = 1 << 20
@@ -130,6 +134,7 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 	t := &Thread{ID: 1, Proc: p, StackLo: p.memBase, StackHi: isa.DataBase}
 	t.PC = entry
 	if err := p.pushArgs(t, args); err != nil {
+		p.freeMemory() // reserved address space is not the collector's to give back
 		return nil, err
 	}
 	p.threads = append(p.threads, t)
