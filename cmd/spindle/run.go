@@ -105,12 +105,15 @@ func runRun(args []string, io stdio) int {
 	if *quantum <= 0 {
 		return usageError(io, runCmd, "--quantum must be at least 1")
 	}
-	if *sched == "random" && *seed == "" {
+	drawn := false
+	if *sched == "random" && *seed == "" && *cpus <= 1 {
 		// Without a seed, each run draws its own, as runs on a real machine interleave
-		// differently each time, and says which, so that a run that shows a race can be
-		// repeated: it is then a run with that seed.
-		*seed = strconv.FormatUint(rand.Uint64()%1_000_000, 10)
-		fmt.Fprintf(io.err, "spindle: --sched random drew --seed %s; give it to repeat this run\n", *seed)
+		// differently each time, and says which (once the command line is known to be good),
+		// so that a run that shows a race can be repeated: it is then a run with that seed. With
+		// several processors a run cannot be repeated; the processors draw from the clock.
+		*seed, drawn = strconv.FormatUint(rand.Uint64()%1_000_000, 10), true
+	} else if *sched == "random" && *seed == "" {
+		opts.Seed = rand.Uint64()
 	}
 	if *seed != "" {
 		s, err := strconv.ParseUint(*seed, 0, 64)
@@ -144,6 +147,9 @@ func runRun(args []string, io stdio) int {
 		opts.Sched = vm.SchedRandom
 	default:
 		return usageError(io, runCmd, "invalid --sched %q: want rr or random", *sched)
+	}
+	if drawn {
+		fmt.Fprintf(io.err, "spindle: --sched random drew --seed %s; give it to repeat this run\n", *seed)
 	}
 	switch *traceFormat {
 	case "", "text":
@@ -255,6 +261,9 @@ func isSet(fs *flag.FlagSet, name string) bool {
 func flagError(err error) error {
 	var value, name string
 	msg := err.Error()
+	if strings.HasPrefix(msg, "invalid boolean value") { // "... for -stats: parse error"
+		msg = strings.Replace(strings.Replace(msg, "invalid boolean value", "invalid value", 1), " for -", " for flag -", 1)
+	}
 	if _, serr := fmt.Sscanf(msg, "invalid value %q for flag -%s", &value, &name); serr != nil {
 		return err
 	}
