@@ -129,7 +129,6 @@ func fuzzLoadRun(t *testing.T, img *asm.Image, opts Options) {
 // machine still alive after a collection, for the caller to compare with the size once the
 // machine is gone; otherwise 0.
 func fuzzLoadRunChecked(t *testing.T, img *asm.Image, opts Options, allocs uint64) uint64 {
-	reserved := reservations.Load()
 	m, err := Load(img, opts)
 	if err != nil {
 		var le *LoadError
@@ -203,8 +202,8 @@ func fuzzLoadRunChecked(t *testing.T, img *asm.Image, opts Options, allocs uint6
 			t.Errorf("process %d still holds its memory (%d bytes) after the run; the run ended with %v", p.ID, len(p.mem), err)
 		}
 	}
-	if n := reservations.Load() - reserved; n > 1 {
-		t.Errorf("%d memory reservations are left after the run; at most the first process's may be", n)
+	if m.reserved > 1 {
+		t.Errorf("%d memory reservations are left after the run; at most the first process's may be", m.reserved)
 	}
 
 	// What a run allocated bounds what it holds, and costs nothing to read; only a run that

@@ -128,6 +128,7 @@ type Machine struct {
 	threadCount atomic.Int64 // threads alive, in all processes
 	stats       stats        // when Options.Stats is set
 	code        []isa.Instr  // the program's text and sentinels, shared by the processes made from it
+	reserved    int          // processes' memory reserved as address space and not yet given back (see reserve)
 
 	// The kernel's shared state: the process table, the processes ready to run, and the host's
 	// streams.

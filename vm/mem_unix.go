@@ -25,9 +25,5 @@ func reserve(n, max uint64) (mem []byte, release func()) {
 	if err != nil {
 		return make([]byte, n), nil
 	}
-	reservations.Add(1)
-	return b[:n], func() {
-		reservations.Add(-1)
-		syscall.Munmap(b)
-	}
+	return b[:n], func() { syscall.Munmap(b) }
 }

@@ -81,10 +81,6 @@ var (
 	threadExitStub = isa.Instr(isa.SYSCALL) | isa.Instr(isa.SysThreadExit)<<8
 )
 
-// reservations counts the memory reservations made (see reserve) and not yet released: what a
-// test can check that nothing leaks.
-var reservations atomic.Int64
-
 // smallMem is the largest memory limit for which a process's memory is made on the Go heap,
 // rather than reserved as address space (see reserve).
 const smallMem = 1 << 20
@@ -129,6 +125,9 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 			Detail: fmt.Sprintf("the program needs %d bytes to start (stack %d, data %d, bss %d)", need, stack, len(img.Data), img.BSS)}
 	}
 	p.mem, p.release = reserve(need, p.maxMem)
+	if p.release != nil {
+		m.reserved++
+	}
 	copy(p.mem[isa.DataBase-p.memBase:], img.Data)
 
 	t := &Thread{ID: 1, Proc: p, StackLo: p.memBase, StackHi: isa.DataBase}
@@ -231,6 +230,7 @@ func (p *Process) freeMemory() {
 	if p.release != nil {
 		p.release()
 		p.release = nil
+		p.Machine.reserved--
 	}
 }
 

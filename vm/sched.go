@@ -281,7 +281,7 @@ func (e *DeadlockError) Error() string {
 		fmt.Fprintf(&b, "deadlock: all %d threads are blocked, and no timer or input can wake any of them", e.Blocked)
 	}
 	for _, t := range e.Threads {
-		fmt.Fprintf(&b, "\n  thread %d waits for %s\n    at %#08x: %s", t.Thread, t.Waits, t.PC, t.Instr)
+		fmt.Fprintf(&b, "\n  thread %d.%d is blocked in %s\n    at %#08x: %s", t.Proc, t.Thread, t.Waits, t.PC, t.Instr)
 		if t.File != "" {
 			b.WriteString("\n    " + t.fileLine())
 		}
