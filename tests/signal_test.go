@@ -87,3 +87,41 @@ func waitRunning(t *testing.T, pid int) {
 	}
 	t.Fatal("the program did not start running within 30s")
 }
+
+// TestSignalWhileOutputBlocks sends SIGINT to a run on two processors whose standard output is
+// a pipe nobody reads, so that a processor is stuck writing to it: the signal must still end
+// the run, after the grace of 2 s at most, rather than wait for the pipe.
+func TestSignalWhileOutputBlocks(t *testing.T) {
+	prog := filepath.Join(t.TempDir(), "flood.s")
+	if err := os.WriteFile(prog, []byte("main: li a0, 120\n syscall putc\n jmp main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command(filepath.Join(binDir, "spindle"), "run", "--cpus", "2", prog)
+	cmd.Stdout = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	// The pipe fills at once, and the program then blocks, using no CPU time that waitRunning
+	// could see: a second is time enough to start and to fill it.
+	time.Sleep(time.Second)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+			t.Errorf("exit: %v, want status 130", err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the run did not end 10 s after SIGINT while its output was blocked")
+	}
+}

@@ -342,9 +342,15 @@ func (m *Machine) stop(why string) {
 	m.interrupt.Store(true)
 	m.stopOnce.Do(func() { close(m.stopped) })
 	if m.multi {
-		m.mu.Lock()
-		m.work.Broadcast()
-		m.mu.Unlock()
+		// Idle processors wait on m.work; the broadcast must come under the kernel lock, so
+		// that none misses it between its look at the flag and its wait. The lock may be held
+		// by a processor stuck in a write to a full pipe, so the broadcast waits for it on a
+		// goroutine of its own: the caller (a signal handler, a timer) must not wait.
+		go func() {
+			m.mu.Lock()
+			m.work.Broadcast()
+			m.mu.Unlock()
+		}()
 	}
 }
 
