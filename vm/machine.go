@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -213,10 +214,25 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 	}
 	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now(),
 		in: newInput(opts.Stdin, !opts.VirtualClock), stdout: newWriter(opts.Stdout, 16<<10), stderr: newWriter(opts.Stderr, 4<<10)}
-	if opts.Trace != nil {
-		m.tracer = newTracer(opts.Trace, opts.TraceFormat, max(opts.CPUs, 1))
-	}
 	n := max(opts.CPUs, 1)
+	if opts.Trace != nil {
+		// A trace written to the program's own stdout or stderr shares that stream's buffer
+		// on one processor, so that its lines and the program's output come in the order they
+		// happened. With several processors the program writes under the kernel lock and the
+		// tracer under its own, so the tracer writes each line whole instead.
+		var shared *bufio.Writer
+		switch {
+		case sameWriter(opts.Trace, opts.Stdout):
+			shared = m.stdout
+		case sameWriter(opts.Trace, opts.Stderr):
+			shared = m.stderr
+		}
+		lines := shared != nil && n > 1
+		if lines {
+			shared = nil
+		}
+		m.tracer = newTracer(opts.Trace, opts.TraceFormat, n, shared, lines)
+	}
 	if opts.VirtualClock && n > 1 {
 		return nil, &LoadError{Msg: fmt.Sprintf("a virtual clock needs one processor, not %d", n)}
 	}
@@ -360,6 +376,13 @@ func (m *Machine) Process() *Process { return m.proc }
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// sameWriter reports whether a and b are the same writer. (Comparing two interfaces that hold
+// the same type of value that cannot be compared would panic.)
+func sameWriter(a, b io.Writer) bool {
+	ta := reflect.TypeOf(a)
+	return ta != nil && ta == reflect.TypeOf(b) && ta.Comparable() && a == b
+}
 
 // newWriter buffers a descriptor's output; flush empties it at exit, trap, limit and interrupt.
 // The buffer is made with the Machine, so it is kept small: 128 KiB for the two streams made a

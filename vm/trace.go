@@ -29,6 +29,7 @@ type tracer struct {
 	w      *bufio.Writer
 	format TraceFormat
 	events int
+	lines  bool // write each event out whole as it comes: the stream is shared (see Load)
 
 	// The thread on each processor and since when.
 	cur   []*Thread
@@ -37,8 +38,15 @@ type tracer struct {
 	named map[[2]int]bool // the JSON tracks named so far: {pid, 0} for a process, {pid, tid} for a thread
 }
 
-func newTracer(w io.Writer, f TraceFormat, cpus int) *tracer {
-	tr := &tracer{w: bufio.NewWriter(w), format: f, cur: make([]*Thread, cpus), since: make([]int64, cpus), named: map[[2]int]bool{}}
+// newTracer makes a tracer that writes to w, through shared if it is not nil (the buffer of the
+// program's stream that w is), or else through a buffer of its own, flushed after every event
+// if lines is set.
+func newTracer(w io.Writer, f TraceFormat, cpus int, shared *bufio.Writer, lines bool) *tracer {
+	bw := shared
+	if bw == nil {
+		bw = bufio.NewWriter(w)
+	}
+	tr := &tracer{w: bw, format: f, lines: lines, cur: make([]*Thread, cpus), since: make([]int64, cpus), named: map[[2]int]bool{}}
 	if f == TraceJSON {
 		tr.w.WriteString(`{"displayTimeUnit":"ns","traceEvents":[`)
 		tr.meta("process_name", 0, 0, "processors")
@@ -106,6 +114,9 @@ func (tr *tracer) event(c *cpu, from, to *Thread, why switchReason) {
 		if to != nil && tr.format == TraceJSON {
 			tr.name(to)
 		}
+	}
+	if tr.lines {
+		tr.w.Flush()
 	}
 }
 

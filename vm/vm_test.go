@@ -392,3 +392,29 @@ func TestTrapKeepsPC(t *testing.T) {
 		}
 	}
 }
+
+// sliceWriter is a writer whose values cannot be compared.
+type sliceWriter struct{ b []byte }
+
+func (w sliceWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestSameWriter checks the comparison Load makes between the trace's writer and the program's
+// streams, which must not panic on writers that cannot be compared.
+func TestSameWriter(t *testing.T) {
+	var buf bytes.Buffer
+	w := sliceWriter{}
+	for _, tc := range []struct {
+		a, b io.Writer
+		want bool
+	}{
+		{&buf, &buf, true},
+		{&buf, &bytes.Buffer{}, false},
+		{w, w, false},
+		{nil, nil, false},
+		{io.Discard, &buf, false},
+	} {
+		if got := sameWriter(tc.a, tc.b); got != tc.want {
+			t.Errorf("sameWriter(%T, %T) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

@@ -50,7 +50,8 @@ Flags:
   --seed S        make the run reproducible: the clock counts instructions (one a nanosecond),
                   and --sched random draws from S
   --trace-sched FILE   write every context switch to FILE; - or /dev/stdout for the standard
-                       output, /dev/stderr for the standard error (after the program's own)
+                       output, /dev/stderr for the standard error, between the program's own
+                       output in the order things happened
   --trace-format F     text (default) or json, the Trace Event Format that Perfetto and
                   chrome://tracing show as a timeline (default json when FILE ends in .json)
 
