@@ -47,8 +47,8 @@ Flags:
   --sched POLICY  rr (default): round robin; random: preempt at random instruction boundaries
                   drawn from --seed, to expose races (without --seed, it draws a seed and
                   prints it)
-  --seed S        make the run reproducible: the clock counts instructions (one a nanosecond),
-                  and --sched random draws from S
+  --seed S        make the run reproducible: one processor, a clock that counts instructions
+                  (one a nanosecond), and --sched random draws from S
   --trace-sched FILE   write every context switch to FILE; - or /dev/stdout for the standard
                        output, /dev/stderr for the standard error, between the program's own
                        output in the order things happened
