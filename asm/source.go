@@ -123,11 +123,14 @@ func (r *lineReader) next() (rawLine, bool) {
 			break
 		}
 	}
-	if tail[1] == '\n' {
+	switch {
+	case tail[1] == '\n':
 		size--
 		if tail[0] == '\r' {
 			size--
 		}
+	case tail[1] == '\r' && over == 0:
+		size-- // the file's last line, ended by "\r" alone: the "\r" is its end, as before "\n"
 	}
 	line := r.line[:min(len(r.line), size)]
 	if r.num == 1 && bytes.HasPrefix(line, []byte("\uFEFF")) {

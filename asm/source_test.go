@@ -99,6 +99,12 @@ func TestSourceLines(t *testing.T) {
 			t.Errorf("a line of %d bytes and \\r\\n: got %v, want one error at line 1: %s", n, list, want)
 		}
 	}
+	// A last line ended by "\r" alone (a FuzzAssembleLoad finding): the "\r" is its end, not
+	// part of its text, as in the line before "\r\n".
+	list := assembleErrors(t, "0000000\r", nil)
+	if len(list) != 1 || list[0].Source != "0000000" {
+		t.Errorf("a last line ended by \\r: got %v, want one error that shows the line without it", list)
+	}
 }
 
 // TestIncludeNotRegular checks that .include refuses what is not a regular file: a device such
