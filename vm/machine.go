@@ -216,22 +216,14 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 		in: newInput(opts.Stdin, !opts.VirtualClock), stdout: newWriter(opts.Stdout, 16<<10), stderr: newWriter(opts.Stderr, 4<<10)}
 	n := max(opts.CPUs, 1)
 	if opts.Trace != nil {
-		// A trace written to the program's own stdout or stderr shares that stream's buffer
-		// on one processor, so that its lines and the program's output come in the order they
-		// happened. With several processors the program writes under the kernel lock and the
-		// tracer under its own, so the tracer writes each line whole instead.
-		var shared *bufio.Writer
+		var stream *bufio.Writer // the program's, if the trace goes to the same place
 		switch {
 		case sameWriter(opts.Trace, opts.Stdout):
-			shared = m.stdout
+			stream = m.stdout
 		case sameWriter(opts.Trace, opts.Stderr):
-			shared = m.stderr
+			stream = m.stderr
 		}
-		lines := shared != nil && n > 1
-		if lines {
-			shared = nil
-		}
-		m.tracer = newTracer(opts.Trace, opts.TraceFormat, n, shared, lines)
+		m.tracer = newTracer(opts.Trace, opts.TraceFormat, n, stream)
 	}
 	if opts.VirtualClock && n > 1 {
 		return nil, &LoadError{Msg: fmt.Sprintf("a virtual clock needs one processor, not %d", n)}
@@ -298,7 +290,7 @@ func (m *Machine) Run() (res Result, err error) {
 			m.stats.result(&res, m.procs)
 		}
 		for _, p := range m.procs {
-			if p != nil && p != m.proc {
+			if p != m.proc {
 				p.freeMemory() // a Machine runs once; only the first process's memory is shown after
 			}
 		}

@@ -103,9 +103,6 @@ func (s *stats) result(res *Result, procs []*Process) {
 		s.add(t)
 	}
 	for _, p := range procs {
-		if p == nil {
-			continue
-		}
 		for _, t := range p.threads {
 			if t != nil {
 				s.freeLocked(t)

@@ -38,15 +38,17 @@ type tracer struct {
 	named map[[2]int]bool // the JSON tracks named so far: {pid, 0} for a process, {pid, tid} for a thread
 }
 
-// newTracer makes a tracer that writes to w, through shared if it is not nil (the buffer of the
-// program's stream that w is), or else through a buffer of its own, flushed after every event
-// if lines is set.
-func newTracer(w io.Writer, f TraceFormat, cpus int, shared *bufio.Writer, lines bool) *tracer {
-	bw := shared
-	if bw == nil {
+// newTracer makes a tracer that writes to w. When w is one of the program's own streams, stream
+// is that stream's buffer: on one processor the tracer writes through it, so that the trace's
+// lines and the program's output come in the order they happened; with several, the program
+// writes under the kernel lock and the tracer under its own, so the tracer writes each event out
+// whole as it comes instead.
+func newTracer(w io.Writer, f TraceFormat, cpus int, stream *bufio.Writer) *tracer {
+	bw := stream
+	if bw == nil || cpus > 1 {
 		bw = bufio.NewWriter(w)
 	}
-	tr := &tracer{w: bw, format: f, lines: lines, cur: make([]*Thread, cpus), since: make([]int64, cpus), named: map[[2]int]bool{}}
+	tr := &tracer{w: bw, format: f, lines: stream != nil && cpus > 1, cur: make([]*Thread, cpus), since: make([]int64, cpus), named: map[[2]int]bool{}}
 	if f == TraceJSON {
 		tr.w.WriteString(`{"displayTimeUnit":"ns","traceEvents":[`)
 		tr.meta("process_name", 0, 0, "processors")
