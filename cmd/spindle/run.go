@@ -111,7 +111,7 @@ func runRun(args []string, io stdio) int {
 		// Without a seed, each run draws its own, as runs on a real machine interleave
 		// differently each time, and says which (once the command line is known to be good),
 		// so that a run that shows a race can be repeated: it is then a run with that seed. With
-		// several processors a run cannot be repeated; the processors draw from the clock.
+		// several processors a run cannot be repeated, so the seed drawn is not offered.
 		*seed, drawn = strconv.FormatUint(rand.Uint64()%1_000_000, 10), true
 	} else if *sched == "random" && *seed == "" {
 		opts.Seed = rand.Uint64()
@@ -149,15 +149,15 @@ func runRun(args []string, io stdio) int {
 	default:
 		return usageError(io, runCmd, "invalid --sched %q: want rr or random", *sched)
 	}
-	if drawn {
-		fmt.Fprintf(io.err, "spindle: --sched random drew --seed %s; give it to repeat this run\n", *seed)
-	}
 	switch *traceFormat {
 	case "", "text":
 	case "json":
 		opts.TraceFormat = vm.TraceJSON
 	default:
 		return usageError(io, runCmd, "invalid --trace-format %q: want text or json", *traceFormat)
+	}
+	if drawn {
+		fmt.Fprintf(io.err, "spindle: --sched random drew --seed %s; give it to repeat this run\n", *seed)
 	}
 	path := pos[0]
 	img, code := loadProgram(path, io)
