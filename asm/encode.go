@@ -445,10 +445,20 @@ func (a *assembler) wantTarget(l *srcLine, i int, op isa.Opcode) (int64, bool) {
 		return 0, false
 	}
 	// A branch is a statement of one instruction, so the statement's offset is the branch's.
-	off := int64((addr-isa.TextBase)/isa.InstrSize) - int64(l.off)
+	idx := (addr - isa.TextBase) / isa.InstrSize
+	off := int64(idx) - int64(l.off)
 	lo, hi := immRange(isa.Table[op].Format)
-	if off < lo || off > hi {
+	// A branch lands on an instruction, never on the end of the text: the loader refuses one
+	// that does not, and so does the object file (docs/isa.md, How a program starts and ends).
+	switch {
+	case off < lo || off > hi:
 		a.errorf(l, o.col, "branch target '%s' is %d instructions away, out of range for %s (%d..%d)", o.text, off, isa.Table[op].Name, lo, hi)
+		return 0, false
+	case idx == a.textLen:
+		a.errorf(l, o.col, "branch target '%s' (%#08x) is the end of the text, just past its last instruction; a branch must land on an instruction: put one after the label, such as halt", o.text, addr)
+		return 0, false
+	case idx > a.textLen:
+		a.errorf(l, o.col, "branch target '%s' (%#08x) is past the end of the text (%s)", o.text, addr, isa.TextSpan(int(a.textLen)))
 		return 0, false
 	}
 	return off, true

@@ -113,6 +113,14 @@ prog.s:1:15: unexpected end of line; expected ')'
 prog.s:1:6: branch target 'msg' is a data address (0x10000000), not a code address
     jmp msg
         ^`},
+		{"branch to the end of the text", "main:\tbge a0, a0, .done\n.done:\n", `
+prog.s:1:19: branch target '.done' (0x00400004) is the end of the text, just past its last instruction; a branch must land on an instruction: put one after the label, such as halt
+    main:	bge a0, a0, .done
+         	            ^`},
+		{"branch past the text", "\tjmp 0x00400100\n\thalt\n", `
+prog.s:1:6: branch target '0x00400100' (0x00400100) is past the end of the text (the text holds 2, at 0x00400000 to 0x00400004)
+    jmp 0x00400100
+        ^`},
 		{"unknown directive", "\t.tetx\n", `
 prog.s:1:2: unknown directive '.tetx'; did you mean '.text'?
     .tetx

@@ -33,18 +33,18 @@ func validate(img *asm.Image) error {
 		// illegal, which traps when it runs.
 		op, o, err := isa.Decode(w)
 		if err != nil {
-			return &LoadError{Msg: fmt.Sprintf("instruction at %#x: %v", isa.CodeAddr(i), err)}
+			return &LoadError{Msg: fmt.Sprintf("instruction at %#08x: %v", isa.CodeAddr(i), err)}
 		}
 		in := isa.Table[op]
 		switch {
 		case in.Format.IsBranch():
 			if t := int64(i) + o.Imm; t < 0 || t >= int64(n) {
-				return &LoadError{Msg: fmt.Sprintf("instruction at %#x: %s to %#x, outside the text (%#x to %#x)",
-					isa.CodeAddr(i), in.Name, isa.TextBase+4*t, isa.CodeAddr(0), isa.CodeAddr(n))}
+				return &LoadError{Msg: fmt.Sprintf("instruction at %#08x: %s to %#08x, outside the text (%s)",
+					isa.CodeAddr(i), in.Name, isa.TextBase+isa.InstrSize*t, isa.TextSpan(n))}
 			}
 		case op == isa.LK:
 			if o.Imm >= int64(len(img.Consts)) {
-				return &LoadError{Msg: fmt.Sprintf("instruction at %#x: lk names constant %d, but the pool has %d",
+				return &LoadError{Msg: fmt.Sprintf("instruction at %#08x: lk names constant %d, but the pool has %d",
 					isa.CodeAddr(i), o.Imm, len(img.Consts))}
 			}
 		}

@@ -313,6 +313,7 @@ func TestInterrupt(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	jmpOut := image(t, iI(isa.JMP, 5))
+	jmpEnd := image(t, iI(isa.JMP, 1))
 	lkOut := image(t, iAI(isa.LK, isa.A0, 2))
 	badEntry := image(t, i0(isa.HALT))
 	badEntry.Entry = isa.TextBase + 2
@@ -322,8 +323,9 @@ func TestLoadErrors(t *testing.T) {
 		want string
 	}{
 		{"empty", &asm.Image{}, "load: the program has no instructions"},
-		{"jump", jmpOut, "load: instruction at 0x400000: jmp to 0x400014, outside the text (0x400000 to 0x400004)"},
-		{"lk", lkOut, "load: instruction at 0x400000: lk names constant 2, but the pool has 0"},
+		{"jump", jmpOut, "load: instruction at 0x00400000: jmp to 0x00400014, outside the text (the text holds 1, at 0x00400000 to 0x00400000)"},
+		{"jump to the end of the text", jmpEnd, "load: instruction at 0x00400000: jmp to 0x00400004, outside the text (the text holds 1, at 0x00400000 to 0x00400000)"},
+		{"lk", lkOut, "load: instruction at 0x00400000: lk names constant 2, but the pool has 0"},
 		{"entry", badEntry, "load: entry point 0x00400002 is not the address of an instruction (the text holds 1, at 0x00400000 to 0x00400000)"},
 	}
 	for _, tt := range tests {
