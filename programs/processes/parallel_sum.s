@@ -7,8 +7,8 @@
 #   echo 400000000 | spindle run --cpus 1 --stats programs/processes/parallel_sum.s
 #   echo 400000000 | spindle run --cpus 2 --stats programs/processes/parallel_sum.s
 #
-# Processes share no memory, so the workers pass their results through a pipe: each prints its
-# partial sum on its descriptor 1, the pipe's write end, and an adder process, whose
+# Processes share no memory, so the workers pass their results through a pipe: each writes its
+# partial sum as a line on its descriptor 1, the pipe's write end, and an adder process, whose
 # descriptor 0 is the pipe's read end, reads them with read_int and prints the total.
 #
 #       worker 0 ──┐
@@ -76,9 +76,27 @@ worker: andi t0, a0, 1          # t0 = half
 .loop:  add a0, a0, t3          # the hot loop: three instructions a number
         addi t3, t3, 1
         blt t3, t2, .loop
-.done:  syscall print_int
-        li a0, '\n'
-        syscall putc
+        # Print the sum and a newline in one write. Both workers write to the one pipe, and two
+        # writes each (print_int, then putc) could interleave: "374750", "124750\n", "\n", which
+        # the adder would read as one number of twelve digits. One write to a pipe is never
+        # split by another, so the line is made in memory first, from its last digit back.
+.done:  addi sp, sp, -32
+        addi t0, sp, 31         # t0 = the first byte of the line, as it is built
+        li t1, '\n'
+        sb t1, 0(t0)
+        li t2, 10
+.digit: addi t0, t0, -1
+        remu t1, a0, t2
+        addi t1, t1, '0'
+        sb t1, 0(t0)
+        divu a0, a0, t2
+        bnez a0, .digit
+        li a0, 1
+        mov a1, t0
+        addi a2, sp, 32
+        sub a2, a2, t0          # its length: up to the end of the buffer
+        syscall write
+        addi sp, sp, 32
         li a0, 0
         ret                     # a return from the entry ends the process with status a0
 
