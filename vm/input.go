@@ -13,7 +13,7 @@ import (
 // the thread that called it. So the read runs off the loop, on a goroutine (the pump), and the
 // thread waits, parked, for its result; the processor runs the other threads meanwhile and
 // picks the result up at its next check point or when it goes idle. A run that must be the same
-// every time (a virtual clock) reads synchronously instead: when input arrives must not change
+// every time (a virtual clock) waits for the pump instead: when input arrives must not change
 // the interleaving.
 
 // inChunk is how much the pump reads at a time.
@@ -51,12 +51,6 @@ func (c *cpu) fill(t *Thread) bool {
 		return true
 	}
 	c.stdout.Flush() // a prompt must show before the program waits for its answer
-	if !in.async {
-		b := make([]byte, inChunk)
-		n, err := in.r.Read(b)
-		c.gotInput(b[:n], err)
-		return true
-	}
 	if !in.pending.Load() {
 		in.pending.Store(true)
 		go func() {
@@ -70,6 +64,19 @@ func (c *cpu) fill(t *Thread) bool {
 				c.mu.Unlock()
 			}
 		}()
+	}
+	if !in.async {
+		// The processor waits for the read, so that when input comes cannot change the run;
+		// but the read is the pump's all the same, so that a stop from outside (a time-out,
+		// Ctrl-C) is not kept waiting by a host that never answers. Then t waits as it would
+		// on the real clock, and the run ends at the next check point.
+		select {
+		case r := <-in.results:
+			in.pending.Store(false)
+			c.gotInput(r.data, r.err)
+			return true
+		case <-c.stopped:
+		}
 	}
 	c.restart(t, waitRead, 0)
 	in.waiters.push(t)

@@ -137,6 +137,7 @@ func (q *procQueue) pop() *Process {
 // to wake; when every processor is idle and no thread sleeps, every thread of every process is
 // blocked for good: a deadlock.
 func (c *cpu) run() {
+	c.slice() // the first; the loop carries each slice on until its budget runs out
 	c.lock()
 	// A panic unwinds through here from runProcess, which runs without the lock; unlocking an
 	// unlocked mutex would turn it into a crash that nothing can recover.
@@ -325,6 +326,7 @@ func (c *cpu) wakeDue() {
 func (c *cpu) runProcess(p *Process) error {
 	c.cur = p
 	c.procSlices = 0
+	c.nearLimit()
 	// The random policy needs a loop that can stop at any instruction, and so does the end of
 	// a run with a step limit; round robin does not.
 	exec := c.exec
@@ -365,9 +367,16 @@ func (c *cpu) runProcess(p *Process) error {
 			c.drainInbox(p)
 			c.unlock()
 		}
-		if t = c.pick(p); t == nil {
+		if p.runq.n == 0 {
 			return nil
 		}
+		if err := c.idleCheckpoint(p, t); err != nil {
+			return err
+		}
+		if c.exact {
+			exec = c.execStep
+		}
+		t = c.pick(p)
 		if c.tracer != nil {
 			c.tracer.event(c, nil, t, reasonIdle)
 		}

@@ -126,6 +126,29 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	return c.switchFrom(t, reasonQuantum), nil
 }
 
+// idleCheckpoint is the check point of a process none of whose threads could run, and some of
+// which have woken since: exec, with no thread to run, could not reach its own. last is the
+// thread that ran last. Without it, a program whose threads block at least once a slice (a
+// loop of sleep 0, or of reads from a pipe) would never be stopped, killed or preempted.
+func (c *cpu) idleCheckpoint(p *Process, last *Thread) error {
+	if c.interrupt.Load() || p.killed.Load() {
+		return c.stopError(last)
+	}
+	if c.sliceStart > 0 {
+		return nil
+	}
+	total := c.published.Add(c.steps - c.unpublished)
+	c.unpublished = c.steps
+	if c.opts.MaxSteps > 0 && total >= c.opts.MaxSteps {
+		return &LimitError{Limit: "steps", Value: c.opts.MaxSteps, Steps: total, Where: c.where(last, last.PC)}
+	}
+	if c.procSlices++; c.procSlices >= procQuantum && c.readyCount.Load() > 0 {
+		return errYieldProcess
+	}
+	c.slice()
+	return nil
+}
+
 // stopError is the error with which a processor stops, t being its thread or nil: the run is
 // over, its process was killed, or an interrupt or a timeout came.
 func (c *cpu) stopError(t *Thread) error {
@@ -136,6 +159,9 @@ func (c *cpu) stopError(t *Thread) error {
 	var w Where
 	if t != nil {
 		w = c.where(t, t.PC)
+	} else if t = c.firstWaiting(); t != nil {
+		// No thread runs: the report says where the first one waits.
+		w = c.where(t, t.waitPC())
 	}
 	if why, _ := c.why.Load().(string); why == "timeout" {
 		return &LimitError{Limit: "time", Value: uint64(c.opts.Timeout), Steps: steps, Where: w}
@@ -164,28 +190,36 @@ func (c *cpu) retire(t *Thread, budget int64) {
 	c.sliceStart = budget
 }
 
-// slice returns the budget of the next run of the loop: a quantum, or what is left of the step
-// limit if that is less. The loop counts the budget down; retire counts what it used.
+// slice begins the next slice and returns its budget: a quantum, or what is left of the step
+// limit if that is less. The loop counts the budget down, and carries what is left of it from
+// one thread and one process to the next; retire counts what it used.
 func (c *cpu) slice() int64 {
 	q := c.opts.Quantum
 	if c.rng != nil {
 		q = 1 + c.rng.Int64N(q)
 	}
 	if c.opts.MaxSteps > 0 {
-		done := c.published.Load() + c.steps - c.unpublished
-		left := c.opts.MaxSteps - min(done, c.opts.MaxSteps)
-		// exec notices its budget only at check points, so it may run past it by a straight
-		// run of code, which is at most the whole text. When the limit is nearer than a
-		// quantum and that, execStep takes over for the rest of the run: see toStepping.
-		if left < uint64(q)+uint64(len(c.cur.code)) {
-			c.exact = true
-		}
-		if left < uint64(q) {
-			q = int64(left)
-		}
+		q = int64(min(uint64(q), c.stepsLeft()))
 	}
 	c.sliceStart = q
+	c.nearLimit()
 	return q
+}
+
+// stepsLeft returns how many steps the step limit leaves, as far as this processor knows.
+func (c *cpu) stepsLeft() uint64 {
+	done := c.published.Load() + c.steps - c.unpublished
+	return c.opts.MaxSteps - min(done, c.opts.MaxSteps)
+}
+
+// nearLimit hands the processor over to execStep when the step limit is near. exec notices its
+// budget only at check points, so it may run past it by a straight run of code, which is at
+// most the whole text of the process on the processor. When the limit is nearer than the
+// budget and that, execStep takes over for the rest of the run: see toStepping.
+func (c *cpu) nearLimit() {
+	if c.opts.MaxSteps > 0 && c.cur != nil && c.stepsLeft() < uint64(max(c.sliceStart, 0))+uint64(len(c.cur.code)) {
+		c.exact = true
+	}
 }
 
 // now returns the clock: nanoseconds since the run began, real or virtual.
@@ -305,13 +339,7 @@ func (c *cpu) deadlock() error {
 			if e.Blocked++; len(e.Threads) == MaxDeadlockReport {
 				continue
 			}
-			// The thread's saved pc is past its syscall, unless the syscall restarts; the
-			// report names the syscall.
-			pc := t.PC - 1
-			if t.wait == waitRead || t.wait == waitWrite {
-				pc = t.PC
-			}
-			e.Threads = append(e.Threads, BlockedThread{Waits: t.waitString(), Where: c.where(t, pc)})
+			e.Threads = append(e.Threads, BlockedThread{Waits: t.waitString(), Where: c.where(t, t.waitPC())})
 		}
 	}
 	sort.SliceStable(e.Threads, func(i, j int) bool {
@@ -319,6 +347,31 @@ func (c *cpu) deadlock() error {
 		return a.Proc < b.Proc || a.Proc == b.Proc && a.Thread < b.Thread
 	})
 	return e
+}
+
+// waitPC returns the index of the instruction where a blocked thread waits: its syscall. Its
+// saved pc is past the syscall, unless the syscall restarts when the thread wakes.
+func (t *Thread) waitPC() int {
+	if t.State != Blocked || t.wait == waitRead || t.wait == waitWrite {
+		return t.PC
+	}
+	return t.PC - 1
+}
+
+// firstWaiting returns the first thread of the first process alive that is not running, or nil.
+// The caller holds the kernel lock.
+func (c *cpu) firstWaiting() *Thread {
+	for _, p := range c.procs {
+		if p.state == procExited {
+			continue
+		}
+		for _, t := range p.threads {
+			if t != nil && (t.State == Blocked || t.State == Runnable) {
+				return t
+			}
+		}
+	}
+	return nil
 }
 
 // waitString says what a blocked thread waits for.
