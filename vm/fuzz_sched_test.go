@@ -37,6 +37,11 @@ import (
 //     table says, and one of them waits for the operation that cannot complete.
 //   - a program of class schedExit is the first kind where one thread calls exit on the way:
 //     the process must end with that status, whoever is blocked.
+//   - one program of one process in four of class schedFinish never ends: once it has printed
+//     its total, main loops for ever, blocking or yielding at every turn (sleep 0, yield, or a
+//     channel), and the run is stopped from outside at a random moment, by a time-out, an
+//     interrupt or a step limit. The run must end with that stop, the step limit exactly, and
+//     its output must be what the program printed before it, cut short.
 //
 // One input in four runs the program in two processes that a parent starts and waits for, on
 // two processors with the real clock; the others run on one processor, on the virtual clock,
@@ -126,6 +131,10 @@ type schedProg struct {
 	events  int
 	mainOps []schedOp // main's own, after it spawns the threads and before it joins them
 	mainEnd int       // 0: exit with the total; 1: ret with it; 2: thread_exit (status 0)
+
+	stop     schedStopKind // how the program is stopped, if it is: it never ends by itself
+	stopAt   int           // when: see schedStopKind
+	stopLoop int           // how main blocks for ever: 0 sleep 0, 1 yield, 2 receive from a channel nobody sends on but itself
 
 	total  int64  // the sum the sinks receive, in a program that finishes
 	status int64  // the exit status of a process of the program
@@ -352,7 +361,29 @@ func schedGenerate(b []byte) *schedProg {
 			th.ops = insertOp(th.ops, g.n(len(th.ops)+1), schedOp{kind: schedExitOp, a: schedExitThread})
 		}
 	}
+	// One program of one process in four, which would finish, instead blocks for ever once it
+	// has printed its total, at every turn of a loop, and is stopped from outside at a random
+	// moment: the stop must end it, with its output intact (docs/threads.md, Stops).
+	if p.class == schedFinish && p.procs == 1 && g.n(4) == 3 {
+		p.stop = schedStopKind(1 + g.n(3))
+		p.stopAt = 1 + g.n(64)
+		p.stopLoop = g.n(3)
+	}
 	return p
+}
+
+// schedStopKind is how a program is stopped from outside.
+type schedStopKind uint8
+
+const (
+	schedStopNone      schedStopKind = iota
+	schedStopTimeout                 // --timeout of stopAt ms
+	schedStopInterrupt               // Machine.Interrupt after stopAt ms
+	schedStopSteps                   // --max-steps of stopAt * 997
+)
+
+func (k schedStopKind) String() string {
+	return [...]string{"none", "timeout", "interrupt", "steps"}[k]
 }
 
 func insertOp(ops []schedOp, i int, op schedOp) []schedOp {
@@ -397,10 +428,23 @@ func (p *schedProg) options() Options {
 	if p.random {
 		opts.Sched = SchedRandom
 	}
+	switch p.stop {
+	case schedStopTimeout, schedStopInterrupt:
+		// No step limit: it would stop the loop by itself, soon, and hide a stop that does not
+		// reach it.
+		opts.MaxSteps = 0
+		if p.stop == schedStopTimeout {
+			opts.Timeout = time.Duration(p.stopAt) * time.Millisecond
+		}
+	case schedStopSteps:
+		opts.MaxSteps = uint64(p.stopAt) * 997
+	}
 	if p.procs > 1 {
 		opts.CPUs = 2
 	} else {
-		opts.VirtualClock = true
+		// A stop by time is not reproducible anyway; on the real clock, the loop's sleeps
+		// really are of 0 ms, as a program's would be.
+		opts.VirtualClock = p.stop != schedStopTimeout && p.stop != schedStopInterrupt
 	}
 	return opts
 }
@@ -441,6 +485,12 @@ func schedCheck(t *testing.T, p *schedProg, img *asm.Image) {
 	if err != nil {
 		t.Fatalf("Load: %v\n%s", err, p.describe(img))
 	}
+	if p.stop == schedStopInterrupt {
+		go func() {
+			time.Sleep(time.Duration(p.stopAt) * time.Millisecond)
+			m.Interrupt()
+		}()
+	}
 	o := runWatched(t, m, opts.Timeout, func() string { return p.describe(img) })
 	res, err := o.res, o.err
 
@@ -449,8 +499,23 @@ func schedCheck(t *testing.T, p *schedProg, img *asm.Image) {
 		t.Fatalf("%s\nerr: %v\nexit status %d, output %q\n%s", fmt.Sprintf(format, args...), err, res.ExitCode, out.String(), p.describe(img))
 	}
 	var dl *DeadlockError
-	switch p.class {
-	case schedFinish, schedExit:
+	switch {
+	case p.stop != schedStopNone:
+		// Stopped at a random moment: what it printed is what it would have printed, cut short.
+		want, _ := p.wantOutput()
+		var le *LimitError
+		var ie *InterruptError
+		switch {
+		case p.stop == schedStopInterrupt && !errors.As(err, &ie),
+			p.stop == schedStopTimeout && !(errors.As(err, &le) && le.Limit == "time"),
+			p.stop == schedStopSteps && !(errors.As(err, &le) && le.Limit == "steps"):
+			fail("a program stopped by %s ended otherwise", p.stop)
+		case !strings.HasPrefix(want, out.String()):
+			fail("the output is not what the program printed before its stop, %q", want)
+		case p.stop == schedStopSteps && res.Steps != uint64(p.stopAt)*997:
+			fail("%d steps; the limit was %d", res.Steps, p.stopAt*997)
+		}
+	case p.class == schedFinish || p.class == schedExit:
 		if errors.As(err, &dl) {
 			fail("a %s program deadlocked: a wake-up was lost, or a deadlock reported where there is none", p.class)
 		}
@@ -461,7 +526,7 @@ func schedCheck(t *testing.T, p *schedProg, img *asm.Image) {
 		if out.String() != want || res.ExitCode != status {
 			fail("want exit status %d and output %q", status, want)
 		}
-	case schedDeadlock:
+	case p.class == schedDeadlock:
 		if !errors.As(err, &dl) {
 			fail("a program with a thread blocked for good did not deadlock")
 		}
@@ -532,8 +597,8 @@ func schedCheckDeadlock(dl *DeadlockError, res Result, stuck string) string {
 // describe prints the program for a failure: what was generated, then the listing.
 func (p *schedProg) describe(img *asm.Image) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "class %s, %d process(es), random %v, quantum %d, seed %d, channels %+v, events %d\n",
-		p.class, p.procs, p.random, p.quantum, p.seed, p.chans, p.events)
+	fmt.Fprintf(&b, "class %s, %d process(es), random %v, quantum %d, seed %d, channels %+v, events %d, stop %s at %d, loop %d\n",
+		p.class, p.procs, p.random, p.quantum, p.seed, p.chans, p.events, p.stop, p.stopAt, p.stopLoop)
 	fmt.Fprintf(&b, "main: %+v, end %d\n", p.mainOps, p.mainEnd)
 	for i, th := range p.threads {
 		fmt.Fprintf(&b, "thread %d (stage %d): %+v joins %v joined %v\n", i, th.stage, th.ops, th.joins, th.joined)
@@ -749,6 +814,10 @@ func (p *schedProg) emitMain(e *schedEmitter) {
 	e.li(isa.A0, '\n')
 	e.sys(isa.SysPutc)
 	e.i(isa.MOV, isa.A0, isa.S0, 0, 0)
+	if p.stop != schedStopNone {
+		p.emitBlockForEver(e)
+		return
+	}
 	switch p.mainEnd {
 	case 0:
 		e.sys(isa.SysExit)
@@ -758,6 +827,31 @@ func (p *schedProg) emitMain(e *schedEmitter) {
 		e.li(isa.A0, 0)
 		e.sys(isa.SysThreadExit)
 	}
+}
+
+// emitBlockForEver writes main's end in a program that is stopped from outside: a loop that
+// never ends, and blocks or yields at every turn.
+func (p *schedProg) emitBlockForEver(e *schedEmitter) {
+	if p.stopLoop == 2 {
+		e.li(isa.A0, 1)
+		e.sys(isa.SysChanMake)
+		e.i(isa.MOV, isa.S0, isa.A0, 0, 0)
+	}
+	e.label("forever")
+	switch p.stopLoop {
+	case 0:
+		e.li(isa.A0, 0)
+		e.sys(isa.SysSleep)
+	case 1:
+		e.sys(isa.SysYield)
+	default:
+		e.i(isa.MOV, isa.A0, isa.S0, 0, 0)
+		e.li(isa.A1, 1)
+		e.sys(isa.SysChanSend)
+		e.i(isa.MOV, isa.A0, isa.S0, 0, 0)
+		e.sys(isa.SysChanRecv)
+	}
+	e.br(isa.JMP, 0, 0, "forever")
 }
 
 // emitThread writes thread i: its ops with s1 as its running sum, which it adds to the total,
