@@ -38,7 +38,8 @@ const pipeSize = 64 << 10
 // writer gets -1 once no read end is.
 type pipe struct {
 	id               int
-	buf              []byte // what has been written and not yet read
+	maker            *Process // charged for the pipe until both its ends are closed
+	buf              []byte   // what has been written and not yet read
 	readers, writers int
 	rq, wq           queue // threads blocked reading, writing
 }
@@ -79,7 +80,23 @@ func (c *cpu) closeFd(p *Process, n uint64) bool {
 			c.wakeAll(&d.pipe.rq)
 		}
 	}
+	if pp := d.pipe; pp != nil && pp.readers == 0 && pp.writers == 0 {
+		// Nobody can reach the pipe any more: its maker may have another.
+		pp.maker.uncharge(pipeSize)
+		pp.buf = nil
+	}
 	return true
+}
+
+// openFds counts p's open descriptors.
+func (p *Process) openFds() int {
+	n := 0
+	for _, d := range p.fds {
+		if d.kind != descClosed {
+			n++
+		}
+	}
+	return n
 }
 
 // newFd gives d the lowest free descriptor number of p.
@@ -101,16 +118,16 @@ func (p *Process) newFd(d desc) (uint64, bool) {
 // and a1 (write).
 func (c *cpu) makePipe(t *Thread) error {
 	p := t.Proc
+	if p.openFds()+2 > MaxDescriptors {
+		return c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("pipe: the process has %d descriptors open; a pipe needs two more, and the most is %d", p.openFds(), MaxDescriptors))
+	}
 	if !p.charge(pipeSize) {
 		return c.memLimit(t, "pipe: a pipe's buffer would pass the process's memory limit")
 	}
 	c.pipes++
-	pp := &pipe{id: c.pipes, readers: 1, writers: 1}
-	rfd, ok1 := p.newFd(desc{descPipeRead, pp})
-	wfd, ok2 := p.newFd(desc{descPipeWrite, pp})
-	if !ok1 || !ok2 {
-		return c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("pipe: the process has %d descriptors open, the most it may", MaxDescriptors))
-	}
+	pp := &pipe{id: c.pipes, maker: p, readers: 1, writers: 1}
+	rfd, _ := p.newFd(desc{descPipeRead, pp})
+	wfd, _ := p.newFd(desc{descPipeWrite, pp})
 	t.R[isa.A0], t.R[isa.A1] = rfd, wfd
 	return nil
 }

@@ -413,7 +413,7 @@ func (c *cpu) endProcess(p *Process, status int64) {
 		c.closeFd(p, uint64(i))
 	}
 	for _, t := range p.threads {
-		if t != nil && t.State != Exited {
+		if t.State != Exited {
 			t.State = Exited
 			c.threadCount.Add(-1)
 		}
@@ -436,7 +436,7 @@ func (c *cpu) endProcess(p *Process, status int64) {
 	p.freeMemory()
 	if c.opts.Stats {
 		for _, t := range p.threads {
-			if t != nil {
+			if !t.dropped {
 				c.stats.free(t)
 			}
 		}
@@ -514,8 +514,16 @@ func (c *cpu) spawnFile(t *Thread, pathAddr, argvAddr, in, out uint64) (*Process
 	if err != nil {
 		return nil, err
 	}
+	img, err := c.loadFile(name)
+	if err != nil {
+		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, "spawn: "+err.Error())
+	}
+	// The arguments go on the new process's stack, so what they may take is bounded by its
+	// size: it is checked as they are copied, so that an argv of a million pointers to one long
+	// string costs no more than the stack would hold.
 	args := []string{name}
 	if argvAddr != 0 {
+		size := uint64(0)
 		for i := uint64(0); ; i++ {
 			if !t.Proc.inMem(argvAddr+8*i, 8) {
 				return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("spawn: argv at %#x runs out of memory", argvAddr))
@@ -528,15 +536,14 @@ func (c *cpu) spawnFile(t *Thread, pathAddr, argvAddr, in, out uint64) (*Process
 			if err != nil {
 				return nil, err
 			}
+			if size += uint64(len(s)) + 1 + 8; size > c.opts.StackSize {
+				return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("spawn: the arguments take more than the %d bytes of the new process's stack", c.opts.StackSize))
+			}
 			if i == 0 {
 				args = args[:0]
 			}
 			args = append(args, s)
 		}
-	}
-	img, err := c.loadFile(name)
-	if err != nil {
-		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, "spawn: "+err.Error())
 	}
 	entry, _ := isa.CodeIndex(img.Entry, len(img.Text))
 	return c.startProcess(t, img, entry, args, in, out)

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/spindle-vm/spindle/asm"
@@ -31,9 +32,13 @@ type Process struct {
 	heapLo  uint64 // end of .bss: the lowest break
 	brk     uint64 // current break: the heap is [heapLo, brk)
 	maxMem  uint64
-	kmem    uint64 // bytes of the kernel's objects for this process (threads, channels, pipes), charged to maxMem
+	// kmem is the bytes of the kernel's objects for this process (threads, channels, pipes),
+	// charged to maxMem. Only the process's own processor adds to it; a pipe's last close, on
+	// any processor, takes the pipe's charge off its maker.
+	kmem atomic.Uint64
 
-	threads    []*Thread // by id - 1; nil once joined
+	threads    []*Thread // by id; a thread joined stays until compacted away (see drop)
+	dropped    int       // threads in the table that have been joined
 	nextTid    int
 	live       int   // threads that have not ended
 	runq       queue // runnable threads, in the order they will run
@@ -240,23 +245,28 @@ func (p *Process) freeMemory() {
 // process's is given back when it ends, or when the run does, and is then nil.
 func (p *Process) Memory() (base uint64, mem []byte) { return p.memBase, p.mem }
 
-// Threads returns the process's threads by id (thread i+1 at index i); a thread that has been
-// joined is nil. A process other than the first has none once it has ended.
-func (p *Process) Threads() []*Thread { return p.threads }
+// Threads returns the process's threads in the order of their ids, but for those that have been
+// joined. A process other than the first has none once it has ended.
+func (p *Process) Threads() []*Thread {
+	return slices.DeleteFunc(slices.Clone(p.threads), func(t *Thread) bool { return t.dropped })
+}
 
 // ExitCode returns the process's exit status, and whether it has ended.
 func (p *Process) ExitCode() (int64, bool) { return p.exitCode, p.exited }
 
 // room is how much memory the process may have: its limit, less what its kernel objects take.
-func (p *Process) room() uint64 { return p.maxMem - min(p.kmem, p.maxMem) }
+func (p *Process) room() uint64 { return p.maxMem - min(p.kmem.Load(), p.maxMem) }
+
+// uncharge gives back n bytes that charge counted.
+func (p *Process) uncharge(n uint64) { p.kmem.Add(-n) }
 
 // charge counts n bytes of kernel objects against the process's memory limit, and reports
 // whether they fit. The host memory a program can make the VM use is so bounded by --max-mem:
 // a million threads cost their structs as well as their stacks.
 func (p *Process) charge(n uint64) bool {
-	if uint64(len(p.mem))+p.kmem+n > p.maxMem {
+	if uint64(len(p.mem))+p.kmem.Load()+n > p.maxMem {
 		return false
 	}
-	p.kmem += n
+	p.kmem.Add(n)
 	return true
 }

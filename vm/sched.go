@@ -333,7 +333,7 @@ func (c *cpu) deadlock() error {
 			continue
 		}
 		for _, t := range p.threads {
-			if t == nil || t.State != Blocked {
+			if t.State != Blocked {
 				continue
 			}
 			if e.Blocked++; len(e.Threads) == MaxDeadlockReport {
@@ -366,7 +366,7 @@ func (c *cpu) firstWaiting() *Thread {
 			continue
 		}
 		for _, t := range p.threads {
-			if t != nil && (t.State == Blocked || t.State == Runnable) {
+			if t.State == Blocked || t.State == Runnable {
 				return t
 			}
 		}

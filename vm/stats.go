@@ -104,7 +104,7 @@ func (s *stats) result(res *Result, procs []*Process) {
 	}
 	for _, p := range procs {
 		for _, t := range p.threads {
-			if t != nil {
+			if !t.dropped {
 				s.freeLocked(t)
 			}
 		}

@@ -1,7 +1,9 @@
 package vm
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/spindle-vm/spindle/isa"
 )
@@ -50,6 +52,7 @@ type Thread struct {
 	State   ThreadState
 	wait    waitKind
 	listed  bool // its statistics are listed one by one (see stats)
+	dropped bool // it has ended and been joined: only its place in the thread table is left (see drop)
 	waitOn  uint64
 	waitVal uint64
 	next    *Thread // the next thread in the queue this one is in: run queue or wait queue
@@ -194,10 +197,10 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 	if tid == uint64(t.ID) {
 		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, "thread_join: a thread cannot join itself")
 	}
-	if tid == 0 || tid > uint64(len(p.threads)) || p.threads[tid-1] == nil {
+	target := p.thread(tid)
+	if target == nil {
 		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_join: there is no thread %d to join (never started, or already joined)", tid))
 	}
-	target := p.threads[tid-1]
 	if target.State == Exited {
 		t.R[isa.A0] = target.value
 		p.drop(target)
@@ -212,10 +215,27 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 }
 
 // drop forgets a thread that has ended and been joined: its kernel state is no longer charged.
+// Its place in the thread table goes when the dropped threads are half of the table, so that
+// the table holds at most twice the threads not yet joined, however many a program makes and
+// joins (a table that only grew took 8 bytes for every thread ever made).
 func (p *Process) drop(t *Thread) {
 	if p.Machine.opts.Stats {
 		p.Machine.stats.free(t)
 	}
-	p.threads[t.ID-1] = nil
-	p.kmem -= threadCost
+	t.dropped = true
+	p.uncharge(threadCost)
+	if p.dropped++; p.dropped > len(p.threads)/2 {
+		p.threads = slices.DeleteFunc(p.threads, func(t *Thread) bool { return t.dropped })
+		p.dropped = 0
+	}
+}
+
+// thread returns thread tid of p, or nil if there is none or it has been joined. The table is
+// in the order threads were made, which is the order of their ids.
+func (p *Process) thread(tid uint64) *Thread {
+	i, ok := slices.BinarySearchFunc(p.threads, tid, func(t *Thread, id uint64) int { return cmp.Compare(uint64(t.ID), id) })
+	if !ok || p.threads[i].dropped {
+		return nil
+	}
+	return p.threads[i]
 }
