@@ -54,11 +54,20 @@ Flags:
                        output in the order things happened
   --trace-format F     text (default) or json, the Trace Event Format that Perfetto and
                   chrome://tracing show as a timeline (default json when FILE ends in .json)
+  --source-dir DIR     look for the source files that an object file names in DIR, rather
+                       than in the object's directory
+
+A report of a trap, a limit or a deadlock quotes the source line of each place it names. An
+object file holds only its sources' names: a line is read after the run, when a report needs
+it, and only from a regular file of at most 4 MiB inside the object's directory (or DIR),
+found by the name or else by its last element. A device, a named pipe, an absolute name, or a
+name or symbolic link that leads out of the directory is never read.
 
 Exit status: the program's own (the low 8 bits of exit's argument); 124 when a limit is reached;
 125 on a deadlock; 134 when the program traps; 130 on Ctrl-C, 143 on SIGTERM; 65 when FILE does
-not assemble or is not a valid object file; 66 when FILE cannot be read; 73 when the trace file
-cannot be created; 64 for a bad command line; 70 for an internal error (a bug in Spindle).
+not assemble or is not a valid object file; 66 when FILE or --source-dir cannot be read; 73 when
+the trace file cannot be created; 64 for a bad command line; 70 for an internal error (a bug in
+Spindle).
 `,
 }
 
@@ -80,6 +89,7 @@ func runRun(args []string, io stdio) int {
 	sched := fs.String("sched", "rr", "")
 	traceFile := fs.String("trace-sched", "", "")
 	traceFormat := fs.String("trace-format", "", "")
+	sourceDirFlag := fs.String("source-dir", "", "")
 	fs.Usage = func() {}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -159,6 +169,23 @@ func runRun(args []string, io stdio) int {
 	if drawn {
 		fmt.Fprintf(io.err, "spindle: --sched random drew --seed %s; give it to repeat this run\n", *seed)
 	}
+	srcs := &sourceDir{dir: filepath.Dir(pos[0])}
+	if *sourceDirFlag != "" {
+		// Checked before the run, though read only after it, so that a mistyped name is told at
+		// once; Stat, because opening a named pipe in its place would block.
+		if fi, err := os.Stat(*sourceDirFlag); err != nil || !fi.IsDir() {
+			var pe *os.PathError
+			if err == nil {
+				err = errors.New("not a directory")
+			} else if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			fmt.Fprintf(io.err, "spindle: --source-dir %s: %v\n", *sourceDirFlag, err)
+			return exitNoInput
+		}
+		srcs.dir = *sourceDirFlag
+	}
+	defer srcs.close()
 	path := pos[0]
 	img, code := loadProgram(path, io)
 	if img == nil {
@@ -217,6 +244,7 @@ func runRun(args []string, io stdio) int {
 	}()
 
 	res, err := m.Run()
+	srcs.fill(err)
 	if *stats {
 		printStats(io, res, opts.VirtualClock)
 	}
@@ -361,7 +389,6 @@ func loadProgram(path string, io stdio) (*asm.Image, int) {
 			fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
 			return nil, exitDataErr
 		}
-		img.Sources = readSources(filepath.Dir(path), img.Files)
 		return img, 0
 	}
 	img, err := asm.AssembleReader(path, br, nil)
@@ -386,24 +413,6 @@ func openProgram(path string) (*os.File, *bufio.Reader, error) {
 		return nil, nil, err
 	}
 	return f, br, nil
-}
-
-// readSources reads what it can of an object's source files, so that a trap can quote its line.
-// A file that is missing is simply not quoted.
-func readSources(dir string, files []string) map[string][]byte {
-	srcs := make(map[string][]byte)
-	for _, f := range files {
-		p := f
-		if !filepath.IsAbs(p) {
-			if _, err := os.Stat(p); err != nil {
-				p = filepath.Join(dir, filepath.Base(f))
-			}
-		}
-		if b, err := os.ReadFile(p); err == nil {
-			srcs[f] = b
-		}
-	}
-	return srcs
 }
 
 func cleanPathError(err error) error {
