@@ -18,7 +18,34 @@ import (
 	"time"
 
 	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/vm"
+)
+
+// The largest values of the flags that a run can honour.
+const (
+	// maxCPUs is far more processors than any host this runs on has cores, past which more only
+	// take turns on the same ones; each costs the host a goroutine and its queues, and 5,000,000
+	// took 1.1 GB and 10 s to print hello.
+	maxCPUs = 256
+
+	// maxQuantum bounds the time between a processor's looks at the flags that stop a run (a
+	// time-out, Ctrl-C, SIGTERM, kill), which it takes when a quantum runs out: at about 1.3 ns
+	// an instruction, 10^8 instructions are about a tenth of a second. 10^11 took them away.
+	maxQuantum = 100_000_000
+
+	// maxMaxMem is more memory than a machine for teaching and testing has, and the most a
+	// process's addresses may span. The VM reserves each process's whole limit as address space
+	// when it starts: at 64G the default 16 processes take 1 TiB of the 128 TiB that a 64-bit
+	// host gives a process, where 2^62 could not be reserved and ended in Go's fatal
+	// out-of-memory error.
+	maxMaxMem = 64 << 30
+
+	// maxStack is the largest main stack: it lies just below isa.DataBase and grows down, and
+	// the page at address 0 must stay outside every process's memory, so that a null pointer
+	// traps. A stack of 256M would map address 0; a larger one would wrap below it.
+	maxStack = isa.DataBase - nullPage
+	nullPage = 4096
 )
 
 var runCmd = &command{
@@ -32,15 +59,18 @@ program's arguments (argv[1], ...), and everything after -- is, even if it start
 Flags:
   --max-steps N   stop after N instructions (default 0: no limit)
   --max-mem SIZE  memory of each process: stacks, data, heap and the kernel's objects for it
-                  (threads, channels, pipes) (default 1G); SIZE may end in K, M or G
-  --stack SIZE    the main thread's stack (default 1M)
+                  (threads, channels, pipes), at most 64G (default 1G); SIZE may end in K, M
+                  or G
+  --stack SIZE    the main thread's stack: a multiple of 16 bytes, from 256 to 268431360
+                  (256M less 4K, so that the null page stays unmapped) (default 1M)
   --timeout D     stop after wall time D, such as 10s or 500ms (default 0: none)
   --stats         print instructions executed, wall time, instructions per second and context
                   switches to stderr, and tables of the processes and threads
-  --quantum N     instructions a thread runs before the next runnable one takes its turn
-                  (default 10000)
-  --cpus N        virtual processors running processes in parallel (default: the host's cores;
-                  1 with --seed); the threads of a process always share one processor
+  --quantum N     instructions a thread runs before the next runnable one takes its turn, from
+                  1 to 100000000 (default 10000)
+  --cpus N        virtual processors running processes in parallel, from 1 to 256 (default:
+                  the host's cores, at most 256; 1 with --seed); the threads of a process
+                  always share one processor
   --max-procs N   stop when a program would have more than N processes, counting the ended
                   ones not yet waited for (default 16)
   --max-threads N stop when a program would have more than N threads alive (default 0: no limit)
@@ -113,8 +143,19 @@ func runRun(args []string, io stdio) int {
 		CPUs:       *cpus,
 		Stats:      *stats,
 	}
-	if *quantum <= 0 {
-		return usageError(io, runCmd, "--quantum must be at least 1")
+	switch {
+	case *quantum <= 0 || *quantum > maxQuantum:
+		return usageError(io, runCmd, "--quantum must be from 1 to %d", maxQuantum)
+	case *maxMem == 0 || *maxMem > maxMaxMem:
+		return usageError(io, runCmd, "--max-mem must be from 1 byte to 64G")
+	case *timeout < 0:
+		return usageError(io, runCmd, "--timeout must be 0 (none) or more")
+	case *stack < vm.MinStackSize:
+		return usageError(io, runCmd, "--stack must be at least %d bytes", vm.MinStackSize)
+	case *stack%16 != 0:
+		return usageError(io, runCmd, "--stack must be a multiple of 16 bytes, such as %d", *stack&^15+16)
+	case *stack > maxStack:
+		return usageError(io, runCmd, "--stack must be at most %d bytes (256M less 4K), so that the stack, which ends at %#x, leaves the null page unmapped", maxStack, isa.DataBase)
 	}
 	drawn := false
 	if *sched == "random" && *seed == "" && *cpus <= 1 {
@@ -140,17 +181,15 @@ func runRun(args []string, io stdio) int {
 		opts.CPUs = 1
 	}
 	switch {
-	case *cpus < 0 || *cpus == 0 && isSet(fs, "cpus"):
-		return usageError(io, runCmd, "--cpus must be at least 1")
+	case *cpus < 0 || *cpus == 0 && isSet(fs, "cpus") || *cpus > maxCPUs:
+		return usageError(io, runCmd, "--cpus must be from 1 to %d", maxCPUs)
 	case *maxThreads < 0:
 		return usageError(io, runCmd, "--max-threads must be 0 (no limit) or more")
 	case *maxProcs < 0 || *maxProcs == 0 && isSet(fs, "max-procs"):
 		return usageError(io, runCmd, "--max-procs must be at least 1")
-	case *stack != 0 && *stack < vm.MinStackSize:
-		return usageError(io, runCmd, "--stack must be at least %d bytes", vm.MinStackSize)
 	}
 	if opts.CPUs == 0 {
-		opts.CPUs = runtime.NumCPU()
+		opts.CPUs = min(runtime.NumCPU(), maxCPUs)
 	}
 	switch *sched {
 	case "rr":
