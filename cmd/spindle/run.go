@@ -324,11 +324,17 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// flagError rewrites the flag package's message about a bad value, "invalid value "5" for flag
-// -timeout: parse error", to name the flag as it is written and say what it wants.
+// flagError rewrites the flag package's messages, which name a flag with one dash, to name it
+// as run's help writes it, with two, and one about a bad value, "invalid value "5" for flag
+// -timeout: parse error", to say what the flag wants.
 func flagError(err error) error {
 	var value, name string
 	msg := err.Error()
+	for _, prefix := range []string{"flag needs an argument: -", "flag provided but not defined: -"} {
+		if rest, ok := strings.CutPrefix(msg, prefix); ok {
+			return errors.New(prefix + "-" + rest)
+		}
+	}
 	if strings.HasPrefix(msg, "invalid boolean value") { // "... for -stats: parse error"
 		msg = strings.Replace(strings.Replace(msg, "invalid boolean value", "invalid value", 1), " for -", " for flag -", 1)
 	}
