@@ -96,14 +96,15 @@ name or symbolic link that leads out of the directory is never read.
 Exit status: the program's own (the low 8 bits of exit's argument); 124 when a limit is reached;
 125 on a deadlock; 134 when the program traps; 130 on Ctrl-C, 143 on SIGTERM; 65 when FILE does
 not assemble or is not a valid object file; 66 when FILE or --source-dir cannot be read; 73 when
-the trace file cannot be created; 64 for a bad command line; 70 for an internal error (a bug in
+the standard output, the standard error or the trace file cannot be written (a full disk, say),
+with a message that names it; 64 for a bad command line; 70 for an internal error (a bug in
 Spindle).
 `,
 }
 
 func init() { runCmd.run = runRun }
 
-func runRun(args []string, io stdio) int {
+func runRun(args []string, io stdio) (status int) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(discard{})
 	maxSteps := fs.Uint64("max-steps", 0, "")
@@ -249,8 +250,14 @@ func runRun(args []string, io stdio) int {
 				fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
 				return exitCantCreat
 			}
-			defer f.Close()
-			opts.Trace = f
+			trace := &output{w: f, name: "the trace file " + *traceFile}
+			defer func() {
+				if err := f.Close(); err != nil && trace.failed() == nil {
+					trace.err = &writeError{stream: trace.name, err: err}
+				}
+				status = endOutputs(io, status, trace)
+			}()
+			opts.Trace = trace
 		}
 	}
 	m, err := vm.Load(img, opts)
@@ -289,6 +296,9 @@ func runRun(args []string, io stdio) int {
 	}
 	if err == nil {
 		return int(res.ExitCode & 0xff)
+	}
+	if status, ok := tellWriteError(io, err); ok {
+		return status
 	}
 	var (
 		trap *vm.TrapError
