@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -36,7 +35,7 @@ listing, with labels, the source line of each instruction, and each instruction'
 encoding in a comment. Assembling the listing gives back the identical object file.
 
 Exit status: 0 on success; 65 when FILE is not a valid object file or does not assemble; 66 when
-it cannot be read.
+it cannot be read; 73 when the standard output cannot be written.
 `,
 }
 
@@ -99,14 +98,12 @@ func runDisasm(args []string, io stdio) int {
 	if img == nil {
 		return code
 	}
-	w := bufio.NewWriter(io.out)
-	if err := asm.Disassemble(w, img); err != nil {
+	if err := asm.Disassemble(io.out, img); err != nil {
+		if status, ok := tellWriteError(io, err); ok {
+			return status
+		}
 		fmt.Fprintf(io.err, "spindle: %s: %v\n", pos[0], err)
 		return exitDataErr
-	}
-	if err := w.Flush(); err != nil {
-		fmt.Fprintf(io.err, "spindle: %v\n", err)
-		return exitCantCreat
 	}
 	return 0
 }

@@ -32,7 +32,7 @@ const (
 	exitUsage     = 64  // EX_USAGE: the command line is wrong
 	exitDataErr   = 65  // EX_DATAERR: assembly errors, or an invalid object file
 	exitNoInput   = 66  // EX_NOINPUT: an input file cannot be read
-	exitCantCreat = 73  // EX_CANTCREAT: an output file cannot be written
+	exitCantCreat = 73  // EX_CANTCREAT: an output cannot be written: a file, stdout or stderr
 	exitSoftware  = 70  // EX_SOFTWARE: an internal error, a bug in Spindle
 	exitLimit     = 124 // a limit was reached: steps, memory, threads or time
 	exitDeadlock  = 125 // every thread is blocked and nothing can wake them
@@ -76,6 +76,10 @@ func run(args []string, io stdio) (status int) {
 	if testPanic != nil {
 		testPanic()
 	}
+	out := &output{w: io.out, name: "the standard output"}
+	errOut := &output{w: io.err, name: "the standard error"}
+	io = stdio{io.in, out, errOut}
+	defer func() { status = endOutputs(io, status, out, errOut) }()
 	if len(args) == 0 {
 		usage(io.err)
 		return exitUsage

@@ -18,7 +18,34 @@ import (
 	"time"
 
 	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/vm"
+)
+
+// The largest values of the flags that a run can honour.
+const (
+	// maxCPUs is far more processors than any host this runs on has cores, past which more only
+	// take turns on the same ones; each costs the host a goroutine and its queues, and 5,000,000
+	// took 1.1 GB and 10 s to print hello.
+	maxCPUs = 256
+
+	// maxQuantum bounds the time between a processor's looks at the flags that stop a run (a
+	// time-out, Ctrl-C, SIGTERM, kill), which it takes when a quantum runs out: at about 1.3 ns
+	// an instruction, 10^8 instructions are about a tenth of a second. 10^11 took them away.
+	maxQuantum = 100_000_000
+
+	// maxMaxMem is more memory than a machine for teaching and testing has, and the most a
+	// process's addresses may span. The VM reserves each process's whole limit as address space
+	// when it starts: at 64G the default 16 processes take 1 TiB of the 128 TiB that a 64-bit
+	// host gives a process, where 2^62 could not be reserved and ended in Go's fatal
+	// out-of-memory error.
+	maxMaxMem = 64 << 30
+
+	// maxStack is the largest main stack: it lies just below isa.DataBase and grows down, and
+	// the page at address 0 must stay outside every process's memory, so that a null pointer
+	// traps. A stack of 256M would map address 0; a larger one would wrap below it.
+	maxStack = isa.DataBase - nullPage
+	nullPage = 4096
 )
 
 var runCmd = &command{
@@ -32,15 +59,18 @@ program's arguments (argv[1], ...), and everything after -- is, even if it start
 Flags:
   --max-steps N   stop after N instructions (default 0: no limit)
   --max-mem SIZE  memory of each process: stacks, data, heap and the kernel's objects for it
-                  (threads, channels, pipes) (default 1G); SIZE may end in K, M or G
-  --stack SIZE    the main thread's stack (default 1M)
+                  (threads, channels, pipes), at most 64G (default 1G); SIZE may end in K, M
+                  or G
+  --stack SIZE    the main thread's stack: a multiple of 16 bytes, from 256 to 268431360
+                  (256M less 4K, so that the null page stays unmapped) (default 1M)
   --timeout D     stop after wall time D, such as 10s or 500ms (default 0: none)
   --stats         print instructions executed, wall time, instructions per second and context
                   switches to stderr, and tables of the processes and threads
-  --quantum N     instructions a thread runs before the next runnable one takes its turn
-                  (default 10000)
-  --cpus N        virtual processors running processes in parallel (default: the host's cores;
-                  1 with --seed); the threads of a process always share one processor
+  --quantum N     instructions a thread runs before the next runnable one takes its turn, from
+                  1 to 100000000 (default 10000)
+  --cpus N        virtual processors running processes in parallel, from 1 to 256 (default:
+                  the host's cores, at most 256; 1 with --seed); the threads of a process
+                  always share one processor
   --max-procs N   stop when a program would have more than N processes, counting the ended
                   ones not yet waited for (default 16)
   --max-threads N stop when a program would have more than N threads alive (default 0: no limit)
@@ -54,17 +84,27 @@ Flags:
                        output in the order things happened
   --trace-format F     text (default) or json, the Trace Event Format that Perfetto and
                   chrome://tracing show as a timeline (default json when FILE ends in .json)
+  --source-dir DIR     look for the source files that an object file names in DIR, rather
+                       than in the object's directory
+
+A report of a trap, a limit or a deadlock quotes the source line of each place it names. An
+object file holds only its sources' names: a line is read after the run, when a report needs
+it, and only from a regular file of at most 4 MiB inside the object's directory (or DIR),
+found by the name or else by its last element. A device, a named pipe, an absolute name, or a
+name or symbolic link that leads out of the directory is never read.
 
 Exit status: the program's own (the low 8 bits of exit's argument); 124 when a limit is reached;
 125 on a deadlock; 134 when the program traps; 130 on Ctrl-C, 143 on SIGTERM; 65 when FILE does
-not assemble or is not a valid object file; 66 when FILE cannot be read; 73 when the trace file
-cannot be created; 64 for a bad command line; 70 for an internal error (a bug in Spindle).
+not assemble or is not a valid object file; 66 when FILE or --source-dir cannot be read; 73 when
+the standard output, the standard error or the trace file cannot be written (a full disk, say),
+with a message that names it; 64 for a bad command line; 70 for an internal error (a bug in
+Spindle).
 `,
 }
 
 func init() { runCmd.run = runRun }
 
-func runRun(args []string, io stdio) int {
+func runRun(args []string, io stdio) (status int) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(discard{})
 	maxSteps := fs.Uint64("max-steps", 0, "")
@@ -80,6 +120,7 @@ func runRun(args []string, io stdio) int {
 	sched := fs.String("sched", "rr", "")
 	traceFile := fs.String("trace-sched", "", "")
 	traceFormat := fs.String("trace-format", "", "")
+	sourceDirFlag := fs.String("source-dir", "", "")
 	fs.Usage = func() {}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -103,8 +144,19 @@ func runRun(args []string, io stdio) int {
 		CPUs:       *cpus,
 		Stats:      *stats,
 	}
-	if *quantum <= 0 {
-		return usageError(io, runCmd, "--quantum must be at least 1")
+	switch {
+	case *quantum <= 0 || *quantum > maxQuantum:
+		return usageError(io, runCmd, "--quantum must be from 1 to %d", maxQuantum)
+	case *maxMem == 0 || *maxMem > maxMaxMem:
+		return usageError(io, runCmd, "--max-mem must be from 1 byte to 64G")
+	case *timeout < 0:
+		return usageError(io, runCmd, "--timeout must be 0 (none) or more")
+	case *stack < vm.MinStackSize:
+		return usageError(io, runCmd, "--stack must be at least %d bytes", vm.MinStackSize)
+	case *stack%16 != 0:
+		return usageError(io, runCmd, "--stack must be a multiple of 16 bytes, such as %d", *stack&^15+16)
+	case *stack > maxStack:
+		return usageError(io, runCmd, "--stack must be at most %d bytes (256M less 4K), so that the stack, which ends at %#x, leaves the null page unmapped", maxStack, isa.DataBase)
 	}
 	drawn := false
 	if *sched == "random" && *seed == "" && *cpus <= 1 {
@@ -130,17 +182,15 @@ func runRun(args []string, io stdio) int {
 		opts.CPUs = 1
 	}
 	switch {
-	case *cpus < 0 || *cpus == 0 && isSet(fs, "cpus"):
-		return usageError(io, runCmd, "--cpus must be at least 1")
+	case *cpus < 0 || *cpus == 0 && isSet(fs, "cpus") || *cpus > maxCPUs:
+		return usageError(io, runCmd, "--cpus must be from 1 to %d", maxCPUs)
 	case *maxThreads < 0:
 		return usageError(io, runCmd, "--max-threads must be 0 (no limit) or more")
 	case *maxProcs < 0 || *maxProcs == 0 && isSet(fs, "max-procs"):
 		return usageError(io, runCmd, "--max-procs must be at least 1")
-	case *stack != 0 && *stack < vm.MinStackSize:
-		return usageError(io, runCmd, "--stack must be at least %d bytes", vm.MinStackSize)
 	}
 	if opts.CPUs == 0 {
-		opts.CPUs = runtime.NumCPU()
+		opts.CPUs = min(runtime.NumCPU(), maxCPUs)
 	}
 	switch *sched {
 	case "rr":
@@ -159,6 +209,23 @@ func runRun(args []string, io stdio) int {
 	if drawn {
 		fmt.Fprintf(io.err, "spindle: --sched random drew --seed %s; give it to repeat this run\n", *seed)
 	}
+	srcs := &sourceDir{dir: filepath.Dir(pos[0])}
+	if *sourceDirFlag != "" {
+		// Checked before the run, though read only after it, so that a mistyped name is told at
+		// once; Stat, because opening a named pipe in its place would block.
+		if fi, err := os.Stat(*sourceDirFlag); err != nil || !fi.IsDir() {
+			var pe *os.PathError
+			if err == nil {
+				err = errors.New("not a directory")
+			} else if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			fmt.Fprintf(io.err, "spindle: --source-dir %s: %v\n", *sourceDirFlag, err)
+			return exitNoInput
+		}
+		srcs.dir = *sourceDirFlag
+	}
+	defer srcs.close()
 	path := pos[0]
 	img, code := loadProgram(path, io)
 	if img == nil {
@@ -183,8 +250,14 @@ func runRun(args []string, io stdio) int {
 				fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
 				return exitCantCreat
 			}
-			defer f.Close()
-			opts.Trace = f
+			trace := &output{w: f, name: "the trace file " + *traceFile}
+			defer func() {
+				if err := f.Close(); err != nil && trace.failed() == nil {
+					trace.err = &writeError{stream: trace.name, err: err}
+				}
+				status = endOutputs(io, status, trace)
+			}()
+			opts.Trace = trace
 		}
 	}
 	m, err := vm.Load(img, opts)
@@ -217,11 +290,15 @@ func runRun(args []string, io stdio) int {
 	}()
 
 	res, err := m.Run()
+	srcs.fill(err)
 	if *stats {
 		printStats(io, res, opts.VirtualClock)
 	}
 	if err == nil {
 		return int(res.ExitCode & 0xff)
+	}
+	if status, ok := tellWriteError(io, err); ok {
+		return status
 	}
 	var (
 		trap *vm.TrapError
@@ -257,11 +334,17 @@ func isSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// flagError rewrites the flag package's message about a bad value, "invalid value "5" for flag
-// -timeout: parse error", to name the flag as it is written and say what it wants.
+// flagError rewrites the flag package's messages, which name a flag with one dash, to name it
+// as run's help writes it, with two, and one about a bad value, "invalid value "5" for flag
+// -timeout: parse error", to say what the flag wants.
 func flagError(err error) error {
 	var value, name string
 	msg := err.Error()
+	for _, prefix := range []string{"flag needs an argument: -", "flag provided but not defined: -"} {
+		if rest, ok := strings.CutPrefix(msg, prefix); ok {
+			return errors.New(prefix + "-" + rest)
+		}
+	}
 	if strings.HasPrefix(msg, "invalid boolean value") { // "... for -stats: parse error"
 		msg = strings.Replace(strings.Replace(msg, "invalid boolean value", "invalid value", 1), " for -", " for flag -", 1)
 	}
@@ -361,7 +444,6 @@ func loadProgram(path string, io stdio) (*asm.Image, int) {
 			fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
 			return nil, exitDataErr
 		}
-		img.Sources = readSources(filepath.Dir(path), img.Files)
 		return img, 0
 	}
 	img, err := asm.AssembleReader(path, br, nil)
@@ -386,24 +468,6 @@ func openProgram(path string) (*os.File, *bufio.Reader, error) {
 		return nil, nil, err
 	}
 	return f, br, nil
-}
-
-// readSources reads what it can of an object's source files, so that a trap can quote its line.
-// A file that is missing is simply not quoted.
-func readSources(dir string, files []string) map[string][]byte {
-	srcs := make(map[string][]byte)
-	for _, f := range files {
-		p := f
-		if !filepath.IsAbs(p) {
-			if _, err := os.Stat(p); err != nil {
-				p = filepath.Join(dir, filepath.Base(f))
-			}
-		}
-		if b, err := os.ReadFile(p); err == nil {
-			srcs[f] = b
-		}
-	}
-	return srcs
 }
 
 func cleanPathError(err error) error {

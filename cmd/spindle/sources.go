@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/vm"
+)
+
+// A sourceDir finds the source lines that a report quotes for a program whose image does not
+// hold its sources, as an object file's does not: it has only the names in its file table.
+//
+// Those names are the object's, not the user's, so they are looked up with care. An object may
+// name /dev/zero, which never ends; a named pipe, which blocks whoever opens it; /dev/stdin,
+// which would swallow the program's own input; or /etc/passwd, which the report would then
+// print. So a file is read only when a report needs one of its lines, after the run, and only
+// if it is a regular file of at most asm.MaxSourceSize bytes inside one directory: the object's,
+// or the one --source-dir names. os.Root keeps the lookup inside it, refusing absolute names,
+// "..", and symbolic links that lead out.
+type sourceDir struct {
+	dir    string
+	root   *os.Root
+	err    error // from opening root, kept so that a report does not try again for each line
+	opened bool
+}
+
+// fill gives each place in err's report the text of its source line, where the VM had none.
+func (s *sourceDir) fill(err error) {
+	var (
+		trap *vm.TrapError
+		lim  *vm.LimitError
+		intr *vm.InterruptError
+		dl   *vm.DeadlockError
+	)
+	switch {
+	case errors.As(err, &trap):
+		s.fillWhere(&trap.Where)
+	case errors.As(err, &lim):
+		s.fillWhere(&lim.Where)
+	case errors.As(err, &intr):
+		s.fillWhere(&intr.Where)
+	case errors.As(err, &dl):
+		for i := range dl.Threads {
+			s.fillWhere(&dl.Threads[i].Where)
+		}
+	}
+}
+
+func (s *sourceDir) fillWhere(w *vm.Where) {
+	if w.File != "" && w.Line > 0 && w.Text == "" {
+		w.Text = s.line(w.File, w.Line)
+	}
+}
+
+// line returns line n (1-based) of the source that an image calls name, or "" if the file is
+// not there, is refused, or is shorter. The name is tried as it is, and then its last element
+// alone, so that an object assembled as "src/prog.s" or "/home/x/prog.s" still finds prog.s
+// beside it.
+func (s *sourceDir) line(name string, n int) string {
+	f := s.open(name)
+	if f == nil && filepath.Base(name) != name {
+		f = s.open(filepath.Base(name))
+	}
+	if f == nil {
+		return ""
+	}
+	defer f.Close()
+	// A file that grows after the check below is still read only to the limit.
+	br := bufio.NewReader(io.LimitReader(f, asm.MaxSourceSize))
+	for i := 1; ; i++ {
+		text, err := br.ReadString('\n')
+		if i == n {
+			return strings.TrimRight(text, "\r\n")
+		}
+		if err != nil {
+			return ""
+		}
+	}
+}
+
+// open opens name inside the directory if it is a regular file within the size limit. The file
+// is checked before the open, so that a device is not even opened (opening some has effects of
+// its own), and again on the open file, since the name may have changed in between; the open
+// does not block, so that a named pipe put in the way cannot hold it up.
+func (s *sourceDir) open(name string) *os.File {
+	if name == "" || !filepath.IsLocal(name) {
+		return nil
+	}
+	if !s.opened {
+		s.opened = true
+		s.root, s.err = os.OpenRoot(s.dir)
+	}
+	if s.err != nil {
+		return nil
+	}
+	if fi, err := s.root.Stat(name); err != nil || !sourceFile(fi) {
+		return nil
+	}
+	f, err := s.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || !sourceFile(fi) {
+		f.Close()
+		return nil
+	}
+	return f
+}
+
+func sourceFile(fi os.FileInfo) bool {
+	return fi.Mode().IsRegular() && fi.Size() <= asm.MaxSourceSize
+}
+
+// close releases the directory, if a report opened it.
+func (s *sourceDir) close() {
+	if s.root != nil {
+		s.root.Close()
+	}
+}
