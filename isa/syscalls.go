@@ -51,45 +51,48 @@ type SyscallInfo struct {
 	Args string // the arguments, in a0, a1, ...
 	Ret  string // the results, in a0 (and a1)
 	Doc  string
+	// Misuse lists the invalid arguments that make the syscall trap with "bad syscall
+	// argument", rather than fail in its results; "" for a service that has none.
+	Misuse string
 }
 
 // Syscalls lists the services in number order.
 var Syscalls = []SyscallInfo{
-	{SysExit, "exit", "a0 = status", "does not return", "ends the process with the given exit status (its low 8 bits reach the host)"},
-	{SysWrite, "write", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes written, or -1 for a descriptor that is not open for writing, or a pipe with no read end open", "writes bytes to descriptor 1 (stdout), 2 (stderr) or a pipe's write end; to a pipe it writes what fits, blocking only while the pipe is full"},
-	{SysRead, "read", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes read, 0 at end of input, or -1 for a descriptor that is not open for reading", "reads up to length bytes from descriptor 0 (stdin) or a pipe's read end"},
-	{SysPrintInt, "print_int", "a0 = value", "nothing", "writes the signed decimal value to stdout, without a newline"},
-	{SysReadInt, "read_int", "none", "a0 = value, a1 = 1; or a0 = 0, a1 = 0 at end of input or if the line is not an integer", "reads one line from descriptor 0 and parses it as a signed decimal integer, ignoring surrounding white space; a line over 4096 bytes, its newline included, is consumed and refused (from a pipe, over 64 KiB)"},
-	{SysBrk, "brk", "a0 = new break, or 0 to ask", "a0 = the break after the call", "sets the end of the heap; a break below the heap's floor is refused and the old one returned, and one past the memory limit stops the run (see The heap, below)"},
-	{SysSbrk, "sbrk", "a0 = increment", "a0 = the old break, or -1 if the break would go below the heap's floor or wrap around", "moves the break by increment bytes, up or down; growing past the memory limit stops the run rather than return -1 (see The heap, below)"},
-	{SysArgc, "argc", "none", "a0 = the number of program arguments, the program's name included", "also in a0 when the entry point starts"},
-	{SysArgv, "argv", "a0 = index", "a0 = address of the argument's NUL-terminated text, or 0 if index is out of range", "argument 0 is the program's name; the argv array is also in a1 when the entry point starts"},
-	{SysPutc, "putc", "a0 = byte", "nothing", "writes one byte to stdout"},
-	{SysPuts, "puts", "a0 = address of a NUL-terminated string", "nothing", "writes the string to stdout, without adding a newline; traps unless its NUL is within 4096 bytes of address, so it writes at most 4095 bytes"},
+	{SysExit, "exit", "a0 = status", "does not return", "ends the process with the given exit status (its low 8 bits reach the host)", ""},
+	{SysWrite, "write", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes written, or -1 for a descriptor that is not open for writing, or a pipe with no read end open", "writes bytes to descriptor 1 (stdout), 2 (stderr) or a pipe's write end; to a pipe it writes what fits, blocking only while the pipe is full", "the buffer is not inside the process's memory (see Buffers, below)"},
+	{SysRead, "read", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes read, 0 at end of input, or -1 for a descriptor that is not open for reading", "reads up to length bytes from descriptor 0 (stdin) or a pipe's read end", "the buffer is not inside the process's memory (see Buffers, below)"},
+	{SysPrintInt, "print_int", "a0 = value", "nothing", "writes the signed decimal value to stdout, without a newline", ""},
+	{SysReadInt, "read_int", "none", "a0 = value, a1 = 1; or a0 = 0, a1 = 0 at end of input or if the line is not an integer", "reads one line from descriptor 0 and parses it as a signed decimal integer, ignoring surrounding white space; a line over 4096 bytes, its newline included, is consumed and refused (from a pipe, over 64 KiB)", ""},
+	{SysBrk, "brk", "a0 = new break, or 0 to ask", "a0 = the break after the call", "sets the end of the heap; a break below the heap's floor is refused and the old one returned, and one past the memory limit stops the run (see The heap, below)", ""},
+	{SysSbrk, "sbrk", "a0 = increment", "a0 = the old break, or -1 if the break would go below the heap's floor or wrap around", "moves the break by increment bytes, up or down; growing past the memory limit stops the run rather than return -1 (see The heap, below)", ""},
+	{SysArgc, "argc", "none", "a0 = the number of program arguments, the program's name included", "also in a0 when the entry point starts", ""},
+	{SysArgv, "argv", "a0 = index", "a0 = address of the argument's NUL-terminated text, or 0 if index is out of range", "argument 0 is the program's name; the argv array is also in a1 when the entry point starts", ""},
+	{SysPutc, "putc", "a0 = byte", "nothing", "writes one byte to stdout", ""},
+	{SysPuts, "puts", "a0 = address of a NUL-terminated string", "nothing", "writes the string to stdout, without adding a newline; traps unless its NUL is within 4096 bytes of address, so it writes at most 4095 bytes", "the string is not inside memory, or has no NUL within 4096 bytes of its start"},
 
-	{SysThreadSpawn, "thread_spawn", "a0 = entry (a code address), a1 = argument, a2 = stack size in bytes", "a0 = the new thread's id", "starts a thread at entry with a0 = argument and a stack of its own taken from the heap; returning from entry ends the thread with a0 as its value"},
-	{SysThreadExit, "thread_exit", "a0 = value", "does not return", "ends the calling thread; a thread that joins it gets value. The process ends when its last thread does, with status 0"},
-	{SysThreadJoin, "thread_join", "a0 = thread id", "a0 = the thread's value", "waits for the thread to end and returns the value it ended with; a thread can be joined once"},
-	{SysYield, "yield", "none", "nothing", "gives the processor to the next runnable thread of the process"},
-	{SysSleep, "sleep", "a0 = milliseconds", "nothing", "parks the calling thread for at least that long; the other threads run meanwhile"},
-	{SysGettid, "gettid", "none", "a0 = the calling thread's id", "thread ids start at 1, the main thread's"},
-	{SysGetpid, "getpid", "none", "a0 = the process's id", "process ids start at 1"},
-	{SysClock, "clock", "none", "a0 = nanoseconds since the machine started", "the real clock, or the virtual one when the run is deterministic"},
+	{SysThreadSpawn, "thread_spawn", "a0 = entry (a code address), a1 = argument, a2 = stack size in bytes", "a0 = the new thread's id", "starts a thread at entry with a0 = argument and a stack of its own taken from the heap; returning from entry ends the thread with a0 as its value", "entry is not the address of an instruction; the stack size is below 64 bytes or above the memory limit (--max-mem)"},
+	{SysThreadExit, "thread_exit", "a0 = value", "does not return", "ends the calling thread; a thread that joins it gets value. The process ends when its last thread does, with status 0", ""},
+	{SysThreadJoin, "thread_join", "a0 = thread id", "a0 = the thread's value", "waits for the thread to end and returns the value it ended with; a thread can be joined once", "the id is the caller's own; no thread of the process has it, or its thread has been joined already; another thread is already joining it"},
+	{SysYield, "yield", "none", "nothing", "gives the processor to the next runnable thread of the process", ""},
+	{SysSleep, "sleep", "a0 = milliseconds", "nothing", "parks the calling thread for at least that long; the other threads run meanwhile", ""},
+	{SysGettid, "gettid", "none", "a0 = the calling thread's id", "thread ids start at 1, the main thread's", ""},
+	{SysGetpid, "getpid", "none", "a0 = the process's id", "process ids start at 1", ""},
+	{SysClock, "clock", "none", "a0 = nanoseconds since the machine started", "the real clock, or the virtual one when the run is deterministic", ""},
 
-	{SysSpawn, "spawn", "a0 = address of the program file's name, a1 = address of its argv array (0-terminated) or 0, a2 = descriptor for its 0, a3 = descriptor for its 1", "a0 = the new process's id", "starts the program file as a new process; the file must be in the main program's directory (source or object); its descriptor 2 is the caller's 2"},
-	{SysStart, "start", "a0 = entry (a code address), a1 = argument, a2 = descriptor for its 0, a3 = descriptor for its 1", "a0 = the new process's id", "starts a new process of this same program, with fresh memory, at entry with a0 = argument"},
-	{SysWait, "wait", "a0 = process id of a child", "a0 = its exit status", "waits for the child to end; a trapped child's status is 134, a killed one's 137"},
-	{SysKill, "kill", "a0 = process id", "a0 = 0, or -1 if there is no such process running", "ends the process with status 137"},
-	{SysPipe, "pipe", "none", "a0 = descriptor of the read end, a1 = descriptor of the write end", "makes a pipe of 64 KiB; a reader of an empty pipe blocks until there is data, or gets 0 once no write end is open; a writer to a full pipe blocks"},
-	{SysClose, "close", "a0 = descriptor", "a0 = 0, or -1 if it was not open", "closes the descriptor; a pipe's readers see end of file once every write end is closed"},
+	{SysSpawn, "spawn", "a0 = address of the program file's name, a1 = address of its argv array (0-terminated) or 0, a2 = descriptor for its 0, a3 = descriptor for its 1", "a0 = the new process's id", "starts the program file as a new process; the file must be in the main program's directory (source or object); its descriptor 2 is the caller's 2", "a2 or a3 is not an open descriptor; the name, the argv array or one of its strings is not inside memory, or a string has no NUL within 4096 bytes; the file cannot be loaded: it is not inside the main program's directory, does not exist, is not a regular file, is larger than 256 MiB, does not assemble, or is an object file that does not load; the arguments do not fit in the new process's stack"},
+	{SysStart, "start", "a0 = entry (a code address), a1 = argument, a2 = descriptor for its 0, a3 = descriptor for its 1", "a0 = the new process's id", "starts a new process of this same program, with fresh memory, at entry with a0 = argument", "entry is not the address of an instruction; a2 or a3 is not an open descriptor"},
+	{SysWait, "wait", "a0 = process id of a child", "a0 = its exit status", "waits for the child to end; a trapped child's status is 134, a killed one's 137", "the process is not a child of the caller (the caller itself, its parent, a sibling, a grandchild, or no process at all); a thread has already waited for it, or is waiting for it now"},
+	{SysKill, "kill", "a0 = process id", "a0 = 0, or -1 if there is no such process running", "ends the process with status 137", "the process is the caller's own (use exit)"},
+	{SysPipe, "pipe", "none", "a0 = descriptor of the read end, a1 = descriptor of the write end", "makes a pipe of 64 KiB; a reader of an empty pipe blocks until there is data, or gets 0 once no write end is open; a writer to a full pipe blocks", "the process would have more than 64 descriptors open"},
+	{SysClose, "close", "a0 = descriptor", "a0 = 0, or -1 if it was not open", "closes the descriptor; a pipe's readers see end of file once every write end is closed", ""},
 
-	{SysChanMake, "chan_make", "a0 = capacity (0 for unbuffered)", "a0 = a channel handle", "makes a channel for the threads of this process"},
-	{SysChanSend, "chan_send", "a0 = channel, a1 = value", "a0 = 0, or -1 if the channel is closed", "sends value; blocks until a receiver takes it (unbuffered) or there is room (buffered)"},
-	{SysChanRecv, "chan_recv", "a0 = channel", "a0 = value, a1 = 1; or a0 = 0, a1 = 0 once the channel is closed and empty", "receives a value, blocking until one is sent"},
-	{SysChanClose, "chan_close", "a0 = channel", "nothing", "closes the channel: receivers drain what is buffered, then get a1 = 0; senders get -1"},
-	{SysFutexWait, "futex_wait", "a0 = address, a1 = expected value", "a0 = 0 when woken, 1 if the 64 bits at address were not the expected value", "parks the thread on address if it still holds expected: the building block of mutexes and condition variables"},
-	{SysFutexWake, "futex_wake", "a0 = address, a1 = the most threads to wake", "a0 = the number of threads woken", "wakes threads parked on address, oldest first"},
-	{SysChanSendRecv, "chan_sendrecv", "a0 = channel to send on, a1 = value, a2 = channel to receive from", "a0 = the value received, a1 = 1; a1 = 0 if the receive channel is closed and empty; a0 = a1 = -1 if the send channel is closed (nothing is received)", "chan_send then chan_recv in one call, as an RPC's request and reply: the thread does not run between the two"},
+	{SysChanMake, "chan_make", "a0 = capacity (0 for unbuffered)", "a0 = a channel handle", "makes a channel for the threads of this process", "the capacity is over 1048576 (2^20); a negative one is a huge unsigned number, so it traps too"},
+	{SysChanSend, "chan_send", "a0 = channel, a1 = value", "a0 = 0, or -1 if the channel is closed", "sends value; blocks until a receiver takes it (unbuffered) or there is room (buffered)", "the handle is not one that chan_make returned in this process"},
+	{SysChanRecv, "chan_recv", "a0 = channel", "a0 = value, a1 = 1; or a0 = 0, a1 = 0 once the channel is closed and empty", "receives a value, blocking until one is sent", "the handle is not one that chan_make returned in this process"},
+	{SysChanClose, "chan_close", "a0 = channel", "nothing", "closes the channel: receivers drain what is buffered, then get a1 = 0; senders get -1", "the handle is not one that chan_make returned in this process; the channel is already closed"},
+	{SysFutexWait, "futex_wait", "a0 = address, a1 = expected value", "a0 = 0 when woken, 1 if the 64 bits at address were not the expected value", "parks the thread on address if it still holds expected: the building block of mutexes and condition variables", "the 8 bytes at address are not inside the process's memory"},
+	{SysFutexWake, "futex_wake", "a0 = address, a1 = the most threads to wake", "a0 = the number of threads woken", "wakes threads parked on address, oldest first", ""},
+	{SysChanSendRecv, "chan_sendrecv", "a0 = channel to send on, a1 = value, a2 = channel to receive from", "a0 = the value received, a1 = 1; a1 = 0 if the receive channel is closed and empty; a0 = a1 = -1 if the send channel is closed (nothing is received)", "chan_send then chan_recv in one call, as an RPC's request and reply: the thread does not run between the two", "either handle is not one that chan_make returned in this process"},
 }
 
 var syscallByNum, syscallByName = func() (map[Syscall]SyscallInfo, map[string]SyscallInfo) {

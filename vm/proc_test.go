@@ -503,3 +503,166 @@ main:   la t0, argv
 		t.Errorf("%d reservations left after the run; want 1, the first process's", m.reserved)
 	}
 }
+
+// TestSyscallMisuse runs each invalid argument that the Misuse column of docs/syscalls.md
+// lists, and checks that it traps with "bad syscall argument" at the syscall, in the first
+// process. Every service with a Misuse text must have a case here, and only those.
+func TestSyscallMisuse(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "child.s"), []byte("main: li a0, 0\n ret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// start3 starts a child at label c3 with a1 = 0 and descriptors 0 and 1.
+	const start3 = "la a0, c3\n li a1, 0\n li a2, 0\n li a3, 1\n syscall start\n"
+	tests := []struct {
+		name, service string
+		src           string
+		detail        string // a part of the trap's detail
+	}{
+		{"write outside memory", "write", "main: li a0, 1\n li a1, 0\n li a2, 4\n syscall write\n ret",
+			"write: the buffer of 4 bytes at 0x0 is not inside memory"},
+		{"read outside memory", "read", "main: li a0, 0\n li a1, 0\n li a2, 4\n syscall read\n ret",
+			"read: the buffer of 4 bytes at 0x0 is not inside memory"},
+		{"puts outside memory", "puts", "main: li a0, 0\n syscall puts\n ret",
+			"puts: address 0x0 is not inside memory"},
+		{"puts without a NUL", "puts", ".data\ns: .space 4096, 'x'\n .byte 0\n .text\nmain: la a0, s\n syscall puts\n ret",
+			"puts: no NUL within 4096 bytes"},
+		{"thread_spawn of data", "thread_spawn", ".data\nd: .quad 0\n .text\nmain: la a0, d\n li a1, 0\n li a2, 256\n syscall thread_spawn\n ret",
+			"thread_spawn: entry 0x10000000 is not the address of an instruction"},
+		{"thread_spawn with a small stack", "thread_spawn", "main: la a0, main\n li a1, 0\n li a2, 63\n syscall thread_spawn\n ret",
+			"thread_spawn: a stack of 63 bytes"},
+		{"thread_join of itself", "thread_join", "main: syscall gettid\n syscall thread_join\n ret",
+			"thread_join: a thread cannot join itself"},
+		{"thread_join of no thread", "thread_join", "main: li a0, 7\n syscall thread_join\n ret",
+			"thread_join: there is no thread 7 to join"},
+		{"thread_join twice", "thread_join", "main: la a0, w\n li a1, 0\n li a2, 256\n syscall thread_spawn\n mov s0, a0\n syscall thread_join\n mov a0, s0\n syscall thread_join\n ret\nw: ret",
+			"thread_join: there is no thread 2 to join"},
+		{"thread_join by two threads", "thread_join", `
+main:   la a0, sleeper
+        li a1, 0
+        li a2, 256
+        syscall thread_spawn    # thread 2
+        mov s0, a0
+        la a0, joiner
+        mov a1, s0
+        li a2, 256
+        syscall thread_spawn    # thread 3 joins thread 2
+        syscall yield
+        mov a0, s0
+        syscall thread_join     # and so thread 1 cannot
+        ret
+sleeper: li a0, 100
+        syscall sleep
+        ret
+joiner: syscall thread_join
+        ret`, "thread_join: thread 2 is already joined by thread 3"},
+		{"spawn with a closed descriptor", "spawn", ".data\nn: .asciz \"child.s\"\n .text\nmain: la a0, n\n li a1, 0\n li a2, 5\n li a3, 1\n syscall spawn\n ret",
+			"spawn: descriptor 5 is not open"},
+		{"spawn of a missing file", "spawn", ".data\nn: .asciz \"none.s\"\n .text\nmain: la a0, n\n li a1, 0\n li a2, 0\n li a3, 1\n syscall spawn\n ret",
+			`spawn: "none.s": no such file`},
+		{"spawn from outside the directory", "spawn", ".data\nn: .asciz \"../child.s\"\n .text\nmain: la a0, n\n li a1, 0\n li a2, 0\n li a3, 1\n syscall spawn\n ret",
+			"a program must be named by a path inside the main program's directory"},
+		{"spawn with argv outside memory", "spawn", ".data\nn: .asciz \"child.s\"\n .text\nmain: la a0, n\n li a1, 8\n li a2, 0\n li a3, 1\n syscall spawn\n ret",
+			"spawn: argv at 0x8 runs out of memory"},
+		{"start of data", "start", ".data\nd: .quad 0\n .text\nmain: la a0, d\n li a1, 0\n li a2, 0\n li a3, 1\n syscall start\n ret",
+			"start: entry 0x10000000 is not the address of an instruction"},
+		{"start with a closed descriptor", "start", "main: la a0, main\n li a1, 0\n li a2, 0\n li a3, 9\n syscall start\n ret",
+			"descriptor 9 is not open"},
+		{"wait for itself", "wait", "main: syscall getpid\n syscall wait\n ret",
+			"wait: process 1 is not a child of process 1"},
+		{"wait for no process", "wait", "main: li a0, 9\n syscall wait\n ret",
+			"wait: process 9 is not a child of process 1"},
+		{"wait for a grandchild", "wait", `
+main:   la a0, child
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start           # process 2 starts process 3
+        li a0, 10
+        syscall sleep
+        li a0, 3
+        syscall wait
+        ret
+child:  ` + start3 + `
+        syscall wait
+        ret
+c3:     li a0, 1000
+        syscall sleep
+        ret`, "wait: process 3 is not a child of process 1"},
+		{"wait twice", "wait", "main: " + start3 + " mov s0, a0\n syscall wait\n mov a0, s0\n syscall wait\n ret\nc3: ret",
+			"wait: process 2 is not a child of process 1 that can be waited for"},
+		{"wait by two threads", "wait", "main: " + start3 + ` mov s0, a0
+        la a0, waiter
+        mov a1, s0
+        li a2, 256
+        syscall thread_spawn    # thread 2 waits for process 2
+        syscall yield
+        mov a0, s0
+        syscall wait            # and so thread 1 cannot
+        ret
+waiter: syscall wait
+        ret
+c3:     li a0, 100
+        syscall sleep
+        ret`, "wait: process 2 is not a child of process 1 that can be waited for"},
+		{"kill of itself", "kill", "main: syscall getpid\n syscall kill\n ret",
+			"kill: a process cannot kill itself"},
+		{"pipe past the descriptors", "pipe", "main: syscall pipe\n jmp main",
+			"pipe: the process has 64 descriptors open"},
+		{"chan_make too large", "chan_make", "main: li a0, 1048577\n syscall chan_make\n ret",
+			"chan_make: capacity 1048577; the most is 1048576"},
+		{"chan_make negative", "chan_make", "main: li a0, -1\n syscall chan_make\n ret",
+			"chan_make: capacity -1"},
+		{"chan_send on no channel", "chan_send", "main: li a0, 0\n li a1, 5\n syscall chan_send\n ret",
+			"chan_send: 0 is not a channel"},
+		{"chan_recv on no channel", "chan_recv", "main: li a0, 0\n syscall chan_make\n li a0, 2\n syscall chan_recv\n ret",
+			"chan_recv: 2 is not a channel"},
+		{"chan_close of no channel", "chan_close", "main: li a0, 1\n syscall chan_close\n ret",
+			"chan_close: 1 is not a channel"},
+		{"chan_close twice", "chan_close", "main: li a0, 0\n syscall chan_make\n mov s0, a0\n syscall chan_close\n mov a0, s0\n syscall chan_close\n ret",
+			"chan_close: channel 1 is already closed"},
+		{"chan_sendrecv on no channel", "chan_sendrecv", "main: li a0, 0\n syscall chan_make\n li a1, 5\n li a2, 2\n syscall chan_sendrecv\n ret",
+			"chan_sendrecv: 2 is not a channel"},
+		{"futex_wait outside memory", "futex_wait", "main: li a0, 0\n li a1, 0\n syscall futex_wait\n ret",
+			"futex_wait: address 0x0 is not inside memory"},
+	}
+	cased := map[string]bool{}
+	for _, tt := range tests {
+		cased[tt.service] = true
+		t.Run(tt.name, func(t *testing.T) {
+			img, err := asm.Assemble("misuse.s", []byte(tt.src), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			_, err = Run(img, Options{ProgramDir: dir, VirtualClock: true, Stdout: &out, Stderr: &out})
+			var te *TrapError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a trap; output %q", err, out.String())
+			}
+			if te.Trap != isa.TrapSyscallArg || te.Proc != 1 || te.Instr != "syscall "+tt.service || !strings.Contains(te.Detail, tt.detail) {
+				t.Errorf("got %q in process %d at %q; want %q, with a detail that has %q, at syscall %s in process 1",
+					te.Error(), te.Proc, te.Instr, isa.TrapSyscallArg, tt.detail, tt.service)
+			}
+		})
+	}
+	for _, s := range isa.Syscalls {
+		if (s.Misuse != "") != cased[s.Name] {
+			t.Errorf("%s: Misuse %q in package isa, and cases here: %v; want both or neither", s.Name, s.Misuse, cased[s.Name])
+		}
+	}
+	// The numbers the table states.
+	for _, c := range []struct {
+		s    isa.Syscall
+		want string
+	}{
+		{isa.SysPipe, itoa(MaxDescriptors) + " descriptors"},
+		{isa.SysChanMake, itoa(MaxChanCap)},
+		{isa.SysThreadSpawn, itoa(MinThreadStack) + " bytes"},
+		{isa.SysSpawn, itoa(maxProgramFile>>20) + " MiB"},
+	} {
+		if info, _ := c.s.Info(); !strings.Contains(info.Misuse, c.want) {
+			t.Errorf("%s: Misuse %q does not say %q", info.Name, info.Misuse, c.want)
+		}
+	}
+}
