@@ -666,3 +666,187 @@ c3:     li a0, 100
 		}
 	}
 }
+
+// TestChildStart checks what docs/syscalls.md says a process made by start begins with: a0 =
+// the argument, a1 = an argv array of one string, the caller's argument 0; the data as the
+// image has it; descriptors 0, 1 and 2 and no others. A ret from its entry ends it with status
+// a0, and wait gets the whole 64-bit status.
+func TestChildStart(t *testing.T) {
+	src := `
+main:   la t0, g
+        li t1, 99
+        sd t1, 0(t0)            # the child does not see this
+        syscall pipe            # descriptors 3 and 4, which the child does not get
+        la a0, child
+        li a1, 77
+        li a2, 0
+        li a3, 1
+        syscall start
+        syscall wait
+        syscall print_int
+        li a0, 0
+        ret
+child:  mov s0, a0
+        mov s1, a1
+        li a0, 4
+        la a1, g
+        li a2, 1
+        syscall write
+        syscall print_int       # -1: descriptor 4 is not open
+        li a0, 3
+        syscall close
+        syscall print_int       # -1: nor is 3
+        li a0, 2
+        la a1, g
+        li a2, 0
+        syscall write
+        syscall print_int       # 0: 2 is
+        li a0, ' '
+        syscall putc
+        mov a0, s0
+        syscall print_int       # the argument
+        li a0, ' '
+        syscall putc
+        syscall argc
+        syscall print_int
+        li a0, ' '
+        syscall putc
+        ld a0, 0(s1)
+        syscall puts            # argv[0]
+        li a0, ' '
+        syscall putc
+        ld a0, 8(s1)
+        syscall print_int       # the array's end
+        li a0, ' '
+        syscall putc
+        la t0, g
+        ld a0, 0(t0)
+        syscall print_int       # the data as the image has it
+        li a0, ' '
+        syscall putc
+        li a0, 1000
+        ret
+        .data
+g:      .quad 11
+`
+	img, err := asm.Assemble("start.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, err = Run(img, Options{Args: []string{"prog", "x", "y"}, Stdout: &out, Stderr: &out})
+	if want := "-1-10 77 1 prog 0 11 1000"; err != nil || out.String() != want {
+		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
+	}
+}
+
+// TestChildSpawn checks spawn's arguments and kill's reach, as docs/syscalls.md states them:
+// an argv array replaces argument 0 too, and 0 or an empty array gives the file's name alone;
+// kill ends any process but the caller's, a sibling included, and returns -1 for one that has
+// ended, whose status wait still gets.
+func TestChildSpawn(t *testing.T) {
+	dir := t.TempDir()
+	child := `
+main:   mov s0, a0
+        mov s1, a1
+        syscall print_int       # argc
+.next:  beqz s0, .end
+        li a0, ' '
+        syscall putc
+        ld a0, 0(s1)
+        syscall puts
+        addi s1, s1, 8
+        addi s0, s0, -1
+        jmp .next
+.end:   li a0, '|'
+        syscall putc
+        li a0, -3
+        syscall exit
+`
+	if err := os.WriteFile(filepath.Join(dir, "child.s"), []byte(child), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+        .data
+name:   .asciz "child.s"
+x:      .asciz "first"
+y:      .asciz "second"
+two:    .quad 0, 0, 0
+none:   .quad 0
+        .text
+main:   la t0, two
+        la t1, x
+        sd t1, 0(t0)
+        la t1, y
+        sd t1, 8(t0)
+        li a0, 0
+        call run
+        la a0, two
+        call run
+        la a0, none
+        call run
+        syscall print_int       # the whole status
+        li a0, '|'
+        syscall putc
+        la a0, spin
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start
+        mov s0, a0
+        la a0, killer
+        mov a1, s0
+        li a2, 0
+        li a3, 1
+        syscall start           # kills its sibling
+        syscall wait
+        syscall print_int       # 0, from kill
+        li a0, ' '
+        syscall putc
+        mov a0, s0
+        syscall wait
+        syscall print_int       # 137
+        li a0, '|'
+        syscall putc
+        la a0, short
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start
+        mov s0, a0
+        li a0, 10
+        syscall sleep           # it ends meanwhile
+        mov a0, s0
+        syscall kill
+        syscall print_int       # -1
+        li a0, ' '
+        syscall putc
+        mov a0, s0
+        syscall wait
+        syscall print_int       # 4
+        li a0, 0
+        ret
+spin:   jmp spin
+killer: syscall kill
+        ret
+short:  li a0, 4
+        ret
+# run(a0 = argv) spawns child.s with that argv and waits for it.
+run:    mov a1, a0
+        la a0, name
+        li a2, 0
+        li a3, 1
+        syscall spawn
+        syscall wait
+        ret
+`
+	img, err := asm.Assemble("spawn.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, err = Run(img, Options{ProgramDir: dir, VirtualClock: true, Stdout: &out, Stderr: &out})
+	if want := "1 child.s|2 first second|1 child.s|-3|0 137|-1 4"; err != nil || out.String() != want {
+		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
+	}
+}
