@@ -3,7 +3,10 @@ package vm
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -418,5 +421,86 @@ func TestSameWriter(t *testing.T) {
 		if got := sameWriter(tc.a, tc.b); got != tc.want {
 			t.Errorf("sameWriter(%T, %T) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// TestSyscallsKeepRegisters checks the calling convention of docs/syscalls.md: a syscall
+// changes a0 and a1 only, and of those only what the service's results name. Each service runs
+// after a setup that gives every register from a0 to s3 a value of its own; the registers just
+// before the syscall and just after it, read from the trap of an ebreak, may differ only there.
+func TestSyscallsKeepRegisters(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "child.s"), []byte("main: li a0, 0\n ret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	setup := map[string]string{
+		"write":         "li a0, 1\n la a1, buf\n li a2, 1",
+		"read":          "li a0, 0\n la a1, buf\n li a2, 1",
+		"print_int":     "li a0, 5",
+		"read_int":      "",
+		"brk":           "li a0, 0",
+		"sbrk":          "li a0, 16",
+		"argc":          "",
+		"argv":          "li a0, 0",
+		"putc":          "li a0, 'x'",
+		"puts":          "la a0, buf",
+		"thread_spawn":  "la a0, w\n li a1, 0\n li a2, 256",
+		"thread_join":   "la a0, w\n li a1, 0\n li a2, 256\n syscall thread_spawn\n mov s0, a0\n syscall yield\n mov a0, s0",
+		"yield":         "",
+		"sleep":         "li a0, 0",
+		"gettid":        "",
+		"getpid":        "",
+		"clock":         "",
+		"spawn":         "la a0, name\n li a1, 0\n li a2, 0\n li a3, 1",
+		"start":         "la a0, w\n li a1, 0\n li a2, 0\n li a3, 1",
+		"wait":          "la a0, w\n li a1, 0\n li a2, 0\n li a3, 1\n syscall start",
+		"kill":          "li a0, 99",
+		"pipe":          "",
+		"close":         "li a0, 7",
+		"chan_make":     "li a0, 1",
+		"chan_send":     "li a0, 1\n syscall chan_make\n li a1, 5",
+		"chan_recv":     "li a0, 1\n syscall chan_make\n mov s0, a0\n li a1, 5\n syscall chan_send\n mov a0, s0",
+		"chan_close":    "li a0, 1\n syscall chan_make",
+		"futex_wait":    "la a0, buf\n li a1, 1",
+		"futex_wake":    "la a0, buf\n li a1, 1",
+		"chan_sendrecv": "li a0, 1\n syscall chan_make\n li a1, 5\n mov a2, a0",
+	}
+	var marks strings.Builder
+	for r := isa.A0; r <= isa.S3; r++ {
+		fmt.Fprintf(&marks, "        li %s, %d\n", isa.RegName(r), 1000+r)
+	}
+	regs := func(t *testing.T, src string) [isa.NumRegs]uint64 {
+		t.Helper()
+		img, err := asm.Assemble("regs.s", []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = run(t, img, "5\n", Options{ProgramDir: dir, VirtualClock: true})
+		var te *TrapError
+		if !errors.As(err, &te) || te.Trap != isa.TrapBreakpoint || te.Proc != 1 || te.Thread != 1 {
+			t.Fatalf("err = %v, want the ebreak of thread 1", err)
+		}
+		return te.Regs
+	}
+	for _, s := range isa.Syscalls {
+		if s.Ret == "does not return" {
+			continue
+		}
+		t.Run(s.Name, func(t *testing.T) {
+			code, ok := setup[s.Name]
+			if !ok {
+				t.Fatalf("no setup for %s", s.Name)
+			}
+			head := "main:\n" + marks.String() + code + "\n"
+			tail := "\nw: li a0, 0\n ret\n .data\nname: .asciz \"child.s\"\nbuf: .space 16\n"
+			before := regs(t, head+" ebreak"+tail)
+			after := regs(t, head+" syscall "+s.Name+"\n ebreak"+tail)
+			for r := range isa.NumRegs {
+				named := r == isa.A0 && strings.Contains(s.Ret, "a0") || r == isa.A1 && strings.Contains(s.Ret, "a1")
+				if before[r] != after[r] && !named {
+					t.Errorf("%s changed %s from %#x to %#x; its results are %q", s.Name, isa.RegName(r), before[r], after[r], s.Ret)
+				}
+			}
+		})
 	}
 }
