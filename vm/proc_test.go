@@ -668,8 +668,8 @@ c3:     li a0, 100
 }
 
 // TestChildStart checks what docs/syscalls.md says a process made by start begins with: a0 =
-// the argument, a1 = an argv array of one string, the caller's argument 0; the data as the
-// image has it; descriptors 0, 1 and 2 and no others. A ret from its entry ends it with status
+// the argument, a1 = an argv array of one string, the caller's argument 0, and every other
+// register but sp 0; the data as the image has it; descriptors 0, 1 and 2 and no others. A ret from its entry ends it with status
 // a0, and wait gets the whole 64-bit status.
 func TestChildStart(t *testing.T) {
 	src := `
@@ -677,6 +677,8 @@ main:   la t0, g
         li t1, 99
         sd t1, 0(t0)            # the child does not see this
         syscall pipe            # descriptors 3 and 4, which the child does not get
+        li t3, 5
+        li s3, 6                # nor these values
         la a0, child
         li a1, 77
         li a2, 0
@@ -686,7 +688,20 @@ main:   la t0, g
         syscall print_int
         li a0, 0
         ret
-child:  mov s0, a0
+child:  or a2, a2, a3
+        or a2, a2, a4
+        or a2, a2, a5
+        or a2, a2, t0
+        or a2, a2, t1
+        or a2, a2, t2
+        or a2, a2, t3
+        or a2, a2, s0
+        or a2, a2, s1
+        or a2, a2, s2
+        or a2, a2, s3
+        or a2, a2, fp
+        mov s2, a2              # 0: every register but a0, a1 and sp starts as 0
+        mov s0, a0
         mov s1, a1
         li a0, 4
         la a1, g
@@ -724,6 +739,10 @@ child:  mov s0, a0
         syscall print_int       # the data as the image has it
         li a0, ' '
         syscall putc
+        mov a0, s2
+        syscall print_int
+        li a0, ' '
+        syscall putc
         li a0, 1000
         ret
         .data
@@ -735,7 +754,7 @@ g:      .quad 11
 	}
 	var out bytes.Buffer
 	_, err = Run(img, Options{Args: []string{"prog", "x", "y"}, Stdout: &out, Stderr: &out})
-	if want := "-1-10 77 1 prog 0 11 1000"; err != nil || out.String() != want {
+	if want := "-1-10 77 1 prog 0 11 0 1000"; err != nil || out.String() != want {
 		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
 	}
 }
@@ -848,5 +867,108 @@ run:    mov a1, a0
 	_, err = Run(img, Options{ProgramDir: dir, VirtualClock: true, Stdout: &out, Stderr: &out})
 	if want := "1 child.s|2 first second|1 child.s|-3|0 137|-1 4"; err != nil || out.String() != want {
 		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
+	}
+}
+
+// TestDescriptorRows checks claims of docs/syscalls.md's rows on descriptors and on the main
+// thread: read of 0 bytes returns 0 without reading; pipe takes the lowest free descriptors;
+// print_int, putc and puts write to descriptor 1 whatever it is, here a pipe.
+func TestDescriptorRows(t *testing.T) {
+	src := `
+main:   li a0, 0
+        la a1, buf
+        li a2, 0
+        syscall read
+        syscall print_int       # 0, though input waits
+        li a0, 0
+        la a1, buf
+        li a2, 2
+        syscall read
+        mov a2, a0
+        li a0, 1
+        la a1, buf
+        syscall write           # "hi"
+        li a0, 0
+        syscall close
+        syscall pipe
+        mov s0, a0
+        mov s1, a1
+        syscall print_int       # 0: the read end takes the free 0
+        mov a0, s1
+        syscall print_int       # 3
+        la a0, child
+        li a1, 0
+        li a2, 2
+        mov a3, s1
+        syscall start           # its 1 is the write end
+        mov s2, a0
+        mov a0, s1
+        syscall close
+        mov a0, s0
+        la a1, buf
+        li a2, 16
+        syscall read
+        mov a2, a0
+        li a0, 1
+        la a1, buf
+        syscall write           # what the child printed
+        mov a0, s2
+        syscall wait
+        li a0, 0
+        ret
+child:  li a0, 42
+        syscall print_int
+        li a0, '!'
+        syscall putc
+        la a0, s
+        syscall puts
+        li a0, 0
+        ret
+        .data
+s:      .asciz "ok"
+buf:    .space 16
+`
+	img, err := asm.Assemble("fds.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, err = Run(img, Options{Stdin: strings.NewReader("hi"), Stdout: &out, Stderr: &out})
+	if want := "0hi0342!ok"; err != nil || out.String() != want {
+		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
+	}
+}
+
+// TestMainThreadEnd checks the thread_exit row of docs/syscalls.md: thread_exit in the main
+// thread ends only that thread, and the process ends, with status 0, when its last thread does;
+// ret from the entry point ends the process at once, its other threads with it.
+func TestMainThreadEnd(t *testing.T) {
+	const worker = `
+w:      li a0, 'w'
+        syscall putc
+        li a0, 10
+        syscall sleep
+        li a0, 'x'
+        syscall putc
+        li a0, 3
+        ret
+`
+	for _, tt := range []struct {
+		end, want string
+		status    int64
+	}{
+		{"li a0, 5\n syscall thread_exit", "wx", 0},
+		{"li a0, 5\n ret", "w", 5},
+	} {
+		src := "main: la a0, w\n li a1, 0\n li a2, 256\n syscall thread_spawn\n syscall yield\n " + tt.end + "\n" + worker
+		img, err := asm.Assemble("end.s", []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		res, err := Run(img, Options{Stdout: &out, Stderr: &out})
+		if err != nil || out.String() != tt.want || res.ExitCode != tt.status {
+			t.Errorf("%q: output %q, status %d, err %v; want %q, status %d", tt.end, out.String(), res.ExitCode, err, tt.want, tt.status)
+		}
 	}
 }
