@@ -972,3 +972,69 @@ w:      li a0, 'w'
 		}
 	}
 }
+
+// TestIds checks the rows of gettid, getpid, chan_make and thread_spawn in docs/syscalls.md:
+// ids and handles count up from 1 and are not reused, thread ids in each process, and a new
+// thread starts with every register but a0 and sp 0.
+func TestIds(t *testing.T) {
+	src := `
+main:   la a0, c
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start
+        syscall wait
+        la a0, c
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start
+        syscall print_int       # 3: process 2, waited for, is gone, but its id is not reused
+        syscall wait
+        li a0, 0
+        syscall chan_make
+        syscall print_int
+        li a0, 0
+        syscall chan_make
+        syscall print_int
+        li a0, ' '
+        syscall putc
+        li t0, 5
+        li s0, 6
+        la a0, w
+        li a1, 7
+        li a2, 100
+        syscall thread_spawn
+        syscall thread_join
+        syscall print_int
+        li a0, 0
+        ret
+c:      syscall gettid
+        syscall print_int
+        syscall getpid
+        syscall print_int
+        li a0, ' '
+        syscall putc
+        li a0, 0
+        ret
+w:      or a1, a1, a2
+        or a1, a1, a3
+        or a1, a1, a4
+        or a1, a1, a5
+        or a1, a1, t0
+        or a1, a1, t1
+        or a1, a1, t2
+        or a1, a1, t3
+        or a1, a1, s0
+        or a1, a1, s1
+        or a1, a1, s2
+        or a1, a1, s3
+        or a1, a1, fp
+        add a0, a0, a1          # 7, the argument, if the others are 0
+        ret
+`
+	out, err := runSource(t, src, Options{})
+	if want := "12 313 12 7"; err != nil || out != want {
+		t.Errorf("output %q, err %v; want %q", out, err, want)
+	}
+}
