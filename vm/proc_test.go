@@ -864,7 +864,8 @@ run:    mov a1, a0
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	_, err = Run(img, Options{ProgramDir: dir, VirtualClock: true, Stdout: &out, Stderr: &out})
+	// One processor: the child that main kills must have ended by the time main's sleep does.
+	_, err = Run(img, Options{ProgramDir: dir, CPUs: 1, VirtualClock: true, Stdout: &out, Stderr: &out})
 	if want := "1 child.s|2 first second|1 child.s|-3|0 137|-1 4"; err != nil || out.String() != want {
 		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
 	}
@@ -901,7 +902,7 @@ main:   li a0, 0
         li a2, 2
         mov a3, s1
         syscall start           # its 1 is the write end
-        mov s2, a0
+        syscall wait            # first, so that the pipe holds all the child printed
         mov a0, s1
         syscall close
         mov a0, s0
@@ -912,8 +913,6 @@ main:   li a0, 0
         li a0, 1
         la a1, buf
         syscall write           # what the child printed
-        mov a0, s2
-        syscall wait
         li a0, 0
         ret
 child:  li a0, 42
