@@ -243,7 +243,7 @@ var Table = [NumOpcodes]Info{
 	ILLEGAL: {ILLEGAL, "illegal", FmtN, CatControl, "trap: illegal instruction (the all-zero word)"},
 	NOP:     {NOP, "nop", FmtN, CatControl, "do nothing"},
 	HALT:    {HALT, "halt", FmtN, CatControl, "end the process with exit status 0"},
-	EBREAK:  {EBREAK, "ebreak", FmtN, CatControl, "stop at a breakpoint: the run traps (a debugger, when one is attached, takes over instead)"},
+	EBREAK:  {EBREAK, "ebreak", FmtN, CatControl, "stop at a breakpoint: trap with \"breakpoint\" (spindle has no debugger to take over yet)"},
 
 	MOV: {MOV, "mov", FmtAB, CatMove, "R[A] := R[B]"},
 	LI:  {LI, "li", FmtAI, CatMove, "R[A] := sImm20"},
@@ -311,7 +311,7 @@ var Table = [NumOpcodes]Info{
 	CALLR: {CALLR, "callr", FmtA, CatBranch, "push pc + 4; pc := R[A]; traps unless R[A] is the address of an instruction, or on stack overflow"},
 	RET:   {RET, "ret", FmtN, CatBranch, "pop pc; traps unless it is the address of an instruction"},
 
-	SYSCALL: {SYSCALL, "syscall", FmtU24, CatSystem, "call the kernel: service uImm24, arguments a0-a5, results in a0 and a1"},
+	SYSCALL: {SYSCALL, "syscall", FmtU24, CatSystem, "call the kernel: service uImm24, arguments a0-a5, results in a0 and a1; every other register keeps its value"},
 
 	CAS:  {CAS, "cas", FmtABC, CatMemory, "atomically: old := 64 bits at R[B]; if old = R[A] then 64 bits at R[B] := R[C]; R[A] := old"},
 	XADD: {XADD, "xadd", FmtABC, CatMemory, "atomically: old := 64 bits at R[B]; 64 bits at R[B] := old + R[C]; R[A] := old"},

@@ -118,8 +118,9 @@ sum:    enter   8                   # push fp; fp = sp; sp -= 8 for one local
 # they take, and the return address of each frame with the function it lies in: the innermost
 # three and the outermost two, with "..." for the ones in between.
 #
-# It makes syscalls and calls, which may change every a and t register, so the values it needs
-# across them live in s0-s3, and it saves the caller's values of those first.
+# It makes calls, which may change every a and t register (a syscall changes only a0 and a1),
+# so the values it needs across them live in s0-s3, and it saves the caller's values of those
+# first.
 backtrace:
         enter   0
         push    s0, s1, s2, s3      # callee-saved: we must hand back the caller's values

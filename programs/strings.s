@@ -136,7 +136,7 @@ show_string:
 # mistake in itoa shows as a difference on the line.
 show_number:
         enter   0
-        push    s0, s1
+        push    s0
         mov     s0, a0
         la      a0, pi
         syscall puts
@@ -147,15 +147,15 @@ show_number:
         mov     a0, s0
         la      a1, numbuf
         call    itoa                # a0 = the buffer, a1 = the length
-        mov     s1, a1              # the syscall below may change a1
+        mov     t0, a1              # the length: a syscall keeps the t registers, a call would not
         syscall puts
         la      a0, count
         syscall puts
-        mov     a0, s1
+        mov     a0, t0
         syscall print_int
         la      a0, nl
         syscall puts
-        pop     s1, s0
+        pop     s0
         leave
         ret
 

@@ -503,3 +503,537 @@ main:   la t0, argv
 		t.Errorf("%d reservations left after the run; want 1, the first process's", m.reserved)
 	}
 }
+
+// TestSyscallMisuse runs each invalid argument that the Misuse column of docs/syscalls.md
+// lists, and checks that it traps with "bad syscall argument" at the syscall, in the first
+// process. Every service with a Misuse text must have a case here, and only those.
+func TestSyscallMisuse(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "child.s"), []byte("main: li a0, 0\n ret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// start3 starts a child at label c3 with a1 = 0 and descriptors 0 and 1.
+	const start3 = "la a0, c3\n li a1, 0\n li a2, 0\n li a3, 1\n syscall start\n"
+	tests := []struct {
+		name, service string
+		src           string
+		detail        string // a part of the trap's detail
+	}{
+		{"write outside memory", "write", "main: li a0, 1\n li a1, 0\n li a2, 4\n syscall write\n ret",
+			"write: the buffer of 4 bytes at 0x0 is not inside memory"},
+		{"read outside memory", "read", "main: li a0, 0\n li a1, 0\n li a2, 4\n syscall read\n ret",
+			"read: the buffer of 4 bytes at 0x0 is not inside memory"},
+		{"puts outside memory", "puts", "main: li a0, 0\n syscall puts\n ret",
+			"puts: address 0x0 is not inside memory"},
+		{"puts without a NUL", "puts", ".data\ns: .space 4096, 'x'\n .byte 0\n .text\nmain: la a0, s\n syscall puts\n ret",
+			"puts: no NUL within 4096 bytes"},
+		{"thread_spawn of data", "thread_spawn", ".data\nd: .quad 0\n .text\nmain: la a0, d\n li a1, 0\n li a2, 256\n syscall thread_spawn\n ret",
+			"thread_spawn: entry 0x10000000 is not the address of an instruction"},
+		{"thread_spawn with a small stack", "thread_spawn", "main: la a0, main\n li a1, 0\n li a2, 63\n syscall thread_spawn\n ret",
+			"thread_spawn: a stack of 63 bytes"},
+		{"thread_join of itself", "thread_join", "main: syscall gettid\n syscall thread_join\n ret",
+			"thread_join: a thread cannot join itself"},
+		{"thread_join of no thread", "thread_join", "main: li a0, 7\n syscall thread_join\n ret",
+			"thread_join: there is no thread 7 to join"},
+		{"thread_join twice", "thread_join", "main: la a0, w\n li a1, 0\n li a2, 256\n syscall thread_spawn\n mov s0, a0\n syscall thread_join\n mov a0, s0\n syscall thread_join\n ret\nw: ret",
+			"thread_join: there is no thread 2 to join"},
+		{"thread_join by two threads", "thread_join", `
+main:   la a0, sleeper
+        li a1, 0
+        li a2, 256
+        syscall thread_spawn    # thread 2
+        mov s0, a0
+        la a0, joiner
+        mov a1, s0
+        li a2, 256
+        syscall thread_spawn    # thread 3 joins thread 2
+        syscall yield
+        mov a0, s0
+        syscall thread_join     # and so thread 1 cannot
+        ret
+sleeper: li a0, 100
+        syscall sleep
+        ret
+joiner: syscall thread_join
+        ret`, "thread_join: thread 2 is already joined by thread 3"},
+		{"spawn with a closed descriptor", "spawn", ".data\nn: .asciz \"child.s\"\n .text\nmain: la a0, n\n li a1, 0\n li a2, 5\n li a3, 1\n syscall spawn\n ret",
+			"spawn: descriptor 5 is not open"},
+		{"spawn of a missing file", "spawn", ".data\nn: .asciz \"none.s\"\n .text\nmain: la a0, n\n li a1, 0\n li a2, 0\n li a3, 1\n syscall spawn\n ret",
+			`spawn: "none.s": no such file`},
+		{"spawn from outside the directory", "spawn", ".data\nn: .asciz \"../child.s\"\n .text\nmain: la a0, n\n li a1, 0\n li a2, 0\n li a3, 1\n syscall spawn\n ret",
+			"a program must be named by a path inside the main program's directory"},
+		{"spawn with argv outside memory", "spawn", ".data\nn: .asciz \"child.s\"\n .text\nmain: la a0, n\n li a1, 8\n li a2, 0\n li a3, 1\n syscall spawn\n ret",
+			"spawn: argv at 0x8 runs out of memory"},
+		{"start of data", "start", ".data\nd: .quad 0\n .text\nmain: la a0, d\n li a1, 0\n li a2, 0\n li a3, 1\n syscall start\n ret",
+			"start: entry 0x10000000 is not the address of an instruction"},
+		{"start with a closed descriptor", "start", "main: la a0, main\n li a1, 0\n li a2, 0\n li a3, 9\n syscall start\n ret",
+			"descriptor 9 is not open"},
+		{"wait for itself", "wait", "main: syscall getpid\n syscall wait\n ret",
+			"wait: process 1 is not a child of process 1"},
+		{"wait for no process", "wait", "main: li a0, 9\n syscall wait\n ret",
+			"wait: process 9 is not a child of process 1"},
+		{"wait for a grandchild", "wait", `
+main:   la a0, child
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start           # process 2 starts process 3
+        li a0, 10
+        syscall sleep
+        li a0, 3
+        syscall wait
+        ret
+child:  ` + start3 + `
+        syscall wait
+        ret
+c3:     li a0, 1000
+        syscall sleep
+        ret`, "wait: process 3 is not a child of process 1"},
+		{"wait twice", "wait", "main: " + start3 + " mov s0, a0\n syscall wait\n mov a0, s0\n syscall wait\n ret\nc3: ret",
+			"wait: process 2 is not a child of process 1 that can be waited for"},
+		{"wait by two threads", "wait", "main: " + start3 + ` mov s0, a0
+        la a0, waiter
+        mov a1, s0
+        li a2, 256
+        syscall thread_spawn    # thread 2 waits for process 2
+        syscall yield
+        mov a0, s0
+        syscall wait            # and so thread 1 cannot
+        ret
+waiter: syscall wait
+        ret
+c3:     li a0, 100
+        syscall sleep
+        ret`, "wait: process 2 is not a child of process 1 that can be waited for"},
+		{"kill of itself", "kill", "main: syscall getpid\n syscall kill\n ret",
+			"kill: a process cannot kill itself"},
+		{"pipe past the descriptors", "pipe", "main: syscall pipe\n jmp main",
+			"pipe: the process has 64 descriptors open"},
+		{"chan_make too large", "chan_make", "main: li a0, 1048577\n syscall chan_make\n ret",
+			"chan_make: capacity 1048577; the most is 1048576"},
+		{"chan_make negative", "chan_make", "main: li a0, -1\n syscall chan_make\n ret",
+			"chan_make: capacity -1"},
+		{"chan_send on no channel", "chan_send", "main: li a0, 0\n li a1, 5\n syscall chan_send\n ret",
+			"chan_send: 0 is not a channel"},
+		{"chan_recv on no channel", "chan_recv", "main: li a0, 0\n syscall chan_make\n li a0, 2\n syscall chan_recv\n ret",
+			"chan_recv: 2 is not a channel"},
+		{"chan_close of no channel", "chan_close", "main: li a0, 1\n syscall chan_close\n ret",
+			"chan_close: 1 is not a channel"},
+		{"chan_close twice", "chan_close", "main: li a0, 0\n syscall chan_make\n mov s0, a0\n syscall chan_close\n mov a0, s0\n syscall chan_close\n ret",
+			"chan_close: channel 1 is already closed"},
+		{"chan_sendrecv on no channel", "chan_sendrecv", "main: li a0, 0\n syscall chan_make\n li a1, 5\n li a2, 2\n syscall chan_sendrecv\n ret",
+			"chan_sendrecv: 2 is not a channel"},
+		{"futex_wait outside memory", "futex_wait", "main: li a0, 0\n li a1, 0\n syscall futex_wait\n ret",
+			"futex_wait: address 0x0 is not inside memory"},
+	}
+	cased := map[string]bool{}
+	for _, tt := range tests {
+		cased[tt.service] = true
+		t.Run(tt.name, func(t *testing.T) {
+			img, err := asm.Assemble("misuse.s", []byte(tt.src), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			_, err = Run(img, Options{ProgramDir: dir, VirtualClock: true, Stdout: &out, Stderr: &out})
+			var te *TrapError
+			if !errors.As(err, &te) {
+				t.Fatalf("err = %v, want a trap; output %q", err, out.String())
+			}
+			if te.Trap != isa.TrapSyscallArg || te.Proc != 1 || te.Instr != "syscall "+tt.service || !strings.Contains(te.Detail, tt.detail) {
+				t.Errorf("got %q in process %d at %q; want %q, with a detail that has %q, at syscall %s in process 1",
+					te.Error(), te.Proc, te.Instr, isa.TrapSyscallArg, tt.detail, tt.service)
+			}
+		})
+	}
+	for _, s := range isa.Syscalls {
+		if (s.Misuse != "") != cased[s.Name] {
+			t.Errorf("%s: Misuse %q in package isa, and cases here: %v; want both or neither", s.Name, s.Misuse, cased[s.Name])
+		}
+	}
+	// The numbers the table states.
+	for _, c := range []struct {
+		s    isa.Syscall
+		want string
+	}{
+		{isa.SysPipe, itoa(MaxDescriptors) + " descriptors"},
+		{isa.SysChanMake, itoa(MaxChanCap)},
+		{isa.SysThreadSpawn, itoa(MinThreadStack) + " bytes"},
+		{isa.SysSpawn, itoa(maxProgramFile>>20) + " MiB"},
+	} {
+		if info, _ := c.s.Info(); !strings.Contains(info.Misuse, c.want) {
+			t.Errorf("%s: Misuse %q does not say %q", info.Name, info.Misuse, c.want)
+		}
+	}
+}
+
+// TestChildStart checks what docs/syscalls.md says a process made by start begins with: a0 =
+// the argument, a1 = an argv array of one string, the caller's argument 0, and every other
+// register but sp 0; the data as the image has it; descriptors 0, 1 and 2 and no others. A ret from its entry ends it with status
+// a0, and wait gets the whole 64-bit status.
+func TestChildStart(t *testing.T) {
+	src := `
+main:   la t0, g
+        li t1, 99
+        sd t1, 0(t0)            # the child does not see this
+        syscall pipe            # descriptors 3 and 4, which the child does not get
+        li t3, 5
+        li s3, 6                # nor these values
+        la a0, child
+        li a1, 77
+        li a2, 0
+        li a3, 1
+        syscall start
+        syscall wait
+        syscall print_int
+        li a0, 0
+        ret
+child:  or a2, a2, a3
+        or a2, a2, a4
+        or a2, a2, a5
+        or a2, a2, t0
+        or a2, a2, t1
+        or a2, a2, t2
+        or a2, a2, t3
+        or a2, a2, s0
+        or a2, a2, s1
+        or a2, a2, s2
+        or a2, a2, s3
+        or a2, a2, fp
+        mov s2, a2              # 0: every register but a0, a1 and sp starts as 0
+        mov s0, a0
+        mov s1, a1
+        li a0, 4
+        la a1, g
+        li a2, 1
+        syscall write
+        syscall print_int       # -1: descriptor 4 is not open
+        li a0, 3
+        syscall close
+        syscall print_int       # -1: nor is 3
+        li a0, 2
+        la a1, g
+        li a2, 0
+        syscall write
+        syscall print_int       # 0: 2 is
+        li a0, ' '
+        syscall putc
+        mov a0, s0
+        syscall print_int       # the argument
+        li a0, ' '
+        syscall putc
+        syscall argc
+        syscall print_int
+        li a0, ' '
+        syscall putc
+        ld a0, 0(s1)
+        syscall puts            # argv[0]
+        li a0, ' '
+        syscall putc
+        ld a0, 8(s1)
+        syscall print_int       # the array's end
+        li a0, ' '
+        syscall putc
+        la t0, g
+        ld a0, 0(t0)
+        syscall print_int       # the data as the image has it
+        li a0, ' '
+        syscall putc
+        mov a0, s2
+        syscall print_int
+        li a0, ' '
+        syscall putc
+        li a0, 1000
+        ret
+        .data
+g:      .quad 11
+`
+	img, err := asm.Assemble("start.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, err = Run(img, Options{Args: []string{"prog", "x", "y"}, Stdout: &out, Stderr: &out})
+	if want := "-1-10 77 1 prog 0 11 0 1000"; err != nil || out.String() != want {
+		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
+	}
+}
+
+// TestChildSpawn checks spawn's arguments and kill's reach, as docs/syscalls.md states them:
+// an argv array replaces argument 0 too, and 0 or an empty array gives the file's name alone;
+// kill ends any process but the caller's, a sibling included, and returns -1 for one that has
+// ended, whose status wait still gets.
+func TestChildSpawn(t *testing.T) {
+	dir := t.TempDir()
+	child := `
+main:   mov s0, a0
+        mov s1, a1
+        syscall print_int       # argc
+.next:  beqz s0, .end
+        li a0, ' '
+        syscall putc
+        ld a0, 0(s1)
+        syscall puts
+        addi s1, s1, 8
+        addi s0, s0, -1
+        jmp .next
+.end:   li a0, '|'
+        syscall putc
+        li a0, -3
+        syscall exit
+`
+	if err := os.WriteFile(filepath.Join(dir, "child.s"), []byte(child), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+        .data
+name:   .asciz "child.s"
+x:      .asciz "first"
+y:      .asciz "second"
+two:    .quad 0, 0, 0
+none:   .quad 0
+        .text
+main:   la t0, two
+        la t1, x
+        sd t1, 0(t0)
+        la t1, y
+        sd t1, 8(t0)
+        li a0, 0
+        call run
+        la a0, two
+        call run
+        la a0, none
+        call run
+        syscall print_int       # the whole status
+        li a0, '|'
+        syscall putc
+        la a0, spin
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start
+        mov s0, a0
+        la a0, killer
+        mov a1, s0
+        li a2, 0
+        li a3, 1
+        syscall start           # kills its sibling
+        syscall wait
+        syscall print_int       # 0, from kill
+        li a0, ' '
+        syscall putc
+        mov a0, s0
+        syscall wait
+        syscall print_int       # 137
+        li a0, '|'
+        syscall putc
+        la a0, short
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start
+        mov s0, a0
+        li a0, 10
+        syscall sleep           # it ends meanwhile
+        mov a0, s0
+        syscall kill
+        syscall print_int       # -1
+        li a0, ' '
+        syscall putc
+        mov a0, s0
+        syscall wait
+        syscall print_int       # 4
+        li a0, 0
+        ret
+spin:   jmp spin
+killer: syscall kill
+        ret
+short:  li a0, 4
+        ret
+# run(a0 = argv) spawns child.s with that argv and waits for it.
+run:    mov a1, a0
+        la a0, name
+        li a2, 0
+        li a3, 1
+        syscall spawn
+        syscall wait
+        ret
+`
+	img, err := asm.Assemble("spawn.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	// One processor: the child that main kills must have ended by the time main's sleep does.
+	_, err = Run(img, Options{ProgramDir: dir, CPUs: 1, VirtualClock: true, Stdout: &out, Stderr: &out})
+	if want := "1 child.s|2 first second|1 child.s|-3|0 137|-1 4"; err != nil || out.String() != want {
+		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
+	}
+}
+
+// TestDescriptorRows checks claims of docs/syscalls.md's rows on descriptors and on the main
+// thread: read of 0 bytes returns 0 without reading; pipe takes the lowest free descriptors;
+// print_int, putc and puts write to descriptor 1 whatever it is, here a pipe.
+func TestDescriptorRows(t *testing.T) {
+	src := `
+main:   li a0, 0
+        la a1, buf
+        li a2, 0
+        syscall read
+        syscall print_int       # 0, though input waits
+        li a0, 0
+        la a1, buf
+        li a2, 2
+        syscall read
+        mov a2, a0
+        li a0, 1
+        la a1, buf
+        syscall write           # "hi"
+        li a0, 0
+        syscall close
+        syscall pipe
+        mov s0, a0
+        mov s1, a1
+        syscall print_int       # 0: the read end takes the free 0
+        mov a0, s1
+        syscall print_int       # 3
+        la a0, child
+        li a1, 0
+        li a2, 2
+        mov a3, s1
+        syscall start           # its 1 is the write end
+        syscall wait            # first, so that the pipe holds all the child printed
+        mov a0, s1
+        syscall close
+        mov a0, s0
+        la a1, buf
+        li a2, 16
+        syscall read
+        mov a2, a0
+        li a0, 1
+        la a1, buf
+        syscall write           # what the child printed
+        li a0, 0
+        ret
+child:  li a0, 42
+        syscall print_int
+        li a0, '!'
+        syscall putc
+        la a0, s
+        syscall puts
+        li a0, 0
+        ret
+        .data
+s:      .asciz "ok"
+buf:    .space 16
+`
+	img, err := asm.Assemble("fds.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, err = Run(img, Options{Stdin: strings.NewReader("hi"), Stdout: &out, Stderr: &out})
+	if want := "0hi0342!ok"; err != nil || out.String() != want {
+		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
+	}
+}
+
+// TestMainThreadEnd checks the thread_exit row of docs/syscalls.md: thread_exit in the main
+// thread ends only that thread, and the process ends, with status 0, when its last thread does;
+// ret from the entry point ends the process at once, its other threads with it.
+func TestMainThreadEnd(t *testing.T) {
+	const worker = `
+w:      li a0, 'w'
+        syscall putc
+        li a0, 10
+        syscall sleep
+        li a0, 'x'
+        syscall putc
+        li a0, 3
+        ret
+`
+	for _, tt := range []struct {
+		end, want string
+		status    int64
+	}{
+		{"li a0, 5\n syscall thread_exit", "wx", 0},
+		{"li a0, 5\n ret", "w", 5},
+	} {
+		src := "main: la a0, w\n li a1, 0\n li a2, 256\n syscall thread_spawn\n syscall yield\n " + tt.end + "\n" + worker
+		img, err := asm.Assemble("end.s", []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		res, err := Run(img, Options{Stdout: &out, Stderr: &out})
+		if err != nil || out.String() != tt.want || res.ExitCode != tt.status {
+			t.Errorf("%q: output %q, status %d, err %v; want %q, status %d", tt.end, out.String(), res.ExitCode, err, tt.want, tt.status)
+		}
+	}
+}
+
+// TestIds checks the rows of gettid, getpid, chan_make and thread_spawn in docs/syscalls.md:
+// ids and handles count up from 1 and are not reused, thread ids in each process, and a new
+// thread starts with every register but a0 and sp 0.
+func TestIds(t *testing.T) {
+	src := `
+main:   la a0, c
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start
+        syscall wait
+        la a0, c
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start
+        syscall print_int       # 3: process 2, waited for, is gone, but its id is not reused
+        syscall wait
+        li a0, 0
+        syscall chan_make
+        syscall print_int
+        li a0, 0
+        syscall chan_make
+        syscall print_int
+        li a0, ' '
+        syscall putc
+        li t0, 5
+        li s0, 6
+        la a0, w
+        li a1, 7
+        li a2, 100
+        syscall thread_spawn
+        syscall thread_join
+        syscall print_int
+        li a0, 0
+        ret
+c:      syscall gettid
+        syscall print_int
+        syscall getpid
+        syscall print_int
+        li a0, ' '
+        syscall putc
+        li a0, 0
+        ret
+w:      or a1, a1, a2
+        or a1, a1, a3
+        or a1, a1, a4
+        or a1, a1, a5
+        or a1, a1, t0
+        or a1, a1, t1
+        or a1, a1, t2
+        or a1, a1, t3
+        or a1, a1, s0
+        or a1, a1, s1
+        or a1, a1, s2
+        or a1, a1, s3
+        or a1, a1, fp
+        add a0, a0, a1          # 7, the argument, if the others are 0
+        ret
+`
+	out, err := runSource(t, src, Options{})
+	if want := "12 313 12 7"; err != nil || out != want {
+		t.Errorf("output %q, err %v; want %q", out, err, want)
+	}
+}

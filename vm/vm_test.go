@@ -3,7 +3,10 @@ package vm
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -418,5 +421,215 @@ func TestSameWriter(t *testing.T) {
 		if got := sameWriter(tc.a, tc.b); got != tc.want {
 			t.Errorf("sameWriter(%T, %T) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// TestSyscallsKeepRegisters checks the calling convention of docs/syscalls.md: a syscall
+// changes a0 and a1 only, and of those only what the service's results name. Each service runs
+// after a setup that gives every register from a0 to s3 a value of its own; the registers just
+// before the syscall and just after it, read from the trap of an ebreak, may differ only there.
+func TestSyscallsKeepRegisters(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "child.s"), []byte("main: li a0, 0\n ret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	setup := map[string]string{
+		"write":         "li a0, 1\n la a1, buf\n li a2, 1",
+		"read":          "li a0, 0\n la a1, buf\n li a2, 1",
+		"print_int":     "li a0, 5",
+		"read_int":      "",
+		"brk":           "li a0, 0",
+		"sbrk":          "li a0, 16",
+		"argc":          "",
+		"argv":          "li a0, 0",
+		"putc":          "li a0, 'x'",
+		"puts":          "la a0, buf",
+		"thread_spawn":  "la a0, w\n li a1, 0\n li a2, 256",
+		"thread_join":   "la a0, w\n li a1, 0\n li a2, 256\n syscall thread_spawn\n mov s0, a0\n syscall yield\n mov a0, s0",
+		"yield":         "",
+		"sleep":         "li a0, 0",
+		"gettid":        "",
+		"getpid":        "",
+		"clock":         "",
+		"spawn":         "la a0, name\n li a1, 0\n li a2, 0\n li a3, 1",
+		"start":         "la a0, w\n li a1, 0\n li a2, 0\n li a3, 1",
+		"wait":          "la a0, w\n li a1, 0\n li a2, 0\n li a3, 1\n syscall start",
+		"kill":          "li a0, 99",
+		"pipe":          "",
+		"close":         "li a0, 7",
+		"chan_make":     "li a0, 1",
+		"chan_send":     "li a0, 1\n syscall chan_make\n li a1, 5",
+		"chan_recv":     "li a0, 1\n syscall chan_make\n mov s0, a0\n li a1, 5\n syscall chan_send\n mov a0, s0",
+		"chan_close":    "li a0, 1\n syscall chan_make",
+		"futex_wait":    "la a0, buf\n li a1, 1",
+		"futex_wake":    "la a0, buf\n li a1, 1",
+		"chan_sendrecv": "li a0, 1\n syscall chan_make\n li a1, 5\n mov a2, a0",
+	}
+	var marks strings.Builder
+	for r := isa.A0; r <= isa.S3; r++ {
+		fmt.Fprintf(&marks, "        li %s, %d\n", isa.RegName(r), 1000+r)
+	}
+	regs := func(t *testing.T, src string) [isa.NumRegs]uint64 {
+		t.Helper()
+		img, err := asm.Assemble("regs.s", []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = run(t, img, "5\n", Options{ProgramDir: dir, VirtualClock: true})
+		var te *TrapError
+		if !errors.As(err, &te) || te.Trap != isa.TrapBreakpoint || te.Proc != 1 || te.Thread != 1 {
+			t.Fatalf("err = %v, want the ebreak of thread 1", err)
+		}
+		return te.Regs
+	}
+	for _, s := range isa.Syscalls {
+		if s.Ret == "does not return" {
+			continue
+		}
+		t.Run(s.Name, func(t *testing.T) {
+			code, ok := setup[s.Name]
+			if !ok {
+				t.Fatalf("no setup for %s", s.Name)
+			}
+			head := "main:\n" + marks.String() + code + "\n"
+			tail := "\nw: li a0, 0\n ret\n .data\nname: .asciz \"child.s\"\nbuf: .space 16\n"
+			before := regs(t, head+" ebreak"+tail)
+			after := regs(t, head+" syscall "+s.Name+"\n ebreak"+tail)
+			for r := range isa.NumRegs {
+				named := r == isa.A0 && strings.Contains(s.Ret, "a0") || r == isa.A1 && strings.Contains(s.Ret, "a1")
+				if before[r] != after[r] && !named {
+					t.Errorf("%s changed %s from %#x to %#x; its results are %q", s.Name, isa.RegName(r), before[r], after[r], s.Ret)
+				}
+			}
+		})
+	}
+}
+
+// readIntsSrc prints "a0,a1 " for each of n read_int calls on its descriptor 0, in process 2
+// when piped is set: process 1 then copies its own input into a pipe, the child's 0.
+const readIntsSrc = `
+        .equ    N, 8
+main:   li      t0, PIPED
+        beqz    t0, ints
+        syscall pipe
+        mov     s0, a0
+        mov     s1, a1
+        la      a0, ints
+        li      a1, 0
+        mov     a2, s0
+        li      a3, 1
+        syscall start
+        mov     s2, a0
+        mov     a0, s0
+        syscall close
+.copy:  li      a0, 0
+        la      a1, buf
+        li      a2, 4096
+        syscall read
+        beqz    a0, .done
+        mov     a2, a0
+        mov     a0, s1
+        la      a1, buf
+        syscall write
+        jmp     .copy
+.done:  mov     a0, s1
+        syscall close
+        mov     a0, s2
+        syscall wait
+        ret
+ints:   li      s0, N
+.next:  syscall read_int
+        mov     t0, a1
+        syscall print_int
+        li      a0, ','
+        syscall putc
+        mov     a0, t0
+        syscall print_int
+        li      a0, ' '
+        syscall putc
+        addi    s0, s0, -1
+        bnez    s0, .next
+        li      a0, 0
+        ret
+        .data
+buf:    .space  4096
+`
+
+// TestReadIntForms checks each case of "Reading numbers" in docs/syscalls.md, from the host's
+// input and from a pipe.
+func TestReadIntForms(t *testing.T) {
+	refused := "0,0 "
+	tests := []struct {
+		name, in string
+		want     string // the results of 8 read_int calls
+		pipeWant string // from a pipe, if it differs
+	}{
+		{"signs and white space", "+5\n\t-7\t\n 12 \r\n007\n-0\n\u00a08\u00a0\n", "5,1 -7,1 12,1 7,1 0,1 8,1 0,0 0,0 ", ""},
+		{"range", "9223372036854775807\n-9223372036854775808\n9223372036854775808\n-9223372036854775809\n", "9223372036854775807,1 -9223372036854775808,1 0,0 0,0 0,0 0,0 0,0 0,0 ", ""},
+		{"the assembler's forms", "0x10\n1_000\n'a'\n0b1\n1e3\n4\n", strings.Repeat(refused, 5) + "4,1 0,0 0,0 ", ""},
+		{"not one number", "1 2\n- 3\n5x\n\n  \n6", strings.Repeat(refused, 5) + "6,1 0,0 0,0 ", ""},
+		{"empty lines and the end", "\n\n", strings.Repeat(refused, 8), ""},
+		{"the longest line", strings.Repeat(" ", 4094) + "6\n7\n", "6,1 7,1 " + strings.Repeat(refused, 6), ""},
+		{"a line too long", strings.Repeat(" ", 4095) + "6\n7\n", "0,0 7,1 " + strings.Repeat(refused, 6), "6,1 7,1 " + strings.Repeat(refused, 6)},
+		{"a line too long for a pipe", strings.Repeat(" ", 65535) + "6\n7\n", "0,0 7,1 " + strings.Repeat(refused, 6), "6,1 0,0 7,1 " + strings.Repeat(refused, 5)},
+		{"a line longer than a pipe", strings.Repeat(" ", 70000) + "6\n7\n", "0,0 7,1 " + strings.Repeat(refused, 6), "0,0 6,1 7,1 " + strings.Repeat(refused, 5)},
+	}
+	for _, tt := range tests {
+		for _, piped := range []bool{false, true} {
+			name, want := tt.name, tt.want
+			if piped {
+				name += " from a pipe"
+				if tt.pipeWant != "" {
+					want = tt.pipeWant
+				}
+			}
+			t.Run(name, func(t *testing.T) {
+				src := strings.Replace(readIntsSrc, "PIPED", strconv.Itoa(map[bool]int{false: 0, true: 1}[piped]), 1)
+				img, err := asm.Assemble("ints.s", []byte(src), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, _, err := run(t, img, tt.in, Options{})
+				if err != nil || out != want {
+					t.Errorf("output %q, err %v; want %q", out, err, want)
+				}
+			})
+		}
+	}
+	// A line is read with its newline and no further: read gets what follows. And with
+	// descriptor 0 closed, read_int returns a0 = a1 = 0 at once.
+	src := `
+main:   syscall read_int
+        syscall print_int
+        li      a0, 0
+        la      a1, buf
+        li      a2, 16
+        syscall read
+        mov     a2, a0
+        li      a0, 1
+        la      a1, buf
+        syscall write
+        li      a0, 0
+        syscall close
+        li      a0, 9
+        li      a1, 9
+        syscall read_int
+        add     a0, a0, a1
+        syscall print_int
+        li      a0, 0
+        ret
+        .data
+buf:    .space  16
+`
+	img, err := asm.Assemble("rest.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, img, "12\nrest\n", Options{})
+	if want := "12rest\n0"; err != nil || out != want {
+		t.Errorf("output %q, err %v; want %q", out, err, want)
+	}
+	if info, _ := isa.SysReadInt.Info(); !strings.Contains(info.Doc, itoa(MaxInputLine)+" bytes") || !strings.Contains(info.Doc, itoa(pipeSize)+" bytes") {
+		t.Errorf("read_int's doc %q does not give the limits of %d and %d bytes", info.Doc, MaxInputLine, pipeSize)
 	}
 }

@@ -114,6 +114,7 @@ type data struct {
 	Registers, Formats       string
 	Instructions, OpcodeMap  string
 	Traps, Syscalls, Areas   string
+	Misuses                  string
 	MemoryMap, MemoryDiagram string
 	Reach                    string
 	PoolSize                 int
@@ -204,6 +205,7 @@ func newData(diagram string) (*data, error) {
 		OpcodeMap:     opcodeMap(),
 		Traps:         trapTable(),
 		Syscalls:      syscallTable(),
+		Misuses:       misuseTable(),
 		Areas:         areas,
 		SyscallFormat: isa.Table[isa.SYSCALL].Format.Syntax(),
 		MemoryMap:     memoryMap,
@@ -562,6 +564,17 @@ func syscallTable() string {
 		rows = append(rows, []string{fmt.Sprint(s.Num), code(s.Name), escape(s.Args), escape(s.Ret), escape(s.Doc)})
 	}
 	return table("rllll", []string{"Number", "Name", "Arguments", "Results", "Description"}, rows)
+}
+
+// misuseTable lists, for each service that checks its arguments, the invalid ones that trap.
+func misuseTable() string {
+	var rows [][]string
+	for _, s := range isa.Syscalls {
+		if s.Misuse != "" {
+			rows = append(rows, []string{code(s.Name), escape(s.Misuse)})
+		}
+	}
+	return table("ll", []string{"Service", "Traps with \"" + isa.TrapSyscallArg.String() + "\" when"}, rows)
 }
 
 // areas is the numbering plan of isa/syscalls.go: each area has room to grow.
