@@ -608,7 +608,7 @@ c3:     li a0, 100
 		{"kill of itself", "kill", "main: syscall getpid\n syscall kill\n ret",
 			"kill: a process cannot kill itself"},
 		{"pipe past the descriptors", "pipe", "main: syscall pipe\n jmp main",
-			"pipe: the process has 64 descriptors open"},
+			"a pipe needs two more, and the most is 64"},
 		{"chan_make too large", "chan_make", "main: li a0, 1048577\n syscall chan_make\n ret",
 			"chan_make: capacity 1048577; the most is 1048576"},
 		{"chan_make negative", "chan_make", "main: li a0, -1\n syscall chan_make\n ret",
