@@ -312,7 +312,7 @@ func FuzzPreemption(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, seed uint64, quantum uint8) {
 		p := progen.Generate(data, progen.Options{Threads: true})
 		schedules := []vm.Options{
-			{Quantum: 1 << 40},
+			{Quantum: vm.MaxQuantum},
 			{Quantum: 1},
 			// A short quantum, so that the random preemptions fall inside these short programs.
 			{Sched: vm.SchedRandom, Seed: seed, VirtualClock: true, Quantum: 1 + int64(quantum%64)},

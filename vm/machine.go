@@ -25,6 +25,31 @@ const (
 	MinStackSize     = 256     // bytes: room for the arguments' pointers and a few frames
 )
 
+// The largest values of the Options that a run can honour. Load refuses more.
+const (
+	// MaxCPUs is far more processors than any host this runs on has cores, past which more only
+	// take turns on the same ones; each costs the host a goroutine and its queues, and 5,000,000
+	// took 1.1 GB and 10 s to print hello.
+	MaxCPUs = 256
+
+	// MaxQuantum bounds the time between a processor's looks at the flags that stop a run (a
+	// time-out, Ctrl-C, SIGTERM, kill), which it takes when a quantum runs out: at about 1.3 ns
+	// an instruction, 10^8 instructions are about a tenth of a second. 10^11 took them away.
+	MaxQuantum = 100_000_000
+
+	// MaxMemLimit is more memory than a machine for teaching and testing has, and the most a
+	// process's addresses may span. A process's whole limit is reserved as address space when
+	// it starts: at 64 GiB the default 16 processes take 1 TiB of the 128 TiB that a 64-bit
+	// host gives a process, where 2^62 could not be reserved and ended in Go's fatal
+	// out-of-memory error.
+	MaxMemLimit = 64 << 30
+
+	// MaxStackSize is the largest main stack: it lies just below isa.DataBase and grows down,
+	// and the page at address 0 must stay outside every process's memory, so that a null
+	// pointer traps. A stack of 256 MiB would map address 0; a larger one would wrap below it.
+	MaxStackSize = isa.DataBase - 4096
+)
+
 // Options configure a run. The zero value is usable: no input, output discarded, default limits.
 type Options struct {
 	Stdin          io.Reader // descriptor 0; nil reads as empty
@@ -194,11 +219,24 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 	if opts.StackSize == 0 {
 		opts.StackSize = DefaultStackSize
 	}
-	if opts.StackSize < MinStackSize {
-		return nil, &LoadError{Msg: fmt.Sprintf("a stack of %d bytes is too small; the least is %d", opts.StackSize, MinStackSize)}
-	}
 	if opts.Quantum <= 0 {
 		opts.Quantum = DefaultQuantum
+	}
+	switch {
+	case opts.StackSize < MinStackSize:
+		return nil, &LoadError{Msg: fmt.Sprintf("a stack of %d bytes is too small; the least is %d", opts.StackSize, MinStackSize)}
+	case opts.StackSize > MaxStackSize:
+		return nil, &LoadError{Msg: fmt.Sprintf("a stack of %d bytes is too large; the most is %d, which leaves the null page unmapped", opts.StackSize, uint64(MaxStackSize))}
+	case opts.StackSize%16 != 0:
+		return nil, &LoadError{Msg: fmt.Sprintf("a stack of %d bytes is not a multiple of 16", opts.StackSize)}
+	case opts.MaxMem > MaxMemLimit:
+		return nil, &LoadError{Msg: fmt.Sprintf("a memory limit of %d bytes is more than the most, %d", opts.MaxMem, uint64(MaxMemLimit))}
+	case opts.Quantum > MaxQuantum:
+		return nil, &LoadError{Msg: fmt.Sprintf("a quantum of %d instructions is more than the most, %d", opts.Quantum, MaxQuantum)}
+	case opts.CPUs > MaxCPUs:
+		return nil, &LoadError{Msg: fmt.Sprintf("%d processors are more than the most, %d", opts.CPUs, MaxCPUs)}
+	case opts.Timeout < 0:
+		return nil, &LoadError{Msg: fmt.Sprintf("a negative time-out, %v", opts.Timeout)}
 	}
 	if opts.Stdin == nil {
 		opts.Stdin = eofReader{}

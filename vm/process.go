@@ -119,7 +119,7 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 		return nil, &LimitError{Limit: "memory", Value: p.maxMem,
 			Detail: fmt.Sprintf("the program needs more to start (stack %d, data %d, bss %d)", opts.StackSize, len(img.Data), img.BSS)}
 	}
-	stack := alignUp(opts.StackSize, 16)
+	stack := opts.StackSize // a multiple of 16, as Load checks
 	p.memBase = isa.DataBase - stack
 	p.heapLo = alignUp(isa.DataBase+uint64(len(img.Data))+img.BSS, 16)
 	p.brk = p.heapLo

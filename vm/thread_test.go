@@ -159,7 +159,7 @@ worker: li a0, 1
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(img, Options{CPUs: 2, Stats: true, Quantum: 1 << 40, Stdout: io.Discard, Stderr: io.Discard})
+	res, err := Run(img, Options{CPUs: 2, Stats: true, Quantum: MaxQuantum, Stdout: io.Discard, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

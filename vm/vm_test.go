@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spindle-vm/spindle/asm"
@@ -107,7 +108,7 @@ func TestStepLimit(t *testing.T) {
 		{MaxSteps: 10_000, Quantum: 100},
 		{MaxSteps: 10_001},
 		{MaxSteps: 10_003, Quantum: 1},
-		{MaxSteps: 5, Quantum: 1 << 40},
+		{MaxSteps: 5, Quantum: MaxQuantum},
 		{MaxSteps: 10_002, Sched: SchedRandom, Seed: 3, VirtualClock: true},
 		{MaxSteps: 10_004, CPUs: 1},
 	} {
@@ -631,5 +632,39 @@ buf:    .space  16
 	}
 	if info, _ := isa.SysReadInt.Info(); !strings.Contains(info.Doc, itoa(MaxInputLine)+" bytes") || !strings.Contains(info.Doc, itoa(pipeSize)+" bytes") {
 		t.Errorf("read_int's doc %q does not give the limits of %d and %d bytes", info.Doc, MaxInputLine, pipeSize)
+	}
+}
+
+// TestLoadOptions checks that Load refuses each option it cannot honour, with a LoadError that
+// says what is wrong, rather than a run that misbehaves or a crash of the host.
+func TestLoadOptions(t *testing.T) {
+	img := image(t, i0(isa.HALT))
+	tests := []struct {
+		opts Options
+		want string
+	}{
+		{Options{StackSize: 255}, "load: a stack of 255 bytes is too small; the least is 256"},
+		{Options{StackSize: 257}, "load: a stack of 257 bytes is not a multiple of 16"},
+		{Options{StackSize: 256 << 20}, "load: a stack of 268435456 bytes is too large; the most is 268431360, which leaves the null page unmapped"},
+		{Options{MaxMem: 1 << 62}, "load: a memory limit of 4611686018427387904 bytes is more than the most, 68719476736"},
+		{Options{Quantum: 1 << 40}, "load: a quantum of 1099511627776 instructions is more than the most, 100000000"},
+		{Options{CPUs: 5_000_000}, "load: 5000000 processors are more than the most, 256"},
+		{Options{Timeout: -time.Second}, "load: a negative time-out, -1s"},
+	}
+	for _, tt := range tests {
+		_, err := Load(img, tt.opts)
+		var le *LoadError
+		if !errors.As(err, &le) || err.Error() != tt.want {
+			t.Errorf("Load(%+v) = %v, want %q", tt.opts, err, tt.want)
+		}
+	}
+	// The largest of each is accepted, and the null pointer still traps.
+	m, err := Load(image(t, iABI(isa.LD, isa.A0, isa.T0, 0), i0(isa.HALT)), Options{StackSize: MaxStackSize, MaxMem: MaxStackSize + 4096, Quantum: MaxQuantum, CPUs: MaxCPUs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var te *TrapError
+	if _, err := m.Run(); !errors.As(err, &te) || te.Trap != isa.TrapMemory {
+		t.Errorf("a load from address 0 with the largest stack: %v, want a memory trap", err)
 	}
 }

@@ -22,30 +22,13 @@ import (
 	"github.com/spindle-vm/spindle/vm"
 )
 
-// The largest values of the flags that a run can honour.
+// The largest values of the flags that a run can honour are vm's: vm.MaxCPUs, vm.MaxQuantum,
+// vm.MaxMemLimit and vm.MaxStackSize, which say why.
 const (
-	// maxCPUs is far more processors than any host this runs on has cores, past which more only
-	// take turns on the same ones; each costs the host a goroutine and its queues, and 5,000,000
-	// took 1.1 GB and 10 s to print hello.
-	maxCPUs = 256
-
-	// maxQuantum bounds the time between a processor's looks at the flags that stop a run (a
-	// time-out, Ctrl-C, SIGTERM, kill), which it takes when a quantum runs out: at about 1.3 ns
-	// an instruction, 10^8 instructions are about a tenth of a second. 10^11 took them away.
-	maxQuantum = 100_000_000
-
-	// maxMaxMem is more memory than a machine for teaching and testing has, and the most a
-	// process's addresses may span. The VM reserves each process's whole limit as address space
-	// when it starts: at 64G the default 16 processes take 1 TiB of the 128 TiB that a 64-bit
-	// host gives a process, where 2^62 could not be reserved and ended in Go's fatal
-	// out-of-memory error.
-	maxMaxMem = 64 << 30
-
-	// maxStack is the largest main stack: it lies just below isa.DataBase and grows down, and
-	// the page at address 0 must stay outside every process's memory, so that a null pointer
-	// traps. A stack of 256M would map address 0; a larger one would wrap below it.
-	maxStack = isa.DataBase - nullPage
-	nullPage = 4096
+	maxCPUs    = vm.MaxCPUs
+	maxQuantum = vm.MaxQuantum
+	maxMaxMem  = vm.MaxMemLimit
+	maxStack   = vm.MaxStackSize
 )
 
 var runCmd = &command{
