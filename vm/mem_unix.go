@@ -16,14 +16,18 @@ import "syscall"
 // Below a limit of smallMem the memory is made with make and grows by doubling instead: a
 // mapping costs two system calls and a page fault for each page touched, which made a small
 // Machine's load and run several times as slow (see BenchmarkLoad).
-func reserve(n, max uint64) (mem []byte, release func()) {
-	if max <= smallMem || max < n || max > 1<<46 {
-		return make([]byte, n), nil
+//
+// When the host refuses the reservation (a ulimit -v, or address space used up), reserve fails:
+// falling back to make, as it once did, let a program grow its memory on the Go heap until the
+// host ran out and Go stopped the whole command with a fatal error that nothing can recover.
+func reserve(n, max uint64) (mem []byte, release func(), err error) {
+	if max <= smallMem || max < n {
+		return make([]byte, n), nil, nil
 	}
 	b, err := syscall.Mmap(-1, 0, int(max), syscall.PROT_READ|syscall.PROT_WRITE,
 		syscall.MAP_PRIVATE|syscall.MAP_ANON|mapNoReserve)
 	if err != nil {
-		return make([]byte, n), nil
+		return nil, nil, err
 	}
-	return b[:n], func() { syscall.Munmap(b) }
+	return b[:n], func() { syscall.Munmap(b) }, nil
 }

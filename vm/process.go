@@ -129,7 +129,12 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 		return nil, &LimitError{Limit: "memory", Value: p.maxMem,
 			Detail: fmt.Sprintf("the program needs %d bytes to start (stack %d, data %d, bss %d)", need, stack, len(img.Data), img.BSS)}
 	}
-	p.mem, p.release = reserve(need, p.maxMem)
+	var err error
+	p.mem, p.release, err = reserve(need, p.maxMem)
+	if err != nil {
+		return nil, &LimitError{Limit: "memory", Value: p.maxMem,
+			Detail: fmt.Sprintf("the host cannot reserve the %d bytes of the process's memory limit (%v)", p.maxMem, err)}
+	}
 	if p.release != nil {
 		m.reserved++
 	}
