@@ -147,7 +147,7 @@ func (c *cpu) run() {
 			c.unlock()
 		}
 	}()
-	for !c.done {
+	for !c.done.Load() {
 		p := c.takeReady()
 		if p == nil {
 			c.waitForWork()
@@ -167,7 +167,7 @@ func (c *cpu) run() {
 
 // afterSlice decides what becomes of p after it ran on c. The caller holds the kernel lock.
 func (c *cpu) afterSlice(p *Process, err error) {
-	if c.done {
+	if c.done.Load() {
 		return
 	}
 	if p.state == procExited {
@@ -211,10 +211,10 @@ func (c *cpu) afterSlice(p *Process, err error) {
 // finish ends the run with err: every processor stops at its next check point. The caller
 // holds the kernel lock.
 func (c *cpu) finish(err error) {
-	if c.done {
+	if c.done.Load() {
 		return
 	}
-	c.done = true
+	c.done.Store(true)
 	c.err = err
 	c.interrupt.Store(true)
 	c.work.Broadcast()
@@ -265,7 +265,7 @@ func (c *cpu) waitForWork() {
 		})
 		defer t.Stop()
 	}
-	if c.interrupt.Load() && (c.done || !c.running()) {
+	if c.interrupt.Load() && (c.done.Load() || !c.running()) {
 		// A stop from outside. When a processor runs a process, it stops at its next check
 		// point and reports where its thread was; this one, idle, has nothing to say of it.
 		if c.why.Load() != nil {

@@ -171,7 +171,7 @@ type Machine struct {
 	mu        sync.Mutex
 	multi     bool
 	work      *sync.Cond
-	done      bool
+	done      atomic.Bool // read by processors at check points, without the lock
 	err       error
 	published atomic.Uint64 // the processors' steps, as of their last check points
 	pipes     int

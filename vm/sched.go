@@ -152,7 +152,7 @@ func (c *cpu) idleCheckpoint(p *Process, last *Thread) error {
 // stopError is the error with which a processor stops, t being its thread or nil: the run is
 // over, its process was killed, or an interrupt or a timeout came.
 func (c *cpu) stopError(t *Thread) error {
-	if c.done || t != nil && t.Proc.killed.Load() {
+	if c.done.Load() || t != nil && t.Proc.killed.Load() {
 		return errStopped
 	}
 	steps := c.published.Load()

@@ -231,3 +231,26 @@ type blockingReader struct{}
 func (blockingReader) Read([]byte) (int, error) { select {} }
 
 var _ io.Reader = blockingReader{}
+
+// TestTimeoutOnSeveralProcessors stops programs on two processors with a short quantum and a
+// short time-out, many times over. Under the race detector (go test -race, as CI runs it) it
+// found the end of the run read by one processor while another wrote it.
+func TestTimeoutOnSeveralProcessors(t *testing.T) {
+	for name, src := range blockingPrograms {
+		img, err := asm.Assemble(name+".s", []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 50 {
+			m, err := Load(img, Options{CPUs: 2, Quantum: 1 + int64(i%10), Timeout: time.Duration(1+i%5) * time.Millisecond, MaxMem: 1 << 20, StackSize: 64 << 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := runWatched(t, m, time.Second, func() string { return src })
+			var e *LimitError
+			if !errors.As(o.err, &e) || e.Limit != "time" {
+				t.Fatalf("%s: Run returned %v, want the time limit", name, o.err)
+			}
+		}
+	}
+}
