@@ -39,8 +39,8 @@ const objMagic = "\x7fSPO"
 // Limits of the object format. They are far above what a program written by hand needs, and
 // they keep a hostile file from asking the loader for unbounded memory.
 const (
-	// objMaxText keeps every code address below isa.DataBase.
-	objMaxText = (isa.DataBase - isa.TextBase) / isa.InstrSize
+	// objMaxText is what the loader runs; every code address then lies below isa.DataBase.
+	objMaxText = isa.MaxText
 	objMaxData = 1 << 30 // bytes of .data
 	objMaxBSS  = 1 << 30 // bytes of .bss; the VM checks it again against its memory limit
 	objMaxName = 4096    // bytes in a symbol or file name

@@ -276,7 +276,7 @@ func TestObjectHugeCounts(t *testing.T) {
 		want  string
 		limit string // the message for a count over the format's limit, if it has one
 	}{
-		{"text", 8, "text section declares %d instructions (%d bytes), but only", "text section declares %d instructions, more than the limit of 66060288"},
+		{"text", 8, "text section declares %d instructions (%d bytes), but only", "text section declares %d instructions, more than the limit of 16777216"},
 		{"consts", 16, "constant pool declares %d constants (%d bytes), but only", ""},
 		{"data", 28, "data section declares %d bytes, but only", "data section declares %d bytes, more than the limit of 1073741824"},
 		{"symbols", 49, "symbol table declares %d symbols (at least %d bytes), but only", ""},

@@ -105,6 +105,10 @@ const (
 	InstrSize = 4
 )
 
+// MaxText is the most instructions a program's text may have: 16 Mi words, 64 MiB of code. The
+// object format and the loader both hold a text to it, so that what one accepts the other runs.
+const MaxText = 1 << 24
+
 // CodeAddr returns the address of instruction index i.
 func CodeAddr(i int) uint64 { return TextBase + InstrSize*uint64(i) }
 

@@ -7,8 +7,8 @@ import (
 	"github.com/spindle-vm/spindle/isa"
 )
 
-// MaxText is the most instructions an image may have: 16 Mi words, 64 MiB of code.
-const MaxText = 1 << 24
+// MaxText is the most instructions an image may have: isa.MaxText, as in an object file.
+const MaxText = isa.MaxText
 
 // validate checks what the loop relies on and cannot afford to check as it runs: that every
 // word decodes, that every pc-relative target lies inside the text, that every lk names a

@@ -322,6 +322,16 @@ func (m *Machine) Run() (res Result, err error) {
 			res.Steps += c.steps
 			res.Switches += c.switches
 		}
+		// A stop's report counts what every processor executed, all of it: the processor that
+		// stopped saw only what the others had reported at their last check points.
+		var le *LimitError
+		var ie *InterruptError
+		switch {
+		case errors.As(err, &le):
+			le.Steps = res.Steps
+		case errors.As(err, &ie):
+			ie.Steps = res.Steps
+		}
 		res.Duration = time.Since(start)
 		res.Clock = time.Duration(m.cpus[0].now())
 		if m.opts.Stats {

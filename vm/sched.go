@@ -248,11 +248,20 @@ func (c *cpu) sleepUntil(deadline uint64) {
 	}
 }
 
+// maxSleep and maxClock bound sleeps and the clock: a sleep of at most 2^40 ms (35 years), and
+// a deadline of at most 2^62 ns (146 years), so that the clock, which a virtual one advances
+// by each deadline it jumps to, never wraps to negative time however many sleeps a program
+// takes.
+const (
+	maxSleep = 1 << 40
+	maxClock = 1 << 62
+)
+
 // sleep parks t for ms milliseconds.
 func (c *cpu) sleep(t *Thread, ms uint64) {
 	p := t.Proc
-	d := min(ms, 1<<40) * uint64(time.Millisecond)
-	c.block(t, waitSleep, uint64(c.now())+d)
+	d := min(ms, maxSleep) * uint64(time.Millisecond)
+	c.block(t, waitSleep, min(uint64(c.now())+d, maxClock))
 	p.timerSeq++
 	heap.Push(&p.timers, timer{t, p.timerSeq})
 }

@@ -668,3 +668,33 @@ func TestLoadOptions(t *testing.T) {
 		t.Errorf("a load from address 0 with the largest stack: %v, want a memory trap", err)
 	}
 }
+
+// TestVirtualClockNeverWraps sleeps the longest sleep 20 times on the virtual clock, which
+// jumps to each deadline: the clock must only go forward, and stop at 2^62 ns, where it used
+// to wrap to negative time after eight.
+func TestVirtualClockNeverWraps(t *testing.T) {
+	src := `
+main:   li s0, 20
+        li s1, 0                # the last reading
+.loop:  li a0, -1
+        syscall sleep
+        syscall clock
+        blt a0, s1, .back       # signed: a clock that wrapped is negative
+        mov s1, a0
+        addi s0, s0, -1
+        bnez s0, .loop
+        mov a0, s1
+        syscall print_int
+        li a0, 0
+        ret
+.back:  li a0, 1
+        ret
+`
+	out, err := runSource(t, src, Options{VirtualClock: true})
+	var clock uint64
+	fmt.Sscan(out, &clock)
+	// The deadlines stop at 2^62 ns; the clock then goes on by a nanosecond an instruction.
+	if err != nil || clock < 1<<62 || clock > 1<<62+1000 {
+		t.Errorf("output %q, err %v; want the clock just past 2^62 ns", out, err)
+	}
+}
