@@ -125,3 +125,40 @@ func TestSignalWhileOutputBlocks(t *testing.T) {
 		t.Fatal("the run did not end 10 s after SIGINT while its output was blocked")
 	}
 }
+
+// TestTimeoutWhileOutputBlocks runs a program whose standard output is a pipe that nobody
+// reads, on one processor, under --timeout: the processor is stuck in the write and cannot
+// reach a check point, so the command must exit with 124 after its grace, as it does for a
+// signal. It used to wait for the pipe for ever.
+func TestTimeoutWhileOutputBlocks(t *testing.T) {
+	prog := filepath.Join(t.TempDir(), "flood.s")
+	if err := os.WriteFile(prog, []byte("main: li a0, 120\n syscall putc\n jmp main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var stderr strings.Builder
+	cmd := exec.Command(filepath.Join(binDir, "spindle"), "run", "--cpus", "1", "--timeout", "200ms", prog)
+	cmd.Stdout, cmd.Stderr = w, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 124 {
+			t.Errorf("exit: %v, want status 124", err)
+		}
+		if !strings.Contains(stderr.String(), "time limit exceeded") {
+			t.Errorf("stderr %q, want the time limit's report", stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the run did not end 20 s after its time-out of 200ms while its output was blocked")
+	}
+}

@@ -253,12 +253,20 @@ func runRun(args []string, io stdio) (status int) {
 		return exitDataErr
 	}
 
-	// Ctrl-C and SIGTERM ask the loop to stop at its next check point, which flushes the output.
-	// A program blocked reading its input cannot reach one; its output was flushed before the
-	// read, so after a grace period the command may simply exit.
+	// Ctrl-C, SIGTERM and --timeout ask the loop to stop at its next check point, which
+	// flushes the output. The one wait a processor cannot cut short is a write that the host
+	// does not take (standard output to a pipe that nobody reads): after a grace period the
+	// command exits anyway, with the status of the stop.
+	const grace = 2 * time.Second
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	var timedOut <-chan time.Time
+	if opts.Timeout > 0 {
+		t := time.NewTimer(opts.Timeout + grace)
+		defer t.Stop()
+		timedOut = t.C
+	}
 	var got os.Signal
 	sigDone := make(chan struct{})
 	defer close(sigDone)
@@ -266,8 +274,11 @@ func runRun(args []string, io stdio) (status int) {
 		select {
 		case got = <-sigs:
 			m.Interrupt()
-			time.Sleep(2 * time.Second)
+			time.Sleep(grace)
 			os.Exit(signalStatus(got))
+		case <-timedOut:
+			fmt.Fprintf(io.err, "spindle: time limit exceeded: the run took longer than %v (--timeout), and did not stop within %v: its output cannot be written\n", opts.Timeout, grace)
+			os.Exit(exitLimit)
 		case <-sigDone:
 		}
 	}()
