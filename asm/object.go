@@ -146,6 +146,8 @@ func objEncode(img *Image) ([]byte, error) {
 // justifies), names, addresses, the entry point, every instruction word, the constant indexes of
 // lk and the targets of branches, and the line table. An invalid file gets an *ObjectError that
 // names the field, its offset and the numbers involved; it never panics.
+//
+// The image's Data shares b's bytes: b must not change while the image is in use.
 func UnmarshalImage(b []byte) (*Image, error) {
 	r := &objReader{b: b}
 	if len(b) < len(objMagic) {
@@ -209,8 +211,10 @@ func UnmarshalImage(b []byte) (*Image, error) {
 		return nil, err
 	}
 	if n > 0 {
-		img.Data = make([]byte, n)
-		r.off += copy(img.Data, b[r.off:])
+		// The data is b's own bytes, not a copy: a data section may be as large as 1 GiB, and
+		// its copy cost as much memory again, and time to touch each fresh page.
+		img.Data = b[r.off : r.off+int(n) : r.off+int(n)]
+		r.off += int(n)
 	}
 	at = r.off
 	if img.BSS, err = r.u64("bss size", -1); err != nil {

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -502,4 +503,26 @@ func FuzzUnmarshalImage(f *testing.F) {
 			t.Fatalf("listing of a valid image has a .word:\n%s", listing.String())
 		}
 	})
+}
+
+// TestUnmarshalSharesData checks that reading an object file does not copy its data section,
+// which may be 1 GiB: the image's Data is the file's own bytes.
+func TestUnmarshalSharesData(t *testing.T) {
+	img := &Image{Text: []isa.Instr{objMust(t, isa.HALT, isa.Operands{})}, Entry: isa.TextBase, Data: make([]byte, 16<<20),
+		Files: []string{""}, Lines: []Line{{0, 0}}}
+	b := objMarshal(t, img)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := UnmarshalImage(b)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs := after.TotalAlloc - before.TotalAlloc; allocs > 1<<20 {
+		t.Errorf("UnmarshalImage allocated %d bytes for an object with 16 MiB of data; it must not copy the data", allocs)
+	}
+	start, at := uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&got.Data[0]))
+	if len(got.Data) != 16<<20 || at < start || at >= start+uintptr(len(b)) {
+		t.Errorf("the image's data is not the file's bytes")
+	}
 }

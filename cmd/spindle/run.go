@@ -428,7 +428,12 @@ func loadProgram(path string, io stdio) (*asm.Image, int) {
 	}
 	defer f.Close()
 	if head, _ := br.Peek(64); asm.IsObject(head) {
+		// Made at the file's size at once: a buffer that grows by doubling copied a large
+		// object file several times over, each copy touching fresh pages.
 		var src bytes.Buffer
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			src.Grow(int(min(fi.Size(), 2<<30)) + bytes.MinRead) // an object holds at most 1 GiB of data and 64 MiB of text
+		}
 		if _, err := src.ReadFrom(br); err != nil {
 			fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
 			return nil, exitNoInput
