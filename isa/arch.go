@@ -160,7 +160,7 @@ var Traps = [NumTraps]TrapInfo{
 	{TrapNone, "none", "no trap"},
 	{TrapIllegal, "illegal instruction", "the instruction at pc is illegal (the all-zero word), or pc reached the word just past the end of the text, by running on or by jr, callr or ret; a word that is no instruction at all never loads"},
 	{TrapDivZero, "division by zero", "div, divu, rem or remu with a zero divisor"},
-	{TrapMemory, "memory access out of bounds", "an instruction (a load or store, one that uses the stack, cas or xadd) touches an address outside the process's memory: below the bottom of the main thread's stack (DataBase minus the stack size), or at or past the break"},
+	{TrapMemory, "memory access out of bounds", "an instruction (a load or store, one that uses the stack, cas or xadd) touches an address outside the process's memory: below the bottom of the main thread's stack (DataBase minus the stack size), or at or past the break; an address below 4096 is reported as a null pointer"},
 	{TrapStackOverflow, "stack overflow", "push, call, callr or enter would move sp below the bottom of the thread's stack"},
 	{TrapBadJump, "bad jump target", "jr, callr or ret to an address that is neither an instruction's nor one of the three words the loader appends after the text"},
 	{TrapBadSyscall, "bad syscall", "syscall with a service number that does not exist"},

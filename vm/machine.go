@@ -47,7 +47,7 @@ const (
 	// MaxStackSize is the largest main stack: it lies just below isa.DataBase and grows down,
 	// and the page at address 0 must stay outside every process's memory, so that a null
 	// pointer traps. A stack of 256 MiB would map address 0; a larger one would wrap below it.
-	MaxStackSize = isa.DataBase - 4096
+	MaxStackSize = isa.DataBase - nullPage
 )
 
 // Options configure a run. The zero value is usable: no input, output discarded, default limits.

@@ -211,8 +211,19 @@ func (m *Machine) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
 
 func (m *Machine) memTrap(t *Thread, pc int, addr, size uint64) error {
 	p := t.Proc
-	return m.trap(t, pc, isa.TrapMemory, fmt.Sprintf("%d-byte access at %#x; memory is %#x to %#x", size, addr, p.memBase, p.memBase+uint64(len(p.mem))))
+	detail := fmt.Sprintf("%d-byte access at %#x; memory is %#x to %#x", size, addr, p.memBase, p.memBase+uint64(len(p.mem)))
+	if addr < nullPage {
+		// The commonest mistake of all deserves its name: a pointer that was never set, or a
+		// field read through one.
+		detail = "null pointer: " + detail
+	}
+	return m.trap(t, pc, isa.TrapMemory, detail)
 }
+
+// nullPage is the span of addresses whose access is reported as through a null pointer: below
+// it, an address is a small offset from 0. No process's memory reaches down to it (see
+// MaxStackSize).
+const nullPage = 4096
 
 func (m *Machine) stackTrap(t *Thread, pc int, sp uint64) error {
 	if sp < t.StackLo {
