@@ -3,6 +3,7 @@ package vm
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"sync/atomic"
 
 	"github.com/spindle-vm/spindle/asm"
@@ -196,6 +197,23 @@ func (p *Process) pushArgs(t *Thread, args []string) error {
 func (p *Process) inMem(addr, n uint64) bool {
 	off := addr - p.memBase
 	return addr >= p.memBase && off <= uint64(len(p.mem)) && n <= uint64(len(p.mem))-off
+}
+
+// load64 reads the word at addr, which the caller has checked with inMem.
+func (p *Process) load64(addr uint64) uint64 { return le.Uint64(p.mem[addr-p.memBase:]) }
+
+// dataSymbol names the data address addr by the nearest label of the program at or below it,
+// as "forks" or "forks+8", or returns "" if there is none.
+func (p *Process) dataSymbol(addr uint64) string {
+	syms := p.image.Symbols // sorted by address
+	i := sort.Search(len(syms), func(i int) bool { return syms[i].Addr > addr }) - 1
+	if i < 0 || syms[i].Addr < isa.DataBase {
+		return ""
+	}
+	if off := addr - syms[i].Addr; off > 0 {
+		return fmt.Sprintf("%s+%d", syms[i].Name, off)
+	}
+	return syms[i].Name
 }
 
 func (p *Process) store64(addr, v uint64) {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/spindle-vm/spindle/isa"
 )
 
 // The scheduler lives inside the interpreter loop. A thread runs until it blocks, yields, ends
@@ -314,6 +316,9 @@ const MaxDeadlockReport = 20
 type BlockedThread struct {
 	Waits string // what it waits for, such as "thread_join of thread 2"
 	Where
+	// Caller is where the function that blocked was called from, when a leaf function blocked
+	// (mutex_lock of lib/sync.s, say): the line that matters is the caller's. Zero if unknown.
+	Caller Where
 }
 
 func (e *DeadlockError) Error() string {
@@ -327,6 +332,9 @@ func (e *DeadlockError) Error() string {
 		fmt.Fprintf(&b, "\n  thread %d.%d is blocked in %s\n    at %#08x: %s", t.Proc, t.Thread, t.Waits, t.PC, t.Instr)
 		if t.File != "" {
 			b.WriteString("\n    " + t.fileLine())
+		}
+		if t.Caller.File != "" {
+			b.WriteString("\n    called from " + t.Caller.fileLine())
 		}
 	}
 	if more := e.Blocked - len(e.Threads); more > 0 {
@@ -348,7 +356,16 @@ func (c *cpu) deadlock() error {
 			if e.Blocked++; len(e.Threads) == MaxDeadlockReport {
 				continue
 			}
-			e.Threads = append(e.Threads, BlockedThread{Waits: t.waitString(), Where: c.where(t, t.waitPC())})
+			bt := BlockedThread{Waits: t.waitString(), Where: c.where(t, t.waitPC())}
+			if t.wait == waitFutex {
+				if sym := t.Proc.dataSymbol(t.waitOn); sym != "" {
+					bt.Waits += " (" + sym + ")"
+				}
+			}
+			if pc, ok := t.leafCaller(); ok {
+				bt.Caller = c.where(t, pc)
+			}
+			e.Threads = append(e.Threads, bt)
 		}
 	}
 	sort.SliceStable(e.Threads, func(i, j int) bool {
@@ -356,6 +373,27 @@ func (c *cpu) deadlock() error {
 		return a.Proc < b.Proc || a.Proc == b.Proc && a.Thread < b.Thread
 	})
 	return e
+}
+
+// leafCaller returns the index of the call that a blocked thread's function was called from,
+// if the word at its sp is a return address: a code address just after a call, as it is in a
+// leaf function that pushed nothing. A function that keeps a frame (enter) has its own words
+// there, and the guess fails safe: it is a call only if the word before it is one.
+func (t *Thread) leafCaller() (int, bool) {
+	p := t.Proc
+	sp := t.R[isa.SP]
+	if !p.inMem(sp, 8) {
+		return 0, false
+	}
+	i, ok := isa.CodeIndex(p.load64(sp), p.textN)
+	if !ok || i == 0 {
+		return 0, false
+	}
+	switch p.code[i-1].Op() {
+	case isa.CALL, isa.CALLR:
+		return i - 1, true
+	}
+	return 0, false
 }
 
 // waitPC returns the index of the instruction where a blocked thread waits: its syscall. Its
