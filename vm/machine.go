@@ -87,6 +87,12 @@ type Options struct {
 	Sched Sched
 	Seed  uint64
 
+	// SourceLine, if not nil, gives the text of line n of the source file a program calls
+	// name, for a report that quotes it when the image does not hold that source, as an
+	// object file's does not. It is called only for reports, from any processor, while the
+	// run goes on; "" means unknown.
+	SourceLine func(name string, n int) string
+
 	// Trace, if not nil, receives a record of every context switch, in TraceFormat.
 	Trace       io.Writer
 	TraceFormat TraceFormat

@@ -154,7 +154,11 @@ func (m *Machine) where(t *Thread, pc int) Where {
 			l := img.Lines[pc]
 			if int(l.File) < len(img.Files) {
 				w.File, w.Line = img.Files[l.File], int(l.Line)
-				w.Text = sourceLine(img.Sources[w.File], w.Line)
+				if src, ok := img.Sources[w.File]; ok {
+					w.Text = sourceLine(src, w.Line)
+				} else if m.opts.SourceLine != nil {
+					w.Text = m.opts.SourceLine(w.File, w.Line)
+				}
 			}
 		}
 	case pc == p.textN+sentinelEnd:

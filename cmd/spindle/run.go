@@ -71,7 +71,7 @@ Flags:
                        than in the object's directory
 
 A report of a trap, a limit or a deadlock quotes the source line of each place it names. An
-object file holds only its sources' names: a line is read after the run, when a report needs
+object file holds only its sources' names: a line is read only when a report needs
 it, and only from a regular file of at most 4 MiB inside the object's directory (or DIR),
 found by the name or else by its last element. A device, a named pipe, an absolute name, or a
 name or symbolic link that leads out of the directory is never read.
@@ -216,6 +216,7 @@ func runRun(args []string, io stdio) (status int) {
 	}
 	// The spawn service may load program files from the main program's directory, and only there.
 	opts.ProgramDir = filepath.Dir(path)
+	opts.SourceLine = srcs.line
 	if *traceFile != "" {
 		if *traceFormat == "" && strings.HasSuffix(*traceFile, ".json") {
 			opts.TraceFormat = vm.TraceJSON
@@ -284,7 +285,6 @@ func runRun(args []string, io stdio) (status int) {
 	}()
 
 	res, err := m.Run()
-	srcs.fill(err)
 	if *stats {
 		printStats(io, res, opts.VirtualClock)
 	}

@@ -2,15 +2,14 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spindle-vm/spindle/asm"
-	"github.com/spindle-vm/spindle/vm"
 )
 
 // A sourceDir finds the source lines that a report quotes for a program whose image does not
@@ -19,43 +18,16 @@ import (
 // Those names are the object's, not the user's, so they are looked up with care. An object may
 // name /dev/zero, which never ends; a named pipe, which blocks whoever opens it; /dev/stdin,
 // which would swallow the program's own input; or /etc/passwd, which the report would then
-// print. So a file is read only when a report needs one of its lines, after the run, and only
+// print. So a file is read only when a report needs one of its lines (vm.Options.SourceLine), and only
 // if it is a regular file of at most asm.MaxSourceSize bytes inside one directory: the object's,
 // or the one --source-dir names. os.Root keeps the lookup inside it, refusing absolute names,
 // "..", and symbolic links that lead out.
 type sourceDir struct {
+	mu     sync.Mutex // the VM asks for lines from any processor
 	dir    string
 	root   *os.Root
 	err    error // from opening root, kept so that a report does not try again for each line
 	opened bool
-}
-
-// fill gives each place in err's report the text of its source line, where the VM had none.
-func (s *sourceDir) fill(err error) {
-	var (
-		trap *vm.TrapError
-		lim  *vm.LimitError
-		intr *vm.InterruptError
-		dl   *vm.DeadlockError
-	)
-	switch {
-	case errors.As(err, &trap):
-		s.fillWhere(&trap.Where)
-	case errors.As(err, &lim):
-		s.fillWhere(&lim.Where)
-	case errors.As(err, &intr):
-		s.fillWhere(&intr.Where)
-	case errors.As(err, &dl):
-		for i := range dl.Threads {
-			s.fillWhere(&dl.Threads[i].Where)
-		}
-	}
-}
-
-func (s *sourceDir) fillWhere(w *vm.Where) {
-	if w.File != "" && w.Line > 0 && w.Text == "" {
-		w.Text = s.line(w.File, w.Line)
-	}
 }
 
 // line returns line n (1-based) of the source that an image calls name, or "" if the file is
@@ -63,6 +35,8 @@ func (s *sourceDir) fillWhere(w *vm.Where) {
 // alone, so that an object assembled as "src/prog.s" or "/home/x/prog.s" still finds prog.s
 // beside it.
 func (s *sourceDir) line(name string, n int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	f := s.open(name)
 	if f == nil && filepath.Base(name) != name {
 		f = s.open(filepath.Base(name))
