@@ -112,6 +112,7 @@ type assembler struct {
 	// The earliest lines with errors, at most maxErrors of them, by seq: past them no error is
 	// reported, and none needs a suggestion.
 	firstErrLines []int
+	errorsDropped bool // an error was found past them
 
 	// The source read so far, against MaxSourceSize and MaxSourceLines.
 	sourceBytes int
