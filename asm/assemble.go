@@ -114,10 +114,11 @@ type assembler struct {
 	firstErrLines []int
 	errorsDropped bool // an error was found past them
 
-	// The source read so far, against MaxSourceSize and MaxSourceLines.
-	sourceBytes int
-	sourceLines int
-	sourceCut   bool // a limit was passed, or a file could not be read: reading stopped
+	// The source read so far, against MaxSourceSize, MaxSourceLines and MaxSourceTokens.
+	sourceBytes  int
+	sourceLines  int
+	sourceTokens int  // of the source and of the macro expansions
+	sourceCut    bool // a limit was passed, or a file could not be read: reading stopped
 
 	// Lines and macros.
 	stmts         []*srcLine          // the statements, in order, after .include and macro expansion

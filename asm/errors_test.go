@@ -401,6 +401,8 @@ func TestRunawayMacros(t *testing.T) {
 		{"through another", ".macro outer\n\tinner\n.endm\n.macro inner\n\tinner\n.endm\n\touter\n",
 			"macros nested deeper than 64 levels (outer -> inner -> inner -> ...)"},
 		{"exponential", ".macro m0\n\tnop\n.endm\n" + exponentialMacros(20) + "\tm20\n",
+			"source has more than 393216 tokens (names, numbers, operators, commas and line ends), the limit with the files it includes and the macros it expands; the rest is not read"},
+		{"exponential, long lines", ".macro m0\n\tnop # " + strings.Repeat("-", 60) + "\n.endm\n" + exponentialMacros(20) + "\tm20\n",
 			"macro expansions produce more than 1048576 bytes of text"},
 	}
 	for _, tc := range tests {
