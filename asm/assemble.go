@@ -65,6 +65,11 @@ func AssembleFile(path string) (*Image, error) {
 
 // assembleFrom assembles the source that r reads, whose text is src if the caller has it.
 func assembleFrom(filename string, r io.Reader, src []byte, opts *Options) (*Image, error) {
+	return newAssembler(opts).run(filename, r, src)
+}
+
+// newAssembler is apart from run so that a test can read what an assembly counted.
+func newAssembler(opts *Options) *assembler {
 	a := &assembler{
 		open:     openSource,
 		sources:  map[string][]byte{},
@@ -81,6 +86,11 @@ func assembleFrom(filename string, r io.Reader, src []byte, opts *Options) (*Ima
 			return io.NopCloser(bytes.NewReader(b)), err
 		}
 	}
+	return a
+}
+
+// run assembles the source that r reads, whose text is src if the caller has it.
+func (a *assembler) run(filename string, r io.Reader, src []byte) (*Image, error) {
 	main := filepath.Clean(filename)
 	var keep *bytes.Buffer
 	if src == nil {

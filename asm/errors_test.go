@@ -442,8 +442,10 @@ func TestNestingLimit(t *testing.T) {
 	}
 }
 
-// FuzzAssemble checks that no input makes the assembler panic or hang, and that every error it
-// reports has a position inside the source.
+// FuzzAssemble checks that no input makes the assembler panic or hang, that every error it
+// reports has a position inside the source and a message of bounded length, and that what an
+// input costs, in bytes allocated and in allocations, is within the bounds of checkCost: linear
+// in the tokens it lexed, which the source's limits bound.
 func FuzzAssemble(f *testing.F) {
 	seeds := []string{
 		"main:\n\tli a0, 1\n\tsyscall exit\n",
@@ -452,13 +454,17 @@ func FuzzAssemble(f *testing.F) {
 		"\tli a0, ((1 + 2) * 3) << 4 | 'a'\n",
 		"x: .equ N, 3\n.bss\n.align 8\nb: .space N\n",
 		"\tbeq a0, a1, .\n.loc \"f\" 3\n\t.word 0xffffffff\n",
+		equChainSource(20),
+		longArgsSource(2),
+		".macro m a\n\t.byte \\a,\\a,\\a,\\a\n.endm\n.data\n\tm " + strings.Repeat("(1)+", 500) + "1\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		files := map[string][]byte{"inc.s": []byte("\tnop\n")}
-		img, err := Assemble("prog.s", src, &Options{ReadFile: mapReader(files)})
+		c, img, err := assembleCostImage(t, src, &Options{ReadFile: mapReader(files)})
+		checkCost(t, c)
 		if err == nil {
 			if len(img.Lines) != len(img.Text) {
 				t.Fatalf("%d lines for %d instructions", len(img.Lines), len(img.Text))
