@@ -454,6 +454,7 @@ func FuzzAssemble(f *testing.F) {
 		"\tli a0, ((1 + 2) * 3) << 4 | 'a'\n",
 		"x: .equ N, 3\n.bss\n.align 8\nb: .space N\n",
 		"\tbeq a0, a1, .\n.loc \"f\" 3\n\t.word 0xffffffff\n",
+		"\t.byte 1" + strings.Repeat(",\xff", 2000) + "\n", // shown with a character of 3 bytes for each \xff
 		equChainSource(20),
 		longArgsSource(2),
 		".macro m a\n\t.byte \\a,\\a,\\a,\\a\n.endm\n.data\n\tm " + strings.Repeat("(1)+", 500) + "1\n",
