@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -232,6 +233,49 @@ prog.s:1:1: 'sp' is a register; a label cannot have its name
 				t.Errorf("(-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestEquChainMessages checks how a message names the chain of .equ names through which a value
+// that layout needs is not known yet: its ends and a count, whatever its length.
+func TestEquChainMessages(t *testing.T) {
+	reason := "'later' must be defined above this line, since its value is needed to lay out the program"
+	for n, via := range []string{
+		"",
+		" (through 'e1')",
+		" (through 'e1' and 'e2')",
+		" (through 'e1', 1 other name and 'e3')",
+		" (through 'e1', 2 other names and 'e4')",
+	} {
+		src := "\t.data\n"
+		for i := range n {
+			src += fmt.Sprintf("\t.equ e%d, e%d\n", i, i+1)
+		}
+		src += fmt.Sprintf("\t.equ e%d, later\n\t.space e0\n\t.space e%d\nlater:\n", n, n)
+		list := assembleErrors(t, src, nil)
+		want := []string{fmt.Sprintf("%d:9: the value of 'e0' is not known here%s: %s", n+3, via, reason)}
+		if d := cmp.Diff(want, shortErrors(list)); d != "" {
+			t.Errorf("chain of %d (-want +got):\n%s", n+1, d)
+		}
+	}
+}
+
+// TestLongQuotes checks that a message quotes at most keepQuoted characters of a name or an
+// expression from the source, and that the fixed words of the longest message are not cut.
+func TestLongQuotes(t *testing.T) {
+	list := assembleErrors(t, "main:\tjmp "+strings.Repeat("x", 4000)+"\n", nil)
+	if want := fmt.Sprintf("unknown label '%s...'", strings.Repeat("x", keepQuoted)); list[0].Msg != want {
+		t.Errorf("got %q, want %q", list[0].Msg, want)
+	}
+	// An operand of character literals has a quote every few bytes: no stretch between two is
+	// long, and the message is cut as a whole, between characters.
+	list = assembleErrors(t, "main:\tli a0 "+strings.Repeat("'\u00e9'+", 600)+"1\n", nil)
+	if msg := list[0].Msg; len(msg) > maxMessage || !utf8.ValidString(msg) || !strings.HasPrefix(msg, "missing ',' before ''\u00e9'+'\u00e9'+") || !strings.HasSuffix(msg, "...") {
+		t.Errorf("got a message of %d bytes: %q", len(msg), msg)
+	}
+	list = assembleErrors(t, "main:\tbge a0, a0, .done\n.done:\n", nil)
+	if want := "branch target '.done' (0x00400004) is the end of the text, just past its last instruction; a branch must land on an instruction: put one after the label, such as halt"; list[0].Msg != want {
+		t.Errorf("got %q, want %q", list[0].Msg, want)
 	}
 }
 
