@@ -151,16 +151,18 @@ func (a *assembler) errorList(file string) error {
 		return di.err.Pos.Col < dj.err.Pos.Col
 	})
 	var list ErrorList
+	more := a.errorsDropped
 	for i, d := range a.diags {
 		if i > 0 && *d.err == *a.diags[i-1].err {
 			continue // the same mistake seen twice, as by both passes
 		}
 		if len(list) == maxErrors {
+			more = true
 			break
 		}
 		list = append(list, d.err)
 	}
-	if len(list) < len(a.diags) || a.errorsDropped {
+	if more {
 		list = append(list, &Error{Pos: Pos{File: file}, Msg: "too many errors"})
 	}
 	return list

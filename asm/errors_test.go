@@ -405,6 +405,19 @@ func TestTooManyErrors(t *testing.T) {
 	}
 }
 
+// TestTooManyErrorsNotForDuplicates checks that an error found twice, as by both passes, does
+// not count as one too many.
+func TestTooManyErrorsNotForDuplicates(t *testing.T) {
+	a := newAssembler(nil)
+	l := a.newLine("prog.s", 1, "\tfoo")
+	a.errorf(l, 2, "unknown instruction 'foo'")
+	a.errorf(l, 2, "unknown instruction 'foo'")
+	var list ErrorList
+	if !errors.As(a.errorList("prog.s"), &list) || len(list) != 1 {
+		t.Errorf("got %v, want one error", list)
+	}
+}
+
 func TestRecursiveInclude(t *testing.T) {
 	files := map[string][]byte{
 		"prog.s":     []byte("main:\n\t.include \"lib/a.s\"\n"),
