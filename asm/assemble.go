@@ -65,6 +65,11 @@ func AssembleFile(path string) (*Image, error) {
 
 // assembleFrom assembles the source that r reads, whose text is src if the caller has it.
 func assembleFrom(filename string, r io.Reader, src []byte, opts *Options) (*Image, error) {
+	return newAssembler(opts).run(filename, r, src)
+}
+
+// newAssembler is apart from run so that a test can read what an assembly counted.
+func newAssembler(opts *Options) *assembler {
 	a := &assembler{
 		open:     openSource,
 		sources:  map[string][]byte{},
@@ -81,6 +86,11 @@ func assembleFrom(filename string, r io.Reader, src []byte, opts *Options) (*Ima
 			return io.NopCloser(bytes.NewReader(b)), err
 		}
 	}
+	return a
+}
+
+// run assembles the source that r reads, whose text is src if the caller has it.
+func (a *assembler) run(filename string, r io.Reader, src []byte) (*Image, error) {
 	main := filepath.Clean(filename)
 	var keep *bytes.Buffer
 	if src == nil {
@@ -112,11 +122,13 @@ type assembler struct {
 	// The earliest lines with errors, at most maxErrors of them, by seq: past them no error is
 	// reported, and none needs a suggestion.
 	firstErrLines []int
+	errorsDropped bool // an error was found past them
 
-	// The source read so far, against MaxSourceSize and MaxSourceLines.
-	sourceBytes int
-	sourceLines int
-	sourceCut   bool // a limit was passed, or a file could not be read: reading stopped
+	// The source read so far, against MaxSourceSize, MaxSourceLines and MaxSourceTokens.
+	sourceBytes  int
+	sourceLines  int
+	sourceTokens int  // of the source and of the macro expansions
+	sourceCut    bool // a limit was passed, or a file could not be read: reading stopped
 
 	// Lines and macros.
 	stmts         []*srcLine          // the statements, in order, after .include and macro expansion

@@ -101,11 +101,19 @@ type asmDiag struct {
 
 // errorf records an error at column col of line l. For a line of a macro body the message
 // names the macro and the line that expanded it, since the text shown is the expanded one.
+//
+// An error that cannot be among those reported is only counted: a source of 4 MiB can have an
+// error for every two bytes, and each costs memory until the end.
 func (a *assembler) errorf(l *srcLine, col int, format string, args ...any) {
+	if !a.shown(l) {
+		a.errorsDropped = true
+		return
+	}
 	msg := fmt.Sprintf(format, args...)
 	if l.via != nil {
 		msg += fmt.Sprintf(" (in macro '%s' used at %s:%d)", l.macro, l.via.file, l.via.num)
 	}
+	msg = clipMessage(msg)
 	a.diags = append(a.diags, asmDiag{l.seq, &Error{
 		Pos:    Pos{File: l.file, Line: l.num, Col: col},
 		Msg:    msg,
@@ -143,17 +151,72 @@ func (a *assembler) errorList(file string) error {
 		return di.err.Pos.Col < dj.err.Pos.Col
 	})
 	var list ErrorList
+	more := a.errorsDropped
 	for i, d := range a.diags {
 		if i > 0 && *d.err == *a.diags[i-1].err {
 			continue // the same mistake seen twice, as by both passes
 		}
 		if len(list) == maxErrors {
-			list = append(list, &Error{Pos: Pos{File: file}, Msg: "too many errors"})
+			more = true
 			break
 		}
 		list = append(list, d.err)
 	}
+	if more {
+		list = append(list, &Error{Pos: Pos{File: file}, Msg: "too many errors"})
+	}
 	return list
+}
+
+// Messages quote names, operands and expressions from the source, which can be as long as a
+// line; a message is cut to a length that a person can read and a terminal can show.
+const (
+	maxQuoted  = 200  // bytes of a stretch between quotes that is shown whole
+	keepQuoted = 80   // characters kept of a longer one
+	maxMessage = 1024 // bytes of a message
+)
+
+// clipMessage cuts each stretch of msg between single quotes that is longer than maxQuoted
+// bytes to its first keepQuoted characters and "...", and then the whole to maxMessage bytes.
+// The fixed words of every message are shorter than maxQuoted between two quotes, so that only
+// what comes from the source is cut, whether or not its quotes pair up.
+func clipMessage(msg string) string {
+	if len(msg) <= maxQuoted {
+		return msg
+	}
+	parts := strings.Split(msg, "'")
+	for i, p := range parts {
+		if len(p) > maxQuoted {
+			parts[i] = cutRunes(p, keepQuoted) + "..."
+		}
+	}
+	msg = strings.Join(parts, "'")
+	if len(msg) > maxMessage {
+		msg = cutBytes(msg, maxMessage-len("...")) + "..."
+	}
+	return msg
+}
+
+// cutRunes returns the first n characters of s.
+func cutRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+// cutBytes returns the longest start of s of at most n bytes that does not split a character.
+func cutBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // didYouMean formats a suggestion for a message about line l as its tail, or returns "" when

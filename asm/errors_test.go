@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -235,6 +236,49 @@ prog.s:1:1: 'sp' is a register; a label cannot have its name
 	}
 }
 
+// TestEquChainMessages checks how a message names the chain of .equ names through which a value
+// that layout needs is not known yet: its ends and a count, whatever its length.
+func TestEquChainMessages(t *testing.T) {
+	reason := "'later' must be defined above this line, since its value is needed to lay out the program"
+	for n, via := range []string{
+		"",
+		" (through 'e1')",
+		" (through 'e1' and 'e2')",
+		" (through 'e1', 1 other name and 'e3')",
+		" (through 'e1', 2 other names and 'e4')",
+	} {
+		src := "\t.data\n"
+		for i := range n {
+			src += fmt.Sprintf("\t.equ e%d, e%d\n", i, i+1)
+		}
+		src += fmt.Sprintf("\t.equ e%d, later\n\t.space e0\n\t.space e%d\nlater:\n", n, n)
+		list := assembleErrors(t, src, nil)
+		want := []string{fmt.Sprintf("%d:9: the value of 'e0' is not known here%s: %s", n+3, via, reason)}
+		if d := cmp.Diff(want, shortErrors(list)); d != "" {
+			t.Errorf("chain of %d (-want +got):\n%s", n+1, d)
+		}
+	}
+}
+
+// TestLongQuotes checks that a message quotes at most keepQuoted characters of a name or an
+// expression from the source, and that the fixed words of the longest message are not cut.
+func TestLongQuotes(t *testing.T) {
+	list := assembleErrors(t, "main:\tjmp "+strings.Repeat("x", 4000)+"\n", nil)
+	if want := fmt.Sprintf("unknown label '%s...'", strings.Repeat("x", keepQuoted)); list[0].Msg != want {
+		t.Errorf("got %q, want %q", list[0].Msg, want)
+	}
+	// An operand of character literals has a quote every few bytes: no stretch between two is
+	// long, and the message is cut as a whole, between characters.
+	list = assembleErrors(t, "main:\tli a0 "+strings.Repeat("'\u00e9'+", 600)+"1\n", nil)
+	if msg := list[0].Msg; len(msg) > maxMessage || !utf8.ValidString(msg) || !strings.HasPrefix(msg, "missing ',' before ''\u00e9'+'\u00e9'+") || !strings.HasSuffix(msg, "...") {
+		t.Errorf("got a message of %d bytes: %q", len(msg), msg)
+	}
+	list = assembleErrors(t, "main:\tbge a0, a0, .done\n.done:\n", nil)
+	if want := "branch target '.done' (0x00400004) is the end of the text, just past its last instruction; a branch must land on an instruction: put one after the label, such as halt"; list[0].Msg != want {
+		t.Errorf("got %q, want %q", list[0].Msg, want)
+	}
+}
+
 func TestErrorFields(t *testing.T) {
 	list := assembleErrors(t, "main:\n\tadd a0, a1, 1\n\tadd a0, a1, x\n", nil)
 	want := ErrorList{{
@@ -361,6 +405,19 @@ func TestTooManyErrors(t *testing.T) {
 	}
 }
 
+// TestTooManyErrorsNotForDuplicates checks that an error found twice, as by both passes, does
+// not count as one too many.
+func TestTooManyErrorsNotForDuplicates(t *testing.T) {
+	a := newAssembler(nil)
+	l := a.newLine("prog.s", 1, "\tfoo")
+	a.errorf(l, 2, "unknown instruction 'foo'")
+	a.errorf(l, 2, "unknown instruction 'foo'")
+	var list ErrorList
+	if !errors.As(a.errorList("prog.s"), &list) || len(list) != 1 {
+		t.Errorf("got %v, want one error", list)
+	}
+}
+
 func TestRecursiveInclude(t *testing.T) {
 	files := map[string][]byte{
 		"prog.s":     []byte("main:\n\t.include \"lib/a.s\"\n"),
@@ -401,6 +458,8 @@ func TestRunawayMacros(t *testing.T) {
 		{"through another", ".macro outer\n\tinner\n.endm\n.macro inner\n\tinner\n.endm\n\touter\n",
 			"macros nested deeper than 64 levels (outer -> inner -> inner -> ...)"},
 		{"exponential", ".macro m0\n\tnop\n.endm\n" + exponentialMacros(20) + "\tm20\n",
+			"source has more than 393216 tokens (names, numbers, operators, commas and line ends), the limit with the files it includes and the macros it expands; the rest is not read"},
+		{"exponential, long lines", ".macro m0\n\tnop # " + strings.Repeat("-", 60) + "\n.endm\n" + exponentialMacros(20) + "\tm20\n",
 			"macro expansions produce more than 1048576 bytes of text"},
 	}
 	for _, tc := range tests {
@@ -440,8 +499,10 @@ func TestNestingLimit(t *testing.T) {
 	}
 }
 
-// FuzzAssemble checks that no input makes the assembler panic or hang, and that every error it
-// reports has a position inside the source.
+// FuzzAssemble checks that no input makes the assembler panic or hang, that every error it
+// reports has a position inside the source and a message of bounded length, and that what an
+// input costs, in bytes allocated and in allocations, is within the bounds of checkCost: linear
+// in the tokens it lexed, which the source's limits bound.
 func FuzzAssemble(f *testing.F) {
 	seeds := []string{
 		"main:\n\tli a0, 1\n\tsyscall exit\n",
@@ -450,13 +511,18 @@ func FuzzAssemble(f *testing.F) {
 		"\tli a0, ((1 + 2) * 3) << 4 | 'a'\n",
 		"x: .equ N, 3\n.bss\n.align 8\nb: .space N\n",
 		"\tbeq a0, a1, .\n.loc \"f\" 3\n\t.word 0xffffffff\n",
+		"\t.byte 1" + strings.Repeat(",\xff", 2000) + "\n", // shown with a character of 3 bytes for each \xff
+		equChainSource(20),
+		longArgsSource(2),
+		".macro m a\n\t.byte \\a,\\a,\\a,\\a\n.endm\n.data\n\tm " + strings.Repeat("(1)+", 500) + "1\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		files := map[string][]byte{"inc.s": []byte("\tnop\n")}
-		img, err := Assemble("prog.s", src, &Options{ReadFile: mapReader(files)})
+		c, img, err := assembleCostImage(t, src, &Options{ReadFile: mapReader(files)})
+		checkCost(t, c)
 		if err == nil {
 			if len(img.Lines) != len(img.Text) {
 				t.Fatalf("%d lines for %d instructions", len(img.Lines), len(img.Text))

@@ -46,6 +46,17 @@ type colError struct {
 	col  int
 	msg  string
 	line *srcLine
+	// The .equ names that a value layout needs depends on, when msg is about what they
+	// depend on.
+	chain *equChain
+}
+
+// message is the error's message.
+func (e *colError) message() string {
+	if e.chain != nil {
+		return e.chain.message(e.msg)
+	}
+	return e.msg
 }
 
 // buildExpr turns a parsed chain "u0 op1 u1 op2 u2 ..." into a tree by operator precedence,
@@ -263,7 +274,7 @@ func (a *assembler) report(l *srcLine, err *colError) {
 	if err.line != nil {
 		l = err.line
 	}
-	a.errorf(l, err.col, "%s", err.msg)
+	a.errorf(l, err.col, "%s", err.message())
 }
 
 func (a *assembler) evalNode(n *exprNode, env *evalEnv) (int64, *colError) {

@@ -623,10 +623,13 @@ func (a *assembler) equValue(s *asmSymbol, col int, early bool) (int64, *colErro
 	v, err := a.evalNode(s.x, env)
 	if err != nil {
 		if early {
-			// During layout a later label may be what is missing; try again when all are known.
-			s.state = equNew
+			// The name is not tried again, during layout or after: its first use in layout
+			// has the error, and each later use would either repeat it or succeed in a
+			// program that fails anyway. Trying again once made every .space that used a name
+			// walk the chain of names below it: n uses of a chain of n names took n² steps.
+			s.state = equFailed
 			if err.line == nil && err.msg != "" {
-				err = &colError{col: col, msg: fmt.Sprintf("the value of '%s' is not known here: %s", s.name, err.msg)}
+				err = &colError{col: col, msg: err.msg, chain: err.chain.through(s.name)}
 			}
 			return 0, err
 		}
@@ -638,4 +641,48 @@ func (a *assembler) equValue(s *asmSymbol, col int, early bool) (int64, *colErro
 	}
 	s.state, s.val = equDone, v
 	return v, nil
+}
+
+// equChain is the chain of .equ names through which a value that layout needs depends on what is
+// not known yet. The names in the middle are only counted, so that the message stays short for
+// a chain of any length: one that quoted the message of each name below it was 1.2 MB for a
+// chain of 10,000.
+type equChain struct {
+	top   string // the name whose value was asked for
+	next  string // the name it depends on, if any
+	last  string // the name at the end of the chain, if further than next
+	names int    // how many names the chain has below top
+}
+
+// through returns the chain of name, which depends on the names of c; c is nil when name's own
+// expression holds what is not known.
+func (c *equChain) through(name string) *equChain {
+	switch {
+	case c == nil:
+		return &equChain{top: name}
+	case c.names == 0:
+		return &equChain{top: name, next: c.top, names: 1}
+	}
+	last := c.last
+	if last == "" {
+		last = c.next
+	}
+	return &equChain{top: name, next: c.top, last: last, names: c.names + 1}
+}
+
+// message says that the top of the chain is not known, and why.
+func (c *equChain) message(why string) string {
+	var via string
+	switch c.names {
+	case 0:
+	case 1:
+		via = fmt.Sprintf(" (through '%s')", c.next)
+	case 2:
+		via = fmt.Sprintf(" (through '%s' and '%s')", c.next, c.last)
+	case 3:
+		via = fmt.Sprintf(" (through '%s', 1 other name and '%s')", c.next, c.last)
+	default:
+		via = fmt.Sprintf(" (through '%s', %d other names and '%s')", c.next, c.names-2, c.last)
+	}
+	return fmt.Sprintf("the value of '%s' is not known here%s: %s", c.top, via, why)
 }

@@ -9,18 +9,29 @@ import (
 )
 
 // The source of one assembly, the main file and every file it includes counted together (a file
-// included twice counts twice), may hold at most MaxSourceLines lines and MaxSourceSize bytes.
+// included twice counts twice), may hold at most MaxSourceLines lines, MaxSourceSize bytes and
+// MaxSourceTokens tokens.
 // The assembler reads a file line by line and keeps at most one line of maxLineLen bytes: the
 // rest of a longer line is read and dropped, so what a file costs before it is refused is
 // bounded by these limits, whatever its size.
 //
-// The number of lines is what bounds memory: the assembler's peak grows by about 2.5 KB for each
-// distinct line (the parser allocates some 18 KB to parse one), and a source of 300,000 distinct
-// lines of li took 835 MB and 23 s before these limits. At the limit of 65,536 lines it takes
-// 165 MB and 4 s. The largest program in programs/ has 236 lines.
+// For lines of a few tokens, the number of lines is what bounds memory: the assembler's peak
+// grows by about 2.5 KB for each distinct line (the parser allocates some 18 KB to parse one),
+// and a source of 300,000 distinct lines of li took 835 MB and 23 s before these limits. At the
+// limit of 65,536 lines it takes about 185 MB and 4 s of CPU. The largest program in programs/
+// has 236 lines.
+//
+// Lines and bytes do not bound the work of parsing, which is done token by token: a line of
+// 4096 bytes can hold 2,000 values, and 4 MiB of such lines of .byte, 2 million tokens, took
+// 19 s of CPU and 750 MB. So the tokens of every line are counted too, the line's end as one,
+// those of macro expansions included: at most MaxSourceTokens, 6 a line on average at the
+// limit of lines (the programs in programs/ have 3.6). A token costs up to some 650 bytes of
+// peak memory and 12 µs: at the limit, 56,000 distinct lines of .equ take 265 MB and 4.5 s of
+// CPU, the most measured; 4 MiB of .byte lines, cut at the limit, 170 MB and 3.5 s.
 const (
-	MaxSourceLines = 1 << 16
-	MaxSourceSize  = 4 << 20 // bytes
+	MaxSourceLines  = 1 << 16
+	MaxSourceSize   = 4 << 20 // bytes
+	MaxSourceTokens = 3 << 17
 )
 
 var (
