@@ -307,6 +307,14 @@ func faCollect() ([][]byte, map[string][]byte, error) {
 		"main: ret\x00\n",
 		"main: ret # \xff\xfe\n",
 		"\t.data\nx:\t.space 0x10000, 'a'\n\t.text\nmain:\tla a0, x\n\tret\n",
+		// The edges of the text, small, so that a mutation is a step from a wrong one: the
+		// programs above all end in an instruction, and a branch to a label after the last
+		// one took a 10-second run from a fresh cache to find, where long campaigns over a
+		// corpus of whole programs never had.
+		"main:\tbeqz a0, .end\n\thalt\n.end:\thalt\n",
+		"main:\tli a0, end - main\n\tret\nend:\n",
+		"main:\tjmp main + 4\n\thalt\n",
+		"main:\tcall f\n\tret\nf:\tret\n",
 	} {
 		seeds = append(seeds, []byte(s))
 	}
