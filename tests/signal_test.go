@@ -18,12 +18,23 @@ import (
 // TestSignals sends the real signals to the real binary: each stops the run with the shell's
 // status for it, and the output written before it is flushed.
 func TestSignals(t *testing.T) {
-	dir := t.TempDir()
-	prog := filepath.Join(dir, "spin.s")
-	src := "        .data\nmsg:    .ascii \"spinning\\n\"\n        .text\nmain:   li a0, 1\n        la a1, msg\n        li a2, 9\n        syscall write\n.loop:  jmp .loop\n"
-	if err := os.WriteFile(prog, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
+	// A program that spins, and one that blocks at every turn of its loop (sleep 0), which no
+	// signal used to reach: it exited after the grace, with no report and its output lost.
+	loops := map[string]string{
+		"spin":  ".loop:  jmp .loop\n",
+		"sleep": ".loop:  li a0, 0\n        syscall sleep\n        jmp .loop\n",
 	}
+	for name, loop := range loops {
+		prog := filepath.Join(t.TempDir(), name+".s")
+		src := "        .data\nmsg:    .ascii \"spinning\\n\"\n        .text\nmain:   li a0, 1\n        la a1, msg\n        li a2, 9\n        syscall write\n" + loop
+		if err := os.WriteFile(prog, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) { testSignals(t, prog) })
+	}
+}
+
+func testSignals(t *testing.T, prog string) {
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		want int
