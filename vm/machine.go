@@ -330,13 +330,16 @@ func (m *Machine) Run() (res Result, err error) {
 		}
 		// A stop's report counts what every processor executed, all of it: the processor that
 		// stopped saw only what the others had reported at their last check points.
+		// It says where every other thread was, too.
 		var le *LimitError
 		var ie *InterruptError
 		switch {
 		case errors.As(err, &le):
 			le.Steps = res.Steps
+			le.Threads, le.MoreThreads = m.othersReport(le.Where)
 		case errors.As(err, &ie):
 			ie.Steps = res.Steps
+			ie.Threads, ie.MoreThreads = m.othersReport(ie.Where)
 		}
 		res.Duration = time.Since(start)
 		res.Clock = time.Duration(m.cpus[0].now())
@@ -385,6 +388,15 @@ func (m *Machine) Run() (res Result, err error) {
 	}
 	res.ExitCode = m.proc.exitCode
 	return res, nil
+}
+
+// othersReport describes the threads alive at the end of a run but the one at w, for a stop's
+// report; the processors have all stopped.
+func (m *Machine) othersReport(w Where) ([]BlockedThread, int) {
+	list, n := m.threadReport(func(t *Thread) bool {
+		return t.State != Exited && !(t.Proc.ID == w.Proc && t.ID == w.Thread)
+	})
+	return list, n - len(list)
 }
 
 func (m *Machine) flush() error {

@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -312,9 +311,10 @@ type DeadlockError struct {
 // parked threads would bury the few that matter.
 const MaxDeadlockReport = 20
 
-// BlockedThread describes one thread of a deadlock.
+// BlockedThread describes one thread of a deadlock, or of a stop.
 type BlockedThread struct {
-	Waits string // what it waits for, such as "thread_join of thread 2"
+	State ThreadState
+	Waits string // what it waits for, if it is blocked, such as "thread_join of thread 2"
 	Where
 	// Caller is where the function that blocked was called from, when a leaf function blocked
 	// (mutex_lock of lib/sync.s, say): the line that matters is the caller's. Zero if unknown.
@@ -328,8 +328,23 @@ func (e *DeadlockError) Error() string {
 	} else {
 		fmt.Fprintf(&b, "deadlock: all %d threads are blocked, and no timer or input can wake any of them", e.Blocked)
 	}
-	for _, t := range e.Threads {
-		fmt.Fprintf(&b, "\n  thread %d.%d is blocked in %s\n    at %#08x: %s", t.Proc, t.Thread, t.Waits, t.PC, t.Instr)
+	writeThreads(&b, e.Threads, e.Blocked-len(e.Threads))
+	return b.String()
+}
+
+// writeThreads lists threads as a report of a deadlock or a stop does, then how many more there
+// are that the report leaves out.
+func writeThreads(b *strings.Builder, threads []BlockedThread, more int) {
+	for _, t := range threads {
+		switch t.State {
+		case Blocked:
+			fmt.Fprintf(b, "\n  thread %d.%d is blocked in %s", t.Proc, t.Thread, t.Waits)
+		case Running:
+			fmt.Fprintf(b, "\n  thread %d.%d was running", t.Proc, t.Thread)
+		default:
+			fmt.Fprintf(b, "\n  thread %d.%d is ready to run", t.Proc, t.Thread)
+		}
+		fmt.Fprintf(b, "\n    at %#08x: %s", t.PC, t.Instr)
 		if t.File != "" {
 			b.WriteString("\n    " + t.fileLine())
 		}
@@ -337,42 +352,53 @@ func (e *DeadlockError) Error() string {
 			b.WriteString("\n    called from " + t.Caller.fileLine())
 		}
 	}
-	if more := e.Blocked - len(e.Threads); more > 0 {
-		fmt.Fprintf(&b, "\n  ... and %d more threads", more)
+	if more > 0 {
+		fmt.Fprintf(b, "\n  ... and %d more threads", more)
 	}
-	return b.String()
 }
 
 func (c *cpu) deadlock() error {
 	e := &DeadlockError{}
-	for _, p := range c.procs {
-		if p == nil || p.state == procExited {
+	e.Threads, e.Blocked = c.threadReport(func(t *Thread) bool { return t.State == Blocked })
+	return e
+}
+
+// threadReport describes the threads of the processes alive that keep returns true for, the
+// first MaxDeadlockReport of them in order, and returns how many there are in all. The caller
+// holds the kernel lock, or the run is over.
+func (m *Machine) threadReport(keep func(*Thread) bool) ([]BlockedThread, int) {
+	var list []BlockedThread
+	n := 0
+	for _, p := range m.procs {
+		if p.state == procExited {
 			continue
 		}
 		for _, t := range p.threads {
-			if t.State != Blocked {
+			if t.dropped || !keep(t) {
 				continue
 			}
-			if e.Blocked++; len(e.Threads) == MaxDeadlockReport {
+			if n++; len(list) == MaxDeadlockReport {
 				continue
 			}
-			bt := BlockedThread{Waits: t.waitString(), Where: c.where(t, t.waitPC())}
-			if t.wait == waitFutex {
-				if sym := t.Proc.dataSymbol(t.waitOn); sym != "" {
-					bt.Waits += " (" + sym + ")"
-				}
-			}
-			if pc, ok := t.leafCaller(); ok {
-				bt.Caller = c.where(t, pc)
-			}
-			e.Threads = append(e.Threads, bt)
+			list = append(list, m.describe(t))
 		}
 	}
-	sort.SliceStable(e.Threads, func(i, j int) bool {
-		a, b := e.Threads[i], e.Threads[j]
-		return a.Proc < b.Proc || a.Proc == b.Proc && a.Thread < b.Thread
-	})
-	return e
+	return list, n
+}
+
+// describe says what thread t waits for, where, and from where its function was called.
+func (m *Machine) describe(t *Thread) BlockedThread {
+	bt := BlockedThread{State: t.State, Where: m.where(t, t.waitPC())}
+	if t.State == Blocked {
+		bt.Waits = t.waitString()
+		if sym := t.Proc.dataSymbol(t.waitOn); t.wait == waitFutex && sym != "" {
+			bt.Waits += " (" + sym + ")"
+		}
+		if pc, ok := t.leafCaller(); ok {
+			bt.Caller = m.where(t, pc)
+		}
+	}
+	return bt
 }
 
 // leafCaller returns the index of the call that a blocked thread's function was called from,

@@ -254,3 +254,58 @@ func TestTimeoutOnSeveralProcessors(t *testing.T) {
 		}
 	}
 }
+
+// TestStopReportsEveryThread stops a run of three threads, one spinning, one blocked and one
+// ready, and checks that the report says where each of them was.
+func TestStopReportsEveryThread(t *testing.T) {
+	const src = `
+main:   li a0, 0
+        syscall chan_make
+        mov s0, a0
+        la a0, waiter
+        mov a1, s0
+        li a2, 4096
+        syscall thread_spawn
+        la a0, spinner
+        li a1, 0
+        li a2, 4096
+        syscall thread_spawn
+.loop:  syscall yield
+        jmp .loop
+waiter: syscall chan_recv
+        ret
+spinner:
+        jmp spinner
+`
+	img, err := asm.Assemble("three.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(img, Options{MaxSteps: 100_000, Quantum: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Run()
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != "steps" {
+		t.Fatalf("Run returned %v, want the step limit", err)
+	}
+	got := map[int]string{le.Thread: "stopped"}
+	for _, o := range le.Threads {
+		got[o.Thread] = fmt.Sprintf("%v %s line %d", o.State, o.Waits, o.Line)
+	}
+	want := map[int]string{
+		3: "stopped", // the spinner has the processor when the limit comes: it yields to nobody
+		1: "runnable  line 14",
+		2: "blocked chan_recv on channel 1 line 15",
+	}
+	if le.Thread == 1 {
+		want = map[int]string{1: "stopped", 2: want[2], 3: "runnable  line 18"}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the report's threads: %v, want %v\n%v", got, want, err)
+	}
+	if !strings.Contains(err.Error(), "thread 1.2 is blocked in chan_recv on channel 1") {
+		t.Errorf("the report does not say where thread 2 waits:\n%v", err)
+	}
+}

@@ -84,6 +84,10 @@ type LimitError struct {
 	Steps  uint64 // instructions executed
 	Detail string
 	Where
+	// Threads are the other threads alive when the run stopped, the first MaxDeadlockReport of
+	// them, and MoreThreads how many more there were.
+	Threads     []BlockedThread
+	MoreThreads int
 }
 
 func (e *LimitError) Error() string {
@@ -101,24 +105,31 @@ func (e *LimitError) Error() string {
 	default:
 		msg = e.Limit + " limit exceeded"
 	}
-	if e.PC != 0 {
-		msg += "\n  in " + e.Where.String()
+	return stopReport(msg, e.Where, e.Threads, e.MoreThreads)
+}
+
+// stopReport is the report of a run that stopped: msg, where the thread that noticed was, and
+// where the others were.
+func stopReport(msg string, w Where, threads []BlockedThread, more int) string {
+	var b strings.Builder
+	b.WriteString(msg)
+	if w.PC != 0 {
+		b.WriteString("\n  in " + w.String())
 	}
-	return msg
+	writeThreads(&b, threads, more)
+	return b.String()
 }
 
 // An InterruptError reports a run stopped by Machine.Interrupt, as by Ctrl-C.
 type InterruptError struct {
 	Steps uint64
 	Where
+	Threads     []BlockedThread // as in LimitError
+	MoreThreads int
 }
 
 func (e *InterruptError) Error() string {
-	msg := fmt.Sprintf("interrupted after %d instructions", e.Steps)
-	if e.PC != 0 {
-		msg += "\n  in " + e.Where.String()
-	}
-	return msg
+	return stopReport(fmt.Sprintf("interrupted after %d instructions", e.Steps), e.Where, e.Threads, e.MoreThreads)
 }
 
 // A LoadError reports an image that cannot be loaded.
