@@ -42,7 +42,7 @@ func (c *cpu) exec(t *Thread) error {
 	// The slice goes on where it stopped. A thread that blocks, or a process that comes onto
 	// the processor, does not begin a new one: if it did, a program that blocks once a slice
 	// would never reach a check point, and no stop, kill or preemption would ever reach it.
-	budget := c.sliceStart
+	budget := c.carried()
 	if !stepping && c.exact {
 		return c.toStepping(t)
 	}
