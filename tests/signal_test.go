@@ -103,21 +103,7 @@ func waitRunning(t *testing.T, pid int) {
 // a pipe nobody reads, so that a processor is stuck writing to it: the signal must still end
 // the run, after the grace of 2 s at most, rather than wait for the pipe.
 func TestSignalWhileOutputBlocks(t *testing.T) {
-	prog := filepath.Join(t.TempDir(), "flood.s")
-	if err := os.WriteFile(prog, []byte("main: li a0, 120\n syscall putc\n jmp main\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command(filepath.Join(binDir, "spindle"), "run", "--cpus", "2", prog)
-	cmd.Stdout = w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	cmd := startFlood(t, nil, "--cpus", "2")
 	// The pipe fills at once, and the program then blocks, using no CPU time that waitRunning
 	// could see: a second is time enough to start and to fill it.
 	time.Sleep(time.Second)
@@ -142,22 +128,8 @@ func TestSignalWhileOutputBlocks(t *testing.T) {
 // reach a check point, so the command must exit with 124 after its grace, as it does for a
 // signal. It used to wait for the pipe for ever.
 func TestTimeoutWhileOutputBlocks(t *testing.T) {
-	prog := filepath.Join(t.TempDir(), "flood.s")
-	if err := os.WriteFile(prog, []byte("main: li a0, 120\n syscall putc\n jmp main\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	var stderr strings.Builder
-	cmd := exec.Command(filepath.Join(binDir, "spindle"), "run", "--cpus", "1", "--timeout", "200ms", prog)
-	cmd.Stdout, cmd.Stderr = w, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	cmd := startFlood(t, &stderr, "--cpus", "1", "--timeout", "200ms")
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -172,4 +144,26 @@ func TestTimeoutWhileOutputBlocks(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatal("the run did not end 20 s after its time-out of 200ms while its output was blocked")
 	}
+}
+
+// startFlood starts spindle run with flags on a program that writes without end to its standard
+// output, a pipe that nobody reads: the pipe fills at once, and the run then blocks in a write.
+func startFlood(t *testing.T, stderr io.Writer, flags ...string) *exec.Cmd {
+	t.Helper()
+	prog := filepath.Join(t.TempDir(), "flood.s")
+	if err := os.WriteFile(prog, []byte("main: li a0, 120\n syscall putc\n jmp main\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	cmd := exec.Command(filepath.Join(binDir, "spindle"), append(append([]string{"run"}, flags...), prog)...)
+	cmd.Stdout, cmd.Stderr = w, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return cmd
 }
