@@ -28,7 +28,7 @@ const MaxChanCap = 1 << 20
 func (c *cpu) chanMake(t *Thread, capacity uint64) (uint64, error) {
 	p := t.Proc
 	if capacity > MaxChanCap {
-		return 0, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("chan_make: capacity %d; the most is %d", int64(capacity), MaxChanCap))
+		return 0, c.badArg(t, "chan_make: capacity %d; the most is %d", int64(capacity), MaxChanCap)
 	}
 	if !p.charge(chanCost + 8*capacity) {
 		return 0, c.memLimit(t, fmt.Sprintf("chan_make: channel %d would pass the process's memory limit", len(p.chans)+1))
@@ -41,7 +41,7 @@ func (c *cpu) chanMake(t *Thread, capacity uint64) (uint64, error) {
 func (c *cpu) channel(t *Thread, name string, h uint64) (*channel, error) {
 	p := t.Proc
 	if h == 0 || h > uint64(len(p.chans)) {
-		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("%s: %d is not a channel", name, h))
+		return nil, c.badArg(t, "%s: %d is not a channel", name, h)
 	}
 	return p.chans[h-1], nil
 }
@@ -208,7 +208,7 @@ func (c *cpu) chanClose(t *Thread, h uint64) error {
 		return err
 	}
 	if ch.closed {
-		return c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("chan_close: channel %d is already closed", h))
+		return c.badArg(t, "chan_close: channel %d is already closed", h)
 	}
 	ch.closed = true
 	for rcv := ch.recvq.pop(); rcv != nil; rcv = ch.recvq.pop() {
@@ -233,7 +233,7 @@ func (c *cpu) chanClose(t *Thread, h uint64) error {
 func (c *cpu) futexWait(t *Thread, addr, expected uint64) (bool, error) {
 	p := t.Proc
 	if !p.inMem(addr, 8) {
-		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("futex_wait: address %#x is not inside memory", addr))
+		return false, c.badArg(t, "futex_wait: address %#x is not inside memory", addr)
 	}
 	if le.Uint64(p.mem[addr-p.memBase:]) != expected {
 		t.R[isa.A0] = 1

@@ -2,7 +2,6 @@ package vm
 
 import (
 	"bytes"
-	"fmt"
 	"strconv"
 
 	"github.com/spindle-vm/spindle/isa"
@@ -119,7 +118,7 @@ func (p *Process) newFd(d desc) (uint64, bool) {
 func (c *cpu) makePipe(t *Thread) error {
 	p := t.Proc
 	if p.openFds()+2 > MaxDescriptors {
-		return c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("pipe: the process has %d descriptors open; a pipe needs two more, and the most is %d", p.openFds(), MaxDescriptors))
+		return c.badArg(t, "pipe: the process has %d descriptors open; a pipe needs two more, and the most is %d", p.openFds(), MaxDescriptors)
 	}
 	if !p.charge(pipeSize) {
 		return c.memLimit(t, "pipe: a pipe's buffer would pass the process's memory limit")

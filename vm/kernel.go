@@ -473,7 +473,7 @@ func (c *cpu) reap(p *Process) {
 
 // startProcess makes a process of img that starts at entry with the given arguments, with
 // descriptors 0 and 1 copied from the parent's in and out, and 2 from the parent's 2.
-func (c *cpu) startProcess(t *Thread, img *asm.Image, entry int, args []string, in, out uint64) (*Process, error) {
+func (c *cpu) startProcess(t *Thread, service string, img *asm.Image, entry int, args []string, in, out uint64) (*Process, error) {
 	parent := t.Proc
 	if c.opts.MaxProcs > 0 && len(c.procs) >= c.opts.MaxProcs {
 		why := fmt.Sprintf("spawning would make %d processes", len(c.procs)+1)
@@ -484,7 +484,7 @@ func (c *cpu) startProcess(t *Thread, img *asm.Image, entry int, args []string, 
 	}
 	for _, fd := range [...]uint64{in, out} {
 		if parent.fd(fd).kind == descClosed {
-			return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("spawn: descriptor %d is not open", fd))
+			return nil, c.badArg(t, "%s: descriptor %d is not open", service, fd)
 		}
 	}
 	p, err := newProcess(c.Machine, img, entry, args)
@@ -494,7 +494,7 @@ func (c *cpu) startProcess(t *Thread, img *asm.Image, entry int, args []string, 
 			le.Where = c.where(t, t.PC-1)
 			return nil, le
 		}
-		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, "spawn: "+err.Error())
+		return nil, c.badArg(t, "%s: %v", service, err)
 	}
 	p.parent = parent.ID
 	parent.children = append(parent.children, p)
@@ -516,7 +516,7 @@ func (c *cpu) spawnFile(t *Thread, pathAddr, argvAddr, in, out uint64) (*Process
 	}
 	img, err := c.loadFile(name)
 	if err != nil {
-		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, "spawn: "+err.Error())
+		return nil, c.badArg(t, "spawn: %v", err)
 	}
 	// The arguments go on the new process's stack, so what they may take is bounded by its
 	// size: it is checked as they are copied, so that an argv of a million pointers to one long
@@ -526,7 +526,7 @@ func (c *cpu) spawnFile(t *Thread, pathAddr, argvAddr, in, out uint64) (*Process
 		size := uint64(0)
 		for i := uint64(0); ; i++ {
 			if !t.Proc.inMem(argvAddr+8*i, 8) {
-				return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("spawn: argv at %#x runs out of memory", argvAddr))
+				return nil, c.badArg(t, "spawn: argv at %#x runs out of memory", argvAddr)
 			}
 			a := le.Uint64(t.Proc.mem[argvAddr+8*i-t.Proc.memBase:])
 			if a == 0 {
@@ -537,7 +537,7 @@ func (c *cpu) spawnFile(t *Thread, pathAddr, argvAddr, in, out uint64) (*Process
 				return nil, err
 			}
 			if size += uint64(len(s)) + 1 + 8; size > c.opts.StackSize {
-				return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("spawn: the arguments take more than the %d bytes of the new process's stack", c.opts.StackSize))
+				return nil, c.badArg(t, "spawn: the arguments take more than the %d bytes of the new process's stack", c.opts.StackSize)
 			}
 			if i == 0 {
 				args = args[:0]
@@ -546,7 +546,7 @@ func (c *cpu) spawnFile(t *Thread, pathAddr, argvAddr, in, out uint64) (*Process
 		}
 	}
 	entry, _ := isa.CodeIndex(img.Entry, len(img.Text))
-	return c.startProcess(t, img, entry, args, in, out)
+	return c.startProcess(t, "spawn", img, entry, args, in, out)
 }
 
 // loadFile reads the program file name from the main program's directory, as source or object.
@@ -635,12 +635,12 @@ func fileKind(m fs.FileMode) string {
 func (c *cpu) cString(t *Thread, name string, addr uint64) (string, error) {
 	p := t.Proc
 	if !p.inMem(addr, 1) {
-		return "", c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("%s: address %#x is not inside memory", name, addr))
+		return "", c.badArg(t, "%s: address %#x is not inside memory", name, addr)
 	}
 	s := p.mem[addr-p.memBase:]
 	i := bytesIndexNUL(s, 4096)
 	if i < 0 {
-		return "", c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("%s: no NUL within 4096 bytes of %#x", name, addr))
+		return "", c.badArg(t, "%s: no NUL within 4096 bytes of %#x", name, addr)
 	}
 	return string(s[:i]), nil
 }
@@ -675,7 +675,7 @@ func (c *cpu) tableIndex(pid uint64) (int, bool) {
 func (c *cpu) waitProcess(t *Thread, pid uint64) (bool, error) {
 	child := c.process(pid)
 	if child == nil || child.parent != t.Proc.ID || child.waited {
-		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("wait: process %d is not a child of process %d that can be waited for", pid, t.Proc.ID))
+		return false, c.badArg(t, "wait: process %d is not a child of process %d that can be waited for", pid, t.Proc.ID)
 	}
 	if child.state == procExited {
 		child.waited = true
@@ -696,7 +696,7 @@ func (c *cpu) kill(t *Thread, pid uint64) error {
 	case p == nil || p.state == procExited:
 		t.R[isa.A0] = ^uint64(0)
 	case p == t.Proc:
-		return c.trap(t, t.PC-1, isa.TrapSyscallArg, "kill: a process cannot kill itself; use exit")
+		return c.badArg(t, "kill: a process cannot kill itself; use exit")
 	default:
 		if p.state == procReady {
 			for _, o := range c.cpus {

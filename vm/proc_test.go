@@ -567,7 +567,7 @@ joiner: syscall thread_join
 		{"start of data", "start", ".data\nd: .quad 0\n .text\nmain: la a0, d\n li a1, 0\n li a2, 0\n li a3, 1\n syscall start\n ret",
 			"start: entry 0x10000000 is not the address of an instruction"},
 		{"start with a closed descriptor", "start", "main: la a0, main\n li a1, 0\n li a2, 0\n li a3, 9\n syscall start\n ret",
-			"descriptor 9 is not open"},
+			"start: descriptor 9 is not open"},
 		{"wait for itself", "wait", "main: syscall getpid\n syscall wait\n ret",
 			"wait: process 1 is not a child of process 1"},
 		{"wait for no process", "wait", "main: li a0, 9\n syscall wait\n ret",

@@ -83,9 +83,9 @@ func (c *cpu) service(t *Thread, n isa.Syscall) (*Thread, error) {
 	case isa.SysStart:
 		entry, ok := isa.CodeIndex(a0, p.textN)
 		if !ok {
-			return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("start: entry %#x is not the address of an instruction", a0))
+			return nil, c.badArg(t, "start: entry %#x is not the address of an instruction", a0)
 		}
-		np, err := c.startProcess(t, p.image, entry, p.args[:min(len(p.args), 1)], r[isa.A2], r[isa.A3])
+		np, err := c.startProcess(t, "start", p.image, entry, p.args[:min(len(p.args), 1)], r[isa.A2], r[isa.A3])
 		if err != nil {
 			return nil, err
 		}
@@ -223,8 +223,8 @@ func (c *cpu) after(t *Thread, blocked bool, err error) (*Thread, error) {
 func (c *cpu) buffer(t *Thread, name string, addr, n uint64) ([]byte, error) {
 	p := t.Proc
 	if !p.inMem(addr, n) {
-		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("%s: the buffer of %d bytes at %#x is not inside memory (%#x to %#x)",
-			name, int64(n), addr, p.memBase, p.memBase+uint64(len(p.mem))))
+		return nil, c.badArg(t, "%s: the buffer of %d bytes at %#x is not inside memory (%#x to %#x)",
+			name, int64(n), addr, p.memBase, p.memBase+uint64(len(p.mem)))
 	}
 	off := addr - p.memBase
 	return p.mem[off : off+n : off+n], nil

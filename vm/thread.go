@@ -116,10 +116,10 @@ func (c *cpu) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 	p := t.Proc
 	pc, ok := isa.CodeIndex(entry, p.textN)
 	if !ok {
-		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_spawn: entry %#x is not the address of an instruction", entry))
+		return nil, c.badArg(t, "thread_spawn: entry %#x is not the address of an instruction", entry)
 	}
 	if size < MinThreadStack || size > p.maxMem {
-		return nil, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_spawn: a stack of %d bytes; it must be %d to %d", int64(size), MinThreadStack, p.maxMem))
+		return nil, c.badArg(t, "thread_spawn: a stack of %d bytes; it must be %d to %d", int64(size), MinThreadStack, p.maxMem)
 	}
 	if c.opts.MaxThreads > 0 && c.threadCount.Load() >= int64(c.opts.MaxThreads) {
 		return nil, c.limit(t, "threads", uint64(c.opts.MaxThreads), fmt.Sprintf("thread_spawn would make %d threads", c.threadCount.Load()+1))
@@ -195,11 +195,11 @@ func (c *cpu) exitThread(t *Thread, v uint64) {
 func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 	p := t.Proc
 	if tid == uint64(t.ID) {
-		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, "thread_join: a thread cannot join itself")
+		return false, c.badArg(t, "thread_join: a thread cannot join itself")
 	}
 	target := p.thread(tid)
 	if target == nil {
-		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_join: there is no thread %d to join (never started, or already joined)", tid))
+		return false, c.badArg(t, "thread_join: there is no thread %d to join (never started, or already joined)", tid)
 	}
 	if target.State == Exited {
 		t.R[isa.A0] = target.value
@@ -207,7 +207,7 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 		return false, nil
 	}
 	if target.joiner != nil {
-		return false, c.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf("thread_join: thread %d is already joined by thread %d", tid, target.joiner.ID))
+		return false, c.badArg(t, "thread_join: thread %d is already joined by thread %d", tid, target.joiner.ID)
 	}
 	target.joiner = t
 	c.block(t, waitJoin, tid)

@@ -224,6 +224,12 @@ func (m *Machine) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
 	return &TrapError{Trap: kind, Detail: detail, Where: m.where(t, pc), Regs: t.R}
 }
 
+// badArg is the trap of a syscall whose arguments are wrong, such as a join of the caller
+// itself: it stops t at its syscall, with the detail that format and args make.
+func (m *Machine) badArg(t *Thread, format string, args ...any) error {
+	return m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf(format, args...))
+}
+
 func (m *Machine) memTrap(t *Thread, pc int, addr, size uint64) error {
 	p := t.Proc
 	detail := fmt.Sprintf("%d-byte access at %#x; memory is %#x to %#x", size, addr, p.memBase, p.memBase+uint64(len(p.mem)))
