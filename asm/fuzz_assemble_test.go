@@ -166,7 +166,7 @@ func faCheckImage(t *testing.T, img *asm.Image) {
 		need := uint64(len(img.Data)) + img.BSS + faStack
 		switch {
 		case len(img.Text) == 0 && errors.As(err, &le):
-		case errors.As(err, &lim) && lim.Limit == "memory" && need > faMaxMem:
+		case errors.As(err, &lim) && lim.Limit == vm.LimitMemory && need > faMaxMem:
 		default:
 			t.Fatalf("vm.Load refuses an assembled image: %v", err)
 		}

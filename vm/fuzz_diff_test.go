@@ -140,9 +140,9 @@ func runVM(t *testing.T, img *asm.Image, stdin []byte, opts vm.Options, before f
 		r.out.Stop, r.out.ExitCode = ref.Exited, res.ExitCode
 	case errors.As(err, &te):
 		r.out.Stop, r.out.Trap, r.out.PC, r.out.Regs = ref.Trapped, te.Trap, te.PC, te.Regs
-	case errors.As(err, &le) && le.Limit == "steps":
+	case errors.As(err, &le) && le.Limit == vm.LimitSteps:
 		r.out.Stop, r.out.PC = ref.StepLimit, le.PC
-	case errors.As(err, &le) && le.Limit == "memory":
+	case errors.As(err, &le) && le.Limit == vm.LimitMemory:
 		r.out.Stop, r.out.PC = ref.MemLimit, le.PC
 	default:
 		t.Fatalf("run: unexpected error %T: %v\n%s", err, err, listing(img, stdin))

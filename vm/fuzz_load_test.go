@@ -135,7 +135,7 @@ func fuzzLoadRunChecked(t *testing.T, img *asm.Image, opts Options, allocs uint6
 		var lim *LimitError
 		switch {
 		case errors.As(err, &le):
-		case errors.As(err, &lim) && lim.Limit == "memory":
+		case errors.As(err, &lim) && lim.Limit == LimitMemory:
 		default:
 			t.Fatalf("Load: error %v is a %T, want *LoadError or a memory *LimitError", err, err)
 		}
@@ -162,13 +162,13 @@ func fuzzLoadRunChecked(t *testing.T, img *asm.Image, opts Options, allocs uint6
 		_ = trap.Report()
 	case errors.As(err, &lim):
 		switch lim.Limit {
-		case "steps":
+		case LimitSteps:
 			if lim.Steps < opts.MaxSteps {
 				t.Errorf("step limit reported after %d steps; the limit is %d", lim.Steps, opts.MaxSteps)
 			}
-		case "memory", "time", "threads", "processes":
+		case LimitMemory, LimitTime, LimitThreads, LimitProcesses:
 		default:
-			t.Errorf("unknown limit %q: %v", lim.Limit, lim)
+			t.Errorf("unknown limit %v: %v", lim.Limit, lim)
 		}
 	case errors.As(err, &dl):
 		if dl.Blocked < 1 || len(dl.Threads) > dl.Blocked || len(dl.Threads) > MaxDeadlockReport {

@@ -507,8 +507,8 @@ func schedCheck(t *testing.T, p *schedProg, img *asm.Image) {
 		var ie *InterruptError
 		switch {
 		case p.stop == schedStopInterrupt && !errors.As(err, &ie),
-			p.stop == schedStopTimeout && !(errors.As(err, &le) && le.Limit == "time"),
-			p.stop == schedStopSteps && !(errors.As(err, &le) && le.Limit == "steps"):
+			p.stop == schedStopTimeout && !(errors.As(err, &le) && le.Limit == LimitTime),
+			p.stop == schedStopSteps && !(errors.As(err, &le) && le.Limit == LimitSteps):
 			fail("a program stopped by %s ended otherwise", p.stop)
 		case !strings.HasPrefix(want, out.String()):
 			fail("the output is not what the program printed before its stop, %q", want)

@@ -268,7 +268,7 @@ func (c *cpu) waitForWork() {
 	if c.interrupt.Load() && (c.done.Load() || !c.running()) {
 		// A stop from outside. When a processor runs a process, it stops at its next check
 		// point and reports where its thread was; this one, idle, has nothing to say of it.
-		if c.why.Load() != nil {
+		if stopCause(c.why.Load()) != stopNone {
 			c.finish(c.stopError(nil))
 		}
 		return
@@ -480,7 +480,7 @@ func (c *cpu) startProcess(t *Thread, service string, img *asm.Image, entry int,
 		if c.zombies > 0 {
 			why += fmt.Sprintf(", counting %d that have ended but are not waited for yet (zombies)", c.zombies)
 		}
-		return nil, c.limit(t, "processes", uint64(c.opts.MaxProcs), why)
+		return nil, c.limit(t, LimitProcesses, uint64(c.opts.MaxProcs), why)
 	}
 	for _, fd := range [...]uint64{in, out} {
 		if parent.fd(fd).kind == descClosed {

@@ -155,7 +155,7 @@ type Machine struct {
 	// interrupt is set from other goroutines (Ctrl-C, a timeout) and read by the loop only at
 	// its check points; why says which, for the error.
 	interrupt atomic.Bool
-	why       atomic.Value // string
+	why       atomic.Int32 // a stopCause
 
 	threadCount atomic.Int64 // threads alive, in all processes
 	stats       stats        // when Options.Stats is set
@@ -317,7 +317,7 @@ func (m *Machine) Run() (res Result, err error) {
 	start := time.Now()
 	m.start = start
 	if m.opts.Timeout > 0 {
-		t := time.AfterFunc(m.opts.Timeout, func() { m.stop("timeout") })
+		t := time.AfterFunc(m.opts.Timeout, func() { m.stop(stopTimeout) })
 		defer t.Stop()
 	}
 	defer func() {
@@ -409,10 +409,19 @@ func (m *Machine) flush() error {
 
 // Interrupt asks the running program to stop at its next check point, as Ctrl-C does. Run then
 // returns an *InterruptError. It is safe to call from any goroutine.
-func (m *Machine) Interrupt() { m.stop("interrupt") }
+func (m *Machine) Interrupt() { m.stop(stopInterrupt) }
 
-func (m *Machine) stop(why string) {
-	m.why.CompareAndSwap(nil, why)
+// stopCause is why a stop came from outside the loop.
+type stopCause int32
+
+const (
+	stopNone stopCause = iota
+	stopInterrupt
+	stopTimeout
+)
+
+func (m *Machine) stop(why stopCause) {
+	m.why.CompareAndSwap(int32(stopNone), int32(why))
 	m.interrupt.Store(true)
 	m.stopOnce.Do(func() { close(m.stopped) })
 	if m.multi {

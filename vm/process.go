@@ -117,7 +117,7 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 
 	if img.BSS > p.maxMem || uint64(len(img.Data)) > p.maxMem || opts.StackSize > p.maxMem {
 		// Checked apart, so that the sums below cannot wrap around.
-		return nil, &LimitError{Limit: "memory", Value: p.maxMem,
+		return nil, &LimitError{Limit: LimitMemory, Value: p.maxMem,
 			Detail: fmt.Sprintf("the program needs more to start (stack %d, data %d, bss %d)", opts.StackSize, len(img.Data), img.BSS)}
 	}
 	stack := opts.StackSize // a multiple of 16, as Load checks
@@ -127,13 +127,13 @@ func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process,
 	// argv goes in the stack; its size is bounded by the command line, but not by the stack.
 	need := p.heapLo - p.memBase
 	if need > p.maxMem || stack > p.maxMem {
-		return nil, &LimitError{Limit: "memory", Value: p.maxMem,
+		return nil, &LimitError{Limit: LimitMemory, Value: p.maxMem,
 			Detail: fmt.Sprintf("the program needs %d bytes to start (stack %d, data %d, bss %d)", need, stack, len(img.Data), img.BSS)}
 	}
 	var err error
 	p.mem, p.release, err = reserve(need, p.maxMem)
 	if err != nil {
-		return nil, &LimitError{Limit: "memory", Value: p.maxMem,
+		return nil, &LimitError{Limit: LimitMemory, Value: p.maxMem,
 			Detail: fmt.Sprintf("the host cannot reserve the %d bytes of the process's memory limit (%v)", p.maxMem, err)}
 	}
 	if p.release != nil {

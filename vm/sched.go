@@ -100,7 +100,7 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 		return nil, c.stopError(t)
 	}
 	if c.opts.MaxSteps > 0 && total >= c.opts.MaxSteps {
-		return nil, &LimitError{Limit: "steps", Value: c.opts.MaxSteps, Steps: total, Where: c.where(t, t.PC)}
+		return nil, &LimitError{Limit: LimitSteps, Value: c.opts.MaxSteps, Steps: total, Where: c.where(t, t.PC)}
 	}
 	if t.Proc.hasInbox.Load() || c.in.pending.Load() {
 		c.lock()
@@ -141,7 +141,7 @@ func (c *cpu) idleCheckpoint(p *Process, last *Thread) error {
 	total := c.published.Add(c.steps - c.unpublished)
 	c.unpublished = c.steps
 	if c.opts.MaxSteps > 0 && total >= c.opts.MaxSteps {
-		return &LimitError{Limit: "steps", Value: c.opts.MaxSteps, Steps: total, Where: c.where(last, last.PC)}
+		return &LimitError{Limit: LimitSteps, Value: c.opts.MaxSteps, Steps: total, Where: c.where(last, last.PC)}
 	}
 	if c.procSlices++; c.procSlices >= procQuantum && c.readyCount.Load() > 0 {
 		return errYieldProcess
@@ -164,8 +164,8 @@ func (c *cpu) stopError(t *Thread) error {
 		// No thread runs: the report says where the first one waits.
 		w = c.where(t, t.waitPC())
 	}
-	if why, _ := c.why.Load().(string); why == "timeout" {
-		return &LimitError{Limit: "time", Value: uint64(c.opts.Timeout), Steps: steps, Where: w}
+	if stopCause(c.why.Load()) == stopTimeout {
+		return &LimitError{Limit: LimitTime, Value: uint64(c.opts.Timeout), Steps: steps, Where: w}
 	}
 	return &InterruptError{Steps: steps, Where: w}
 }
@@ -481,6 +481,6 @@ func (t *Thread) waitString() string {
 }
 
 // limit builds the LimitError of a limit reached by thread t in a syscall.
-func (c *cpu) limit(t *Thread, what string, value uint64, detail string) error {
+func (c *cpu) limit(t *Thread, what Limit, value uint64, detail string) error {
 	return &LimitError{Limit: what, Value: value, Detail: detail, Steps: c.steps, Where: c.where(t, t.PC-1)}
 }

@@ -107,11 +107,11 @@ func TestStopsReachBlockingPrograms(t *testing.T) {
 		check func(error) bool
 	}{
 		{"timeout", Options{Timeout: 100 * time.Millisecond}, nil,
-			func(err error) bool { var e *LimitError; return errors.As(err, &e) && e.Limit == "time" }},
+			func(err error) bool { var e *LimitError; return errors.As(err, &e) && e.Limit == LimitTime }},
 		{"interrupt", Options{}, func(m *Machine) { time.Sleep(100 * time.Millisecond); m.Interrupt() },
 			func(err error) bool { var e *InterruptError; return errors.As(err, &e) }},
 		{"steps", Options{MaxSteps: 20_000}, nil,
-			func(err error) bool { var e *LimitError; return errors.As(err, &e) && e.Limit == "steps" }},
+			func(err error) bool { var e *LimitError; return errors.As(err, &e) && e.Limit == LimitSteps }},
 	}
 	for name, src := range blockingPrograms {
 		img, err := asm.Assemble(name+".s", []byte(src), nil)
@@ -159,7 +159,7 @@ func TestStepLimitWithBlocking(t *testing.T) {
 			}
 			o := runWatched(t, m, time.Second, func() string { return src })
 			var e *LimitError
-			if !errors.As(o.err, &e) || e.Limit != "steps" || o.res.Steps != limit {
+			if !errors.As(o.err, &e) || e.Limit != LimitSteps || o.res.Steps != limit {
 				t.Errorf("%s, limit %d: %d steps, err %v; want exactly the limit", name, limit, o.res.Steps, o.err)
 			}
 		}
@@ -217,7 +217,7 @@ func TestVirtualClockInputStops(t *testing.T) {
 	}
 	o := runWatched(t, m, time.Second, func() string { return "read_int in a loop" })
 	var e *LimitError
-	if !errors.As(o.err, &e) || e.Limit != "time" {
+	if !errors.As(o.err, &e) || e.Limit != LimitTime {
 		t.Fatalf("Run returned %v, want the time limit", o.err)
 	}
 	if !strings.Contains(e.Error(), "read_int") {
@@ -248,7 +248,7 @@ func TestTimeoutOnSeveralProcessors(t *testing.T) {
 			}
 			o := runWatched(t, m, time.Second, func() string { return src })
 			var e *LimitError
-			if !errors.As(o.err, &e) || e.Limit != "time" {
+			if !errors.As(o.err, &e) || e.Limit != LimitTime {
 				t.Fatalf("%s: Run returned %v, want the time limit", name, o.err)
 			}
 		}
@@ -287,7 +287,7 @@ spinner:
 	}
 	_, err = m.Run()
 	var le *LimitError
-	if !errors.As(err, &le) || le.Limit != "steps" {
+	if !errors.As(err, &le) || le.Limit != LimitSteps {
 		t.Fatalf("Run returned %v, want the step limit", err)
 	}
 	got := map[int]string{le.Thread: "stopped"}

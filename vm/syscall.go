@@ -231,7 +231,7 @@ func (c *cpu) buffer(t *Thread, name string, addr, n uint64) ([]byte, error) {
 }
 
 func (c *cpu) memLimit(t *Thread, detail string) error {
-	return c.limit(t, "memory", t.Proc.maxMem, detail)
+	return c.limit(t, LimitMemory, t.Proc.maxMem, detail)
 }
 
 // print writes b whole to descriptor 1 for the print services, which return nothing: a0 and a1

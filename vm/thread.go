@@ -122,7 +122,7 @@ func (c *cpu) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 		return nil, c.badArg(t, "thread_spawn: a stack of %d bytes; it must be %d to %d", int64(size), MinThreadStack, p.maxMem)
 	}
 	if c.opts.MaxThreads > 0 && c.threadCount.Load() >= int64(c.opts.MaxThreads) {
-		return nil, c.limit(t, "threads", uint64(c.opts.MaxThreads), fmt.Sprintf("thread_spawn would make %d threads", c.threadCount.Load()+1))
+		return nil, c.limit(t, LimitThreads, uint64(c.opts.MaxThreads), fmt.Sprintf("thread_spawn would make %d threads", c.threadCount.Load()+1))
 	}
 	size = alignUp(size, 16)
 	if !p.charge(threadCost) {

@@ -77,9 +77,30 @@ func (e *TrapError) Report() string {
 	return b.String()
 }
 
-// A LimitError reports that a run reached one of its limits.
+// Limit names one of the limits of a run.
+type Limit uint8
+
+// The limits, each set by a field of Options.
+const (
+	LimitSteps     Limit = iota + 1 // MaxSteps: instructions of the whole run
+	LimitMemory                     // MaxMem: bytes of one process
+	LimitTime                       // Timeout: wall time of the run
+	LimitThreads                    // MaxThreads: threads alive at once
+	LimitProcesses                  // MaxProcs: processes in the table at once
+)
+
+func (l Limit) String() string {
+	if l < LimitSteps || l > LimitProcesses {
+		return fmt.Sprintf("limit %d", l)
+	}
+	return [...]string{"steps", "memory", "time", "threads", "processes"}[l-1]
+}
+
+// A LimitError reports that a run reached one of its limits. Its message says which, in the
+// VM's terms; a program that sets the limits, such as the spindle command with its flags, names
+// them in its own.
 type LimitError struct {
-	Limit  string // "steps", "memory" or "time"
+	Limit  Limit
 	Value  uint64 // the limit: steps, bytes, or nanoseconds for time
 	Steps  uint64 // instructions executed
 	Detail string
@@ -93,17 +114,16 @@ type LimitError struct {
 func (e *LimitError) Error() string {
 	var msg string
 	switch e.Limit {
-	case "steps":
-		msg = fmt.Sprintf("step limit exceeded: %d instructions executed; the limit is %d (--max-steps)", e.Steps, e.Value)
-	case "memory":
-		msg = fmt.Sprintf("memory limit exceeded: %s; the limit is %d bytes (--max-mem)", e.Detail, e.Value)
-	case "time":
-		msg = fmt.Sprintf("time limit exceeded: the run took longer than %v (--timeout)", durationString(e.Value))
-	case "threads", "processes":
-		flag := map[string]string{"threads": "--max-threads", "processes": "--max-procs"}[e.Limit]
-		msg = fmt.Sprintf("%s limit exceeded: %s; the limit is %d (%s)", e.Limit, e.Detail, e.Value, flag)
+	case LimitSteps:
+		msg = fmt.Sprintf("step limit exceeded: %d instructions executed; the limit is %d", e.Steps, e.Value)
+	case LimitMemory:
+		msg = fmt.Sprintf("memory limit exceeded: %s; the limit is %d bytes", e.Detail, e.Value)
+	case LimitTime:
+		msg = fmt.Sprintf("time limit exceeded: the run took longer than %v", durationString(e.Value))
+	case LimitThreads, LimitProcesses:
+		msg = fmt.Sprintf("%v limit exceeded: %s; the limit is %d", e.Limit, e.Detail, e.Value)
 	default:
-		msg = e.Limit + " limit exceeded"
+		msg = e.Limit.String() + " exceeded"
 	}
 	return stopReport(msg, e.Where, e.Threads, e.MoreThreads)
 }

@@ -114,7 +114,7 @@ func TestStepLimit(t *testing.T) {
 	} {
 		_, res, err := run(t, loopProgram(t), "1000000\n", opts)
 		var le *LimitError
-		if !errors.As(err, &le) || le.Limit != "steps" {
+		if !errors.As(err, &le) || le.Limit != LimitSteps {
 			t.Fatalf("%+v: err = %v, want a step LimitError", opts, err)
 		}
 		if res.Steps != opts.MaxSteps || le.Steps != opts.MaxSteps {
@@ -294,7 +294,7 @@ func TestMemoryLimit(t *testing.T) {
 	img.Consts = []uint64{1 << 30}
 	_, _, err := run(t, img, "", Options{MaxMem: 16 << 20})
 	var le *LimitError
-	if !errors.As(err, &le) || le.Limit != "memory" {
+	if !errors.As(err, &le) || le.Limit != LimitMemory {
 		t.Fatalf("err = %v, want a memory LimitError", err)
 	}
 	if _, err := Load(&asm.Image{Text: img.Text, Consts: img.Consts, Entry: isa.TextBase, BSS: 1 << 40}, Options{}); !errors.As(err, &le) {

@@ -246,11 +246,12 @@ func runRun(args []string, io stdio) (status int) {
 	}
 	m, err := vm.Load(img, opts)
 	if err != nil {
-		fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
 		var le *vm.LimitError
 		if errors.As(err, &le) {
+			fmt.Fprintf(io.err, "spindle: %s: %s\n", path, limitReport(le))
 			return exitLimit
 		}
+		fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
 		return exitDataErr
 	}
 
@@ -306,7 +307,7 @@ func runRun(args []string, io stdio) (status int) {
 		fmt.Fprintf(io.err, "spindle: %s", trap.Report())
 		return exitTrap
 	case errors.As(err, &lim):
-		fmt.Fprintf(io.err, "spindle: %v\n", lim)
+		fmt.Fprintf(io.err, "spindle: %s\n", limitReport(lim))
 		return exitLimit
 	case errors.As(err, &intr):
 		fmt.Fprintf(io.err, "spindle: %v\n", intr)
@@ -319,6 +320,23 @@ func runRun(args []string, io stdio) (status int) {
 	}
 	fmt.Fprintf(io.err, "spindle: %v\n", err)
 	return exitSoftware
+}
+
+// limitFlags are the flags that set the VM's limits.
+var limitFlags = map[vm.Limit]string{
+	vm.LimitSteps: "--max-steps", vm.LimitMemory: "--max-mem", vm.LimitTime: "--timeout",
+	vm.LimitThreads: "--max-threads", vm.LimitProcesses: "--max-procs",
+}
+
+// limitReport words the report of a limit for the command line: the VM's, with the flag that
+// sets the limit at the end of its first line.
+func limitReport(le *vm.LimitError) string {
+	first, rest, more := strings.Cut(le.Error(), "\n")
+	s := fmt.Sprintf("%s (%s)", first, limitFlags[le.Limit])
+	if more {
+		s += "\n" + rest
+	}
+	return s
 }
 
 // isSet reports whether the command line gave flag name.
