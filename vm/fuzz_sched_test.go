@@ -366,7 +366,7 @@ func schedGenerate(b []byte) *schedProg {
 	// moment: the stop must end it, with its output intact (docs/threads.md, Stops).
 	if p.class == schedFinish && p.procs == 1 && g.n(4) == 3 {
 		p.stop = schedStopKind(1 + g.n(3))
-		p.stopAt = 1 + g.n(64)
+		p.stopAt = 1 + g.n(16)
 		p.stopLoop = g.n(3)
 	}
 	return p
@@ -377,9 +377,9 @@ type schedStopKind uint8
 
 const (
 	schedStopNone      schedStopKind = iota
-	schedStopTimeout                 // --timeout of stopAt ms
+	schedStopTimeout                 // --timeout of stopAt ms (1 to 16)
 	schedStopInterrupt               // Machine.Interrupt after stopAt ms
-	schedStopSteps                   // --max-steps of stopAt * 997
+	schedStopSteps                   // --max-steps of stopAt * 3989
 )
 
 func (k schedStopKind) String() string {
@@ -437,7 +437,7 @@ func (p *schedProg) options() Options {
 			opts.Timeout = time.Duration(p.stopAt) * time.Millisecond
 		}
 	case schedStopSteps:
-		opts.MaxSteps = uint64(p.stopAt) * 997
+		opts.MaxSteps = uint64(p.stopAt) * 3989
 	}
 	if p.procs > 1 {
 		opts.CPUs = 2
@@ -512,8 +512,8 @@ func schedCheck(t *testing.T, p *schedProg, img *asm.Image) {
 			fail("a program stopped by %s ended otherwise", p.stop)
 		case !strings.HasPrefix(want, out.String()):
 			fail("the output is not what the program printed before its stop, %q", want)
-		case p.stop == schedStopSteps && res.Steps != uint64(p.stopAt)*997:
-			fail("%d steps; the limit was %d", res.Steps, p.stopAt*997)
+		case p.stop == schedStopSteps && res.Steps != uint64(p.stopAt)*3989:
+			fail("%d steps; the limit was %d", res.Steps, p.stopAt*3989)
 		}
 	case p.class == schedFinish || p.class == schedExit:
 		if errors.As(err, &dl) {
