@@ -103,10 +103,13 @@ func waitRunning(t *testing.T, pid int) {
 // a pipe nobody reads, so that a processor is stuck writing to it: the signal must still end
 // the run, after the grace of 2 s at most, rather than wait for the pipe.
 func TestSignalWhileOutputBlocks(t *testing.T) {
-	cmd := startFlood(t, nil, "--cpus", "2")
-	// The pipe fills at once, and the program then blocks, using no CPU time that waitRunning
-	// could see: a second is time enough to start and to fill it.
-	time.Sleep(time.Second)
+	cmd, out := startFlood(t, nil, "--cpus", "2")
+	// The handshake: output comes only once the run has begun, after the command has set up
+	// its signal handlers. One byte read, nobody reads more: the pipe fills, and the run blocks
+	// in a write, at once or soon; the signal must end it either way.
+	if _, err := out.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +132,7 @@ func TestSignalWhileOutputBlocks(t *testing.T) {
 // signal. It used to wait for the pipe for ever.
 func TestTimeoutWhileOutputBlocks(t *testing.T) {
 	var stderr strings.Builder
-	cmd := startFlood(t, &stderr, "--cpus", "1", "--timeout", "200ms")
+	cmd, _ := startFlood(t, &stderr, "--cpus", "1", "--timeout", "200ms")
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -148,7 +151,8 @@ func TestTimeoutWhileOutputBlocks(t *testing.T) {
 
 // startFlood starts spindle run with flags on a program that writes without end to its standard
 // output, a pipe that nobody reads: the pipe fills at once, and the run then blocks in a write.
-func startFlood(t *testing.T, stderr io.Writer, flags ...string) *exec.Cmd {
+// It returns the pipe's read end too.
+func startFlood(t *testing.T, stderr io.Writer, flags ...string) (*exec.Cmd, *os.File) {
 	t.Helper()
 	prog := filepath.Join(t.TempDir(), "flood.s")
 	if err := os.WriteFile(prog, []byte("main: li a0, 120\n syscall putc\n jmp main\n"), 0o644); err != nil {
@@ -165,5 +169,5 @@ func startFlood(t *testing.T, stderr io.Writer, flags ...string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	w.Close()
-	return cmd
+	return cmd, r
 }
