@@ -114,11 +114,19 @@ func fuzzLoadRun(t *testing.T, img *asm.Image, opts Options) {
 		}
 	}
 	// Every goroutine of the run must be gone: the processors, the input pump, the timers.
+	checkNoGoroutineLeft(t, goroutines)
+}
+
+// checkNoGoroutineLeft fails t if, 5 s from now, more goroutines run than before, the number
+// it was given: a machine's goroutines end with its run. Goroutines end a little after the
+// run returns, so it polls.
+func checkNoGoroutineLeft(t *testing.T, before int) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > goroutines {
+	for runtime.NumGoroutine() > before {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines before the run, %d after it:\n%s", goroutines, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+			t.Fatalf("%d goroutines before the run, %d after it:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(time.Millisecond)
 	}

@@ -535,14 +535,7 @@ func schedCheck(t *testing.T, p *schedProg, img *asm.Image) {
 		}
 	}
 
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > goroutines {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines before the run, %d after it:\n%s", goroutines, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(time.Millisecond)
-	}
+	checkNoGoroutineLeft(t, goroutines)
 }
 
 // wantOutput is what a program that ends prints, and its exit status.
