@@ -138,13 +138,23 @@ func (c *cpu) write(t *Thread, fd uint64, b []byte, whole bool) bool {
 	p := t.Proc
 	r := &t.R
 	switch d := p.fd(fd); d.kind {
-	case descStdout:
-		c.stdout.Write(b)
-	case descStderr:
-		// Flush stdout first, so that the two streams keep their order on a terminal.
-		c.stdout.Flush()
-		c.stderr.Write(b)
-		c.stderr.Flush()
+	case descStdout, descStderr:
+		w := c.stdout
+		if d.kind == descStderr {
+			// Flush stdout first, so that the two streams keep their order on a terminal.
+			c.stdout.Flush()
+			w = c.stderr
+		}
+		_, err := w.Write(b)
+		if w == c.stderr && err == nil {
+			err = w.Flush()
+		}
+		if err != nil {
+			// The host did not take it (a full disk): the program is told as for a closed
+			// descriptor, at this write or, buffered, the next.
+			r[isa.A0] = ^uint64(0)
+			return false
+		}
 	case descPipeWrite:
 		pp := d.pipe
 		if pp.readers == 0 {
