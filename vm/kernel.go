@@ -193,10 +193,15 @@ func (c *cpu) afterSlice(p *Process, err error) {
 			p.state = procBlocked
 		}
 	case err != nil && errors.As(err, &te) && p.ID != 1:
-		// A trap ends its process; the others go on. The report goes to stderr at once.
+		// A trap ends its process; the others go on. The report is made at once.
 		c.stdout.Flush()
-		fmt.Fprintf(c.stderr, "spindle: process %d: %s", p.ID, te.Report())
-		c.stderr.Flush()
+		if c.opts.ProcessTrapped != nil {
+			c.stderr.Flush()
+			c.opts.ProcessTrapped(p.ID, te)
+		} else {
+			fmt.Fprintf(c.stderr, "process %d: %s", p.ID, te.Report())
+			c.stderr.Flush()
+		}
 		if c.tracer != nil {
 			c.tracer.stopped(c, reasonTrap)
 		}

@@ -87,6 +87,11 @@ type Options struct {
 	Sched Sched
 	Seed  uint64
 
+	// ProcessTrapped, if not nil, receives the trap that ended a process other than the first
+	// while the run goes on (the first one's ends the run, and Run returns it). The output
+	// written before it has been flushed. When it is nil, the trap's report goes to Stderr.
+	ProcessTrapped func(pid int, trap *TrapError)
+
 	// SourceLine, if not nil, gives the text of line n of the source file a program calls
 	// name, for a report that quotes it when the image does not hold that source, as an
 	// object file's does not. It is called only for reports, from any processor, while the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -1035,5 +1036,36 @@ w:      or a1, a1, a2
 	out, err := runSource(t, src, Options{})
 	if want := "12 313 12 7"; err != nil || out != want {
 		t.Errorf("output %q, err %v; want %q", out, err, want)
+	}
+}
+
+// TestProcessTrapped checks where the trap of a child process goes: to Options.ProcessTrapped
+// when it is set, else to Stderr; the run goes on, and the parent's wait gets 134.
+func TestProcessTrapped(t *testing.T) {
+	const src = `
+main:   la a0, child
+        li a1, 0
+        li a2, 0
+        li a3, 1
+        syscall start
+        syscall wait
+        syscall print_int
+        li a0, 0
+        ret
+child:  li a0, 1
+        li a1, 0
+        div a0, a0, a1
+        ret
+`
+	out, err := runSource(t, src, Options{})
+	if err != nil || !strings.HasPrefix(out, "process 2: trap: division by zero\n") || !strings.HasSuffix(out, "134") {
+		t.Errorf("without ProcessTrapped: output %q, err %v; want the report on stderr, then 134", out, err)
+	}
+	var got []string
+	out, err = runSource(t, src, Options{ProcessTrapped: func(pid int, te *TrapError) {
+		got = append(got, fmt.Sprintf("%d %v %s", pid, te.Trap, te.Instr))
+	}})
+	if err != nil || out != "134" || len(got) != 1 || got[0] != "2 division by zero div a0, a0, a1" {
+		t.Errorf("with ProcessTrapped: output %q, err %v, reports %q; want 134 and one report of process 2", out, err, got)
 	}
 }

@@ -217,6 +217,9 @@ func runRun(args []string, io stdio) (status int) {
 	// The spawn service may load program files from the main program's directory, and only there.
 	opts.ProgramDir = filepath.Dir(path)
 	opts.SourceLine = srcs.line
+	opts.ProcessTrapped = func(pid int, trap *vm.TrapError) {
+		fmt.Fprintf(io.err, "spindle: process %d: %s", pid, trap.Report())
+	}
 	if *traceFile != "" {
 		if *traceFormat == "" && strings.HasSuffix(*traceFile, ".json") {
 			opts.TraceFormat = vm.TraceJSON
