@@ -1,6 +1,6 @@
-// Package asm turns Spindle assembly text into an Image, the program that the VM loads; it also
-// reads and writes object files and disassembles images back into assembly text. The language
-// is described in docs/assembly.md.
+// Package asm turns Spindle assembly text into an object.Image, the program that the VM loads.
+// The image, its object files and its disassembly are package object's. The language is
+// described in docs/assembly.md.
 //
 // # How the assembler works
 //
@@ -26,6 +26,7 @@ import (
 	"sort"
 
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // Options tune Assemble.
@@ -40,7 +41,7 @@ type Options struct {
 // Assemble assembles the program in src, whose file name is used in messages, in the image's
 // line table and to find included files. If the source has errors, the error is an ErrorList
 // holding all of them (up to a limit) in source order.
-func Assemble(filename string, src []byte, opts *Options) (*Image, error) {
+func Assemble(filename string, src []byte, opts *Options) (*object.Image, error) {
 	return assembleFrom(filename, bytes.NewReader(src), src, opts)
 }
 
@@ -48,13 +49,13 @@ func Assemble(filename string, src []byte, opts *Options) (*Image, error) {
 // as the limits on the source allow (MaxSourceSize, MaxSourceLines), so that a source of any
 // size, even one that never ends, is refused cheaply. An error reading r is reported as an
 // Error in the ErrorList.
-func AssembleReader(filename string, r io.Reader, opts *Options) (*Image, error) {
+func AssembleReader(filename string, r io.Reader, opts *Options) (*object.Image, error) {
 	return assembleFrom(filename, r, nil, opts)
 }
 
 // AssembleFile reads and assembles the file at path. A file that cannot be opened gives the
 // error from the file system.
-func AssembleFile(path string) (*Image, error) {
+func AssembleFile(path string) (*object.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -64,7 +65,7 @@ func AssembleFile(path string) (*Image, error) {
 }
 
 // assembleFrom assembles the source that r reads, whose text is src if the caller has it.
-func assembleFrom(filename string, r io.Reader, src []byte, opts *Options) (*Image, error) {
+func assembleFrom(filename string, r io.Reader, src []byte, opts *Options) (*object.Image, error) {
 	return newAssembler(opts).run(filename, r, src)
 }
 
@@ -90,7 +91,7 @@ func newAssembler(opts *Options) *assembler {
 }
 
 // run assembles the source that r reads, whose text is src if the caller has it.
-func (a *assembler) run(filename string, r io.Reader, src []byte) (*Image, error) {
+func (a *assembler) run(filename string, r io.Reader, src []byte) (*object.Image, error) {
 	main := filepath.Clean(filename)
 	var keep *bytes.Buffer
 	if src == nil {
@@ -152,7 +153,7 @@ type assembler struct {
 	tooLarge [numSections]bool
 
 	// Encoding.
-	img      *Image
+	img      *object.Image
 	constIdx map[uint64]int
 	fileIdx  map[string]uint32
 	locSet   bool
@@ -193,7 +194,7 @@ func (a *assembler) finish() {
 			continue
 		}
 		addr, _ := a.addrOf(s.sec, s.off)
-		img.Symbols = append(img.Symbols, Symbol{Name: s.name, Addr: uint64(addr)})
+		img.Symbols = append(img.Symbols, object.Symbol{Name: s.name, Addr: uint64(addr)})
 	}
 	sort.Slice(img.Symbols, func(i, j int) bool {
 		si, sj := img.Symbols[i], img.Symbols[j]

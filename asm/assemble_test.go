@@ -16,6 +16,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected sections of testdata/*.txtar with what the assembler produces")
@@ -125,7 +126,7 @@ func assembleArchive(ar *txtar.Archive) map[string]string {
 }
 
 // dumpImage prints each part of an image in the golden files' format.
-func dumpImage(img *Image) map[string]string {
+func dumpImage(img *object.Image) map[string]string {
 	out := map[string]string{}
 	var b strings.Builder
 	for i, w := range img.Text {
@@ -209,7 +210,7 @@ func formatInstr(w isa.Instr, pc uint64) string {
 }
 
 // assemble assembles a program that must be correct.
-func assemble(t *testing.T, src string) *Image {
+func assemble(t *testing.T, src string) *object.Image {
 	t.Helper()
 	img, err := Assemble("prog.s", []byte(src), nil)
 	if err != nil {
@@ -219,7 +220,7 @@ func assemble(t *testing.T, src string) *Image {
 }
 
 // textOf returns the instructions of an image as formatInstr prints them.
-func textOf(img *Image) []string {
+func textOf(img *object.Image) []string {
 	var out []string
 	for i, w := range img.Text {
 		out = append(out, formatInstr(w, isa.CodeAddr(i)))
@@ -354,7 +355,7 @@ func TestCaseInsensitive(t *testing.T) {
 		t.Errorf("text (-want +got):\n%s", d)
 	}
 	// Labels are not: Main is not main, so the entry is the first instruction by default.
-	if d := cmp.Diff([]Symbol{{"Main", isa.TextBase}}, img.Symbols); d != "" {
+	if d := cmp.Diff([]object.Symbol{{Name: "Main", Addr: isa.TextBase}}, img.Symbols); d != "" {
 		t.Errorf("symbols (-want +got):\n%s", d)
 	}
 }
@@ -396,7 +397,7 @@ func TestLinesAndFiles(t *testing.T) {
 	if d := cmp.Diff([]string{"src/lib/a.s", "src/lib/b.s", "src/main.s"}, img.Files); d != "" {
 		t.Errorf("files (-want +got):\n%s", d)
 	}
-	wantLines := []Line{{0, 1}, {1, 3}, {0, 3}, {2, 3}, {2, 4}, {2, 4}}
+	wantLines := []object.Line{{File: 0, Line: 1}, {File: 1, Line: 3}, {File: 0, Line: 3}, {File: 2, Line: 3}, {File: 2, Line: 4}, {File: 2, Line: 4}}
 	if d := cmp.Diff(wantLines, img.Lines); d != "" {
 		t.Errorf("lines (-want +got):\n%s", d)
 	}
@@ -441,7 +442,7 @@ func TestAssembleFile(t *testing.T) {
 // listing of any image assembled from the golden programs, or from the example programs,
 // assembles back to the same image.
 func TestListingReassembles(t *testing.T) {
-	var images []*Image
+	var images []*object.Image
 	var names []string
 	paths, _ := filepath.Glob("testdata/*.txtar")
 	for _, path := range paths {
@@ -470,7 +471,7 @@ func TestListingReassembles(t *testing.T) {
 	for i, img := range images {
 		path := names[i]
 		var listing bytes.Buffer
-		if err := Disassemble(&listing, img); err != nil {
+		if err := object.Disassemble(&listing, img); err != nil {
 			t.Fatal(err)
 		}
 		again, err := Assemble("listing.s", listing.Bytes(), nil)

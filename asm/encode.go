@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // Encoding: the second pass. Every label now has its address, so each statement's expressions
@@ -67,7 +68,7 @@ func immRange(f isa.Format) (int64, int64) {
 
 // encode runs the second pass.
 func (a *assembler) encode() {
-	a.img = &Image{BSS: a.bssLen}
+	a.img = &object.Image{BSS: a.bssLen}
 	if a.dataLen > 0 {
 		a.img.Data = make([]byte, a.dataLen)
 	}
@@ -104,7 +105,7 @@ func (a *assembler) emitWord(l *srcLine, w isa.Instr) {
 		a.img.Files = append(a.img.Files, file)
 	}
 	a.img.Text = append(a.img.Text, w)
-	a.img.Lines = append(a.img.Lines, Line{File: idx, Line: line})
+	a.img.Lines = append(a.img.Lines, object.Line{File: idx, Line: line})
 }
 
 // emit encodes and appends one instruction.

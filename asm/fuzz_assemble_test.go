@@ -18,6 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/object"
 	"github.com/spindle-vm/spindle/vm"
 )
 
@@ -50,7 +51,7 @@ func FuzzAssembleLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		type outcome struct {
-			img *asm.Image
+			img *object.Image
 			err error
 		}
 		done := make(chan outcome, 1)
@@ -138,7 +139,7 @@ const (
 )
 
 // faCheckImage checks what an assembled image must satisfy.
-func faCheckImage(t *testing.T, img *asm.Image) {
+func faCheckImage(t *testing.T, img *object.Image) {
 	if len(img.Lines) != len(img.Text) {
 		t.Fatalf("%d line-table entries for %d instructions", len(img.Lines), len(img.Text))
 	}
@@ -146,7 +147,7 @@ func faCheckImage(t *testing.T, img *asm.Image) {
 	if err != nil {
 		t.Fatalf("MarshalBinary of an assembled image: %v", err)
 	}
-	back, err := asm.UnmarshalImage(obj)
+	back, err := object.UnmarshalImage(obj)
 	if err != nil {
 		t.Fatalf("UnmarshalImage of an assembled image: %v", err)
 	}
@@ -155,7 +156,7 @@ func faCheckImage(t *testing.T, img *asm.Image) {
 	if !bytes.Equal(img.Data, back.Data) {
 		t.Fatalf("the object file reads back with other data (%d bytes assembled, %d read)", len(img.Data), len(back.Data))
 	}
-	if diff := cmp.Diff(img, back, cmpopts.IgnoreFields(asm.Image{}, "Sources", "Data"), cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff(img, back, cmpopts.IgnoreFields(object.Image{}, "Sources", "Data"), cmpopts.EquateEmpty()); diff != "" {
 		t.Fatalf("the object file reads back to another image (-assembled +read):\n%s", diff)
 	}
 
@@ -191,7 +192,7 @@ func faCheckImage(t *testing.T, img *asm.Image) {
 		return
 	}
 	var listing bytes.Buffer
-	if err := asm.Disassemble(&listing, img); err != nil {
+	if err := object.Disassemble(&listing, img); err != nil {
 		t.Fatalf("Disassemble: %v", err)
 	}
 	again, err := asm.Assemble("listing.s", listing.Bytes(), &asm.Options{ReadFile: faReader(nil)})
@@ -203,7 +204,7 @@ func faCheckImage(t *testing.T, img *asm.Image) {
 		t.Fatalf("MarshalBinary of the listing's image: %v", err)
 	}
 	if !bytes.Equal(obj, obj2) {
-		diff := cmp.Diff(img, again, cmpopts.IgnoreFields(asm.Image{}, "Sources"), cmpopts.EquateEmpty())
+		diff := cmp.Diff(img, again, cmpopts.IgnoreFields(object.Image{}, "Sources"), cmpopts.EquateEmpty())
 		t.Fatalf("the listing assembles to another object file (-assembled +listing):\n%s\nlisting:\n%s", diff, listing.String())
 	}
 }

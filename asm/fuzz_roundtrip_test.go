@@ -14,6 +14,7 @@ import (
 
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // FuzzRoundTrip checks the promises of a listing: for any object file that UnmarshalImage
@@ -45,12 +46,12 @@ func FuzzRoundTrip(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		img, err := asm.UnmarshalImage(b)
+		img, err := object.UnmarshalImage(b)
 		if err != nil {
 			return
 		}
 		var listing bytes.Buffer
-		if err := asm.Disassemble(&listing, img); err != nil {
+		if err := object.Disassemble(&listing, img); err != nil {
 			t.Fatalf("Disassemble: %v", err)
 		}
 		again, err := asm.Assemble("listing.s", listing.Bytes(), &asm.Options{ReadFile: rtNoFiles})
@@ -65,7 +66,7 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Fatalf("the listing's image cannot be written: %v\nlisting:\n%s", err, listing.String())
 		}
 		if !bytes.Equal(out, b) {
-			diff := cmp.Diff(img, again, cmpopts.IgnoreFields(asm.Image{}, "Sources"), cmpopts.EquateEmpty())
+			diff := cmp.Diff(img, again, cmpopts.IgnoreFields(object.Image{}, "Sources"), cmpopts.EquateEmpty())
 			t.Fatalf("the listing assembles to another object file (-original +listing):\n%s\nlisting:\n%s", diff, listing.String())
 		}
 	})
@@ -73,7 +74,7 @@ func FuzzRoundTrip(f *testing.F) {
 
 // rtCanonical reports whether img is an image the assembler could have made, as far as its
 // constant pool and its file table tell.
-func rtCanonical(img *asm.Image) bool {
+func rtCanonical(img *object.Image) bool {
 	next := 0
 	for _, w := range img.Text {
 		if w.Op() != isa.LK {

@@ -8,6 +8,8 @@ import (
 	"runtime/metrics"
 	"strings"
 	"testing"
+
+	"github.com/spindle-vm/spindle/object"
 )
 
 // The cost of an assembly, in bytes allocated and in allocations (which stand for its time: a
@@ -46,7 +48,7 @@ func assembleCost(t *testing.T, src []byte, opts *Options) cost {
 }
 
 // assembleCostImage is assembleCost that returns what Assemble returns too.
-func assembleCostImage(t *testing.T, src []byte, opts *Options) (cost, *Image, error) {
+func assembleCostImage(t *testing.T, src []byte, opts *Options) (cost, *object.Image, error) {
 	t.Helper()
 	// runtime/metrics does not stop the world, as runtime.ReadMemStats does, which doubled the
 	// time of a small input; but it counts an allocation only when the span that holds it is

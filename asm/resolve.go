@@ -92,12 +92,6 @@ func isDirective(name string) bool {
 	return i < len(directiveNames) && directiveNames[i] == strings.ToLower(name)
 }
 
-// isRegName reports whether name is a register: r0-r15 or an alias, in any case.
-func isRegName(name string) bool {
-	_, ok := isa.ParseReg(name)
-	return ok
-}
-
 // layout runs the first pass.
 func (a *assembler) layout() {
 	for _, l := range a.stmts {
@@ -177,7 +171,7 @@ func (a *assembler) defineLabel(l *srcLine, lb *labelAST) {
 		a.errorf(l, col, "invalid label name '%s' (a local label is .name, or scope.name)", name)
 		return
 	default:
-		if isRegName(name) {
+		if isa.IsRegName(name) {
 			a.errorf(l, col, "'%s' is a register; a label cannot have its name", name)
 			return
 		}
@@ -227,7 +221,7 @@ func buildOperand(o *operandAST, line string) (operand, *colError) {
 		return op, nil
 	case o.Base != nil:
 		name, ok := o.Base.bareSym()
-		if !ok || !isRegName(name) {
+		if !ok || !isa.IsRegName(name) {
 			return op, &colError{col: o.Base.Pos.Column, msg: fmt.Sprintf("expected a base register in parentheses, as in 8(sp); found '%s'", o.Base.text(line))}
 		}
 		op.kind, op.reg = argMem, mustReg(name)
@@ -235,11 +229,11 @@ func buildOperand(o *operandAST, line string) (operand, *colError) {
 		op.x = x
 		return op, err
 	}
-	if name, ok := o.Val.bareSym(); ok && isRegName(name) {
+	if name, ok := o.Val.bareSym(); ok && isa.IsRegName(name) {
 		op.kind, op.reg = argReg, mustReg(name)
 		return op, nil
 	}
-	if name, ok := o.Val.parenSym(); ok && isRegName(name) {
+	if name, ok := o.Val.parenSym(); ok && isa.IsRegName(name) {
 		op.kind, op.reg = argMem, mustReg(name)
 		return op, nil
 	}
@@ -557,7 +551,7 @@ func (a *assembler) envAtOffset(l *srcLine, delta uint64) *evalEnv {
 
 // symbolValue is the value of a symbol in an expression.
 func (a *assembler) symbolValue(name string, col int, env *evalEnv) (int64, *colError) {
-	if isRegName(name) {
+	if isa.IsRegName(name) {
 		return 0, &colError{col: col, msg: fmt.Sprintf("register '%s' cannot be used in an expression", name)}
 	}
 	full := name

@@ -71,7 +71,7 @@ type lineReader struct {
 	br   *bufio.Reader
 	num  int           // the number of the last line read
 	line []byte        // the last line read, up to maxLineLen+1 bytes of it
-	keep *bytes.Buffer // the text read, for Image.Sources; nil if the caller has it
+	keep *bytes.Buffer // the text read, for object.Image.Sources; nil if the caller has it
 	err  error         // the error that ended the file early, if one did
 }
 

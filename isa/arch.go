@@ -64,6 +64,14 @@ func RegName(n int) string {
 	return Regs[n].Alias
 }
 
+// IsRegName reports whether name is a register's, in any case. No label may have such a name:
+// an operand would be read as the register. The assembler refuses such labels, and the object
+// format such symbols, so that a listing of any image assembles again.
+func IsRegName(name string) bool {
+	_, ok := ParseReg(name)
+	return ok
+}
+
 // ParseReg reads a register name: r0 to r15, or an alias. Case does not matter.
 func ParseReg(s string) (int, bool) {
 	s = strings.ToLower(s)

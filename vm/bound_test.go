@@ -159,7 +159,7 @@ name:   .asciz "child.s"
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(img, Options{MaxMem: 16 << 20, ProgramDir: dir})
+	m, err := Load(img, Options{MaxMem: 16 << 20, ProgramDir: dir, Assemble: assembleSource})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 	"github.com/spindle-vm/spindle/vm"
 	"github.com/spindle-vm/spindle/vm/internal/progen"
 	"github.com/spindle-vm/spindle/vm/ref"
@@ -96,7 +97,7 @@ type vmRun struct {
 
 // runVM loads and runs img. before, if not nil, gets the initial state before the VM runs, and
 // says whether to run it.
-func runVM(t *testing.T, img *asm.Image, stdin []byte, opts vm.Options, before func(ref.Machine) bool) (vmRun, bool) {
+func runVM(t *testing.T, img *object.Image, stdin []byte, opts vm.Options, before func(ref.Machine) bool) (vmRun, bool) {
 	o := writers.Get().(*output)
 	defer writers.Put(o)
 	o.reset()
@@ -175,7 +176,7 @@ func refOutcome(res ref.Result) outcome {
 
 // differential runs img on the VM and on the reference and fails if they differ. It reports
 // whether it compared them: not if the image does not load, or the reference declines it.
-func differential(t *testing.T, img *asm.Image, stdin []byte, opts vm.Options) bool {
+func differential(t *testing.T, img *object.Image, stdin []byte, opts vm.Options) bool {
 	var want ref.Result
 	var wantErr error
 	got, ok := runVM(t, img, stdin, opts, func(m ref.Machine) bool {
@@ -217,9 +218,9 @@ func memDiff(baseA uint64, a []byte, baseB uint64, b []byte) string {
 }
 
 // listing is the program as assembly, and its input, for a report.
-func listing(img *asm.Image, stdin []byte) string {
+func listing(img *object.Image, stdin []byte) string {
 	var b strings.Builder
-	if err := asm.Disassemble(&b, img); err != nil {
+	if err := object.Disassemble(&b, img); err != nil {
 		fmt.Fprintf(&b, "(disassembly failed: %v)\n", err)
 	}
 	fmt.Fprintf(&b, "# stdin: %q\n", stdin)
@@ -379,7 +380,7 @@ func randomSeeds(n int) [][]byte {
 
 type seedProgram struct {
 	name string
-	img  *asm.Image
+	img  *object.Image
 }
 
 // seedPrograms assembles the programs of programs/ and the assembly files of tests/testdata's

@@ -18,6 +18,7 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // FuzzLoad feeds any bytes to the path an object file takes through `spindle run`: UnmarshalImage,
@@ -41,11 +42,11 @@ func FuzzLoad(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		img, err := asm.UnmarshalImage(b)
+		img, err := object.UnmarshalImage(b)
 		if err != nil {
-			var oe *asm.ObjectError
+			var oe *object.ObjectError
 			if !errors.As(err, &oe) {
-				t.Fatalf("UnmarshalImage: error %v is a %T, want *asm.ObjectError", err, err)
+				t.Fatalf("UnmarshalImage: error %v is a %T, want *object.ObjectError", err, err)
 			}
 			return
 		}
@@ -102,7 +103,7 @@ func fuzzLoadOptions(b []byte) Options {
 }
 
 // fuzzLoadRun loads and runs img and checks how it ended.
-func fuzzLoadRun(t *testing.T, img *asm.Image, opts Options) {
+func fuzzLoadRun(t *testing.T, img *object.Image, opts Options) {
 	goroutines := runtime.NumGoroutine()
 	if alive := fuzzLoadRunChecked(t, img, opts, fuzzLoadAllocs()); alive > 0 {
 		// The run left more in the heap than its limits explain. Collect again, with the
@@ -136,7 +137,7 @@ func checkNoGoroutineLeft(t *testing.T, before int) {
 // hold (allocs counts the heap's allocations before it), it returns the size of the heap with the
 // machine still alive after a collection, for the caller to compare with the size once the
 // machine is gone; otherwise 0.
-func fuzzLoadRunChecked(t *testing.T, img *asm.Image, opts Options, allocs uint64) uint64 {
+func fuzzLoadRunChecked(t *testing.T, img *object.Image, opts Options, allocs uint64) uint64 {
 	m, err := Load(img, opts)
 	if err != nil {
 		var le *LoadError
@@ -229,7 +230,7 @@ func fuzzLoadRunChecked(t *testing.T, img *asm.Image, opts Options, allocs uint6
 // memory limit (its memory, which at this limit is made on the heap, and the kernel's objects for
 // it, such as channel buffers, which are charged to the limit) and its copy of the code, and the
 // slack.
-func fuzzLoadAllowed(img *asm.Image, opts Options) uint64 {
+func fuzzLoadAllowed(img *object.Image, opts Options) uint64 {
 	code := 4 * uint64(len(img.Text)+3)
 	return uint64(opts.MaxProcs)*(opts.MaxMem+code) + fuzzLoadSlack
 }
@@ -251,9 +252,9 @@ func fuzzLoadAllocs() uint64 {
 }
 
 // fuzzLoadListing disassembles img for a failure's message, shortened if it is long.
-func fuzzLoadListing(img *asm.Image) string {
+func fuzzLoadListing(img *object.Image) string {
 	var b bytes.Buffer
-	if err := asm.Disassemble(&b, img); err != nil {
+	if err := object.Disassemble(&b, img); err != nil {
 		return "(no listing: " + err.Error() + ")"
 	}
 	if b.Len() > 8<<10 {
@@ -280,7 +281,7 @@ func fuzzLoadSeeds() ([][]byte, error) {
 
 func fuzzLoadCollect() ([][]byte, error) {
 	var seeds [][]byte
-	add := func(img *asm.Image, err error) {
+	add := func(img *object.Image, err error) {
 		if err != nil {
 			return
 		}

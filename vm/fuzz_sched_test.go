@@ -15,6 +15,7 @@ import (
 
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // FuzzScheduler turns its bytes into a multi-threaded program of spawn, join, channels (make,
@@ -475,7 +476,7 @@ func runWatched(t *testing.T, m *Machine, timeout time.Duration, describe func()
 }
 
 // schedCheck runs the program and checks its fate.
-func schedCheck(t *testing.T, p *schedProg, img *asm.Image) {
+func schedCheck(t *testing.T, p *schedProg, img *object.Image) {
 	goroutines := runtime.NumGoroutine()
 	var out bytes.Buffer
 	opts := p.options()
@@ -588,7 +589,7 @@ func schedCheckDeadlock(dl *DeadlockError, res Result, stuck string) string {
 }
 
 // describe prints the program for a failure: what was generated, then the listing.
-func (p *schedProg) describe(img *asm.Image) string {
+func (p *schedProg) describe(img *object.Image) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "class %s, %d process(es), random %v, quantum %d, seed %d, channels %+v, events %d, stop %s at %d, loop %d\n",
 		p.class, p.procs, p.random, p.quantum, p.seed, p.chans, p.events, p.stop, p.stopAt, p.stopLoop)
@@ -597,7 +598,7 @@ func (p *schedProg) describe(img *asm.Image) string {
 		fmt.Fprintf(&b, "thread %d (stage %d): %+v joins %v joined %v\n", i, th.stage, th.ops, th.joins, th.joined)
 	}
 	if img != nil {
-		asm.Disassemble(&b, img)
+		object.Disassemble(&b, img)
 	}
 	return b.String()
 }
@@ -608,7 +609,7 @@ type schedEmitter struct {
 	ops    []schedFix // how to encode each instruction again once labels are known
 	consts []uint64
 	labels map[string]int
-	syms   []asm.Symbol
+	syms   []object.Symbol
 	seq    int
 	err    error
 }
@@ -630,7 +631,7 @@ func (e *schedEmitter) label(name string) {
 	}
 	e.labels[name] = len(e.text)
 	if !strings.Contains(name, ".") {
-		e.syms = append(e.syms, asm.Symbol{Name: name, Addr: isa.CodeAddr(len(e.text))})
+		e.syms = append(e.syms, object.Symbol{Name: name, Addr: isa.CodeAddr(len(e.text))})
 	}
 }
 
@@ -666,7 +667,7 @@ func (e *schedEmitter) code(r int, label string) {
 	e.emit(isa.LK, isa.Operands{A: r, Imm: int64(len(e.consts) - 1)}, label)
 }
 
-func (e *schedEmitter) finish(entry string, data []byte) (*asm.Image, error) {
+func (e *schedEmitter) finish(entry string, data []byte) (*object.Image, error) {
 	for i, f := range e.ops {
 		o := f.o
 		if f.target != "" {
@@ -695,11 +696,11 @@ func (e *schedEmitter) finish(entry string, data []byte) (*asm.Image, error) {
 		}
 		return e.syms[i].Name < e.syms[j].Name
 	})
-	return &asm.Image{Text: e.text, Consts: e.consts, Data: data, Entry: isa.CodeAddr(e.labels[entry]), Symbols: e.syms}, nil
+	return &object.Image{Text: e.text, Consts: e.consts, Data: data, Entry: isa.CodeAddr(e.labels[entry]), Symbols: e.syms}, nil
 }
 
 // image builds the program.
-func (p *schedProg) image() (*asm.Image, error) {
+func (p *schedProg) image() (*object.Image, error) {
 	e := &schedEmitter{labels: map[string]int{}}
 	entry := "main"
 	if p.procs > 1 {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // The kernel's process layer: the process table, the queue of processes ready to run, and the
@@ -478,7 +478,7 @@ func (c *cpu) reap(p *Process) {
 
 // startProcess makes a process of img that starts at entry with the given arguments, with
 // descriptors 0 and 1 copied from the parent's in and out, and 2 from the parent's 2.
-func (c *cpu) startProcess(t *Thread, service string, img *asm.Image, entry int, args []string, in, out uint64) (*Process, error) {
+func (c *cpu) startProcess(t *Thread, service string, img *object.Image, entry int, args []string, in, out uint64) (*Process, error) {
 	parent := t.Proc
 	if c.opts.MaxProcs > 0 && len(c.procs) >= c.opts.MaxProcs {
 		why := fmt.Sprintf("spawning would make %d processes", len(c.procs)+1)
@@ -557,7 +557,7 @@ func (c *cpu) spawnFile(t *Thread, pathAddr, argvAddr, in, out uint64) (*Process
 // loadFile reads the program file name from the main program's directory, as source or object.
 // Nothing outside that directory can be reached: the name must be a plain relative path
 // without "..", and os.Root refuses a symbolic link that leads out.
-func (c *cpu) loadFile(name string) (*asm.Image, error) {
+func (c *cpu) loadFile(name string) (*object.Image, error) {
 	if c.opts.ProgramDir == "" {
 		return nil, fmt.Errorf("%q: this run has no program directory to spawn from", name)
 	}
@@ -577,19 +577,27 @@ func (c *cpu) loadFile(name string) (*asm.Image, error) {
 		}
 		return nil, fmt.Errorf("%q: %v", name, err)
 	}
-	if asm.IsObject(src) {
-		img, err := asm.UnmarshalImage(src)
+	if object.IsObject(src) {
+		img, err := object.UnmarshalImage(src)
 		if err != nil {
 			return nil, fmt.Errorf("%q: %v", name, err)
 		}
 		return img, validate(img)
 	}
-	img, err := asm.Assemble(name, src, &asm.Options{ReadFile: func(inc string) ([]byte, error) { return readRegular(root, inc, asm.MaxSourceSize) }})
+	if c.opts.Assemble == nil {
+		return nil, fmt.Errorf("%q is not an object file, and this run has no assembler for a source (Options.Assemble)", name)
+	}
+	img, err := c.opts.Assemble(name, src, func(inc string) ([]byte, error) { return readRegular(root, inc, maxIncludeFile) })
 	if err != nil {
 		return nil, fmt.Errorf("%q does not assemble:\n%v", name, err)
 	}
 	return img, validate(img)
 }
+
+// maxIncludeFile is the largest file a spawned source may include: the assembler's limit on a
+// whole source and its includes (asm.MaxSourceSize), which it would refuse anyway, past which
+// a file is not even read.
+const maxIncludeFile = 4 << 20
 
 // maxProgramFile is the largest program file spawn reads: 256 MiB, room for 64 million
 // instructions and more data than a program can have with the default --max-mem.

@@ -3,8 +3,8 @@ package vm
 import (
 	"fmt"
 
-	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // MaxText is the most instructions an image may have: isa.MaxText, as in an object file.
@@ -14,7 +14,7 @@ const MaxText = isa.MaxText
 // word decodes, that every pc-relative target lies inside the text, that every lk names a
 // constant, and that the entry point is an instruction. Jumps through registers are checked
 // when they happen, since their targets are only known then.
-func validate(img *asm.Image) error {
+func validate(img *object.Image) error {
 	if img == nil {
 		return &LoadError{Msg: "no image"}
 	}

@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // Defaults of the Options that are zero.
@@ -72,6 +72,11 @@ type Options struct {
 	// ProgramDir is the only directory from which the spawn service may load program files;
 	// "" forbids spawning files (processes can still start at an entry of the image).
 	ProgramDir string
+
+	// Assemble, if not nil, turns a spawned program file that is a source, not an object file,
+	// into an image; readFile reads the files it includes, from ProgramDir only. The VM has no
+	// assembler of its own (asm.Assemble, with asm.Options.ReadFile = readFile, is the one).
+	Assemble func(name string, src []byte, readFile func(name string) ([]byte, error)) (*object.Image, error)
 
 	// Stats keeps the statistics that cost something to gather, such as the time each thread
 	// spends blocked.
@@ -153,7 +158,7 @@ type ThreadStats struct {
 // the program.
 type Machine struct {
 	opts  Options
-	image *asm.Image
+	image *object.Image
 	proc  *Process
 	cpus  []*cpu
 
@@ -220,7 +225,7 @@ type cpu struct {
 }
 
 // Load validates img and builds a process from it, ready to run.
-func Load(img *asm.Image, opts Options) (*Machine, error) {
+func Load(img *object.Image, opts Options) (*Machine, error) {
 	if opts.MaxMem == 0 {
 		opts.MaxMem = DefaultMaxMem
 	}
@@ -303,7 +308,7 @@ func Load(img *asm.Image, opts Options) (*Machine, error) {
 }
 
 // Run loads img and runs it to the end. See Machine.Run.
-func Run(img *asm.Image, opts Options) (Result, error) {
+func Run(img *object.Image, opts Options) (Result, error) {
 	m, err := Load(img, opts)
 	if err != nil {
 		return Result{}, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // pipelineSrc starts a child at an entry of the same program with its stdin on a pipe, writes
@@ -491,7 +492,7 @@ main:   la t0, argv
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(img, Options{ProgramDir: dir, MaxMem: 64 << 20, Stdout: io.Discard, Stderr: io.Discard})
+	m, err := Load(img, Options{ProgramDir: dir, Assemble: assembleSource, MaxMem: 64 << 20, Stdout: io.Discard, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -636,7 +637,7 @@ c3:     li a0, 100
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			_, err = Run(img, Options{ProgramDir: dir, VirtualClock: true, Stdout: &out, Stderr: &out})
+			_, err = Run(img, Options{ProgramDir: dir, Assemble: assembleSource, VirtualClock: true, Stdout: &out, Stderr: &out})
 			var te *TrapError
 			if !errors.As(err, &te) {
 				t.Fatalf("err = %v, want a trap; output %q", err, out.String())
@@ -866,7 +867,7 @@ run:    mov a1, a0
 	}
 	var out bytes.Buffer
 	// One processor: the child that main kills must have ended by the time main's sleep does.
-	_, err = Run(img, Options{ProgramDir: dir, CPUs: 1, VirtualClock: true, Stdout: &out, Stderr: &out})
+	_, err = Run(img, Options{ProgramDir: dir, Assemble: assembleSource, CPUs: 1, VirtualClock: true, Stdout: &out, Stderr: &out})
 	if want := "1 child.s|2 first second|1 child.s|-3|0 137|-1 4"; err != nil || out.String() != want {
 		t.Errorf("output %q, err %v; want %q", out.String(), err, want)
 	}
@@ -1068,4 +1069,10 @@ child:  li a0, 1
 	if err != nil || out != "134" || len(got) != 1 || got[0] != "2 division by zero div a0, a0, a1" {
 		t.Errorf("with ProcessTrapped: output %q, err %v, reports %q; want 134 and one report of process 2", out, err, got)
 	}
+}
+
+// assembleSource is Options.Assemble as the spindle command gives it: the assembler, reading
+// includes through the VM.
+func assembleSource(name string, src []byte, readFile func(string) ([]byte, error)) (*object.Image, error) {
+	return asm.Assemble(name, src, &asm.Options{ReadFile: readFile})
 }

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"sync/atomic"
 
-	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // Context is a thread's processor context: what the processor holds while it runs the thread,
@@ -52,7 +52,7 @@ type Process struct {
 	args []string
 	argv []uint64 // addresses of the argument strings
 
-	image    *asm.Image
+	image    *object.Image
 	state    procState
 	parent   int        // the pid of the process that spawned it; 0 for the first, and once that one has ended
 	children []*Process // the processes it spawned that are still in the table
@@ -93,7 +93,7 @@ const smallMem = 1 << 20
 
 // newProcess makes a process of img, with one thread that starts at instruction entry with the
 // given arguments, and enters it in the process table. Its descriptors are the caller's to set.
-func newProcess(m *Machine, img *asm.Image, entry int, args []string) (*Process, error) {
+func newProcess(m *Machine, img *object.Image, entry int, args []string) (*Process, error) {
 	opts := &m.opts
 	p := &Process{
 		ID:      m.lastPid + 1,

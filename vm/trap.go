@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/internal/quote"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // A Where names a place in a running program: the thread, the instruction and its source line.
@@ -180,7 +180,7 @@ func (m *Machine) where(t *Thread, pc int) Where {
 	img := p.image
 	switch {
 	case pc < p.textN:
-		w.Instr = asm.DisassembleInstr(p.code[pc], w.PC, img)
+		w.Instr = object.DisassembleInstr(p.code[pc], w.PC, img)
 		if pc < len(img.Lines) {
 			l := img.Lines[pc]
 			if int(l.File) < len(img.Files) {
@@ -279,5 +279,5 @@ func (m *Machine) jumpTrap(t *Thread, pc int, target uint64) error {
 }
 
 func (m *Machine) traceInstr(t *Thread, pc int, ins isa.Instr) {
-	fmt.Fprintf(os.Stderr, "t%d %#08x %s\n", t.ID, isa.CodeAddr(pc), asm.DisassembleInstr(ins, isa.CodeAddr(pc), m.image))
+	fmt.Fprintf(os.Stderr, "t%d %#08x %s\n", t.ID, isa.CodeAddr(pc), object.DisassembleInstr(ins, isa.CodeAddr(pc), m.image))
 }

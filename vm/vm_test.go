@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // ins is one instruction of a hand-built program, for tests that must not depend on the
@@ -33,9 +34,9 @@ func iAI(op isa.Opcode, a int, k int64) ins     { return ins{op, isa.Operands{A:
 func iI(op isa.Opcode, k int64) ins             { return ins{op, isa.Operands{Imm: k}} }
 func sys(n isa.Syscall) ins                     { return iI(isa.SYSCALL, int64(n)) }
 
-func image(t testing.TB, prog ...ins) *asm.Image {
+func image(t testing.TB, prog ...ins) *object.Image {
 	t.Helper()
-	img := &asm.Image{Entry: isa.TextBase}
+	img := &object.Image{Entry: isa.TextBase}
 	for _, in := range prog {
 		w, err := isa.Encode(in.op, in.o)
 		if err != nil {
@@ -46,7 +47,7 @@ func image(t testing.TB, prog ...ins) *asm.Image {
 	return img
 }
 
-func run(t testing.TB, img *asm.Image, stdin string, opts Options) (string, Result, error) {
+func run(t testing.TB, img *object.Image, stdin string, opts Options) (string, Result, error) {
 	t.Helper()
 	var out bytes.Buffer
 	opts.Stdin = strings.NewReader(stdin)
@@ -57,7 +58,7 @@ func run(t testing.TB, img *asm.Image, stdin string, opts Options) (string, Resu
 }
 
 // loopProgram is programs/bench/loop.s by hand: s = (s*31 + i) % 1000000007 for i < n.
-func loopProgram(t testing.TB) *asm.Image {
+func loopProgram(t testing.TB) *object.Image {
 	img := image(t,
 		sys(isa.SysReadInt),                // 0
 		iAB(isa.MOV, isa.T3, isa.A0),       // 1: n
@@ -297,7 +298,7 @@ func TestMemoryLimit(t *testing.T) {
 	if !errors.As(err, &le) || le.Limit != LimitMemory {
 		t.Fatalf("err = %v, want a memory LimitError", err)
 	}
-	if _, err := Load(&asm.Image{Text: img.Text, Consts: img.Consts, Entry: isa.TextBase, BSS: 1 << 40}, Options{}); !errors.As(err, &le) {
+	if _, err := Load(&object.Image{Text: img.Text, Consts: img.Consts, Entry: isa.TextBase, BSS: 1 << 40}, Options{}); !errors.As(err, &le) {
 		t.Errorf("a huge bss: err = %v, want a memory LimitError", err)
 	}
 }
@@ -323,10 +324,10 @@ func TestLoadErrors(t *testing.T) {
 	badEntry.Entry = isa.TextBase + 2
 	tests := []struct {
 		name string
-		img  *asm.Image
+		img  *object.Image
 		want string
 	}{
-		{"empty", &asm.Image{}, "load: the program has no instructions"},
+		{"empty", &object.Image{}, "load: the program has no instructions"},
 		{"jump", jmpOut, "load: instruction at 0x00400000: jmp to 0x00400014, outside the text (the text holds 1, at 0x00400000 to 0x00400000)"},
 		{"jump to the end of the text", jmpEnd, "load: instruction at 0x00400000: jmp to 0x00400004, outside the text (the text holds 1, at 0x00400000 to 0x00400000)"},
 		{"lk", lkOut, "load: instruction at 0x00400000: lk names constant 2, but the pool has 0"},
@@ -476,7 +477,7 @@ func TestSyscallsKeepRegisters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = run(t, img, "5\n", Options{ProgramDir: dir, VirtualClock: true})
+		_, _, err = run(t, img, "5\n", Options{ProgramDir: dir, Assemble: assembleSource, VirtualClock: true})
 		var te *TrapError
 		if !errors.As(err, &te) || te.Trap != isa.TrapBreakpoint || te.Proc != 1 || te.Thread != 1 {
 			t.Fatalf("err = %v, want the ebreak of thread 1", err)

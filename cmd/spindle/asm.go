@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/object"
 )
 
 var asmCmd = &command{
@@ -98,7 +99,7 @@ func runDisasm(args []string, io stdio) int {
 	if img == nil {
 		return code
 	}
-	if err := asm.Disassemble(io.out, img); err != nil {
+	if err := object.Disassemble(io.out, img); err != nil {
 		if status, ok := tellWriteError(io, err); ok {
 			return status
 		}
@@ -108,4 +109,4 @@ func runDisasm(args []string, io stdio) int {
 	return 0
 }
 
-func objectVersion() int { return asm.ObjectVersion }
+func objectVersion() int { return object.ObjectVersion }

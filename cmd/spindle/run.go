@@ -19,6 +19,7 @@ import (
 
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 	"github.com/spindle-vm/spindle/vm"
 )
 
@@ -217,6 +218,9 @@ func runRun(args []string, io stdio) (status int) {
 	// The spawn service may load program files from the main program's directory, and only there.
 	opts.ProgramDir = filepath.Dir(path)
 	opts.SourceLine = srcs.line
+	opts.Assemble = func(name string, src []byte, readFile func(string) ([]byte, error)) (*object.Image, error) {
+		return asm.Assemble(name, src, &asm.Options{ReadFile: readFile})
+	}
 	opts.ProcessTrapped = func(pid int, trap *vm.TrapError) {
 		fmt.Fprintf(io.err, "spindle: process %d: %s", pid, trap.Report())
 	}
@@ -441,14 +445,14 @@ func si(v float64) string {
 
 // loadProgram reads path as an object file or as assembly source. On failure it reports to
 // stderr and returns a nil image and the exit status.
-func loadProgram(path string, io stdio) (*asm.Image, int) {
+func loadProgram(path string, io stdio) (*object.Image, int) {
 	f, br, err := openProgram(path)
 	if err != nil {
 		fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
 		return nil, exitNoInput
 	}
 	defer f.Close()
-	if head, _ := br.Peek(64); asm.IsObject(head) {
+	if head, _ := br.Peek(64); object.IsObject(head) {
 		// Made at the file's size at once: a buffer that grows by doubling copied a large
 		// object file several times over, each copy touching fresh pages.
 		var src bytes.Buffer
@@ -459,7 +463,7 @@ func loadProgram(path string, io stdio) (*asm.Image, int) {
 			fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
 			return nil, exitNoInput
 		}
-		img, err := asm.UnmarshalImage(src.Bytes())
+		img, err := object.UnmarshalImage(src.Bytes())
 		if err != nil {
 			fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
 			return nil, exitDataErr

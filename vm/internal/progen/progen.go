@@ -16,8 +16,8 @@ import (
 	"fmt"
 	"math/bits"
 
-	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
 // Options select the kind of program.
@@ -27,7 +27,7 @@ type Options struct {
 
 // A Program is a generated image, the input it may read, and a step budget for running it.
 type Program struct {
-	Image    *asm.Image
+	Image    *object.Image
 	Stdin    []byte
 	MaxSteps uint64
 }
@@ -239,7 +239,7 @@ func (g *gen) program() *Program {
 		g.main()
 	}
 
-	img := &asm.Image{Data: data, BSS: g.bss}
+	img := &object.Image{Data: data, BSS: g.bss}
 	g.layout(img, append(append(g.funcs, workerFns...), mainFn), mainFn)
 	p.Image = img
 	return p
@@ -979,7 +979,7 @@ func (g *gen) threadedMain(workers []fn, regions uint64) {
 }
 
 // layout concatenates the chunks, resolves branches and code addresses, and fills img.
-func (g *gen) layout(img *asm.Image, fns []fn, mainFn fn) {
+func (g *gen) layout(img *object.Image, fns []fn, mainFn fn) {
 	start := make([]int, len(g.chunks))
 	n := 0
 	order := make([]int, 0, len(fns))
@@ -1013,7 +1013,7 @@ func (g *gen) layout(img *asm.Image, fns []fn, mainFn fn) {
 	img.Consts = g.consts
 	img.Entry = isa.CodeAddr(pos(mainFn.entry))
 	for _, f := range fns {
-		img.Symbols = append(img.Symbols, asm.Symbol{Name: f.name, Addr: isa.CodeAddr(pos(f.entry))})
+		img.Symbols = append(img.Symbols, object.Symbol{Name: f.name, Addr: isa.CodeAddr(pos(f.entry))})
 	}
-	img.Symbols = append(img.Symbols, asm.Symbol{Name: "data", Addr: isa.DataBase})
+	img.Symbols = append(img.Symbols, object.Symbol{Name: "data", Addr: isa.DataBase})
 }

@@ -1,4 +1,9 @@
-package asm
+// Package object is a Spindle program as the assembler makes it and the VM loads it: an Image
+// (its text, constant pool, data, symbols and line table), the object-file format that stores
+// one (.spo, docs/object.md), and the disassembler that prints one in the assembly syntax,
+// which reports of traps use too. The assembler (asm) makes images and the VM (vm) runs them;
+// both import this package, and neither imports the other.
+package object
 
 import "github.com/spindle-vm/spindle/isa"
 

@@ -1,4 +1,4 @@
-package asm
+package object
 
 import (
 	"bytes"
@@ -357,7 +357,7 @@ func objValidSymbol(name string) bool {
 	if qualified && !objIdent(local) {
 		return false
 	}
-	return objIdent(scope) && !isRegName(scope)
+	return objIdent(scope) && !isa.IsRegName(scope)
 }
 
 func objIdent(s string) bool {

@@ -1,4 +1,4 @@
-package asm
+package object_test
 
 import (
 	"bytes"
@@ -12,13 +12,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 )
 
-func disListing(t *testing.T, img *Image) string {
+func disListing(t *testing.T, img *object.Image) string {
 	t.Helper()
 	var b strings.Builder
-	if err := Disassemble(&b, img); err != nil {
+	if err := object.Disassemble(&b, img); err != nil {
 		t.Fatalf("Disassemble: %v", err)
 	}
 	return b.String()
@@ -62,14 +64,14 @@ buf:
         .space 24                       # 0x10000011
 buf.end:
 `
-	if diff := cmp.Diff(want, disListing(t, objSample(t))); diff != "" {
+	if diff := cmp.Diff(want, disListing(t, object.ObjSample(t))); diff != "" {
 		t.Errorf("listing (-want +got):\n%s", diff)
 	}
 }
 
 // TestDisassembleInstr shows one instruction of every format, with and without an image.
 func TestDisassembleInstr(t *testing.T) {
-	img := objSample(t)
+	img := object.ObjSample(t)
 	img.Consts = append(img.Consts, 1<<64-1, isa.CodeAddr(8))
 	pc := isa.CodeAddr(4)
 	for _, tc := range []struct {
@@ -105,21 +107,21 @@ func TestDisassembleInstr(t *testing.T) {
 		{isa.SYSCALL, isa.Operands{Imm: int64(isa.SysWrite)}, "syscall write", ""},
 		{isa.SYSCALL, isa.Operands{Imm: isa.MaxUimm24}, "syscall 16777215", ""},
 	} {
-		w := objMust(t, tc.op, tc.o)
-		if got := DisassembleInstr(w, pc, img); got != tc.want {
+		w := object.ObjMust(t, tc.op, tc.o)
+		if got := object.DisassembleInstr(w, pc, img); got != tc.want {
 			t.Errorf("%08x with image: got %q, want %q", uint32(w), got, tc.want)
 		}
 		wantNil := tc.wantNil
 		if wantNil == "" {
 			wantNil = tc.want
 		}
-		if got := DisassembleInstr(w, pc, nil); got != wantNil {
+		if got := object.DisassembleInstr(w, pc, nil); got != wantNil {
 			t.Errorf("%08x without image: got %q, want %q", uint32(w), got, wantNil)
 		}
 	}
 	for _, w := range []isa.Instr{0xff, isa.Instr(isa.NumOpcodes), isa.Instr(isa.RET) | 1<<8, isa.Instr(isa.ADD) | 1<<31} {
 		want := fmt.Sprintf(".word %#08x", uint32(w))
-		if got := DisassembleInstr(w, pc, img); got != want {
+		if got := object.DisassembleInstr(w, pc, img); got != want {
 			t.Errorf("%08x: got %q, want %q", uint32(w), got, want)
 		}
 	}
@@ -128,7 +130,7 @@ func TestDisassembleInstr(t *testing.T) {
 // TestDisassembleEveryOpcode checks that the disassembler knows every opcode of the table and
 // writes its mnemonic from there.
 func TestDisassembleEveryOpcode(t *testing.T) {
-	img := &Image{Text: make([]isa.Instr, 3), Consts: []uint64{5}, Entry: isa.TextBase}
+	img := &object.Image{Text: make([]isa.Instr, 3), Consts: []uint64{5}, Entry: isa.TextBase}
 	for _, in := range isa.Table {
 		o := isa.Operands{A: 1, B: 2, C: 3, Imm: 1} // Encode ignores the fields a format lacks
 		if in.Format == isa.FmtAK {
@@ -139,7 +141,7 @@ func TestDisassembleEveryOpcode(t *testing.T) {
 			// Formats with fewer fields refuse none of these operands; a failure is a new format.
 			t.Fatalf("%s: %v", in.Name, err)
 		}
-		got := DisassembleInstr(w, isa.TextBase, img)
+		got := object.DisassembleInstr(w, isa.TextBase, img)
 		if mn, _, _ := strings.Cut(got, " "); mn != in.Name {
 			t.Errorf("%s (format %q): got %q", in.Name, in.Format.Syntax(), got)
 		}
@@ -173,7 +175,7 @@ func TestDisassembleData(t *testing.T) {
 		{"long utf-8", strings.Repeat("a", 63) + "é", []string{`.ascii "` + strings.Repeat("a", 63) + `"`, `.byte 0xc3, 0xa9`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			img := &Image{Entry: isa.TextBase, Data: []byte(tc.data), Symbols: []Symbol{{"d", isa.DataBase}}}
+			img := &object.Image{Entry: isa.TextBase, Data: []byte(tc.data), Symbols: []object.Symbol{{"d", isa.DataBase}}}
 			var got []string
 			inData := false
 			for _, line := range strings.Split(disListing(t, img), "\n") {
@@ -181,7 +183,7 @@ func TestDisassembleData(t *testing.T) {
 					inData = true
 					continue
 				}
-				if inData && strings.HasPrefix(line, disIndent) {
+				if inData && strings.HasPrefix(line, object.DisIndent) {
 					stmt := line[:strings.LastIndex(line, " # 0x")]
 					got = append(got, strings.TrimSpace(stmt))
 				}
@@ -196,15 +198,15 @@ func TestDisassembleData(t *testing.T) {
 // TestDisassembleLabels checks where labels go: at their address, between data runs, at the
 // boundary of data and bss, and past the end of the text.
 func TestDisassembleLabels(t *testing.T) {
-	img := &Image{
+	img := &object.Image{
 		Text: []isa.Instr{
-			objMust(t, isa.JMP, isa.Operands{Imm: 0}),
-			objMust(t, isa.CALL, isa.Operands{Imm: -1}),
+			object.ObjMust(t, isa.JMP, isa.Operands{Imm: 0}),
+			object.ObjMust(t, isa.CALL, isa.Operands{Imm: -1}),
 		},
 		Entry: isa.TextBase,
 		Data:  []byte("abcdef"),
 		BSS:   16,
-		Symbols: []Symbol{
+		Symbols: []object.Symbol{
 			{"f", isa.TextBase},
 			{"f.here", isa.TextBase},
 			{"f.end", isa.CodeAddr(2)},
@@ -215,7 +217,7 @@ func TestDisassembleLabels(t *testing.T) {
 			{"z.end", isa.DataBase + 22},
 		},
 		Files: []string{"l.s"},
-		Lines: []Line{{0, 1}, {0, 1}},
+		Lines: []object.Line{{0, 1}, {0, 1}},
 	}
 	// A branch goes to the local label, a call to the function, .entry to the function.
 	want := `# 2 instructions, 0 constants, 6 bytes of data, 16 bytes of bss
@@ -247,7 +249,7 @@ z.end:
 	}
 
 	// Without bss, a label at the end of the data stays in .data.
-	img = &Image{Entry: isa.TextBase, Data: []byte{1}, Symbols: []Symbol{{"end", isa.DataBase + 1}}}
+	img = &object.Image{Entry: isa.TextBase, Data: []byte{1}, Symbols: []object.Symbol{{"end", isa.DataBase + 1}}}
 	want = `# 0 instructions, 0 constants, 1 byte of data, 0 bytes of bss
 # entry 0x00400000: no instructions
 
@@ -263,22 +265,22 @@ end:
 // TestDisassembleDamaged lists images that the loader would refuse: the listing must still be
 // written, with the damage visible and no panic.
 func TestDisassembleDamaged(t *testing.T) {
-	img := &Image{
+	img := &object.Image{
 		Text: []isa.Instr{
 			0xffffffff,
-			objMust(t, isa.LK, isa.Operands{Imm: 9}),
-			objMust(t, isa.JMP, isa.Operands{Imm: 100}),
-			objMust(t, isa.HALT, isa.Operands{}),
+			object.ObjMust(t, isa.LK, isa.Operands{Imm: 9}),
+			object.ObjMust(t, isa.JMP, isa.Operands{Imm: 100}),
+			object.ObjMust(t, isa.HALT, isa.Operands{}),
 		},
 		Entry: 0,
-		Symbols: []Symbol{
+		Symbols: []object.Symbol{
 			{"zzz", isa.DataBase + 100},
 			{"bad name", isa.TextBase},
 			{"odd", isa.TextBase + 2},
 			{"b", isa.TextBase}, // out of order
 		},
 		Files: []string{"x.s"},
-		Lines: []Line{{7, 2}, {0, 0}}, // a bad file index, and too short
+		Lines: []object.Line{{7, 2}, {0, 0}}, // a bad file index, and too short
 	}
 	want := `# 4 instructions, 0 constants, 0 bytes of data, 0 bytes of bss
 # symbol "bad name" at 0x00400000 cannot be written as a label
@@ -319,8 +321,8 @@ func TestDisassembleNumbers(t *testing.T) {
 		{1 << 63, "0x8000000000000000"},
 		{0xdeadbeefcafebabe, "0xdeadbeefcafebabe"},
 	} {
-		if got := disNumber(tc.k); got != tc.want {
-			t.Errorf("disNumber(%#x) = %q, want %q", tc.k, got, tc.want)
+		if got := object.DisNumber(tc.k); got != tc.want {
+			t.Errorf("object.DisNumber(%#x) = %q, want %q", tc.k, got, tc.want)
 		}
 	}
 }
@@ -333,8 +335,8 @@ func TestDisassembleQuote(t *testing.T) {
 		{"ünï €", `"ünï €"`},
 		{"\xff", `"\xff"`},
 	} {
-		if got := disQuote(tc.in); got != tc.want {
-			t.Errorf("disQuote(%q) = %s, want %s", tc.in, got, tc.want)
+		if got := object.DisQuote(tc.in); got != tc.want {
+			t.Errorf("object.DisQuote(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }
@@ -349,7 +351,7 @@ func (w *disFailWriter) Write(p []byte) (int, error) {
 }
 
 func TestDisassembleWriteError(t *testing.T) {
-	err := Disassemble(&disFailWriter{}, objSample(t))
+	err := object.Disassemble(&disFailWriter{}, object.ObjSample(t))
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("error %v, want the writer's", err)
 	}
@@ -358,13 +360,13 @@ func TestDisassembleWriteError(t *testing.T) {
 // TestDisassembleSampleReassembles checks the round trip from the other end, on an image built
 // by hand whose constants and files are in order of first use, as the assembler orders them.
 func TestDisassembleSampleReassembles(t *testing.T) {
-	img := objSample(t)
+	img := object.ObjSample(t)
 	listing := disListing(t, img)
-	again, err := Assemble("sample.s", []byte(listing), nil)
+	again, err := asm.Assemble("sample.s", []byte(listing), nil)
 	if err != nil {
 		t.Fatalf("assemble the listing: %v\nlisting:\n%s", err, listing)
 	}
-	if diff := cmp.Diff(img, again, objCmpOpts, cmpopts.IgnoreFields(Image{}, "Sources")); diff != "" {
+	if diff := cmp.Diff(img, again, object.ObjCmpOpts, cmpopts.IgnoreFields(object.Image{}, "Sources")); diff != "" {
 		t.Errorf("the listing assembles to another image (-want +got):\n%s", diff)
 	}
 }
@@ -373,7 +375,7 @@ func TestDisassembleSampleReassembles(t *testing.T) {
 // under programs/ and testdata/roundtrip/ (files only meant for .include end in .inc).
 func disRoundTripSources(t *testing.T) []string {
 	var files []string
-	for _, root := range []string{filepath.Join("..", "programs"), filepath.Join("testdata", "roundtrip")} {
+	for _, root := range []string{filepath.Join("..", "programs"), filepath.Join("..", "asm", "testdata", "roundtrip")} {
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				if os.IsNotExist(err) && path == root {
@@ -402,26 +404,26 @@ func TestDisassembleRoundTrip(t *testing.T) {
 	}
 	for _, path := range files {
 		t.Run(filepath.ToSlash(path), func(t *testing.T) {
-			img, err := AssembleFile(path)
+			img, err := asm.AssembleFile(path)
 			if err != nil {
 				t.Fatalf("assemble: %v", err)
 			}
-			obj := objMarshal(t, img)
+			obj := object.ObjMarshal(t, img)
 			listing := disListing(t, img)
 
-			again, err := Assemble(path+".listing.s", []byte(listing), nil)
+			again, err := asm.Assemble(path+".listing.s", []byte(listing), nil)
 			if err != nil {
 				t.Fatalf("assemble the listing: %v\nlisting:\n%s", err, listing)
 			}
-			if diff := cmp.Diff(img, again, objCmpOpts, cmpopts.IgnoreFields(Image{}, "Sources")); diff != "" {
+			if diff := cmp.Diff(img, again, object.ObjCmpOpts, cmpopts.IgnoreFields(object.Image{}, "Sources")); diff != "" {
 				t.Errorf("the listing assembles to another image (-want +got):\n%s\nlisting:\n%s", diff, listing)
 			}
-			if !bytes.Equal(objMarshal(t, again), obj) {
+			if !bytes.Equal(object.ObjMarshal(t, again), obj) {
 				t.Errorf("the listing assembles to other object bytes")
 			}
 
 			// The listing of the loaded object file is the same as the assembler's.
-			loaded, err := UnmarshalImage(obj)
+			loaded, err := object.UnmarshalImage(obj)
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
