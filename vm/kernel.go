@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -577,18 +578,17 @@ func (c *cpu) loadFile(name string) (*object.Image, error) {
 		}
 		return nil, fmt.Errorf("%q: %v", name, err)
 	}
-	if object.IsObject(src) {
-		img, err := object.UnmarshalImage(src)
-		if err != nil {
-			return nil, fmt.Errorf("%q: %v", name, err)
-		}
-		return img, validate(img)
-	}
-	if c.opts.Assemble == nil {
+	if !object.IsObject(src) && c.opts.Assemble == nil {
 		return nil, fmt.Errorf("%q is not an object file, and this run has no assembler for a source (Options.Assemble)", name)
 	}
-	img, err := c.opts.Assemble(name, src, func(inc string) ([]byte, error) { return readRegular(root, inc, maxIncludeFile) })
-	if err != nil {
+	img, err := object.Load(name, bytes.NewReader(src), int64(len(src)), func(name string, r io.Reader) (*object.Image, error) {
+		return c.opts.Assemble(name, r, func(inc string) ([]byte, error) { return readRegular(root, inc, maxIncludeFile) })
+	})
+	var oe *object.ObjectError
+	switch {
+	case errors.As(err, &oe):
+		return nil, fmt.Errorf("%q: %v", name, err)
+	case err != nil:
 		return nil, fmt.Errorf("%q does not assemble:\n%v", name, err)
 	}
 	return img, validate(img)

@@ -75,8 +75,9 @@ type Options struct {
 
 	// Assemble, if not nil, turns a spawned program file that is a source, not an object file,
 	// into an image; readFile reads the files it includes, from ProgramDir only. The VM has no
-	// assembler of its own (asm.Assemble, with asm.Options.ReadFile = readFile, is the one).
-	Assemble func(name string, src []byte, readFile func(name string) ([]byte, error)) (*object.Image, error)
+	// assembler of its own (asm.AssembleReader, with asm.Options.ReadFile = readFile, is the
+	// one). The file goes through object.Load, as the spindle command's own program does.
+	Assemble func(name string, src io.Reader, readFile func(name string) ([]byte, error)) (*object.Image, error)
 
 	// Stats keeps the statistics that cost something to gather, such as the time each thread
 	// spends blocked.

@@ -1073,6 +1073,6 @@ child:  li a0, 1
 
 // assembleSource is Options.Assemble as the spindle command gives it: the assembler, reading
 // includes through the VM.
-func assembleSource(name string, src []byte, readFile func(string) ([]byte, error)) (*object.Image, error) {
-	return asm.Assemble(name, src, &asm.Options{ReadFile: readFile})
+func assembleSource(name string, src io.Reader, readFile func(string) ([]byte, error)) (*object.Image, error) {
+	return asm.AssembleReader(name, src, &asm.Options{ReadFile: readFile})
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -218,9 +217,7 @@ func runRun(args []string, io stdio) (status int) {
 	// The spawn service may load program files from the main program's directory, and only there.
 	opts.ProgramDir = filepath.Dir(path)
 	opts.SourceLine = srcs.line
-	opts.Assemble = func(name string, src []byte, readFile func(string) ([]byte, error)) (*object.Image, error) {
-		return asm.Assemble(name, src, &asm.Options{ReadFile: readFile})
-	}
+	opts.Assemble = assembleSpawned
 	opts.ProcessTrapped = func(pid int, trap *vm.TrapError) {
 		fmt.Fprintf(io.err, "spindle: process %d: %s", pid, trap.Report())
 	}
@@ -443,8 +440,8 @@ func si(v float64) string {
 	return fmt.Sprintf("%.3g", v)
 }
 
-// loadProgram reads path as an object file or as assembly source. On failure it reports to
-// stderr and returns a nil image and the exit status.
+// loadProgram reads path as an object file or as assembly source (object.Load, the loader that
+// spawn uses too). On failure it reports to stderr and returns a nil image and the exit status.
 func loadProgram(path string, io stdio) (*object.Image, int) {
 	f, br, err := openProgram(path)
 	if err != nil {
@@ -452,30 +449,39 @@ func loadProgram(path string, io stdio) (*object.Image, int) {
 		return nil, exitNoInput
 	}
 	defer f.Close()
-	if head, _ := br.Peek(64); object.IsObject(head) {
-		// Made at the file's size at once: a buffer that grows by doubling copied a large
-		// object file several times over, each copy touching fresh pages.
-		var src bytes.Buffer
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			src.Grow(int(min(fi.Size(), 2<<30)) + bytes.MinRead) // an object holds at most 1 GiB of data and 64 MiB of text
-		}
-		if _, err := src.ReadFrom(br); err != nil {
-			fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
-			return nil, exitNoInput
-		}
-		img, err := object.UnmarshalImage(src.Bytes())
-		if err != nil {
-			fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
-			return nil, exitDataErr
-		}
-		return img, 0
+	var size int64
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
 	}
-	img, err := asm.AssembleReader(path, br, nil)
-	if err != nil {
+	img, err := object.Load(path, br, size, assembleMain)
+	var (
+		oe   *object.ObjectError
+		list asm.ErrorList
+	)
+	switch {
+	case err == nil:
+		return img, 0
+	case errors.As(err, &list):
 		fmt.Fprintln(io.err, strings.TrimRight(err.Error(), "\n"))
 		return nil, exitDataErr
+	case errors.As(err, &oe):
+		fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
+		return nil, exitDataErr
 	}
-	return img, 0
+	fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
+	return nil, exitNoInput
+}
+
+// assembleMain assembles the main program's source, which may include any file the user can
+// read, as a compiler's does.
+func assembleMain(name string, r io.Reader) (*object.Image, error) {
+	return asm.AssembleReader(name, r, nil)
+}
+
+// assembleSpawned assembles the source of a program that spawn loads: its includes come through
+// the VM, from the program's directory only.
+func assembleSpawned(name string, r io.Reader, readFile func(string) ([]byte, error)) (*object.Image, error) {
+	return asm.AssembleReader(name, r, &asm.Options{ReadFile: readFile})
 }
 
 // openProgram opens a program file and reads its first bytes, so that a file that cannot be
