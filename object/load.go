@@ -24,16 +24,28 @@ func Load(name string, r io.Reader, size int64, assemble func(name string, r io.
 		}
 		return assemble(name, br)
 	}
+	if size > MaxFileSize {
+		return nil, tooLarge(size)
+	}
 	var b bytes.Buffer
 	if size > 0 {
-		b.Grow(int(min(size, maxObjectFile)) + bytes.MinRead)
+		b.Grow(int(size) + bytes.MinRead)
 	}
-	if _, err := b.ReadFrom(br); err != nil {
+	// A file that grows after its size was taken, or a pipe, is still read only to the limit.
+	if _, err := b.ReadFrom(io.LimitReader(br, MaxFileSize+1)); err != nil {
 		return nil, err
+	}
+	if b.Len() > MaxFileSize {
+		return nil, tooLarge(int64(b.Len()))
 	}
 	return UnmarshalImage(b.Bytes())
 }
 
-// maxObjectFile bounds the buffer Load makes from a file's size: an object holds at most 1 GiB
-// of data and 64 MiB of text, and a larger file is refused as it is read.
-const maxObjectFile = 2 << 30
+// MaxFileSize is the largest object file: 2 GiB, more than any program needs (1 GiB of data,
+// 64 MiB of text and 128 MiB of line table at the most). A larger file is refused before it is
+// read, so that a file of any size costs the host no more than this to refuse.
+const MaxFileSize = 2 << 30
+
+func tooLarge(size int64) error {
+	return &ObjectError{Offset: 0, Msg: fmt.Sprintf("the file has %d bytes, more than the most an object file may have, %d", size, MaxFileSize)}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"testing"
@@ -524,5 +525,38 @@ func TestUnmarshalSharesData(t *testing.T) {
 	start, at := uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&got.Data[0]))
 	if len(got.Data) != 16<<20 || at < start || at >= start+uintptr(len(b)) {
 		t.Errorf("the image's data is not the file's bytes")
+	}
+}
+
+// TestLoadRefusesHugeFiles checks that a file larger than an object file may be is refused by
+// its size, before any of it is read.
+func TestLoadRefusesHugeFiles(t *testing.T) {
+	never := readerFunc(func([]byte) (int, error) { t.Fatal("the file was read"); return 0, nil })
+	_, err := Load("huge.spo", io.MultiReader(strings.NewReader(objMagic), never), 3<<30, nil)
+	var oe *ObjectError
+	if !errors.As(err, &oe) || !strings.Contains(oe.Msg, "more than the most an object file may have") {
+		t.Fatalf("Load of a 3 GiB object file: %v, want an ObjectError for its size", err)
+	}
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
+
+// TestLoadSource checks that Load hands a source to the assembler it is given, and refuses it
+// without one.
+func TestLoadSource(t *testing.T) {
+	want := &Image{Entry: isa.TextBase}
+	img, err := Load("prog.s", strings.NewReader("main: ret\n"), 10, func(name string, r io.Reader) (*Image, error) {
+		if b, _ := io.ReadAll(r); name != "prog.s" || string(b) != "main: ret\n" {
+			t.Errorf("the assembler got %q, %q", name, b)
+		}
+		return want, nil
+	})
+	if err != nil || img != want {
+		t.Errorf("Load of a source: %v, %v", img, err)
+	}
+	if _, err := Load("prog.s", strings.NewReader("main: ret\n"), 10, nil); err == nil {
+		t.Error("Load of a source without an assembler succeeded")
 	}
 }

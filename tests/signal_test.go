@@ -131,8 +131,20 @@ func TestSignalWhileOutputBlocks(t *testing.T) {
 // reach a check point, so the command must exit with 124 after its grace, as it does for a
 // signal. It used to wait for the pipe for ever.
 func TestTimeoutWhileOutputBlocks(t *testing.T) {
+	t.Run("stdout", func(t *testing.T) { testTimeoutWhileOutputBlocks(t, false) })
+	// With stderr on the same pipe, the grace's own message cannot be written either: the
+	// command must exit all the same, where it once hung in that write, deaf to signals.
+	t.Run("stdout and stderr", func(t *testing.T) { testTimeoutWhileOutputBlocks(t, true) })
+}
+
+func testTimeoutWhileOutputBlocks(t *testing.T, both bool) {
 	var stderr strings.Builder
-	cmd, _ := startFlood(t, &stderr, "--cpus", "1", "--timeout", "200ms")
+	var cmd *exec.Cmd
+	if both {
+		cmd, _ = startFlood(t, nil, "--cpus", "1", "--timeout", "200ms")
+	} else {
+		cmd, _ = startFlood(t, &stderr, "--cpus", "1", "--timeout", "200ms")
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
@@ -140,7 +152,7 @@ func TestTimeoutWhileOutputBlocks(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 124 {
 			t.Errorf("exit: %v, want status 124", err)
 		}
-		if !strings.Contains(stderr.String(), "time limit exceeded") {
+		if !both && !strings.Contains(stderr.String(), "time limit exceeded") {
 			t.Errorf("stderr %q, want the time limit's report", stderr.String())
 		}
 	case <-time.After(20 * time.Second):
@@ -151,7 +163,7 @@ func TestTimeoutWhileOutputBlocks(t *testing.T) {
 
 // startFlood starts spindle run with flags on a program that writes without end to its standard
 // output, a pipe that nobody reads: the pipe fills at once, and the run then blocks in a write.
-// It returns the pipe's read end too.
+// A nil stderr puts the standard error on the same pipe. It returns the pipe's read end too.
 func startFlood(t *testing.T, stderr io.Writer, flags ...string) (*exec.Cmd, *os.File) {
 	t.Helper()
 	prog := filepath.Join(t.TempDir(), "flood.s")
@@ -165,6 +177,9 @@ func startFlood(t *testing.T, stderr io.Writer, flags ...string) (*exec.Cmd, *os
 	t.Cleanup(func() { r.Close() })
 	cmd := exec.Command(filepath.Join(binDir, "spindle"), append(append([]string{"run"}, flags...), prog)...)
 	cmd.Stdout, cmd.Stderr = w, stderr
+	if stderr == nil {
+		cmd.Stderr = w // both streams on the pipe nobody reads
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -268,7 +269,7 @@ func runRun(args []string, io stdio) (status int) {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	var timedOut <-chan time.Time
-	if opts.Timeout > 0 {
+	if opts.Timeout > 0 && opts.Timeout <= math.MaxInt64-grace {
 		t := time.NewTimer(opts.Timeout + grace)
 		defer t.Stop()
 		timedOut = t.C
@@ -283,7 +284,17 @@ func runRun(args []string, io stdio) (status int) {
 			time.Sleep(grace)
 			os.Exit(signalStatus(got))
 		case <-timedOut:
-			fmt.Fprintf(io.err, "spindle: time limit exceeded: the run took longer than %v (--timeout), and did not stop within %v: its output cannot be written\n", opts.Timeout, grace)
+			// The message goes to stderr, which may be the very pipe that holds the run up: it
+			// is given a moment, and the command exits whether it went or not.
+			written := make(chan struct{})
+			go func() {
+				fmt.Fprintf(io.err, "spindle: time limit exceeded: the run took longer than %v (--timeout), and did not stop within %v: its output cannot be written\n", opts.Timeout, grace)
+				close(written)
+			}()
+			select {
+			case <-written:
+			case <-time.After(100 * time.Millisecond):
+			}
 			os.Exit(exitLimit)
 		case <-sigDone:
 		}
