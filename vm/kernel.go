@@ -376,7 +376,7 @@ func (c *cpu) runProcess(p *Process) error {
 		if p.runq.n == 0 {
 			return nil
 		}
-		if err := c.idleCheckpoint(p, t); err != nil {
+		if err := c.idleCheckpoint(p); err != nil {
 			return err
 		}
 		if c.exact {

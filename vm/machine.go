@@ -101,7 +101,7 @@ type Options struct {
 	// SourceLine, if not nil, gives the text of line n of the source file a program calls
 	// name, for a report that quotes it when the image does not hold that source, as an
 	// object file's does not. It is called only for reports, from any processor, while the
-	// run goes on; "" means unknown.
+	// run goes on, possibly under the kernel lock: it must not block. "" means unknown.
 	SourceLine func(name string, n int) string
 
 	// Trace, if not nil, receives a record of every context switch, in TraceFormat.

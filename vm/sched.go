@@ -128,12 +128,13 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 }
 
 // idleCheckpoint is the check point of a process none of whose threads could run, and some of
-// which have woken since: exec, with no thread to run, could not reach its own. last is the
-// thread that ran last. Without it, a program whose threads block at least once a slice (a
-// loop of sleep 0, or of reads from a pipe) would never be stopped, killed or preempted.
-func (c *cpu) idleCheckpoint(p *Process, last *Thread) error {
+// which have woken since: exec, with no thread to run, could not reach its own. Without it, a
+// program whose threads block at least once a slice (a loop of sleep 0, or of reads from a
+// pipe) would never be stopped, killed or preempted. A report names the thread that runs next.
+func (c *cpu) idleCheckpoint(p *Process) error {
+	next := p.runq.head
 	if c.interrupt.Load() || p.killed.Load() {
-		return c.stopError(last)
+		return c.stopError(next)
 	}
 	if c.sliceStart > 0 {
 		return nil
@@ -141,7 +142,7 @@ func (c *cpu) idleCheckpoint(p *Process, last *Thread) error {
 	total := c.published.Add(c.steps - c.unpublished)
 	c.unpublished = c.steps
 	if c.opts.MaxSteps > 0 && total >= c.opts.MaxSteps {
-		return &LimitError{Limit: LimitSteps, Value: c.opts.MaxSteps, Steps: total, Where: c.where(last, last.PC)}
+		return &LimitError{Limit: LimitSteps, Value: c.opts.MaxSteps, Steps: total, Where: c.where(next, next.PC)}
 	}
 	if c.procSlices++; c.procSlices >= procQuantum && c.readyCount.Load() > 0 {
 		return errYieldProcess

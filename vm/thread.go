@@ -217,7 +217,8 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 // drop forgets a thread that has ended and been joined: its kernel state is no longer charged.
 // Its place in the thread table goes when the dropped threads are half of the table, so that
 // the table holds at most twice the threads not yet joined, however many a program makes and
-// joins (a table that only grew took 8 bytes for every thread ever made).
+// joins (a table that only grew took 8 bytes for every thread ever made). Its capacity stays
+// at the most it ever held, threads that were all charged while they lived.
 func (p *Process) drop(t *Thread) {
 	if p.Machine.opts.Stats {
 		p.Machine.stats.free(t)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,7 +22,8 @@ import (
 // or the one --source-dir names. os.Root keeps the lookup inside it, refusing absolute names,
 // "..", and symbolic links that lead out.
 type sourceDir struct {
-	mu     sync.Mutex // the VM asks for lines from any processor
+	mu     sync.Mutex          // the VM asks for lines from any processor
+	files  map[string][]string // the lines of the files read, by the name asked for
 	dir    string
 	root   *os.Root
 	err    error // from opening root, kept so that a report does not try again for each line
@@ -37,25 +37,48 @@ type sourceDir struct {
 func (s *sourceDir) line(name string, n int) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	lines, ok := s.files[name]
+	if !ok {
+		lines = s.read(name)
+		if len(s.files) == maxCachedSources {
+			clear(s.files) // a report names few files; a hostile one many
+		}
+		if s.files == nil {
+			s.files = make(map[string][]string)
+		}
+		s.files[name] = lines
+	}
+	if n < 1 || n > len(lines) {
+		return ""
+	}
+	return lines[n-1]
+}
+
+// maxCachedSources bounds the files whose lines are kept: at most 4 MiB each.
+const maxCachedSources = 4
+
+// read returns the lines of the source an image calls name, or none if the file is not there
+// or is refused. A report of twenty threads asks for forty lines, often of one file: it is read
+// once.
+func (s *sourceDir) read(name string) []string {
 	f := s.open(name)
 	if f == nil && filepath.Base(name) != name {
 		f = s.open(filepath.Base(name))
 	}
 	if f == nil {
-		return ""
+		return nil
 	}
 	defer f.Close()
-	// A file that grows after the check below is still read only to the limit.
-	br := bufio.NewReader(io.LimitReader(f, asm.MaxSourceSize))
-	for i := 1; ; i++ {
-		text, err := br.ReadString('\n')
-		if i == n {
-			return strings.TrimRight(text, "\r\n")
-		}
-		if err != nil {
-			return ""
-		}
+	// A file that grows after the checks of open is still read only to the limit.
+	b, err := io.ReadAll(io.LimitReader(f, asm.MaxSourceSize))
+	if err != nil {
+		return nil
 	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, "\r")
+	}
+	return lines
 }
 
 // open opens name inside the directory if it is a regular file within the size limit. The file
