@@ -67,7 +67,8 @@ func testSignals(t *testing.T, prog string) {
 			if string(stdout) != "spinning\n" {
 				t.Errorf("stdout %q, want %q", stdout, "spinning\n")
 			}
-			if !strings.HasPrefix(stderr.String(), "spindle: interrupted after ") {
+			want := map[syscall.Signal]string{syscall.SIGINT: "spindle: interrupted after ", syscall.SIGTERM: "spindle: terminated by SIGTERM after "}[tc.sig]
+			if !strings.HasPrefix(stderr.String(), want) {
 				t.Errorf("stderr %q, want the interrupt report", stderr.String())
 			}
 		})

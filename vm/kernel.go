@@ -482,7 +482,7 @@ func (c *cpu) reap(p *Process) {
 func (c *cpu) startProcess(t *Thread, service string, img *object.Image, entry int, args []string, in, out uint64) (*Process, error) {
 	parent := t.Proc
 	if c.opts.MaxProcs > 0 && len(c.procs) >= c.opts.MaxProcs {
-		why := fmt.Sprintf("spawning would make %d processes", len(c.procs)+1)
+		why := fmt.Sprintf("%s would make %d processes", service, len(c.procs)+1)
 		if c.zombies > 0 {
 			why += fmt.Sprintf(", counting %d that have ended but are not waited for yet (zombies)", c.zombies)
 		}

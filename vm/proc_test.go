@@ -402,7 +402,7 @@ child:  li a0, 7
         ret
 `
 	for _, tc := range []struct{ name, wait, want string }{
-		{"never waits", "", "processes limit exceeded: spawning would make 5 processes, counting 3 that have ended but are not waited for yet (zombies); the limit is 4"},
+		{"never waits", "", "processes limit exceeded: start would make 5 processes, counting 3 that have ended but are not waited for yet (zombies); the limit is 4"},
 		{"waits", "mov a0, s1\n        syscall wait", ""},
 	} {
 		out, err := runSource(t, strings.Replace(forget, "WAIT", tc.wait, 1), Options{MaxProcs: 4, VirtualClock: true})

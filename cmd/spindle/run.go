@@ -325,7 +325,12 @@ func runRun(args []string, io stdio) (status int) {
 		fmt.Fprintf(io.err, "spindle: %s\n", limitReport(lim))
 		return exitLimit
 	case errors.As(err, &intr):
-		fmt.Fprintf(io.err, "spindle: %v\n", intr)
+		msg := intr.Error()
+		if got == syscall.SIGTERM {
+			// The VM knows only that it was interrupted; the command knows by what.
+			msg = strings.Replace(msg, "interrupted", "terminated by SIGTERM", 1)
+		}
+		fmt.Fprintf(io.err, "spindle: %s\n", msg)
 		return signalStatus(got)
 	case errors.As(err, &dl):
 		fmt.Fprintf(io.err, "spindle: %v\n", dl)

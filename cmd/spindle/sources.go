@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -47,6 +48,11 @@ func (s *sourceDir) line(name string, n int) string {
 			s.files = make(map[string][]string)
 		}
 		s.files[name] = lines
+	}
+	if lines == nil {
+		// Say why there is no text, and what to do about it: an object built into another
+		// directory than its sources is common.
+		return fmt.Sprintf("(no source file %s in %s; see --source-dir)", filepath.Base(name), s.dir)
 	}
 	if n < 1 || n > len(lines) {
 		return ""

@@ -26,7 +26,7 @@ func TestSourceLineSkipsNamedPipe(t *testing.T) {
 	go func() { done <- [2]string{s.line("pipe.s", 1), s.line("../x/prog.s", 2)} }()
 	select {
 	case got := <-done:
-		if want := [2]string{"", "  ret"}; got != want {
+		if want := [2]string{"(no source file pipe.s in " + dir + "; see --source-dir)", "  ret"}; got != want {
 			t.Errorf("lines %q; want %q", got, want)
 		}
 	case <-time.After(10 * time.Second):
