@@ -24,7 +24,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
+	"github.com/spindle-vm/spindle/internal/suggest"
 	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/object"
 )
@@ -115,6 +117,22 @@ func (a *assembler) run(filename string, r io.Reader, src []byte) (*object.Image
 	return a.img, nil
 }
 
+// mainLookalike returns the label of code after the first instruction whose name is a likely
+// typo of main ("mian", "Main"), or nil.
+func (a *assembler) mainLookalike() *asmSymbol {
+	var names []string
+	for name, s := range a.syms {
+		if s.label && s.sec == secText && s.off > 0 && !strings.Contains(name, ".") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	if name := suggest.Closest("main", names); name != "" {
+		return a.syms[name]
+	}
+	return nil
+}
+
 // assembler holds the state of one assembly.
 type assembler struct {
 	open  func(path string) (io.ReadCloser, error) // opens a file that .include names
@@ -188,6 +206,13 @@ func (a *assembler) finish() {
 			a.errorf(s.line, s.col, "entry point 'main' is not the address of an instruction (it must label code in .text, or use .entry)")
 		}
 		img.Entry = uint64(addr)
+	default:
+		// Without main or .entry a program starts at its first instruction. A student who
+		// misspells main gets a program that silently starts elsewhere than meant: say so when
+		// a label that looks like main marks other code.
+		if s := a.mainLookalike(); s != nil && clean {
+			a.errorf(s.line, s.col, "no label 'main': the program would start at its first instruction, not at '%s'; name it main, or say .entry %s", s.name, s.name)
+		}
 	}
 	for _, s := range a.syms {
 		if !s.label {

@@ -122,6 +122,10 @@ prog.s:1:19: branch target '.done' (0x00400004) is the end of the text, just pas
 prog.s:1:6: branch target '0x00400100' (0x00400100) is past the end of the text (the text holds 2, at 0x00400000 to 0x00400004)
     jmp 0x00400100
         ^`},
+		{"main misspelt", "helper:\tret\nmian:\tcall helper\n\thalt\n", `
+prog.s:2:1: no label 'main': the program would start at its first instruction, not at 'mian'; name it main, or say .entry mian
+    mian:	call helper
+    ^`},
 		{"unknown directive", "\t.tetx\n", `
 prog.s:1:2: unknown directive '.tetx'; did you mean '.text'?
     .tetx
