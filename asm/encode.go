@@ -387,10 +387,32 @@ func (a *assembler) wantReg(l *srcLine, i int) (int, bool) {
 	}
 	hint := ""
 	if name, ok := o.x.isSingleSym(); ok && o.kind == argImm {
-		hint = a.didYouMean(l, name, func() []string { return regNames })
+		// A register of MIPS or RISC-V: a near name of ours would mislead ("ra": "r0").
+		if hint = foreignRegHint(name); hint == "" {
+			hint = a.didYouMean(l, name, func() []string { return regNames })
+		}
 	}
 	a.errorf(l, o.col, "expected a register, found %s%s", o.found(), hint)
 	return 0, false
+}
+
+// foreignRegHint says what Spindle has instead of name, if it is a register of MIPS or RISC-V
+// that students reach for, or returns "".
+func foreignRegHint(name string) string {
+	if why, ok := foreignRegs[strings.ToLower(name)]; ok {
+		return "; Spindle has no such register: " + why + " (docs/assembly.md, Coming from MIPS or RISC-V)"
+	}
+	return ""
+}
+
+// foreignRegs are the registers of MIPS and RISC-V that students reach for, with what Spindle
+// has instead.
+var foreignRegs = map[string]string{
+	"zero": "for a zero, li t0, 0, and beqz or bnez to compare with zero",
+	"x0":   "for a zero, li t0, 0, and beqz or bnez to compare with zero",
+	"ra":   "call pushes the return address on the stack, and ret pops it",
+	"lr":   "call pushes the return address on the stack, and ret pops it",
+	"gp":   "la loads any address in one instruction",
 }
 
 func (a *assembler) wantImm(l *srcLine, i int, regHint string) (int64, bool) {

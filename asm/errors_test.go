@@ -126,6 +126,14 @@ prog.s:1:6: branch target '0x00400100' (0x00400100) is past the end of the text 
 prog.s:2:1: no label 'main': the program would start at its first instruction, not at 'mian'; name it main, or say .entry mian
     mian:	call helper
     ^`},
+		{"a register of RISC-V", "\tjr ra\n", `
+prog.s:1:5: expected a register, found 'ra'; Spindle has no such register: call pushes the return address on the stack, and ret pops it (docs/assembly.md, Coming from MIPS or RISC-V)
+    jr ra
+       ^`},
+		{"the zero register", "\tadd a0, a0, zero\n", `
+prog.s:1:14: unknown label 'zero'; Spindle has no such register: for a zero, li t0, 0, and beqz or bnez to compare with zero (docs/assembly.md, Coming from MIPS or RISC-V)
+    add a0, a0, zero
+                ^`},
 		{"unknown directive", "\t.tetx\n", `
 prog.s:1:2: unknown directive '.tetx'; did you mean '.text'?
     .tetx

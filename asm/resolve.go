@@ -566,7 +566,11 @@ func (a *assembler) symbolValue(name string, col int, env *evalEnv) (int64, *col
 		if env.early {
 			return 0, &colError{col: col, msg: fmt.Sprintf("'%s' must be defined above this line, since its value is needed to lay out the program", name)}
 		}
-		return 0, &colError{col: col, msg: fmt.Sprintf("unknown label '%s'%s", name, a.didYouMean(env.line, name, func() []string { return a.symbolCandidates(name, env.scope) }))}
+		hint := a.didYouMean(env.line, name, func() []string { return a.symbolCandidates(name, env.scope) })
+		if hint == "" {
+			hint = foreignRegHint(name)
+		}
+		return 0, &colError{col: col, msg: fmt.Sprintf("unknown label '%s'%s", name, hint)}
 	}
 	if s.label {
 		v, ok := a.addrOf(s.sec, s.off)
