@@ -146,6 +146,10 @@ child:  syscall read_int
 		if msg := de.Error(); !strings.Contains(msg, "thread 1.1 is blocked in wait for process 2") || !strings.Contains(msg, "read from descriptor 0") {
 			t.Errorf("%d processors: report %q does not say what each thread waits for", cpus, msg)
 		}
+		// The cause: the parent's write end, still open.
+		if msg := de.Error(); !strings.Contains(msg, "read from descriptor 0 (a pipe whose write end is open in process 1 as descriptor 4)") {
+			t.Errorf("%d processors: report %q does not say who holds the pipe's write end", cpus, msg)
+		}
 	}
 }
 

@@ -405,11 +405,43 @@ func (m *Machine) describe(t *Thread) BlockedThread {
 		if sym := t.Proc.dataSymbol(t.waitOn); t.wait == waitFutex && sym != "" {
 			bt.Waits += " (" + sym + ")"
 		}
+		if d := t.Proc.fd(t.waitOn); d.pipe != nil && (t.wait == waitRead || t.wait == waitWrite) {
+			bt.Waits += m.pipeEnds(d)
+		}
 		if pc, ok := t.leafCaller(); ok {
 			bt.Caller = m.where(t, pc)
 		}
 	}
 	return bt
+}
+
+// pipeEnds says who holds the other ends of the pipe that d is one end of: a reader waits for
+// the writers, a writer for the readers. The classic deadlock of pipes is a write end that a
+// process forgot to close, so that its reader never sees the end of its input.
+func (m *Machine) pipeEnds(d desc) string {
+	other := descPipeWrite
+	if d.kind == descPipeWrite {
+		other = descPipeRead
+	}
+	var holders []string
+	for _, p := range m.procs {
+		if p.state == procExited {
+			continue
+		}
+		for fd, e := range p.fds {
+			if e.kind == other && e.pipe == d.pipe {
+				holders = append(holders, fmt.Sprintf("process %d as descriptor %d", p.ID, fd))
+			}
+		}
+	}
+	end := "write end"
+	if other == descPipeRead {
+		end = "read end"
+	}
+	if len(holders) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (a pipe whose %s is open in %s)", end, strings.Join(holders, ", "))
 }
 
 // leafCaller returns the index of the call that a blocked thread's function was called from,
