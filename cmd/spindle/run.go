@@ -49,7 +49,8 @@ Flags:
                   (256M less 4K, so that the null page stays unmapped) (default 1M)
   --timeout D     stop after wall time D, such as 10s or 500ms (default 0: none)
   --stats         print instructions executed, wall time, instructions per second and context
-                  switches to stderr, and tables of the processes and threads
+                  switches to stderr, and tables of the processes and of the threads (when
+                  there are more than one)
   --quantum N     instructions a thread runs before the next runnable one takes its turn, from
                   1 to 100000000 (default 10000)
   --cpus N        virtual processors running processes in parallel, from 1 to 256 (default:
