@@ -46,6 +46,10 @@
 // Run resets nothing: a Machine runs once. Its first process stays inspectable afterwards, through
 // Machine.Process.
 //
+// The VM runs an object.Image and has no assembler of its own: a program that spawns a source
+// file needs Options.Assemble, and the reports of a program run from an object file quote its
+// source lines through Options.SourceLine. The spindle command gives both.
+//
 // # The loop
 //
 // exec is the interpreter loop. It keeps pc, the code slice and a pointer to the thread's
