@@ -94,13 +94,11 @@ func (c *cpu) pick(p *Process) *Thread {
 // another thread is waiting to run.
 func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	c.retire(t, budget)
-	total := c.published.Add(c.steps - c.unpublished) // other processors' steps count too
-	c.unpublished = c.steps
 	if c.interrupt.Load() || t.Proc.killed.Load() {
 		return nil, c.stopError(t)
 	}
-	if c.opts.MaxSteps > 0 && total >= c.opts.MaxSteps {
-		return nil, &LimitError{Limit: LimitSteps, Value: c.opts.MaxSteps, Steps: total, Where: c.where(t, t.PC)}
+	if err := c.publish(t); err != nil {
+		return nil, err
 	}
 	if t.Proc.hasInbox.Load() || c.in.pending.Load() {
 		c.lock()
@@ -139,15 +137,24 @@ func (c *cpu) idleCheckpoint(p *Process) error {
 	if c.sliceStart > 0 {
 		return nil
 	}
-	total := c.published.Add(c.steps - c.unpublished)
-	c.unpublished = c.steps
-	if c.opts.MaxSteps > 0 && total >= c.opts.MaxSteps {
-		return &LimitError{Limit: LimitSteps, Value: c.opts.MaxSteps, Steps: total, Where: c.where(next, next.PC)}
+	if err := c.publish(next); err != nil {
+		return err
 	}
 	if c.procSlices++; c.procSlices >= procQuantum && c.readyCount.Load() > 0 {
 		return errYieldProcess
 	}
 	c.slice()
+	return nil
+}
+
+// publish adds the steps this processor has retired to the machine's count, which other
+// processors' steps are in too, and stops the run at the step limit, naming t.
+func (c *cpu) publish(t *Thread) error {
+	total := c.published.Add(c.steps - c.unpublished)
+	c.unpublished = c.steps
+	if c.opts.MaxSteps > 0 && total >= c.opts.MaxSteps {
+		return &LimitError{Limit: LimitSteps, Value: c.opts.MaxSteps, Steps: total, Where: c.where(t, t.PC)}
+	}
 	return nil
 }
 
@@ -402,11 +409,15 @@ func (m *Machine) describe(t *Thread) BlockedThread {
 	bt := BlockedThread{State: t.State, Where: m.where(t, t.waitPC())}
 	if t.State == Blocked {
 		bt.Waits = t.waitString()
-		if sym := t.Proc.dataSymbol(t.waitOn); t.wait == waitFutex && sym != "" {
-			bt.Waits += " (" + sym + ")"
-		}
-		if d := t.Proc.fd(t.waitOn); d.pipe != nil && (t.wait == waitRead || t.wait == waitWrite) {
-			bt.Waits += m.pipeEnds(d)
+		switch t.wait {
+		case waitFutex:
+			if sym := t.Proc.dataSymbol(t.waitOn); sym != "" {
+				bt.Waits += " (" + sym + ")"
+			}
+		case waitRead, waitWrite:
+			if d := t.Proc.fd(t.waitOn); d.pipe != nil {
+				bt.Waits += m.pipeEnds(d)
+			}
 		}
 		if pc, ok := t.leafCaller(); ok {
 			bt.Caller = m.where(t, pc)

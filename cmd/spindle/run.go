@@ -23,15 +23,6 @@ import (
 	"github.com/spindle-vm/spindle/vm"
 )
 
-// The largest values of the flags that a run can honour are vm's: vm.MaxCPUs, vm.MaxQuantum,
-// vm.MaxMemLimit and vm.MaxStackSize, which say why.
-const (
-	maxCPUs    = vm.MaxCPUs
-	maxQuantum = vm.MaxQuantum
-	maxMaxMem  = vm.MaxMemLimit
-	maxStack   = vm.MaxStackSize
-)
-
 var runCmd = &command{
 	name:  "run",
 	args:  "[flags] FILE [ARGS...] [-- ARGS...]",
@@ -130,9 +121,9 @@ func runRun(args []string, io stdio) (status int) {
 		Stats:      *stats,
 	}
 	switch {
-	case *quantum <= 0 || *quantum > maxQuantum:
-		return usageError(io, runCmd, "--quantum must be from 1 to %d", maxQuantum)
-	case *maxMem == 0 || *maxMem > maxMaxMem:
+	case *quantum <= 0 || *quantum > vm.MaxQuantum:
+		return usageError(io, runCmd, "--quantum must be from 1 to %d", vm.MaxQuantum)
+	case *maxMem == 0 || *maxMem > vm.MaxMemLimit:
 		return usageError(io, runCmd, "--max-mem must be from 1 byte to 64G")
 	case *timeout < 0:
 		return usageError(io, runCmd, "--timeout must be 0 (none) or more")
@@ -140,8 +131,8 @@ func runRun(args []string, io stdio) (status int) {
 		return usageError(io, runCmd, "--stack must be at least %d bytes", vm.MinStackSize)
 	case *stack%16 != 0:
 		return usageError(io, runCmd, "--stack must be a multiple of 16 bytes, such as %d", *stack&^15+16)
-	case *stack > maxStack:
-		return usageError(io, runCmd, "--stack must be at most %d bytes (256M less 4K), so that the stack, which ends at %#x, leaves the null page unmapped", maxStack, isa.DataBase)
+	case *stack > vm.MaxStackSize:
+		return usageError(io, runCmd, "--stack must be at most %d bytes (256M less 4K), so that the stack, which ends at %#x, leaves the null page unmapped", vm.MaxStackSize, isa.DataBase)
 	}
 	drawn := false
 	if *sched == "random" && *seed == "" && *cpus <= 1 {
@@ -167,15 +158,15 @@ func runRun(args []string, io stdio) (status int) {
 		opts.CPUs = 1
 	}
 	switch {
-	case *cpus < 0 || *cpus == 0 && isSet(fs, "cpus") || *cpus > maxCPUs:
-		return usageError(io, runCmd, "--cpus must be from 1 to %d", maxCPUs)
+	case *cpus < 0 || *cpus == 0 && isSet(fs, "cpus") || *cpus > vm.MaxCPUs:
+		return usageError(io, runCmd, "--cpus must be from 1 to %d", vm.MaxCPUs)
 	case *maxThreads < 0:
 		return usageError(io, runCmd, "--max-threads must be 0 (no limit) or more")
 	case *maxProcs < 0 || *maxProcs == 0 && isSet(fs, "max-procs"):
 		return usageError(io, runCmd, "--max-procs must be at least 1")
 	}
 	if opts.CPUs == 0 {
-		opts.CPUs = min(runtime.NumCPU(), maxCPUs)
+		opts.CPUs = min(runtime.NumCPU(), vm.MaxCPUs)
 	}
 	switch *sched {
 	case "rr":
@@ -196,8 +187,8 @@ func runRun(args []string, io stdio) (status int) {
 	}
 	srcs := &sourceDir{dir: filepath.Dir(pos[0])}
 	if *sourceDirFlag != "" {
-		// Checked before the run, though read only after it, so that a mistyped name is told at
-		// once; Stat, because opening a named pipe in its place would block.
+		// Checked before the run, though read only when a report needs a line, so that a
+		// mistyped name is told at once; Stat, because opening a named pipe would block.
 		if fi, err := os.Stat(*sourceDirFlag); err != nil || !fi.IsDir() {
 			var pe *os.PathError
 			if err == nil {

@@ -18,10 +18,10 @@ import (
 // Those names are the object's, not the user's, so they are looked up with care. An object may
 // name /dev/zero, which never ends; a named pipe, which blocks whoever opens it; /dev/stdin,
 // which would swallow the program's own input; or /etc/passwd, which the report would then
-// print. So a file is read only when a report needs one of its lines (vm.Options.SourceLine), and only
-// if it is a regular file of at most asm.MaxSourceSize bytes inside one directory: the object's,
-// or the one --source-dir names. os.Root keeps the lookup inside it, refusing absolute names,
-// "..", and symbolic links that lead out.
+// print. So a file is read only when a report needs one of its lines (vm.Options.SourceLine),
+// and only if it is a regular file of at most asm.MaxSourceSize bytes inside one directory: the
+// object's, or the one --source-dir names. os.Root keeps the lookup inside it, refusing
+// absolute names, "..", and symbolic links that lead out.
 type sourceDir struct {
 	mu     sync.Mutex          // the VM asks for lines from any processor
 	files  map[string][]string // the lines of the files read, by the name asked for
@@ -31,8 +31,8 @@ type sourceDir struct {
 	opened bool
 }
 
-// line returns line n (1-based) of the source that an image calls name, or "" if the file is
-// not there, is refused, or is shorter. The name is tried as it is, and then its last element
+// line returns line n (1-based) of the source that an image calls name: "" if the file is
+// shorter, and a note that points to --source-dir if the file is not there or is refused. The name is tried as it is, and then its last element
 // alone, so that an object assembled as "src/prog.s" or "/home/x/prog.s" still finds prog.s
 // beside it.
 func (s *sourceDir) line(name string, n int) string {
