@@ -95,7 +95,7 @@ func (c *cpu) chanSendRecv(t *Thread, sh, v, rh uint64) (bool, error) {
 // path does not apply (the trace and the statistics take the general path too).
 func (c *cpu) handoff(t *Thread, sh, v, rh uint64) *Thread {
 	p := t.Proc
-	if p.runq.n != 0 || c.tracer != nil || c.opts.Stats || sh-1 >= uint64(len(p.chans)) || rh-1 >= uint64(len(p.chans)) {
+	if p.runq.n != 0 || c.tracer != nil || c.opts.Stats || c.catchSwitch || sh-1 >= uint64(len(p.chans)) || rh-1 >= uint64(len(p.chans)) {
 		return nil // (a handle of 0 wraps around)
 	}
 	sch, rch := p.chans[sh-1], p.chans[rh-1]

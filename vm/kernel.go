@@ -133,12 +133,19 @@ func (q *procQueue) pop() *Process {
 	return p
 }
 
-// run is a processor's loop: it runs ready processes until the run is over. With nothing
-// ready, it waits for a process to become ready, or for the next sleeper of a blocked process
-// to wake; when every processor is idle and no thread sleeps, every thread of every process is
-// blocked for good: a deadlock.
+// run is a processor's loop: it runs ready processes until the run is over, or, on a machine
+// that Resume drives, until a stop it asked for (errPause: then p stays on the processor, and
+// the next run goes on with the thread that stopped). With nothing ready, it waits for a
+// process to become ready, or for the next sleeper of a blocked process to wake; when every
+// processor is idle and no thread sleeps, every thread of every process is blocked for good: a
+// deadlock.
 func (c *cpu) run() {
-	c.slice() // the first; the loop carries each slice on until its budget runs out
+	if !c.started {
+		c.started = true
+		c.slice() // the first; the loop carries each slice on until its budget runs out
+	} else {
+		c.setEdge()
+	}
 	c.lock()
 	// A panic unwinds through here from runProcess, which runs without the lock; unlocking an
 	// unlocked mutex would turn it into a crash that nothing can recover.
@@ -149,18 +156,31 @@ func (c *cpu) run() {
 		}
 	}()
 	for !c.done.Load() {
-		p := c.takeReady()
+		p := c.cur // a process stopped on the processor, if there is one
 		if p == nil {
-			c.waitForWork()
-			continue
+			if p = c.takeReady(); p == nil {
+				c.waitForWork()
+				continue
+			}
+			p.state = procRunning
+			p.lastCPU = c.id
 		}
-		p.state = procRunning
-		p.lastCPU = c.id
 		c.unlock()
 		held = false
 		err := c.runProcess(p)
 		c.lock()
 		held = true
+		if err == errPause {
+			return
+		}
+		if te, ok := err.(*TrapError); ok && !c.multi {
+			// The machine stops at the trap, with nothing changed; the next Resume ends the
+			// process (see Machine.Resume).
+			c.trapped = te
+			c.paused = p.thread(uint64(te.Thread))
+			c.stopKind = StopTrapped
+			return
+		}
 		c.cur = nil
 		c.afterSlice(p, err)
 	}
@@ -327,38 +347,41 @@ func (c *cpu) wakeDue() {
 	}
 }
 
-// runProcess runs the threads of p until it ends, every thread blocks, or it has used its
-// quantum while another process waits.
+// runProcess runs the threads of p until it ends, every thread blocks, it has used its quantum
+// while another process waits, or Resume's stop comes. A thread that stopped for Resume goes on.
 func (c *cpu) runProcess(p *Process) error {
-	c.cur = p
-	c.procSlices = 0
-	c.nearLimit()
-	// The random policy needs a loop that can stop at any instruction, and so does the end of
-	// a run with a step limit; round robin does not.
-	exec := c.exec
-	if c.rng != nil || c.exact {
-		exec = c.execStep
-	}
-	t := c.pick(p)
-	if t == nil && len(p.timers) > 0 {
-		c.wakeSleepers(p)
-		t = c.pick(p)
-	}
+	t := c.paused
 	if t == nil {
-		return nil
-	}
-	if c.tracer != nil {
-		why := reasonResume
-		if t.Switches == 1 { // pick counted this one
-			why = reasonStart
+		c.cur = p
+		c.procSlices = 0
+		c.setEdge()
+		t = c.pick(p)
+		if t == nil && len(p.timers) > 0 {
+			c.wakeSleepers(p)
+			t = c.pick(p)
 		}
-		c.tracer.event(c, nil, t, why)
+		if t == nil {
+			return nil
+		}
+		if c.tracer != nil {
+			why := reasonResume
+			if t.Switches == 1 { // pick counted this one
+				why = reasonStart
+			}
+			c.tracer.event(c, nil, t, why)
+		}
 	}
+	c.paused = nil
 	for {
+		// The random policy needs a loop that can stop at any instruction, and so does a stop
+		// at a step that is near; round robin does not.
+		exec := c.exec
+		if c.exact {
+			exec = c.execStep
+		}
 		err := exec(t)
-		if err == errStepping {
-			exec, t = c.execStep, c.resume
-			continue
+		for err == errStepping {
+			err = c.execStep(c.resume)
 		}
 		if err != nil || p.exited {
 			return err
@@ -378,9 +401,6 @@ func (c *cpu) runProcess(p *Process) error {
 		}
 		if err := c.idleCheckpoint(p); err != nil {
 			return err
-		}
-		if c.exact {
-			exec = c.execStep
 		}
 		t = c.pick(p)
 		if c.tracer != nil {

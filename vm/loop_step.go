@@ -23,11 +23,15 @@ func (c *cpu) execStep(t *Thread) error {
 	if !stepping && c.exact {
 		return c.toStepping(t)
 	}
+	// edge is the budget at which execStep stops before the next instruction: the step
+	// limit's, a stop that Resume asked for, or the random policy's end of a quantum (see
+	// setEdge). exec has none: it never runs where one is near.
+	edge := c.edge
 
 	for {
 		ins := code[pc]
-		if budget <= 0 {
-			goto check
+		if stepping && budget <= edge {
+			goto stop
 		}
 		if preempt {
 			budget--
@@ -391,9 +395,19 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[isa.SP] = sp + 8
 			pc = int(d >> 2)
+			if stepping && t == c.returnOf && sp >= c.returnSP {
+				edge = c.returned()
+			}
 			goto check
 
 		case isa.SYSCALL:
+			if stepping && c.syscalls != nil && c.syscalls[ins.Uimm24()&127] {
+				if c.skipSyscall != t {
+					c.leave(t, pc, budget, nil)
+					return c.pause(t, StopSyscall)
+				}
+				c.skipSyscall = nil
+			}
 			// A syscall may block the thread, or end it, and return another one to run. The
 			// thread's saved pc is the instruction after the syscall, where it resumes.
 			t.PC = pc + 1
@@ -407,6 +421,9 @@ func (c *cpu) execStep(t *Thread) error {
 				r = &t.R
 			}
 			pc = t.PC
+			if stepping {
+				edge = c.edge // a switch that Resume stops at moves it
+			}
 			goto check
 
 		// The threads of a process share one virtual processor and switch only between
@@ -435,6 +452,9 @@ func (c *cpu) execStep(t *Thread) error {
 			pc++
 
 		default:
+			if ins == breakWord {
+				return c.breakpoint(t, pc, budget)
+			}
 			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		}
 		continue
@@ -444,18 +464,39 @@ func (c *cpu) execStep(t *Thread) error {
 			continue
 		}
 		t.PC = pc
-		next, err := c.checkpoint(t, budget)
-		if err != nil {
-			return err
-		}
-		if next != t {
-			t = next
-			r = &t.R
+		{
+			next, err := c.checkpoint(t, budget)
+			if err != nil {
+				return err
+			}
+			if next != t {
+				t = next
+				r = &t.R
+			}
 		}
 		pc = t.PC
 		budget = c.slice()
+		edge = c.edge
 		if !stepping && c.exact {
 			return c.toStepping(t)
 		}
+		continue
+
+	stop:
+		// Only in execStep: the budget reached the edge.
+		t.PC = pc
+		{
+			next, err := c.edgeReached(t, budget)
+			if err != nil {
+				return err
+			}
+			if next != t {
+				t = next
+				r = &t.R
+			}
+		}
+		pc = t.PC
+		budget = c.carried()
+		edge = c.edge
 	}
 }

@@ -200,7 +200,12 @@ type Machine struct {
 	virtual bool
 
 	tracer *tracer
-	ran    bool
+
+	// Resume's state: the run has begun, or is over with result and err.
+	begun, ended bool
+	timer        *time.Timer
+	result       Result
+	breaks       map[int]isa.Instr // the instructions that breakpoints replaced, by index in code
 }
 
 // A cpu is a virtual processor: the interpreter loop, and the state it keeps as it runs the
@@ -213,8 +218,10 @@ type cpu struct {
 	sliceStart int64   // the budget the current slice began with, or had when last retired
 	switches   uint64  // context switches
 	handoffs   uint64  // switches by chan_sendrecv's direct hand-off (a subset of switches)
-	exact      bool    // the step limit is less than a quantum away: run execStep (see toStepping)
+	exact      bool    // a stop at a step is near, or the policy is random: run execStep (see setEdge)
 	resume     *Thread // the thread exec handed over to execStep
+	edge       int64   // the budget at which execStep stops before the next instruction (see setEdge)
+	started    bool    // the first slice has begun
 	skipped    int64   // virtual nanoseconds skipped while every thread slept
 	rng        *rand.Rand
 
@@ -223,6 +230,19 @@ type cpu struct {
 	ready       procQueue // processes ready to run here; others may steal them
 	unpublished uint64    // steps not yet added to Machine.published
 	senders     []*Thread // senders whose sends went through, for sent
+
+	// What Resume asked for, and how the processor stopped (see resume.go).
+	target      uint64     // stop when steps reaches it; 0 for no stop at a step
+	pending     StopKind   // a stop due before the next instruction (see forceStop)
+	stepping    bool       // run execStep, for a stop that exec cannot see (Until.Return)
+	catchSwitch bool       // stop at the next context switch
+	returnOf    *Thread    // stop after a ret of this thread that pops its address from returnSP or above
+	returnSP    uint64     //
+	syscalls    *[128]bool // stop before these services, if not nil
+	paused      *Thread    // the thread that stopped, which goes on first when the run does
+	stopKind    StopKind   // why it stopped
+	trapped     *TrapError // the trap it stopped at, not yet acted on
+	skipSyscall *Thread    // a thread that stopped at its syscall, which runs when it goes on
 }
 
 // Load validates img and builds a process from it, ready to run.
@@ -318,87 +338,117 @@ func Run(img *object.Image, opts Options) (Result, error) {
 }
 
 // Run executes the program until it exits, traps or reaches a limit. The error is nil when the
-// program exited, whatever its status; otherwise it is a *TrapError, a *LimitError or an
-// *InterruptError. Output is flushed in every case.
-func (m *Machine) Run() (res Result, err error) {
-	if m.ran {
-		return res, errors.New("vm: a Machine runs once; Load the image again")
+// program exited, whatever its status; otherwise it is a *TrapError, a *LimitError, a
+// *DeadlockError or an *InterruptError. Output is flushed in every case.
+//
+// Run is Resume with nothing to stop for, again and again until the run is over: a trap of a
+// process other than the first is reported, and the run goes on.
+func (m *Machine) Run() (Result, error) {
+	if m.begun {
+		return Result{}, errors.New("vm: a Machine runs once; Load the image again")
 	}
-	m.ran = true
-	start := time.Now()
-	m.start = start
+	for {
+		st, err := m.Resume(Until{})
+		if err != nil {
+			return Result{}, err
+		}
+		if st.Ended {
+			return m.result, st.Err
+		}
+	}
+}
+
+// begin starts the run's clocks, on the first Resume.
+func (m *Machine) begin() {
+	m.begun = true
+	m.start = time.Now()
 	if m.opts.Timeout > 0 {
-		t := time.AfterFunc(m.opts.Timeout, func() { m.stop(stopTimeout) })
-		defer t.Stop()
+		m.timer = time.AfterFunc(m.opts.Timeout, func() { m.stop(stopTimeout) })
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = &InternalError{Value: r, Stack: stack()}
-		}
-		for _, c := range m.cpus {
-			res.Steps += c.steps
-			res.Switches += c.switches
-		}
-		// A stop's report counts what every processor executed, all of it: the processor that
-		// stopped saw only what the others had reported at their last check points.
-		// It says where every other thread was, too.
-		var le *LimitError
-		var ie *InterruptError
-		switch {
-		case errors.As(err, &le):
-			le.Steps = res.Steps
-			le.Threads, le.MoreThreads = m.othersReport(le.Where)
-		case errors.As(err, &ie):
-			ie.Steps = res.Steps
-			ie.Threads, ie.MoreThreads = m.othersReport(ie.Where)
-		}
-		res.Duration = time.Since(start)
-		res.Clock = time.Duration(m.cpus[0].now())
-		if m.opts.Stats {
-			m.stats.result(&res, m.procs)
-		}
-		for _, p := range m.procs {
-			if p != m.proc {
-				p.freeMemory() // a Machine runs once; only the first process's memory is shown after
-			}
-		}
-		if ferr := m.flush(); ferr != nil && err == nil {
-			err = ferr
-		}
-		if m.tracer != nil {
-			why := "exit"
-			if err != nil {
-				why = "stopped"
-			}
-			if terr := m.tracer.close(m.cpus, why); terr != nil && err == nil {
-				err = terr
-			}
-		}
-	}()
+}
+
+// runAll runs every processor, each on a goroutine of its own when there are several, until
+// the run is over or, with one, until a stop that Resume asked for.
+func (m *Machine) runAll() {
 	if len(m.cpus) == 1 {
-		m.cpus[0].run()
-	} else {
-		var wg sync.WaitGroup
-		for _, c := range m.cpus {
-			wg.Go(func() {
-				defer func() {
-					// A panic on a processor's goroutine cannot reach Run's recover.
-					if r := recover(); r != nil {
-						c.lock()
-						c.finish(&InternalError{Value: r, Stack: stack()})
-						c.unlock()
-					}
-				}()
-				c.run()
-			})
+		c := m.cpus[0]
+		defer func() {
+			if r := recover(); r != nil {
+				c.finish(&InternalError{Value: r, Stack: stack()})
+			}
+		}()
+		c.run()
+		return
+	}
+	var wg sync.WaitGroup
+	for _, c := range m.cpus {
+		wg.Go(func() {
+			defer func() {
+				// A panic on a processor's goroutine cannot reach Run's recover.
+				if r := recover(); r != nil {
+					c.lock()
+					c.finish(&InternalError{Value: r, Stack: stack()})
+					c.unlock()
+				}
+			}()
+			c.run()
+		})
+	}
+	wg.Wait()
+}
+
+// end makes the result of the run, which is over, and returns the error it ended with.
+func (m *Machine) end() error {
+	m.ended = true
+	if m.timer != nil {
+		m.timer.Stop()
+	}
+	res := &m.result
+	err := m.err
+	for _, c := range m.cpus {
+		res.Steps += c.steps
+		res.Switches += c.switches
+	}
+	// A stop's report counts what every processor executed, all of it: the processor that
+	// stopped saw only what the others had reported at their last check points.
+	// It says where every other thread was, too.
+	var le *LimitError
+	var ie *InterruptError
+	switch {
+	case errors.As(err, &le):
+		le.Steps = res.Steps
+		le.Threads, le.MoreThreads = m.othersReport(le.Where)
+	case errors.As(err, &ie):
+		ie.Steps = res.Steps
+		ie.Threads, ie.MoreThreads = m.othersReport(ie.Where)
+	}
+	res.Duration = time.Since(m.start)
+	res.Clock = time.Duration(m.cpus[0].now())
+	if m.opts.Stats {
+		m.stats.result(res, m.procs)
+	}
+	for _, p := range m.procs {
+		if p != m.proc {
+			p.freeMemory() // a Machine runs once; only the first process's memory is shown after
 		}
-		wg.Wait()
 	}
-	if m.err != nil {
-		return res, m.err
+	if ferr := m.flush(); ferr != nil && err == nil {
+		err = ferr
 	}
-	res.ExitCode = m.proc.exitCode
-	return res, nil
+	if m.tracer != nil {
+		why := "exit"
+		if err != nil {
+			why = "stopped"
+		}
+		if terr := m.tracer.close(m.cpus, why); terr != nil && err == nil {
+			err = terr
+		}
+	}
+	if err == nil {
+		res.ExitCode = m.proc.exitCode
+	}
+	m.err = err
+	return err
 }
 
 // othersReport describes the threads alive at the end of a run but the one at w, for a stop's

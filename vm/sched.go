@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -85,6 +86,9 @@ func (c *cpu) pick(p *Process) *Thread {
 		next.State = Running
 		next.Switches++
 		c.switches++
+		if c.catchSwitch {
+			c.forceStop(StopSwitch)
+		}
 	}
 	return next
 }
@@ -199,19 +203,19 @@ func (c *cpu) retire(t *Thread, budget int64) {
 	c.sliceStart = budget
 }
 
-// slice begins the next slice and returns its budget: a quantum, or what is left of the step
-// limit if that is less. The loop counts the budget down, and carries what is left of it from
-// one thread and one process to the next; retire counts what it used.
+// slice begins the next slice and returns its budget: a quantum, or with the random policy a
+// random part of one. The loop counts the budget down, and carries what is left of it from one
+// thread and one process to the next; retire counts what it used. Stops at a step (the step
+// limit, or one that Resume asked for) do not shorten a slice, so that where the check points
+// fall, and with them every switch, does not depend on where a run stops: execStep stops at
+// its edge instead (see setEdge).
 func (c *cpu) slice() int64 {
 	q := c.opts.Quantum
 	if c.rng != nil {
 		q = 1 + c.rng.Int64N(q)
 	}
-	if c.opts.MaxSteps > 0 {
-		q = int64(min(uint64(q), c.stepsLeft()))
-	}
 	c.sliceStart = q
-	c.nearLimit()
+	c.setEdge()
 	return q
 }
 
@@ -225,20 +229,115 @@ func (c *cpu) slice() int64 {
 //go:noinline
 func (c *cpu) carried() int64 { return c.sliceStart }
 
-// stepsLeft returns how many steps the step limit leaves, as far as this processor knows.
-func (c *cpu) stepsLeft() uint64 {
+// stepsLeft returns how many steps are left before the next stop at a step: the step limit's,
+// as far as this processor knows, or the one Resume asked for; ok is false if there is none.
+func (c *cpu) stepsLeft() (n uint64, ok bool) {
 	done := c.published.Load() + c.steps - c.unpublished
-	return c.opts.MaxSteps - min(done, c.opts.MaxSteps)
+	if c.opts.MaxSteps > 0 {
+		n, ok = c.opts.MaxSteps-min(done, c.opts.MaxSteps), true
+	}
+	if c.target > 0 {
+		left := c.target - min(c.steps, c.target)
+		if !ok || left < n {
+			n, ok = left, true
+		}
+	}
+	return n, ok
 }
 
-// nearLimit hands the processor over to execStep when the step limit is near. exec notices its
-// budget only at check points, so it may run past it by a straight run of code, which is at
-// most the whole text of the process on the processor. When the limit is nearer than the
-// budget and that, execStep takes over for the rest of the run: see toStepping.
-func (c *cpu) nearLimit() {
-	if c.opts.MaxSteps > 0 && c.cur != nil && c.stepsLeft() < uint64(max(c.sliceStart, 0))+uint64(len(c.cur.code)) {
+// setEdge works out, for the current slice, the budget at which execStep must stop before the
+// next instruction (the edge), and whether exec must hand over to execStep (exact).
+//
+// exec notices its budget only at check points, so it may run past a stop by a straight run of
+// code, which is at most the whole text of the process on the processor: when a stop is nearer
+// than the budget and that, execStep takes over, and stops at it exactly. The random policy
+// preempts at the exact end of its quanta, so it always runs execStep, with an edge of 0 at
+// least. A stop that is due at once (see forceStop) puts the edge above any budget.
+func (c *cpu) setEdge() {
+	c.edge = math.MinInt64
+	c.exact = c.rng != nil || c.stepping
+	if c.rng != nil {
+		c.edge = 0
+	}
+	if n, ok := c.stepsLeft(); ok {
+		c.edge = max(c.edge, c.sliceStart-int64(min(n, math.MaxInt32)))
+		codeLen := uint64(maxCode)
+		if c.cur != nil {
+			codeLen = uint64(len(c.cur.code))
+		}
+		if n < uint64(max(c.sliceStart, 0))+codeLen {
+			c.exact = true
+		}
+	}
+	if c.pending != 0 {
+		c.edge = math.MaxInt64
 		c.exact = true
 	}
+}
+
+// maxCode bounds the length of a straight run of code when the process is not known yet.
+const maxCode = math.MaxInt32
+
+// forceStop makes execStep stop before the thread's next instruction, for the reason given.
+// It returns the new edge.
+func (c *cpu) forceStop(why StopKind) int64 {
+	if c.pending == 0 {
+		c.pending = why
+	}
+	c.setEdge()
+	return c.edge
+}
+
+// returned is how a ret that Resume waits for (Until.Return) stops execStep after it.
+func (c *cpu) returned() int64 {
+	c.returnOf = nil
+	return c.forceStop(StopReturn)
+}
+
+// edgeReached is where execStep goes when its budget reaches the edge, before thread t's next
+// instruction: it stops the run there if a stop is due, and otherwise it is the check point
+// at the exact end of a random quantum.
+func (c *cpu) edgeReached(t *Thread, budget int64) (*Thread, error) {
+	c.retire(t, budget)
+	if c.pending != 0 {
+		return nil, c.pause(t, c.pending)
+	}
+	if c.opts.MaxSteps > 0 {
+		if err := c.publish(t); err != nil {
+			return nil, err
+		}
+	}
+	if c.target > 0 && c.steps >= c.target {
+		return nil, c.pause(t, StopSteps)
+	}
+	if c.rng != nil && budget <= 0 {
+		next, err := c.checkpoint(t, budget)
+		if err == nil {
+			c.slice()
+		}
+		return next, err
+	}
+	c.setEdge()
+	return t, nil
+}
+
+// pause stops the processor before thread t's next instruction, for Resume to return: the
+// run can go on from there as if it had not stopped.
+func (c *cpu) pause(t *Thread, why StopKind) error {
+	c.paused = t
+	c.stopKind = why
+	c.pending = 0
+	return errPause
+}
+
+// errPause is how the loop tells Resume that it stopped where it was asked to (see pause).
+var errPause = errors.New("pause")
+
+// breakpoint is how the loop stops at a breakpoint that Resume set, before the instruction it
+// replaced runs.
+func (c *cpu) breakpoint(t *Thread, pc int, budget int64) error {
+	c.leave(t, pc, budget, nil)
+	return c.pause(t, StopBreakpoint)
 }
 
 // now returns the clock: nanoseconds since the run began, real or virtual.
@@ -469,7 +568,7 @@ func (t *Thread) leafCaller() (int, bool) {
 	if !ok || i == 0 {
 		return 0, false
 	}
-	switch p.code[i-1].Op() {
+	switch p.instr(i - 1).Op() {
 	case isa.CALL, isa.CALLR:
 		return i - 1, true
 	}

@@ -180,7 +180,7 @@ func (m *Machine) where(t *Thread, pc int) Where {
 	img := p.image
 	switch {
 	case pc < p.textN:
-		w.Instr = object.DisassembleInstr(p.code[pc], w.PC, img)
+		w.Instr = object.DisassembleInstr(p.instr(pc), w.PC, img)
 		if pc < len(img.Lines) {
 			l := img.Lines[pc]
 			if int(l.File) < len(img.Files) {
@@ -238,7 +238,7 @@ func (m *Machine) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
 				detail = fmt.Sprintf("the program ran past the end of its text, after its last instruction at %s:%d; end it with exit, halt or ret", last.File, last.Line)
 			}
 		} else {
-			detail = fmt.Sprintf("word %#08x", uint32(t.Proc.code[pc]))
+			detail = fmt.Sprintf("word %#08x", uint32(t.Proc.instr(pc)))
 		}
 	}
 	return &TrapError{Trap: kind, Detail: detail, Where: m.where(t, pc), Regs: t.R}

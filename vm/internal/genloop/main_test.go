@@ -22,8 +22,10 @@ func TestLoopStepIsFresh(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("vm/loop_step.go is stale; run go generate ./vm")
 	}
-	// The one difference: the budget is tested before every instruction.
-	if !bytes.Contains(got, []byte("ins := code[pc]\n\t\tif budget <= 0 {\n\t\t\tgoto check\n\t\t}\n")) {
+	// The one difference: stepping is true, which brings in the test of the budget before
+	// every instruction.
+	if !bytes.Contains(got, []byte("const stepping = true\n")) ||
+		!bytes.Contains(got, []byte("ins := code[pc]\n\t\tif stepping && budget <= edge {\n\t\t\tgoto stop\n\t\t}\n")) {
 		t.Error("execStep does not test its budget before each instruction")
 	}
 }

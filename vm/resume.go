@@ -1,0 +1,320 @@
+package vm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spindle-vm/spindle/isa"
+)
+
+// A machine that stops and goes on. Resume runs the machine until something it was asked to
+// stop for happens, and returns why; between Resumes the machine's whole state holds still, to
+// be inspected and changed, and the next Resume goes on as if it had never stopped: a run in
+// many Resumes executes the same instructions, switches at the same places and writes the same
+// output as a run in one.
+//
+// How each stop is made, at no cost to a run that asks for none:
+//   - At a step: execStep, the copy of the loop that can stop before any instruction, takes
+//     over when the step is near (see setEdge); the check points, and so the switches, fall
+//     where they would have.
+//   - At a breakpoint: the instruction's word in the process's code is replaced by breakWord,
+//     which the loop's default case, never taken otherwise, recognizes.
+//   - At a switch: pick, which every switch goes through, asks execStep to stop before the
+//     first instruction of the thread it picked (forceStop).
+//   - At a syscall, or a return: execStep looks before each syscall and after each ret, and
+//     exec does not.
+//   - At a trap: the loop returns the trap as it always has; Resume holds it until the next
+//     Resume acts on it.
+
+// StopKind says why Resume returned.
+type StopKind uint8
+
+const (
+	// StopExited: the run is over, the first process having ended (Stop.ExitCode).
+	StopExited StopKind = iota + 1
+	// StopTrapped: a thread trapped (Stop.Trap). It is at the trapping instruction, which
+	// changed nothing. The next Resume ends its process, as Run does, unless the thread's pc
+	// was moved in between: then the thread goes on from there.
+	StopTrapped
+	// StopBreakpoint: a thread reached a breakpoint set with SetBreakpoint, before the
+	// instruction there ran; or it executed ebreak, which traps as StopTrapped does
+	// (Stop.Trap is set).
+	StopBreakpoint
+	// StopSteps: the steps asked for (Until.Steps or Until.ThreadSteps) are done.
+	StopSteps
+	// StopSwitch: a context switch (Until.Switch); Stop.Thread is the thread switched to,
+	// before its next instruction.
+	StopSwitch
+	// StopSyscall: a thread is at a syscall that Until asked for, before it runs.
+	StopSyscall
+	// StopReturn: Until.Thread returned from the frame that Until.Return names.
+	StopReturn
+	// StopDeadlock: every thread is blocked for good; the run is over (Stop.Err).
+	StopDeadlock
+	// StopLimit: the run reached a limit of its Options; it is over (Stop.Err).
+	StopLimit
+	// StopInterrupted: Interrupt ended the run (Stop.Err), or Pause stopped it.
+	StopInterrupted
+)
+
+func (k StopKind) String() string {
+	if k < StopExited || k > StopInterrupted {
+		return fmt.Sprintf("stop %d", k)
+	}
+	return [...]string{"exited", "trapped", "breakpoint", "steps", "switch", "syscall", "return",
+		"deadlock", "limit", "interrupted"}[k-1]
+}
+
+// Until says what Resume stops for. The zero value stops only at a trap and at the end of the
+// run. Breakpoints are the machine's, not Until's (SetBreakpoint): they stop every Resume.
+type Until struct {
+	Steps uint64 // stop once the whole machine has executed this many more instructions; 0 for no such stop
+
+	// Thread is the thread that ThreadSteps and Return are about.
+	Thread      *Thread
+	ThreadSteps uint64 // stop once Thread has executed this many more instructions; 0 for no such stop
+	// Return, if not 0, stops after a ret of Thread that pops its return address from Return
+	// or above: for "finish", the address of the current frame's return address; for "next"
+	// over a call, the address the call pushes it to (sp-8).
+	Return uint64
+
+	Switch      bool          // stop at the next context switch
+	Syscalls    []isa.Syscall // stop before any of these syscalls runs
+	AllSyscalls bool          // stop before every syscall
+}
+
+// A Stop says why Resume returned.
+type Stop struct {
+	Kind StopKind
+
+	// Ended says the run is over: nothing can Resume it. Err is then what Run returns: nil
+	// when the first process ended, whatever its status, or a *TrapError, *LimitError,
+	// *DeadlockError or *InterruptError.
+	Ended    bool
+	Err      error
+	ExitCode int64 // the first process's exit status, when it exited
+
+	// Thread is the thread that stopped, which goes on first when the run does, before the
+	// instruction at PC, or at the instruction that trapped; nil when no thread stopped.
+	Thread  *Thread
+	PC      uint64
+	Syscall isa.Syscall // the syscall of a StopSyscall
+	Trap    *TrapError  // the trap of a StopTrapped, or of a StopBreakpoint at an ebreak
+	Steps   uint64      // instructions the machine has executed
+}
+
+// Resume runs the machine until one of the things u asks for happens, a thread traps or
+// reaches a breakpoint, or the run ends, and says which. It returns an error only for a call it
+// cannot carry out: a run that is over, or, on several processors, a stop that only one
+// processor can make.
+//
+// A machine with several processors runs to its end in one Resume: u must be the zero Until,
+// and no breakpoint may be set. The debugger runs one.
+func (m *Machine) Resume(u Until) (Stop, error) {
+	if m.ended {
+		return Stop{}, errors.New("vm: the run is over")
+	}
+	if !m.begun {
+		m.begin()
+	}
+	if len(m.cpus) > 1 {
+		if !u.isZero() || len(m.breaks) > 0 {
+			return Stop{}, errors.New("vm: a machine of several processors can only run to its end")
+		}
+		m.runAll()
+		return m.over(), nil
+	}
+	c := m.cpus[0]
+	if te := c.trapped; te != nil {
+		// Act on the trap the last Resume stopped at, unless its thread was moved on.
+		c.trapped = nil
+		if t := c.paused; t != nil && isa.CodeAddr(t.PC) == te.PC {
+			p := c.cur
+			c.paused, c.cur = nil, nil
+			c.afterSlice(p, te)
+		}
+	}
+	var st Stop
+	if t := c.paused; t != nil && !c.done.Load() {
+		// A thread that stopped at a breakpoint or a syscall goes past it: what stops it is
+		// coming to one, not being there.
+		if orig, ok := m.breaks[t.PC]; ok && t.Proc.code[t.PC] == breakWord {
+			i, before := t.PC, t.Steps
+			t.Proc.code[i] = orig
+			st = m.resume(c, Until{Steps: 1, Switch: u.Switch})
+			t.Proc.code[i] = breakWord
+			if st.Kind != StopSteps {
+				return st, nil
+			}
+			if u.Steps > 0 {
+				if u.Steps--; u.Steps == 0 {
+					return st, nil
+				}
+			}
+			if u.Thread == t && u.ThreadSteps > 0 && t.Steps > before {
+				if u.ThreadSteps--; u.ThreadSteps == 0 {
+					return st, nil
+				}
+			}
+		} else if c.stopKind == StopSyscall && t.Proc.code[t.PC].Op() == isa.SYSCALL {
+			c.skipSyscall = t
+		}
+	}
+	if u.Thread != nil && u.ThreadSteps > 0 {
+		goal := u.Thread.Steps + u.ThreadSteps
+		for {
+			v := u
+			v.Steps = goal - u.Thread.Steps
+			if u.Steps > 0 {
+				v.Steps = min(v.Steps, u.Steps)
+			}
+			before := m.steps()
+			st = m.resume(c, v)
+			if st.Kind != StopSteps || u.Thread.Steps >= goal {
+				return st, nil
+			}
+			if u.Steps > 0 {
+				if u.Steps -= st.Steps - before; u.Steps == 0 {
+					return st, nil
+				}
+			}
+		}
+	}
+	return m.resume(c, u), nil
+}
+
+// resume runs processor c, alone on the machine, until a stop of u's.
+func (m *Machine) resume(c *cpu, u Until) Stop {
+	if u.Steps > 0 {
+		c.target = c.steps + u.Steps
+	}
+	c.catchSwitch = u.Switch
+	if u.Thread != nil && u.Return != 0 {
+		c.returnOf, c.returnSP = u.Thread, u.Return
+	}
+	if u.AllSyscalls || len(u.Syscalls) > 0 {
+		var set [128]bool
+		for i := range set {
+			set[i] = u.AllSyscalls
+		}
+		for _, n := range u.Syscalls {
+			set[n&127] = true
+		}
+		c.syscalls = &set
+	}
+	c.stepping = c.returnOf != nil || c.syscalls != nil
+	m.runAll()
+	c.target, c.catchSwitch, c.returnOf, c.syscalls, c.stepping, c.skipSyscall = 0, false, nil, nil, false, nil
+	if c.done.Load() {
+		return m.over()
+	}
+	m.flush()
+	st := Stop{Kind: c.stopKind, Thread: c.paused, Trap: c.trapped, Steps: m.steps()}
+	if t := st.Thread; t != nil {
+		st.PC = isa.CodeAddr(t.PC)
+		if st.Kind == StopSyscall {
+			st.Syscall = isa.Syscall(t.Proc.code[t.PC].Uimm24())
+		}
+	}
+	if st.Trap != nil && st.Trap.Trap == isa.TrapBreakpoint {
+		st.Kind = StopBreakpoint
+	}
+	return st
+}
+
+// over is the Stop of a run that is over.
+func (m *Machine) over() Stop {
+	err := m.end()
+	st := Stop{Kind: StopExited, Ended: true, Err: err, Steps: m.result.Steps}
+	var te *TrapError
+	var le *LimitError
+	var de *DeadlockError
+	var ie *InterruptError
+	switch {
+	case err == nil:
+		st.ExitCode = m.result.ExitCode
+	case errors.As(err, &te):
+		st.Kind, st.Trap = StopTrapped, te
+	case errors.As(err, &le):
+		st.Kind = StopLimit
+	case errors.As(err, &de):
+		st.Kind = StopDeadlock
+	case errors.As(err, &ie):
+		st.Kind = StopInterrupted
+	default:
+		st.Kind = StopExited // an internal error, or output that could not be written
+	}
+	return st
+}
+
+// steps returns the instructions the machine has executed.
+func (m *Machine) steps() uint64 {
+	var n uint64
+	for _, c := range m.cpus {
+		n += c.steps
+	}
+	return n
+}
+
+func (u *Until) isZero() bool {
+	return u.Steps == 0 && u.Thread == nil && u.ThreadSteps == 0 && u.Return == 0 && !u.Switch &&
+		len(u.Syscalls) == 0 && !u.AllSyscalls
+}
+
+// breakWord is the word a breakpoint puts in place of an instruction. Its opcode is none of
+// isa's, so the loop's default case, which traps an illegal instruction otherwise, finds it;
+// no image can hold it, since the loader refuses an unknown opcode.
+const breakWord = isa.Instr(0xff)
+
+// SetBreakpoint makes every Resume stop when a thread of the machine's program comes to the
+// instruction at addr, before it runs. It applies to every process that runs the program's
+// code (those that start makes), not to programs that spawn loads.
+func (m *Machine) SetBreakpoint(addr uint64) error {
+	p := m.proc
+	i, ok := isa.CodeIndex(addr, p.textN)
+	if !ok {
+		return fmt.Errorf("%#08x is not the address of an instruction (%s)", addr, isa.TextSpan(p.textN))
+	}
+	if m.cpus != nil && len(m.cpus) > 1 {
+		return errors.New("vm: breakpoints need a machine of one processor")
+	}
+	if _, ok := m.breaks[i]; ok {
+		return nil
+	}
+	if m.breaks == nil {
+		m.breaks = map[int]isa.Instr{}
+	}
+	m.breaks[i] = p.code[i]
+	p.code[i] = breakWord
+	return nil
+}
+
+// ClearBreakpoint removes the breakpoint at addr, if there is one.
+func (m *Machine) ClearBreakpoint(addr uint64) {
+	i, ok := isa.CodeIndex(addr, m.proc.textN)
+	if orig, set := m.breaks[i]; ok && set {
+		m.proc.code[i] = orig
+		delete(m.breaks, i)
+	}
+}
+
+// Breakpoints returns the addresses of the breakpoints set, in no order.
+func (m *Machine) Breakpoints() []uint64 {
+	var addrs []uint64
+	for i := range m.breaks {
+		addrs = append(addrs, isa.CodeAddr(i))
+	}
+	return addrs
+}
+
+// instr returns p's instruction at index pc, as the program has it: a breakpoint's word is not
+// part of it.
+func (p *Process) instr(pc int) isa.Instr {
+	w := p.code[pc]
+	if w == breakWord {
+		if orig, ok := p.Machine.breaks[pc]; ok {
+			return orig
+		}
+	}
+	return w
+}
