@@ -191,6 +191,12 @@ type schedOp struct {
 	inner   schedOpKind // for the loops of send, receive and forward: done before each value
 }
 
+// String names the kinds, which fmt's %+v would print as numbers: it does not call the String
+// method of an unexported field.
+func (op schedOp) String() string {
+	return fmt.Sprintf("{kind:%v a:%d b:%d c:%d inner:%v}", op.kind, op.a, op.b, op.c, op.inner)
+}
+
 type schedThread struct {
 	stage   int // 0 to len(chans) for the stages of the pipeline; -1 for a thread outside it
 	ops     []schedOp
