@@ -10,6 +10,10 @@
 // With Options.Threads the program is race-free instead: its main thread spawns worker threads
 // that each work on memory of their own, joins them and prints what they did, and nothing in it
 // traps before the end. Its result cannot depend on how the threads interleave.
+//
+// Sched makes programs of another kind, for the fuzz target of the scheduler: threads that
+// meet on channels, futexes and joins, and whose fate (the output they print, a deadlock, an
+// exit) is known from their structure, with the options to run them with.
 package progen
 
 import (
