@@ -426,8 +426,7 @@ func (c *cpu) exec(t *Thread) error {
 		case isa.SYSCALL:
 			if stepping && c.syscalls != nil && c.syscalls[ins.Uimm24()&127] {
 				if c.skipSyscall != t {
-					c.leave(t, pc, budget, nil)
-					return c.pause(t, StopSyscall)
+					return c.stopBefore(t, pc, budget, StopSyscall)
 				}
 				c.skipSyscall = nil
 			}
@@ -476,7 +475,7 @@ func (c *cpu) exec(t *Thread) error {
 
 		default:
 			if ins == breakWord {
-				return c.breakpoint(t, pc, budget)
+				return c.stopBefore(t, pc, budget, StopBreakpoint)
 			}
 			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		}

@@ -239,7 +239,8 @@ type cpu struct {
 	returnOf    *Thread    // stop after a ret of this thread that pops its address from returnSP or above
 	returnSP    uint64     //
 	syscalls    *[128]bool // stop before these services, if not nil
-	paused      *Thread    // the thread that stopped, which goes on first when the run does
+	paused      *Thread    // the thread that goes on first when the run does
+	stopThread  *Thread    // the thread that stopped: paused, or one that returned (see returned)
 	stopKind    StopKind   // why it stopped
 	trapped     *TrapError // the trap it stopped at, not yet acted on
 	skipSyscall *Thread    // a thread that stopped at its syscall, which runs when it goes on

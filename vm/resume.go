@@ -23,6 +23,8 @@ import (
 //     first instruction of the thread it picked (forceStop).
 //   - At a syscall, or a return: execStep looks before each syscall and after each ret, and
 //     exec does not.
+//   - The last three need execStep throughout (cpu.stepping): exec would notice a switch made
+//     in a syscall only at its next check point.
 //   - At a trap: the loop returns the trap as it always has; Resume holds it until the next
 //     Resume acts on it.
 
@@ -94,8 +96,9 @@ type Stop struct {
 	Err      error
 	ExitCode int64 // the first process's exit status, when it exited
 
-	// Thread is the thread that stopped, which goes on first when the run does, before the
-	// instruction at PC, or at the instruction that trapped; nil when no thread stopped.
+	// Thread is the thread that stopped, before the instruction at PC, or at the instruction
+	// that trapped; nil when no thread stopped. It goes on first when the run does, but after
+	// a StopReturn, when a check point right after the ret gave the processor to another.
 	Thread  *Thread
 	PC      uint64
 	Syscall isa.Syscall // the syscall of a StopSyscall
@@ -202,14 +205,18 @@ func (m *Machine) resume(c *cpu, u Until) Stop {
 		}
 		c.syscalls = &set
 	}
-	c.stepping = c.returnOf != nil || c.syscalls != nil
+	c.stepping = c.returnOf != nil || c.syscalls != nil || c.catchSwitch
 	m.runAll()
 	c.target, c.catchSwitch, c.returnOf, c.syscalls, c.stepping, c.skipSyscall = 0, false, nil, nil, false, nil
 	if c.done.Load() {
 		return m.over()
 	}
 	m.flush()
-	st := Stop{Kind: c.stopKind, Thread: c.paused, Trap: c.trapped, Steps: m.steps()}
+	st := Stop{Kind: c.stopKind, Thread: c.stopThread, Trap: c.trapped, Steps: m.steps()}
+	c.stopThread = nil
+	if st.Thread == nil {
+		st.Thread = c.paused // a trap
+	}
 	if t := st.Thread; t != nil {
 		st.PC = isa.CodeAddr(t.PC)
 		if st.Kind == StopSyscall {

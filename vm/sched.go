@@ -289,8 +289,10 @@ func (c *cpu) forceStop(why StopKind) int64 {
 }
 
 // returned is how a ret that Resume waits for (Until.Return) stops execStep after it.
+// The stop is the returning thread's, even when a check point right after the ret gives the
+// processor to another.
 func (c *cpu) returned() int64 {
-	c.returnOf = nil
+	c.stopThread, c.returnOf = c.returnOf, nil
 	return c.forceStop(StopReturn)
 }
 
@@ -325,6 +327,9 @@ func (c *cpu) edgeReached(t *Thread, budget int64) (*Thread, error) {
 // run can go on from there as if it had not stopped.
 func (c *cpu) pause(t *Thread, why StopKind) error {
 	c.paused = t
+	if c.stopThread == nil {
+		c.stopThread = t
+	}
 	c.stopKind = why
 	c.pending = 0
 	return errPause
@@ -333,11 +338,14 @@ func (c *cpu) pause(t *Thread, why StopKind) error {
 // errPause is how the loop tells Resume that it stopped where it was asked to (see pause).
 var errPause = errors.New("pause")
 
-// breakpoint is how the loop stops at a breakpoint that Resume set, before the instruction it
-// replaced runs.
-func (c *cpu) breakpoint(t *Thread, pc int, budget int64) error {
+// stopBefore is how the loop stops before the instruction at pc, which it has begun and
+// counted: at a breakpoint, or a syscall that Resume stops at.
+func (c *cpu) stopBefore(t *Thread, pc int, budget int64, why StopKind) error {
+	if preempt {
+		budget++
+	}
 	c.leave(t, pc, budget, nil)
-	return c.pause(t, StopBreakpoint)
+	return c.pause(t, why)
 }
 
 // now returns the clock: nanoseconds since the run began, real or virtual.

@@ -1,0 +1,351 @@
+package vm
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
+)
+
+// loadFile assembles a program of programs/ and loads it with stdin and opts; out collects
+// its output.
+func loadFile(t *testing.T, name, stdin string, opts Options) (*Machine, *bytes.Buffer) {
+	t.Helper()
+	img, err := asm.AssembleFile("../programs/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loadImage(t, img, stdin, opts)
+}
+
+func loadSource(t *testing.T, src, stdin string, opts Options) (*Machine, *bytes.Buffer) {
+	t.Helper()
+	img, err := asm.Assemble("prog.s", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loadImage(t, img, stdin, opts)
+}
+
+func loadImage(t *testing.T, img *object.Image, stdin string, opts Options) (*Machine, *bytes.Buffer) {
+	t.Helper()
+	var out bytes.Buffer
+	opts.Stdin, opts.Stdout = strings.NewReader(stdin), &out
+	m, err := Load(img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, &out
+}
+
+// symbol returns the address of the label name in m's program.
+func symbol(t *testing.T, m *Machine, name string) uint64 {
+	t.Helper()
+	for _, s := range m.image.Symbols {
+		if s.Name == name {
+			return s.Addr
+		}
+	}
+	t.Fatalf("no label %q", name)
+	return 0
+}
+
+func resume(t *testing.T, m *Machine, u Until) Stop {
+	t.Helper()
+	st, err := m.Resume(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// finish resumes m until its run is over and returns the last stop.
+func finish(t *testing.T, m *Machine) Stop {
+	t.Helper()
+	for {
+		if st := resume(t, m, Until{}); st.Ended {
+			return st
+		}
+	}
+}
+
+func TestResumeSteps(t *testing.T) {
+	m, out := loadFile(t, "fib.s", "15", Options{})
+	want, err := Run(m.image, Options{Stdin: strings.NewReader("15")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Chunks of every size up to 37, over and over, so that stops fall everywhere: in calls,
+	// at check points, inside syscalls' neighbours.
+	for k := uint64(1); ; k = k%37 + 1 {
+		before := m.steps()
+		st := resume(t, m, Until{Steps: k})
+		if st.Ended {
+			if st.Kind != StopExited || st.Err != nil || st.ExitCode != 0 {
+				t.Fatalf("the end: %+v", st)
+			}
+			break
+		}
+		if st.Kind != StopSteps || st.Steps-before != k || st.Thread == nil || st.PC != isa.CodeAddr(st.Thread.PC) {
+			t.Fatalf("Resume(Steps: %d) after %d steps = %+v, want a stop %d steps later", k, before, st, k)
+		}
+	}
+	if out.String() != "610\n" || m.result.Steps != want.Steps || m.result.Switches != want.Switches {
+		t.Errorf("in chunks: %q in %d steps, %d switches; in one run %d steps, %d switches",
+			out, m.result.Steps, m.result.Switches, want.Steps, want.Switches)
+	}
+}
+
+func TestResumeBreakpoint(t *testing.T) {
+	m, out := loadFile(t, "fib.s", "10", Options{})
+	fib := symbol(t, m, "fib")
+	if err := m.SetBreakpoint(fib); err != nil {
+		t.Fatal(err)
+	}
+	// fib(10) makes 177 calls of fib; the first has n = 10, the second n = 9.
+	var args []uint64
+	for {
+		st := resume(t, m, Until{})
+		if st.Ended {
+			if st.Err != nil {
+				t.Fatal(st.Err)
+			}
+			break
+		}
+		if st.Kind != StopBreakpoint || st.PC != fib || st.Trap != nil {
+			t.Fatalf("stop %+v, want a breakpoint at fib", st)
+		}
+		if w := m.where(st.Thread, st.Thread.PC); !strings.Contains(w.Instr, "li") {
+			t.Fatalf("the report shows %q at the breakpoint, not the program's instruction", w.Instr)
+		}
+		args = append(args, st.Thread.R[isa.A0])
+	}
+	if len(args) != 177 || args[0] != 10 || args[1] != 9 || out.String() != "55\n" {
+		t.Errorf("%d hits, the first with n = %v; output %q; want 177, 10 and 9, \"55\\n\"", len(args), args[:min(2, len(args))], out)
+	}
+}
+
+func TestResumeClearBreakpoint(t *testing.T) {
+	m, out := loadFile(t, "fib.s", "10", Options{})
+	fib := symbol(t, m, "fib")
+	if err := m.SetBreakpoint(fib + 1); err == nil {
+		t.Error("a breakpoint between instructions was set")
+	}
+	if err := m.SetBreakpoint(fib); err != nil {
+		t.Fatal(err)
+	}
+	if st := resume(t, m, Until{}); st.Kind != StopBreakpoint {
+		t.Fatalf("%+v, want a breakpoint", st)
+	}
+	if diff := cmp.Diff([]uint64{fib}, m.Breakpoints()); diff != "" {
+		t.Error(diff)
+	}
+	m.ClearBreakpoint(fib)
+	if st := finish(t, m); st.Kind != StopExited || out.String() != "55\n" {
+		t.Errorf("%+v, output %q", st, out)
+	}
+}
+
+func TestResumeTrap(t *testing.T) {
+	const src = `
+main:   li   a0, 7
+        li   a1, 0
+        div  a0, a0, a1
+        li   a0, 3
+        ret
+`
+	for _, skip := range []bool{false, true} {
+		m, _ := loadSource(t, src, "", Options{})
+		st := resume(t, m, Until{})
+		div := symbol(t, m, "main") + 2*isa.InstrSize
+		if st.Kind != StopTrapped || st.Ended || st.Trap == nil || st.Trap.Trap != isa.TrapDivZero || st.PC != div {
+			t.Fatalf("%+v, want a trap at the div", st)
+		}
+		if r := st.Thread.R; r[isa.A0] != 7 || r[isa.A1] != 0 {
+			t.Errorf("the registers changed: a0 = %d, a1 = %d", r[isa.A0], r[isa.A1])
+		}
+		if !skip {
+			st = resume(t, m, Until{})
+			var te *TrapError
+			if !st.Ended || st.Kind != StopTrapped || !errors.As(st.Err, &te) || te.Trap != isa.TrapDivZero {
+				t.Errorf("after the trap: %+v, want the run ended by it", st)
+			}
+			continue
+		}
+		// Moved past the div, the thread goes on.
+		st.Thread.PC++
+		if st = resume(t, m, Until{}); !st.Ended || st.Err != nil || st.ExitCode != 3 {
+			t.Errorf("after moving past the trap: %+v, want an exit with 3", st)
+		}
+	}
+}
+
+func TestResumeEbreak(t *testing.T) {
+	m, _ := loadSource(t, "main: li a0, 1\n ebreak\n ret\n", "", Options{})
+	st := resume(t, m, Until{})
+	if st.Kind != StopBreakpoint || st.Trap == nil || st.Trap.Trap != isa.TrapBreakpoint || st.Ended {
+		t.Fatalf("%+v, want a stop at the ebreak", st)
+	}
+	if st = resume(t, m, Until{}); !st.Ended || st.Kind != StopTrapped {
+		t.Errorf("%+v, want the run ended by the ebreak's trap, as Run ends it", st)
+	}
+}
+
+func TestResumeSwitch(t *testing.T) {
+	opts := Options{Quantum: 1000}
+	m, out := loadFile(t, "threads/race.s", "", opts)
+	img := m.image
+	stops := 0
+	var last *Thread
+	for {
+		st := resume(t, m, Until{Switch: true})
+		if st.Ended {
+			break
+		}
+		if st.Kind != StopSwitch || st.Thread == nil || st.Thread.State != Running {
+			t.Fatalf("%+v, want a switch", st)
+		}
+		if st.Thread == last {
+			t.Fatalf("a switch to thread %d, which ran already", st.Thread.ID)
+		}
+		last = st.Thread
+		stops++
+	}
+	var want bytes.Buffer
+	res, err := Run(img, Options{Quantum: 1000, Stdout: &want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every switch stops, and the first thread's start is a switch too.
+	if uint64(stops) != res.Switches || out.String() != want.String() || m.result.Switches != res.Switches {
+		t.Errorf("%d stops, %d switches, output %q; Run made %d switches and %q", stops, m.result.Switches, out, res.Switches, &want)
+	}
+}
+
+func TestResumeSyscall(t *testing.T) {
+	m, out := loadFile(t, "hello.s", "", Options{})
+	st := resume(t, m, Until{Syscalls: []isa.Syscall{isa.SysWrite}})
+	if st.Kind != StopSyscall || st.Syscall != isa.SysWrite || out.Len() != 0 {
+		t.Fatalf("%+v, output %q; want a stop before the write, nothing written", st, out)
+	}
+	// Going on from the syscall runs it; the next stop is at exit.
+	st = resume(t, m, Until{AllSyscalls: true})
+	if st.Kind != StopSyscall || st.Syscall != isa.SysExit || out.String() != "Hello, world!\n" {
+		t.Fatalf("%+v, output %q; want a stop before the exit, after the write", st, out)
+	}
+	if st = resume(t, m, Until{AllSyscalls: true}); !st.Ended || st.Err != nil {
+		t.Errorf("%+v, want the end", st)
+	}
+}
+
+func TestResumeReturn(t *testing.T) {
+	m, out := loadFile(t, "fib.s", "10", Options{})
+	fib := symbol(t, m, "fib")
+	if err := m.SetBreakpoint(fib); err != nil {
+		t.Fatal(err)
+	}
+	st := resume(t, m, Until{}) // fib(10), at its first instruction
+	m.ClearBreakpoint(fib)
+	th := st.Thread
+	if st = resume(t, m, Until{Steps: 8}); st.Kind != StopSteps { // inside fib(10), past its enter
+		t.Fatal(st)
+	}
+	// finish: the frame's return address is just above the saved fp.
+	st = resume(t, m, Until{Thread: th, Return: th.R[isa.FP] + 8})
+	if st.Kind != StopReturn || th.R[isa.A0] != 55 || isa.CodeAddr(th.PC) != symbol(t, m, "main")+2*isa.InstrSize+isa.InstrSize {
+		t.Fatalf("%+v, a0 = %d; want a stop just after main's call of fib with fib(10) = 55", st, th.R[isa.A0])
+	}
+	if st = finish(t, m); out.String() != "55\n" {
+		t.Errorf("%+v, output %q", st, out)
+	}
+
+	// next over a call: the stop comes after the call's return, whatever the callee runs.
+	m, _ = loadFile(t, "fib.s", "12", Options{})
+	call := symbol(t, m, "main") + 2*isa.InstrSize
+	if err := m.SetBreakpoint(call); err != nil {
+		t.Fatal(err)
+	}
+	st = resume(t, m, Until{})
+	m.ClearBreakpoint(call)
+	th = st.Thread
+	if st = resume(t, m, Until{Thread: th, Return: th.R[isa.SP] - 8}); st.Kind != StopReturn || st.PC != call+isa.InstrSize || th.R[isa.A0] != 144 {
+		t.Errorf("%+v, a0 = %d; want a stop after the call with fib(12) = 144", st, th.R[isa.A0])
+	}
+}
+
+func TestResumeThreadSteps(t *testing.T) {
+	m, out := loadFile(t, "threads/race.s", "", Options{Quantum: 50})
+	// Run until the workers exist, then step the second worker alone.
+	var w *Thread
+	for w == nil {
+		st := resume(t, m, Until{Switch: true})
+		if st.Ended {
+			t.Fatal("no worker ran")
+		}
+		if st.Thread.ID == 3 {
+			w = st.Thread
+		}
+	}
+	for range 20 {
+		before, total := w.Steps, m.steps()
+		st := resume(t, m, Until{Thread: w, ThreadSteps: 7})
+		if st.Kind != StopSteps || w.Steps-before != 7 {
+			t.Fatalf("%+v: thread 3 ran %d steps, want 7", st, w.Steps-before)
+		}
+		if m.steps()-total < 7 {
+			t.Fatalf("the machine ran %d steps", m.steps()-total)
+		}
+	}
+	if st := finish(t, m); st.Err != nil || !strings.HasPrefix(out.String(), "counter = 200000") {
+		t.Errorf("%+v, output %q", st, out)
+	}
+}
+
+func TestResumeEnds(t *testing.T) {
+	for _, tt := range []struct {
+		name, src string
+		opts      Options
+		kind      StopKind
+	}{
+		{"exit", "main: li a0, 4\n syscall exit\n", Options{}, StopExited},
+		{"deadlock", "main: li a0, 0\n syscall chan_make\n syscall chan_recv\n ret\n", Options{}, StopDeadlock},
+		{"limit", "main: jmp main\n", Options{MaxSteps: 1000}, StopLimit},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := loadSource(t, tt.src, "", tt.opts)
+			st := resume(t, m, Until{})
+			if !st.Ended || st.Kind != tt.kind {
+				t.Errorf("%+v (%v), want the end by %v", st, st.Err, tt.kind)
+			}
+			if _, err := m.Resume(Until{}); err == nil {
+				t.Error("Resume after the end went on")
+			}
+			if _, err := m.Run(); err == nil {
+				t.Error("Run after Resume ran")
+			}
+		})
+	}
+	m, _ := loadSource(t, "main: jmp main\n", "", Options{})
+	m.Interrupt()
+	if st := resume(t, m, Until{}); !st.Ended || st.Kind != StopInterrupted {
+		t.Errorf("%+v, want the end by the interrupt", st)
+	}
+}
+
+func TestResumeSeveralProcessors(t *testing.T) {
+	m, out := loadFile(t, "hello.s", "", Options{CPUs: 2})
+	if _, err := m.Resume(Until{Steps: 1}); err == nil {
+		t.Error("a stop at a step on two processors")
+	}
+	if err := m.SetBreakpoint(symbol(t, m, "main")); err == nil {
+		t.Error("a breakpoint on two processors")
+	}
+	if st := resume(t, m, Until{}); !st.Ended || st.Err != nil || out.String() != "Hello, world!\n" {
+		t.Errorf("%+v, output %q", st, out)
+	}
+}
