@@ -50,6 +50,18 @@
 // file needs Options.Assemble, and the reports of a program run from an object file quote its
 // source lines through Options.SourceLine. The spindle command gives both.
 //
+// # Inspecting a machine
+//
+// While no processor runs (after Load, after Run returns), a debugger can look at the machine
+// and change it; nothing here takes a lock, so nothing may be called while it runs.
+// Machine.Processes lists the process table and Process.Thread finds a thread. A thread's
+// registers are the plain array Thread.R, read and written directly; its pc is an instruction
+// index, which PCAddr gives as a code address and SetPC sets from one, refusing any address that
+// is not an instruction of the text. Process.ReadMemory and WriteMemory copy bytes in and out,
+// refusing a range that is not wholly inside the process's memory. Machine.ThreadInfo says what
+// a thread is doing in the words of a deadlock report; Machine.Backtrace walks its frame
+// pointers; Machine.Symbol and Process.Lookup go between addresses and labels.
+//
 // # The loop
 //
 // exec is the interpreter loop. It keeps pc, the code slice and a pointer to the thread's
