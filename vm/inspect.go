@@ -299,7 +299,7 @@ func (p *Process) callBefore(a uint64) (int, bool) {
 	if !ok || i == 0 || !p.hasCode(i-1) {
 		return 0, false
 	}
-	switch p.code[i-1].Op() {
+	switch p.instr(i - 1).Op() {
 	case isa.CALL, isa.CALLR:
 		return i - 1, true
 	}

@@ -572,15 +572,7 @@ func (t *Thread) leafCaller() (int, bool) {
 	if !p.inMem(sp, 8) {
 		return 0, false
 	}
-	i, ok := isa.CodeIndex(p.load64(sp), p.textN)
-	if !ok || i == 0 {
-		return 0, false
-	}
-	switch p.instr(i - 1).Op() {
-	case isa.CALL, isa.CALLR:
-		return i - 1, true
-	}
-	return 0, false
+	return p.callBefore(p.load64(sp))
 }
 
 // waitPC returns the index of the instruction where a blocked thread waits: its syscall. Its

@@ -196,6 +196,8 @@ func (m *Machine) where(t *Thread, pc int) Where {
 		w.Instr = "(past the end of the text)"
 	case pc == p.textN+sentinelExit:
 		w.Instr = "(return from the entry point: exit)"
+	case pc == p.textN+sentinelThreadExit:
+		w.Instr = "(return from the thread's entry: thread_exit)"
 	}
 	return w
 }
