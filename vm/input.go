@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"sync/atomic"
 )
 
@@ -32,6 +33,14 @@ type input struct {
 	results chan inResult // the pump's reads
 	waiters queue         // threads parked until input arrives
 	skip    bool          // discarding the rest of a line too long for read_int
+
+	// From the first snapshot on, what the host gave is kept: log holds it from byte
+	// logStart of the input on, and received counts it all. A restored machine reads what it
+	// read before from the log, not from the host (see Restore).
+	logging  bool
+	log      []byte
+	logStart uint64
+	received uint64
 }
 
 type inResult struct {
@@ -106,6 +115,10 @@ func (c *cpu) deliver(r inResult) {
 func (c *cpu) gotInput(b []byte, err error) {
 	in := c.in
 	in.buf = append(in.buf, b...)
+	in.received += uint64(len(b))
+	if in.logging {
+		in.log = append(in.log, b...)
+	}
 	if err != nil || len(b) == 0 {
 		// An error reading the host ends the input as end of file does.
 		in.eof = errors.Is(err, io.EOF) || err != nil || len(b) == 0
@@ -156,4 +169,43 @@ func (c *cpu) readInputLine(t *Thread) (line []byte, ok, blocked bool) {
 			return nil, false, true
 		}
 	}
+}
+
+// consumed returns how many bytes of the input the program has read.
+func (in *input) consumed() uint64 { return in.received - uint64(len(in.buf)) }
+
+// startLog begins the log of the input, from what the program has not read yet on.
+func (in *input) startLog() {
+	if !in.logging {
+		in.logging = true
+		in.logStart = in.consumed()
+		in.log = slices.Clone(in.buf)
+	}
+}
+
+// rewind makes the input go on from byte pos, which the log holds.
+func (in *input) rewind(pos uint64) {
+	in.buf = slices.Clone(in.log[pos-in.logStart:])
+}
+
+// counter counts the bytes written through it: a program's output, for a snapshot's record
+// of how much had been written.
+type counter struct {
+	w io.Writer
+	n uint64
+}
+
+func (c *counter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += uint64(n)
+	return n, err
+}
+
+// Flush flushes the writer counted, if it buffers (a *bufio.Writer, say): output is flushed
+// to where the caller of the VM asked, as it was when the VM wrote into that buffer itself.
+func (c *counter) Flush() error {
+	if f, ok := c.w.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
 }

@@ -195,6 +195,7 @@ type Machine struct {
 	in        *input
 	stdout    *bufio.Writer
 	stderr    *bufio.Writer
+	written   [2]counter // the bytes that have gone from stdout and stderr to the host
 
 	start   time.Time
 	virtual bool
@@ -206,6 +207,7 @@ type Machine struct {
 	timer        *time.Timer
 	result       Result
 	breaks       map[int]isa.Instr // the instructions that breakpoints replaced, by index in code
+	lastSnapshot *Snapshot         // the last taken or restored, whose pages the next may share
 }
 
 // A cpu is a virtual processor: the interpreter loop, and the state it keeps as it runs the
@@ -224,6 +226,7 @@ type cpu struct {
 	started    bool    // the first slice has begun
 	skipped    int64   // virtual nanoseconds skipped while every thread slept
 	rng        *rand.Rand
+	pcg        *rand.PCG // rng's source, whose state a snapshot keeps
 
 	cur         *Process  // the process on this processor
 	procSlices  int       // thread slices cur has had since it came on
@@ -289,7 +292,8 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now(),
-		in: newInput(opts.Stdin, !opts.VirtualClock), stdout: newWriter(opts.Stdout, 16<<10), stderr: newWriter(opts.Stderr, 4<<10)}
+		in: newInput(opts.Stdin, !opts.VirtualClock), written: [2]counter{{w: opts.Stdout}, {w: opts.Stderr}}}
+	m.stdout, m.stderr = newWriter(&m.written[0], 16<<10), newWriter(&m.written[1], 4<<10)
 	n := max(opts.CPUs, 1)
 	if opts.Trace != nil {
 		var stream *bufio.Writer // the program's, if the trace goes to the same place
@@ -310,7 +314,8 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 	for i := range n {
 		c := &cpu{Machine: m, id: i}
 		if opts.Sched == SchedRandom {
-			c.rng = rand.New(rand.NewPCG(opts.Seed, 0x5eed+uint64(i)))
+			c.pcg = rand.NewPCG(opts.Seed, 0x5eed+uint64(i))
+			c.rng = rand.New(c.pcg)
 		}
 		m.cpus = append(m.cpus, c)
 	}
@@ -461,12 +466,15 @@ func (m *Machine) othersReport(w Where) ([]BlockedThread, int) {
 	return list, n - len(list)
 }
 
+// flush writes out the program's output, and returns the first error in doing so.
 func (m *Machine) flush() error {
-	err := m.stdout.Flush()
-	if err2 := m.stderr.Flush(); err == nil {
-		err = err2
+	var first error
+	for _, err := range [...]error{m.stdout.Flush(), m.stderr.Flush(), m.written[0].Flush(), m.written[1].Flush()} {
+		if first == nil {
+			first = err
+		}
 	}
-	return err
+	return first
 }
 
 // Interrupt asks the running program to stop at its next check point, as Ctrl-C does. Run then

@@ -22,7 +22,21 @@ type Context struct {
 type Process struct {
 	ID      int
 	Machine *Machine
+	procCore
 
+	// kmem is the bytes of the kernel's objects for this process (threads, channels, pipes),
+	// charged to maxMem. Only the process's own processor adds to it; a pipe's last close, on
+	// any processor, takes the pipe's charge off its maker.
+	kmem atomic.Uint64
+
+	// Set by other processors: threads they woke (under the kernel lock), and a kill.
+	hasInbox atomic.Bool
+	killed   atomic.Bool
+}
+
+// procCore is what a process is made of but for the fields that other processors set: a value
+// that a snapshot can copy whole (see snapshot.go).
+type procCore struct {
 	code   []isa.Instr // the image's text, then the sentinels below
 	textN  int         // instructions of the image's text proper
 	consts []uint64
@@ -33,10 +47,6 @@ type Process struct {
 	heapLo  uint64 // end of .bss: the lowest break
 	brk     uint64 // current break: the heap is [heapLo, brk)
 	maxMem  uint64
-	// kmem is the bytes of the kernel's objects for this process (threads, channels, pipes),
-	// charged to maxMem. Only the process's own processor adds to it; a pipe's last close, on
-	// any processor, takes the pipe's charge off its maker.
-	kmem atomic.Uint64
 
 	threads    []*Thread // by id; a thread joined stays until compacted away (see drop)
 	dropped    int       // threads in the table that have been joined
@@ -60,11 +70,8 @@ type Process struct {
 	waiters  []*Thread  // threads blocked waiting for it to end
 	fds      []desc
 
-	// Set by other processors: threads they woke (under the kernel lock), and a kill.
-	inbox    []*Thread
-	hasInbox atomic.Bool
-	killed   atomic.Bool
-	lastCPU  int
+	inbox   []*Thread // threads that other processors woke (see wakeAny)
+	lastCPU int
 
 	exited   bool
 	exitCode int64
@@ -95,15 +102,13 @@ const smallMem = 1 << 20
 // given arguments, and enters it in the process table. Its descriptors are the caller's to set.
 func newProcess(m *Machine, img *object.Image, entry int, args []string) (*Process, error) {
 	opts := &m.opts
-	p := &Process{
-		ID:      m.lastPid + 1,
-		Machine: m,
-		image:   img,
-		args:    args,
-		textN:   len(img.Text),
-		consts:  img.Consts,
-		maxMem:  opts.MaxMem,
-	}
+	p := &Process{ID: m.lastPid + 1, Machine: m, procCore: procCore{
+		image:  img,
+		args:   args,
+		textN:  len(img.Text),
+		consts: img.Consts,
+		maxMem: opts.MaxMem,
+	}}
 	if img == m.image && m.code != nil {
 		p.code = m.code // the text is read-only: the processes of one program share it
 	} else {
