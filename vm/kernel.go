@@ -96,6 +96,10 @@ func (c *cpu) makeReady(p *Process) {
 // takeReady takes a process to run: from c's own queue, or else half of the longest queue of
 // another processor, as Go's scheduler steals. The caller holds the kernel lock.
 func (c *cpu) takeReady() *Process {
+	if f := c.focus; f != nil && f.Proc.state == procReady && c.ready.remove(f.Proc) {
+		c.readyCount.Add(-1)
+		return f.Proc
+	}
 	if p := c.ready.pop(); p != nil {
 		c.readyCount.Add(-1)
 		return p

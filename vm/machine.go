@@ -226,6 +226,7 @@ type cpu struct {
 	started    bool    // the first slice has begun
 	skipped    int64   // virtual nanoseconds skipped while every thread slept
 	rng        *rand.Rand
+	focus      *Thread // the thread that runs alone, if there is one (see Focus)
 	pcg        *rand.PCG // rng's source, whose state a snapshot keeps
 
 	cur         *Process  // the process on this processor
@@ -314,8 +315,7 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 	for i := range n {
 		c := &cpu{Machine: m, id: i}
 		if opts.Sched == SchedRandom {
-			c.pcg = rand.NewPCG(opts.Seed, 0x5eed+uint64(i))
-			c.rng = rand.New(c.pcg)
+			Random{opts.Seed}.apply(c)
 		}
 		m.cpus = append(m.cpus, c)
 	}

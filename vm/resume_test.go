@@ -349,3 +349,99 @@ func TestResumeSeveralProcessors(t *testing.T) {
 		t.Errorf("%+v, output %q", st, out)
 	}
 }
+
+func TestFocus(t *testing.T) {
+	m, out := loadFile(t, "threads/race.s", "", Options{Quantum: 100})
+	var w *Thread
+	for w == nil {
+		st := resume(t, m, Until{Switch: true})
+		if st.Ended {
+			t.Fatal("no worker ran")
+		}
+		if st.Thread.ID == 2 {
+			w = st.Thread
+		}
+	}
+	if err := m.SetPolicy(Focus{w}); err != nil {
+		t.Fatal(err)
+	}
+	// Focused, the worker runs alone, across many quanta: the machine's steps are its steps.
+	for range 5 {
+		before, total := w.Steps, m.steps()
+		st := resume(t, m, Until{Thread: w, ThreadSteps: 1000})
+		if st.Kind != StopSteps || w.Steps-before != 1000 || m.steps()-total != 1000 {
+			t.Fatalf("%+v: the worker ran %d steps of the machine's %d; want 1000 of 1000", st, w.Steps-before, m.steps()-total)
+		}
+	}
+	// Without a focus, the others run again, and the run ends as it would.
+	if err := m.SetPolicy(RoundRobin{}); err != nil {
+		t.Fatal(err)
+	}
+	before := w.Steps
+	if st := resume(t, m, Until{Steps: 2000}); st.Kind != StopSteps || w.Steps-before == 2000 {
+		t.Errorf("%+v: without the focus, the worker ran all %d steps", st, w.Steps-before)
+	}
+	if st := finish(t, m); st.Err != nil || !strings.HasPrefix(out.String(), "counter = 200000") {
+		t.Errorf("%+v, output %q", st, out)
+	}
+}
+
+// TestFocusBlocked focuses on a consumer that waits for its producer: the producer must run
+// for the consumer to go on, and does.
+func TestFocusBlocked(t *testing.T) {
+	const src = `
+        .data
+ch:     .quad 0
+        .text
+producer:
+        li   s0, 5
+.next:  la   t0, ch
+        ld   a0, 0(t0)
+        mov  a1, s0
+        syscall chan_send
+        dec  s0
+        bnez s0, .next
+        ret
+main:   li   a0, 0
+        syscall chan_make
+        la   t0, ch
+        sd   a0, 0(t0)
+        la   a0, producer
+        li   a1, 0
+        li   a2, 256
+        syscall thread_spawn
+        li   s0, 0
+        li   s1, 5
+.recv:  la   t0, ch
+        ld   a0, 0(t0)
+        syscall chan_recv
+        add  s0, s0, a0
+        dec  s1
+        bnez s1, .recv
+        mov  a0, s0
+        syscall exit
+`
+	m, _ := loadSource(t, src, "", Options{})
+	main := m.proc.threads[0]
+	if err := m.SetPolicy(Focus{main}); err != nil {
+		t.Fatal(err)
+	}
+	st := finish(t, m)
+	if st.Err != nil || st.ExitCode != 15 {
+		t.Fatalf("%+v, want an exit with 1+2+3+4+5", st)
+	}
+	if p := m.proc.Thread(2); p == nil || p.Steps == 0 {
+		t.Error("the producer did not run")
+	}
+}
+
+func TestFocusRefused(t *testing.T) {
+	m, _ := loadFile(t, "hello.s", "", Options{CPUs: 2})
+	if err := m.SetPolicy(Focus{m.proc.threads[0]}); err == nil {
+		t.Error("a focus on two processors")
+	}
+	other, _ := loadFile(t, "hello.s", "", Options{})
+	if err := other.SetPolicy(Focus{m.proc.threads[0]}); err == nil {
+		t.Error("a focus on another machine's thread")
+	}
+}

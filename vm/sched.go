@@ -79,9 +79,15 @@ func (c *cpu) switchFrom(t *Thread, reason switchReason) *Thread {
 	return next
 }
 
-// pick takes the next thread off p's run queue to run it, or returns nil.
+// pick takes the next thread off p's run queue to run it, or returns nil: the focused thread,
+// if it is there (see Focus).
 func (c *cpu) pick(p *Process) *Thread {
-	next := p.runq.pop()
+	var next *Thread
+	if f := c.focus; f != nil && f.Proc == p && f.State == Runnable && p.runq.remove(f) {
+		next = f
+	} else {
+		next = p.runq.pop()
+	}
 	if next != nil {
 		next.State = Running
 		next.Switches++
@@ -114,6 +120,19 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 		c.wakeSleepers(t.Proc)
 	}
 	p := t.Proc
+	if f := c.focus; f != nil {
+		switch {
+		case t == f:
+			return t, nil // it runs on, alone, while the others hold still
+		case f.Proc == p && f.State == Runnable:
+			c.makeRunnable(t)
+			return c.switchFrom(t, reasonQuantum), nil
+		case f.Proc != p && f.Proc.state == procReady:
+			c.makeRunnable(t)
+			return nil, errYieldProcess
+		}
+		// The focused thread is blocked: the others run, so that it can go on.
+	}
 	if c.procSlices++; c.procSlices >= procQuantum && c.readyCount.Load() > 0 {
 		// Another process waits: this one has had its turn on the processor.
 		c.makeRunnable(t)

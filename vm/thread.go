@@ -101,6 +101,28 @@ func (q *queue) pop() *Thread {
 	return t
 }
 
+// remove takes t out of q, if it is there, and reports whether it was.
+func (q *queue) remove(t *Thread) bool {
+	var prev *Thread
+	for e := q.head; e != nil; prev, e = e, e.next {
+		if e != t {
+			continue
+		}
+		if prev == nil {
+			q.head = e.next
+		} else {
+			prev.next = e.next
+		}
+		if q.tail == e {
+			q.tail = prev
+		}
+		e.next = nil
+		q.n--
+		return true
+	}
+	return false
+}
+
 // threadCost is what a thread's kernel state is charged against its process's memory limit,
 // besides its stack: its Thread struct, rounded up to the allocator's size class (256), and its
 // entry in the process's thread table. TestIdleThreadSize checks it against the real cost.
