@@ -226,7 +226,7 @@ type cpu struct {
 	started    bool    // the first slice has begun
 	skipped    int64   // virtual nanoseconds skipped while every thread slept
 	rng        *rand.Rand
-	focus      *Thread // the thread that runs alone, if there is one (see Focus)
+	focus      *Thread   // the thread that runs alone, if there is one (see Focus)
 	pcg        *rand.PCG // rng's source, whose state a snapshot keeps
 
 	cur         *Process  // the process on this processor
