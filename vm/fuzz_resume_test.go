@@ -13,7 +13,7 @@ import (
 
 // FuzzResume runs a generated program with Run, and again with Resume in random chunks under
 // random stop conditions (steps of the machine and of a thread, breakpoints set and cleared,
-// switches, syscalls, returns), resuming after every stop until the run is over. Stopping must
+// switches, syscalls, returns, watchpoints), resuming after every stop until the run is over. Stopping must
 // change nothing: the output, the end, the steps and the switches are the same. Each stop is
 // checked against what was asked for.
 func FuzzResume(f *testing.F) {
@@ -83,6 +83,13 @@ func FuzzResume(f *testing.F) {
 				u.Thread = th
 				u.Return = th.R[isa.SP] - 8*uint64(rng.IntN(3))
 			}
+			if procs := m.Processes(); len(procs) > 0 && rng.IntN(6) == 0 {
+				// Watch some bytes of the main thread's stack or of the data.
+				w := vm.Watch{Proc: procs[0], Addr: isa.DataBase - 256 + uint64(rng.IntN(256+len(p.Image.Data))), Len: 1 + rng.IntN(16)}
+				if w.Proc.ReadMemory(w.Addr, make([]byte, w.Len)) == nil {
+					u.Watch = []vm.Watch{w}
+				}
+			}
 			var threadBefore uint64
 			if u.Thread != nil {
 				threadBefore = u.Thread.Steps
@@ -151,6 +158,15 @@ func checkStop(m *vm.Machine, u vm.Until, st vm.Stop, before, threadBefore uint6
 	case vm.StopReturn:
 		if u.Return == 0 || t != u.Thread {
 			return "a return not asked for"
+		}
+	case vm.StopWatchpoint:
+		if len(u.Watch) == 0 || st.Watch == nil {
+			return "a watchpoint not asked for"
+		}
+		w := st.Watch
+		now := make([]byte, w.Len)
+		if err := w.Proc.ReadMemory(w.Addr, now); err != nil || bytes.Equal(w.Old, w.New) || !bytes.Equal(now, w.New) {
+			return fmt.Sprintf("the watched bytes went from %x to %x, and are %x (%v)", w.Old, w.New, now, err)
 		}
 	case vm.StopTrapped:
 		if st.Trap == nil {

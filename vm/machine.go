@@ -248,6 +248,9 @@ type cpu struct {
 	stopKind    StopKind   // why it stopped
 	trapped     *TrapError // the trap it stopped at, not yet acted on
 	skipSyscall *Thread    // a thread that stopped at its syscall, which runs when it goes on
+	watches     []watching // the watchpoints
+	lastThread  *Thread    // with watchpoints, the thread that ran the last instruction
+	hit         *WatchHit  // the watchpoint that stopped it
 }
 
 // Load validates img and builds a process from it, ready to run.

@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -25,6 +26,9 @@ import (
 //     exec does not.
 //   - The last three need execStep throughout (cpu.stepping): exec would notice a switch made
 //     in a syscall only at its next check point.
+//   - At a watchpoint: execStep stops at its edge before every instruction (setEdge), and
+//     edgeReached compares the watched bytes with what they were, as gdb's software
+//     watchpoints do; a change made by a syscall is seen as well as one made by a store.
 //   - At a trap: the loop returns the trap as it always has; Resume holds it until the next
 //     Resume acts on it.
 
@@ -57,14 +61,17 @@ const (
 	StopLimit
 	// StopInterrupted: Interrupt ended the run (Stop.Err), or Pause stopped it.
 	StopInterrupted
+	// StopWatchpoint: memory that Until.Watch names changed (Stop.Watch). Stop.Thread is the
+	// thread that changed it, just past the instruction that did.
+	StopWatchpoint
 )
 
 func (k StopKind) String() string {
-	if k < StopExited || k > StopInterrupted {
+	if k < StopExited || k > StopWatchpoint {
 		return fmt.Sprintf("stop %d", k)
 	}
 	return [...]string{"exited", "trapped", "breakpoint", "steps", "switch", "syscall", "return",
-		"deadlock", "limit", "interrupted"}[k-1]
+		"deadlock", "limit", "interrupted", "watchpoint"}[k-1]
 }
 
 // Until says what Resume stops for. The zero value stops only at a trap and at the end of the
@@ -83,6 +90,56 @@ type Until struct {
 	Switch      bool          // stop at the next context switch
 	Syscalls    []isa.Syscall // stop before any of these syscalls runs
 	AllSyscalls bool          // stop before every syscall
+
+	// Watch stops when memory in one of these ranges changes, by an instruction or a syscall.
+	// Watchpoints are looked at before every instruction: a run with them is several times as
+	// slow as one without.
+	Watch []Watch
+}
+
+// A Watch names Len bytes of memory at Addr in process Proc.
+type Watch struct {
+	Proc *Process
+	Addr uint64
+	Len  int
+}
+
+// A WatchHit is a watched range that changed, with its bytes before and after.
+type WatchHit struct {
+	Watch
+	Old, New []byte
+}
+
+// watching is a watchpoint and the bytes it last saw.
+type watching struct {
+	Watch
+	seen []byte
+}
+
+// watchHit reports whether a watched range has changed since it was last looked at, and keeps
+// the first that has in c.hit.
+func (c *cpu) watchHit() bool {
+	for i := range c.watches {
+		w := &c.watches[i]
+		now := w.bytes()
+		if now != nil && !bytes.Equal(now, w.seen) {
+			c.hit = &WatchHit{Watch: w.Watch, Old: w.seen, New: bytes.Clone(now)}
+			w.seen = c.hit.New
+			return true
+		}
+	}
+	return false
+}
+
+// bytes returns the memory w watches, or nil if it is not inside its process's memory (any
+// more).
+func (w *Watch) bytes() []byte {
+	p := w.Proc
+	if w.Len <= 0 || !p.inMem(w.Addr, uint64(w.Len)) {
+		return nil
+	}
+	off := w.Addr - p.memBase
+	return p.mem[off : off+uint64(w.Len)]
 }
 
 // A Stop says why Resume returned.
@@ -102,6 +159,7 @@ type Stop struct {
 	Thread  *Thread
 	PC      uint64
 	Syscall isa.Syscall // the syscall of a StopSyscall
+	Watch   *WatchHit   // the change of a StopWatchpoint
 	Trap    *TrapError  // the trap of a StopTrapped, or of a StopBreakpoint at an ebreak
 	Steps   uint64      // instructions the machine has executed
 }
@@ -127,6 +185,11 @@ func (m *Machine) Resume(u Until) (Stop, error) {
 		m.runAll()
 		return m.over(), nil
 	}
+	for _, w := range u.Watch {
+		if w.Proc == nil || w.Proc.Machine != m || w.bytes() == nil {
+			return Stop{}, fmt.Errorf("vm: a watchpoint of %d bytes at %#x is not inside the memory of a process of the machine", w.Len, w.Addr)
+		}
+	}
 	c := m.cpus[0]
 	if te := c.trapped; te != nil {
 		// Act on the trap the last Resume stopped at, unless its thread was moved on.
@@ -144,7 +207,7 @@ func (m *Machine) Resume(u Until) (Stop, error) {
 		if orig, ok := m.breaks[t.PC]; ok && t.Proc.code[t.PC] == breakWord {
 			i, before := t.PC, t.Steps
 			t.Proc.code[i] = orig
-			st = m.resume(c, Until{Steps: 1, Switch: u.Switch})
+			st = m.resume(c, Until{Steps: 1, Switch: u.Switch, Watch: u.Watch})
 			t.Proc.code[i] = breakWord
 			if st.Kind != StopSteps {
 				return st, nil
@@ -205,14 +268,21 @@ func (m *Machine) resume(c *cpu, u Until) Stop {
 		}
 		c.syscalls = &set
 	}
+	c.watches = nil
+	for _, w := range u.Watch {
+		c.watches = append(c.watches, watching{w, bytes.Clone(w.bytes())})
+	}
 	c.stepping = c.returnOf != nil || c.syscalls != nil || c.catchSwitch
 	m.runAll()
 	c.target, c.catchSwitch, c.returnOf, c.syscalls, c.stepping, c.skipSyscall = 0, false, nil, nil, false, nil
+	c.watches, c.lastThread = nil, nil
+	hit := c.hit
+	c.hit = nil
 	if c.done.Load() {
 		return m.over()
 	}
 	m.flush()
-	st := Stop{Kind: c.stopKind, Thread: c.stopThread, Trap: c.trapped, Steps: m.steps()}
+	st := Stop{Kind: c.stopKind, Thread: c.stopThread, Trap: c.trapped, Watch: hit, Steps: m.steps()}
 	c.stopThread = nil
 	if st.Thread == nil {
 		st.Thread = c.paused // a trap
@@ -265,7 +335,7 @@ func (m *Machine) steps() uint64 {
 
 func (u *Until) isZero() bool {
 	return u.Steps == 0 && u.Thread == nil && u.ThreadSteps == 0 && u.Return == 0 && !u.Switch &&
-		len(u.Syscalls) == 0 && !u.AllSyscalls
+		len(u.Syscalls) == 0 && !u.AllSyscalls && len(u.Watch) == 0
 }
 
 // breakWord is the word a breakpoint puts in place of an instruction. Its opcode is none of
@@ -282,7 +352,7 @@ func (m *Machine) SetBreakpoint(addr uint64) error {
 	if !ok {
 		return fmt.Errorf("%#08x is not the address of an instruction (%s)", addr, isa.TextSpan(p.textN))
 	}
-	if m.cpus != nil && len(m.cpus) > 1 {
+	if len(m.cpus) > 1 {
 		return errors.New("vm: breakpoints need a machine of one processor")
 	}
 	if _, ok := m.breaks[i]; ok {

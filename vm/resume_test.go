@@ -445,3 +445,46 @@ func TestFocusRefused(t *testing.T) {
 		t.Error("a focus on another machine's thread")
 	}
 }
+
+func TestResumeWatchpoint(t *testing.T) {
+	m, out := loadFile(t, "threads/race.s", "", Options{Quantum: 100})
+	counter := Watch{Proc: m.proc, Addr: symbol(t, m, "counter"), Len: 8}
+	for i := uint64(1); i <= 300; i++ {
+		st := resume(t, m, Until{Watch: []Watch{counter}})
+		if st.Kind != StopWatchpoint || st.Watch == nil {
+			t.Fatalf("%+v, want a watchpoint", st)
+		}
+		old, new := le.Uint64(st.Watch.Old), le.Uint64(st.Watch.New)
+		if old != i-1 || new != i || st.Thread.ID < 2 {
+			t.Fatalf("the counter went from %d to %d, by thread %d; want %d to %d by a worker", old, new, st.Thread.ID, i-1, i)
+		}
+		// The thread stopped just past its store.
+		if w := m.where(st.Thread, st.Thread.PC-1); !strings.HasPrefix(w.Instr, "sd") {
+			t.Fatalf("the thread stopped after %q, not after its store", w.Instr)
+		}
+	}
+	if st := finish(t, m); st.Err != nil || !strings.HasPrefix(out.String(), "counter = 200000") {
+		t.Errorf("%+v, output %q", st, out)
+	}
+
+	// A change made by a syscall is seen too.
+	const src = `
+        .data
+buf:    .space 8
+        .text
+main:   li   a0, 0
+        la   a1, buf
+        li   a2, 8
+        syscall read
+        li   a0, 0
+        ret
+`
+	m, _ = loadSource(t, src, "hi", Options{VirtualClock: true})
+	st := resume(t, m, Until{Watch: []Watch{{Proc: m.proc, Addr: symbol(t, m, "buf"), Len: 8}}})
+	if st.Kind != StopWatchpoint || string(st.Watch.New[:2]) != "hi" || st.PC != symbol(t, m, "main")+4*isa.InstrSize {
+		t.Errorf("%+v, want a stop just past the read, with \"hi\" read", st)
+	}
+	if _, err := m.Resume(Until{Watch: []Watch{{Proc: m.proc, Addr: 0, Len: 8}}}); err == nil {
+		t.Error("a watchpoint outside memory")
+	}
+}

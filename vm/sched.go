@@ -288,6 +288,11 @@ func (c *cpu) setEdge() {
 			c.exact = true
 		}
 	}
+	if c.watches != nil {
+		// Watchpoints are looked at before every instruction: the edge is one instruction on.
+		c.edge = max(c.edge, c.sliceStart-1)
+		c.exact = true
+	}
 	if c.pending != 0 {
 		c.edge = math.MaxInt64
 		c.exact = true
@@ -326,6 +331,14 @@ func (c *cpu) edgeReached(t *Thread, budget int64) (*Thread, error) {
 	if c.opts.MaxSteps > 0 {
 		if err := c.publish(t); err != nil {
 			return nil, err
+		}
+	}
+	if c.watches != nil {
+		writer := c.lastThread
+		c.lastThread = t
+		if c.watchHit() {
+			c.stopThread = writer
+			return nil, c.pause(t, StopWatchpoint)
 		}
 	}
 	if c.target > 0 && c.steps >= c.target {
