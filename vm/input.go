@@ -85,6 +85,8 @@ func (c *cpu) fill(t *Thread) bool {
 			c.gotInput(r.data, r.err)
 			return true
 		case <-c.stopped:
+		case <-c.pauses:
+			c.pauses <- struct{}{} // for unpause, which takes it
 		}
 	}
 	c.restart(t, waitRead, 0)

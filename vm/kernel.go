@@ -163,7 +163,9 @@ func (c *cpu) run() {
 		p := c.cur // a process stopped on the processor, if there is one
 		if p == nil {
 			if p = c.takeReady(); p == nil {
-				c.waitForWork()
+				if c.waitForWork() {
+					return // paused, with no thread running
+				}
 				continue
 			}
 			p.state = procRunning
@@ -251,10 +253,11 @@ func (c *cpu) finish(err error) {
 }
 
 // waitForWork waits, idle, until a process is ready, a sleeper's time comes, or the run ends.
-// The caller holds the kernel lock.
-func (c *cpu) waitForWork() {
+// It reports whether a pause came instead (see Machine.Pause). The caller holds the kernel
+// lock.
+func (c *cpu) waitForWork() (paused bool) {
 	if c.pollInput() {
-		return
+		return false
 	}
 	next, ok := c.nextDeadline()
 	reading := c.in.pending.Load()
@@ -268,25 +271,29 @@ func (c *cpu) waitForWork() {
 			c.sleepUntil(next)
 		default:
 			c.finish(c.deadlock())
-			return
+			return false
 		}
 		if c.interrupt.Load() {
+			if c.unpause() {
+				c.paused, c.stopThread, c.stopKind = nil, nil, StopInterrupted
+				return true
+			}
 			c.finish(c.stopError(nil))
-			return
+			return false
 		}
 		c.wakeDue()
-		return
+		return false
 	}
 	if !ok {
 		if c.idle+1 == len(c.cpus) && c.readyCount.Load() == 0 && !reading {
 			c.finish(c.deadlock())
-			return
+			return false
 		}
 	} else if now := uint64(c.now()); next <= now || c.virtual {
 		// On the virtual clock, time jumps to the deadline.
 		c.sleepUntil(next)
 		c.wakeDue()
-		return
+		return false
 	} else {
 		t := time.AfterFunc(time.Duration(next-now), func() {
 			c.lock()
@@ -301,12 +308,13 @@ func (c *cpu) waitForWork() {
 		if stopCause(c.why.Load()) != stopNone {
 			c.finish(c.stopError(nil))
 		}
-		return
+		return false
 	}
 	c.idle++
 	c.work.Wait()
 	c.idle--
 	c.wakeDue()
+	return false
 }
 
 // running reports whether a processor runs a process. The caller holds the kernel lock.
@@ -330,11 +338,15 @@ func (c *cpu) waitInput(deadline uint64, timed bool) {
 			return
 		}
 	}
+	if c.pausing() {
+		return
+	}
 	select {
 	case r := <-c.in.results:
 		c.deliver(r)
 	case <-timeout:
 	case <-c.stopped:
+	case <-c.pauses:
 	}
 }
 

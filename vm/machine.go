@@ -184,6 +184,7 @@ type Machine struct {
 	// mu is the kernel lock; it is taken only when there are several processors (multi).
 	// work wakes idle processors. done and err say that the run is over, and how.
 	stopped   chan struct{} // closed by stop
+	pauses    chan struct{} // Pause's wake-up of an idle processor (buffered: one is enough)
 	stopOnce  sync.Once
 	mu        sync.Mutex
 	multi     bool
@@ -314,6 +315,7 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 	}
 	m.multi = n > 1
 	m.stopped = make(chan struct{})
+	m.pauses = make(chan struct{}, 1)
 	m.work = sync.NewCond(&m.mu)
 	for i := range n {
 		c := &cpu{Machine: m, id: i}
@@ -484,6 +486,51 @@ func (m *Machine) flush() error {
 // returns an *InterruptError. It is safe to call from any goroutine.
 func (m *Machine) Interrupt() { m.stop(stopInterrupt) }
 
+// Pause asks the machine to stop as soon as it can and keep its state, for the next Resume to
+// go on from: at the next check point of the thread that runs, or at once if every thread
+// sleeps or waits for input. Resume then returns a StopInterrupted with no error, and with no
+// thread if none was running. A Pause made while no Resume runs stops the next one at its
+// first check point. It is safe to call from any goroutine, as a debugger's Ctrl-C or pause
+// button does.
+//
+// A machine of several processors cannot pause (see Resume): Pause reports false and does
+// nothing; Interrupt ends its run. A pause that finds a thread waiting on the virtual clock for
+// the host's input lets the other threads run while it waits, as on the real clock, so that
+// where the input arrives may differ from a run without the pause.
+func (m *Machine) Pause() bool {
+	if m.multi {
+		return false
+	}
+	if m.why.CompareAndSwap(int32(stopNone), int32(stopPause)) {
+		m.interrupt.Store(true)
+		select {
+		case m.pauses <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// unpause takes a pause that is due (see Pause), and reports whether there was one: the stop
+// is made where it is taken, and the run goes on at the next Resume.
+func (m *Machine) unpause() bool {
+	if !m.why.CompareAndSwap(int32(stopPause), int32(stopNone)) {
+		return false
+	}
+	m.interrupt.Store(false)
+	if m.why.Load() != int32(stopNone) {
+		m.interrupt.Store(true) // an Interrupt came in between
+	}
+	select {
+	case <-m.pauses:
+	default:
+	}
+	return true
+}
+
+// pausing reports whether a pause is due.
+func (m *Machine) pausing() bool { return stopCause(m.why.Load()) == stopPause }
+
 // stopCause is why a stop came from outside the loop.
 type stopCause int32
 
@@ -491,10 +538,16 @@ const (
 	stopNone stopCause = iota
 	stopInterrupt
 	stopTimeout
+	stopPause // not a stop of the run: see Pause
 )
 
 func (m *Machine) stop(why stopCause) {
-	m.why.CompareAndSwap(int32(stopNone), int32(why))
+	// The first stop of the run says why; one replaces a pause that is due.
+	for old := m.why.Load(); old == int32(stopNone) || old == int32(stopPause); old = m.why.Load() {
+		if m.why.CompareAndSwap(old, int32(why)) {
+			break
+		}
+	}
 	m.interrupt.Store(true)
 	m.stopOnce.Do(func() { close(m.stopped) })
 	if m.multi {

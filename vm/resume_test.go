@@ -3,8 +3,10 @@ package vm
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spindle-vm/spindle/asm"
@@ -486,5 +488,111 @@ main:   li   a0, 0
 	}
 	if _, err := m.Resume(Until{Watch: []Watch{{Proc: m.proc, Addr: 0, Len: 8}}}); err == nil {
 		t.Error("a watchpoint outside memory")
+	}
+}
+
+// pauseWhileRunning resumes m on a goroutine of its own and pauses it until the Resume returns.
+func pauseWhileRunning(t *testing.T, m *Machine) Stop {
+	t.Helper()
+	done := make(chan Stop)
+	go func() {
+		st, err := m.Resume(Until{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- st
+	}()
+	deadline := time.After(20 * time.Second)
+	for {
+		if !m.Pause() {
+			t.Fatal("Pause refused on one processor")
+		}
+		select {
+		case st := <-done:
+			return st
+		case <-deadline:
+			m.Interrupt()
+			t.Fatalf("no stop 20 s after a pause: %+v", <-done)
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+func TestPause(t *testing.T) {
+	const spin = `
+main:   li   t0, 0
+.loop:  inc  t0
+        j    .loop
+`
+	// A pause made before the run stops it at its first check point.
+	m, _ := loadSource(t, spin, "", Options{VirtualClock: true})
+	m.Pause()
+	st := resume(t, m, Until{})
+	if st.Kind != StopInterrupted || st.Ended || st.Err != nil || st.Thread == nil || st.Steps == 0 || st.Steps > 2*DefaultQuantum {
+		t.Fatalf("%+v, want a pause at the first check point", st)
+	}
+	// It goes on from there, as far as it is asked.
+	before := st.Steps
+	if st = resume(t, m, Until{Steps: 1000}); st.Kind != StopSteps || st.Steps != before+1000 {
+		t.Fatalf("%+v, want 1000 steps more", st)
+	}
+
+	// A pause while it runs.
+	st = pauseWhileRunning(t, m)
+	if st.Kind != StopInterrupted || st.Ended || st.Err != nil || st.Thread == nil || st.Thread.R[isa.T0] <= 1000 {
+		t.Fatalf("%+v, want a pause of the running thread", st)
+	}
+	if st = resume(t, m, Until{Steps: 1}); st.Kind != StopSteps {
+		t.Fatalf("%+v, after a pause", st)
+	}
+	m.Interrupt()
+	if st = finish(t, m); st.Kind != StopInterrupted || st.Err == nil {
+		t.Fatalf("%+v, want the run ended by Interrupt", st)
+	}
+
+	// Several processors cannot pause.
+	m, _ = loadSource(t, spin, "", Options{CPUs: 2})
+	if m.Pause() {
+		t.Error("a pause of two processors")
+	}
+}
+
+// TestPauseIdle pauses a machine none of whose threads can run: one waits for input the host
+// has not sent, one sleeps.
+func TestPauseIdle(t *testing.T) {
+	img, err := asm.AssembleFile("../programs/echo.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w := io.Pipe()
+	var out bytes.Buffer
+	m, err := Load(img, Options{VirtualClock: true, Stdin: r, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := pauseWhileRunning(t, m)
+	if st.Kind != StopInterrupted || st.Ended || st.Thread != nil {
+		t.Fatalf("%+v, want a pause with no thread running", st)
+	}
+	go func() {
+		w.Write([]byte("late input\n"))
+		w.Close()
+	}()
+	if st = finish(t, m); st.Err != nil || st.ExitCode != 0 || out.String() != "late input\n" {
+		t.Fatalf("%+v, output %q, want the input echoed after the pause", st, out.String())
+	}
+
+	const sleeper = `
+main:   li   a0, 1000000
+        syscall sleep
+        li   a0, 7
+        ret
+`
+	m, _ = loadSource(t, sleeper, "", Options{}) // the real clock: a sleep of 1000 s
+	if st = pauseWhileRunning(t, m); st.Kind != StopInterrupted || st.Ended || st.Thread != nil {
+		t.Fatalf("%+v, want a pause with the thread asleep", st)
+	}
+	if info := m.ThreadInfo(m.proc.Thread(1)); info.State != Blocked {
+		t.Errorf("%+v, want the thread asleep still", info)
 	}
 }

@@ -105,6 +105,9 @@ func (c *cpu) pick(p *Process) *Thread {
 func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	c.retire(t, budget)
 	if c.interrupt.Load() || t.Proc.killed.Load() {
+		if !t.Proc.killed.Load() && c.unpause() {
+			return nil, c.pause(t, StopInterrupted)
+		}
 		return nil, c.stopError(t)
 	}
 	if err := c.publish(t); err != nil {
@@ -154,7 +157,8 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 // pipe) would never be stopped, killed or preempted. A report names the thread that runs next.
 func (c *cpu) idleCheckpoint(p *Process) error {
 	next := p.runq.head
-	if c.interrupt.Load() || p.killed.Load() {
+	if c.interrupt.Load() && !c.pausing() || p.killed.Load() {
+		// (A pause waits for the check point of the thread that runs.)
 		return c.stopError(next)
 	}
 	if c.sliceStart > 0 {
