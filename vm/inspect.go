@@ -117,6 +117,9 @@ func (p *Process) WriteMemory(addr uint64, b []byte) error {
 		return err
 	}
 	copy(p.mem[off:], b)
+	if len(b) > 0 {
+		p.wrote(off, uint64(len(b)))
+	}
 	return nil
 }
 

@@ -36,7 +36,9 @@ func (c *cpu) exec(t *Thread) error {
 	pc := t.PC
 
 	// stepping is true in execStep, the copy of this loop that tests the budget before every
-	// instruction (see vm/internal/genloop).
+	// instruction (see vm/internal/genloop), and marks the pages that stores write for the
+	// next snapshot (see Process.wrote): once a machine has been snapshotted, only execStep
+	// runs it.
 	const stepping = false
 
 	// The slice goes on where it stopped. A thread that blocks, or a process that comes onto
@@ -247,6 +249,9 @@ func (c *cpu) exec(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			p.mem[off] = byte(r[ins.A()])
+			if stepping {
+				p.wrote(off, 1)
+			}
 			pc++
 		case isa.SH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
@@ -254,6 +259,9 @@ func (c *cpu) exec(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			le.PutUint16(at(p.mem, off, 2), uint16(r[ins.A()]))
+			if stepping {
+				p.wrote(off, 2)
+			}
 			pc++
 		case isa.SW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
@@ -261,6 +269,9 @@ func (c *cpu) exec(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			le.PutUint32(at(p.mem, off, 4), uint32(r[ins.A()]))
+			if stepping {
+				p.wrote(off, 4)
+			}
 			pc++
 		case isa.SD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
@@ -268,6 +279,9 @@ func (c *cpu) exec(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
+			if stepping {
+				p.wrote(off, 8)
+			}
 			pc++
 
 		// The stack: sp below stackLo is an overflow; the same comparison on off as for loads
@@ -279,6 +293,9 @@ func (c *cpu) exec(t *Thread) error {
 				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
+			if stepping {
+				p.wrote(off, 8)
+			}
 			r[isa.SP] = sp
 			pc++
 		case isa.POP:
@@ -302,6 +319,9 @@ func (c *cpu) exec(t *Thread) error {
 				return c.stackFault(t, pc, budget, nsp)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
+			if stepping {
+				p.wrote(off, 8)
+			}
 			r[isa.FP] = sp
 			r[isa.SP] = nsp
 			pc++
@@ -388,6 +408,9 @@ func (c *cpu) exec(t *Thread) error {
 				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
+			if stepping {
+				p.wrote(off, 8)
+			}
 			r[isa.SP] = sp
 			pc += int(ins.Imm24())
 			goto check
@@ -402,6 +425,9 @@ func (c *cpu) exec(t *Thread) error {
 				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
+			if stepping {
+				p.wrote(off, 8)
+			}
 			r[isa.SP] = sp
 			pc = int(d >> 2)
 			goto check
@@ -459,6 +485,9 @@ func (c *cpu) exec(t *Thread) error {
 			old := le.Uint64(at(p.mem, off, 8))
 			if old == r[ins.A()] {
 				le.PutUint64(at(p.mem, off, 8), r[ins.C()])
+				if stepping {
+					p.wrote(off, 8)
+				}
 			}
 			r[ins.A()] = old
 			pc++
@@ -470,6 +499,9 @@ func (c *cpu) exec(t *Thread) error {
 			}
 			old := le.Uint64(at(p.mem, off, 8))
 			le.PutUint64(at(p.mem, off, 8), old+r[ins.C()])
+			if stepping {
+				p.wrote(off, 8)
+			}
 			r[ins.A()] = old
 			pc++
 

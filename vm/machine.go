@@ -104,6 +104,10 @@ type Options struct {
 	// run goes on, possibly under the kernel lock: it must not block. "" means unknown.
 	SourceLine func(name string, n int) string
 
+	// MaxSnapshotMem bounds the host memory that the machine's snapshots hold together, those
+	// released apart: a Snapshot past it fails with ErrSnapshotMem. 0 means no limit.
+	MaxSnapshotMem uint64
+
 	// Trace, if not nil, receives a record of every context switch, in TraceFormat.
 	Trace       io.Writer
 	TraceFormat TraceFormat
@@ -209,6 +213,7 @@ type Machine struct {
 	result       Result
 	breaks       map[int]isa.Instr // the instructions that breakpoints replaced, by index in code
 	lastSnapshot *Snapshot         // the last taken or restored, whose pages the next may share
+	snapMem      uint64            // bytes the snapshots not released hold (see Snapshot.Release)
 }
 
 // A cpu is a virtual processor: the interpreter loop, and the state it keeps as it runs the
@@ -252,6 +257,7 @@ type cpu struct {
 	watches     []watching // the watchpoints
 	lastThread  *Thread    // with watchpoints, the thread that ran the last instruction
 	hit         *WatchHit  // the watchpoint that stopped it
+	tracking    bool       // snapshots are taken: only execStep runs, which notes the pages written
 }
 
 // Load validates img and builds a process from it, ready to run.

@@ -32,6 +32,35 @@ type Process struct {
 	// Set by other processors: threads they woke (under the kernel lock), and a kill.
 	hasInbox atomic.Bool
 	killed   atomic.Bool
+
+	// dirty has a flag for each page of memory (PageSize bytes), set when the page is written
+	// after the machine's last snapshot: the next copies those pages only. It is nil until
+	// the process is first snapshotted, and stays so on a machine that never is.
+	dirty []bool
+}
+
+// wrote notes that n > 0 bytes of memory at offset off were written, for the next snapshot.
+func (p *Process) wrote(off, n uint64) {
+	if p.dirty != nil {
+		p.markDirty(off, n)
+	}
+}
+
+func (p *Process) markDirty(off, n uint64) {
+	for i := off / PageSize; i <= (off+n-1)/PageSize && i < uint64(len(p.dirty)); i++ {
+		p.dirty[i] = true
+	}
+}
+
+// trackPages begins, or begins again, to note the pages written from now on: none is.
+func (p *Process) trackPages() {
+	n := (len(p.mem) + PageSize - 1) / PageSize
+	if cap(p.dirty) < n {
+		p.dirty = make([]bool, n)
+		return
+	}
+	p.dirty = p.dirty[:n]
+	clear(p.dirty)
 }
 
 // procCore is what a process is made of but for the fields that other processors set: a value
@@ -226,6 +255,7 @@ func (p *Process) store64(addr, v uint64) {
 	for i := range uint64(8) {
 		p.mem[off+i] = byte(v >> (8 * i))
 	}
+	p.wrote(off, 8)
 }
 
 // setBrk moves the break to nb, growing memory if it must. It fails, changing nothing, when nb
@@ -250,6 +280,14 @@ func (p *Process) setBrk(nb uint64) bool {
 		clear(p.mem[nb-p.memBase:])
 		p.mem = p.mem[:nb-p.memBase]
 	}
+	if p.dirty != nil {
+		// The pages the break moved over, or into, are new to the last snapshot.
+		lo, hi := min(p.brk, nb)-p.memBase, max(p.brk, nb)-p.memBase
+		for uint64(len(p.dirty))*PageSize < hi {
+			p.dirty = append(p.dirty, true)
+		}
+		p.markDirty(lo, hi-lo)
+	}
 	p.brk = nb
 	return true
 }
@@ -270,7 +308,8 @@ func (p *Process) freeMemory() {
 // Memory returns the process's memory and the address of its first byte: mem[i] is at address
 // base + i. The slice is the process's own; it is valid until the process's heap grows. The
 // first process's memory stays after the run, for a look at what the program left; another
-// process's is given back when it ends, or when the run does, and is then nil.
+// process's is given back when it ends, or when the run does, and is then nil. Writes through
+// it are not seen by snapshots (see Snapshot): between Resumes, change memory with WriteMemory.
 func (p *Process) Memory() (base uint64, mem []byte) { return p.memBase, p.mem }
 
 // Threads returns the process's threads in the order of their ids, but for those that have been

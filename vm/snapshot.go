@@ -1,8 +1,8 @@
 package vm
 
 import (
-	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -17,10 +17,11 @@ import (
 // with the slices and maps in it copied too. Objects made after the snapshot are simply no
 // longer referred to after a Restore; a process made after it gives its memory back.
 //
-// Memory is kept by pages. A page that has not changed since the machine's last snapshot is
-// shared with it, so a snapshot holds only the pages written in between (see Size). Finding
-// them compares each page with the last snapshot's, which reads all of memory: about 50 µs a
-// MiB.
+// Memory is kept by pages. A page that has not been written since the machine's last snapshot
+// is shared with it, so a snapshot copies and holds only the pages written in between (see
+// Size). Each process has a flag a page, set by every write to memory after its first
+// snapshot: by a store (execStep marks them; once a machine has been snapshotted, it runs only
+// execStep), a syscall, a move of the break and WriteMemory.
 //
 // Input is kept in a log from the first snapshot on, so that a restored machine reads what it
 // read before again without asking the host. Output cannot be taken back: a snapshot records
@@ -55,9 +56,24 @@ type Snapshot struct {
 	inPos       uint64 // bytes of input read
 	inSkip      bool
 	inWaiters   queue
-	size        uint64
+	size        uint64 // bytes it copied
+	objects     uint64 // of size, the kernel's objects
 	pagesCopied int
 	pagesTotal  int
+	released    bool
+}
+
+// A page is a page of memory that one snapshot copied and later ones may share.
+type page struct {
+	b    []byte
+	refs int // snapshots not released that hold it
+}
+
+// hold counts one more snapshot that holds pg.
+func (m *Machine) hold(pg *page) {
+	if pg.refs++; pg.refs == 1 {
+		m.snapMem += uint64(len(pg.b))
+	}
 }
 
 type procSnapshot struct {
@@ -67,7 +83,7 @@ type procSnapshot struct {
 	hasInbox bool
 	killed   bool
 	memLen   int
-	pages    [][]byte // memory by page: the last one may be short
+	pages    []*page  // memory by page: the last one may be short
 	threads  []Thread // the values of core.threads, in order
 	chans    []channel
 	futex    map[uint64]queue
@@ -86,9 +102,36 @@ type cpuSnapshot struct {
 	started                                bool
 }
 
-// Size returns the bytes of host memory the snapshot holds that no earlier snapshot of its
-// machine holds too: the pages written since the last one, and the kernel's objects.
+// Size returns the bytes of host memory the snapshot copied when it was taken: the pages
+// written since the snapshot before, and the kernel's objects. The rest of its memory it
+// shares with earlier snapshots.
 func (s *Snapshot) Size() uint64 { return s.size }
+
+// Release gives back what the snapshot holds, for Options.MaxSnapshotMem: its pages that no
+// other snapshot holds, and its copy of the kernel's objects. It cannot be restored after.
+func (s *Snapshot) Release() {
+	if s.released {
+		return
+	}
+	s.released = true
+	m := s.m
+	for _, ps := range s.procs {
+		for _, pg := range ps.pages {
+			if pg.refs--; pg.refs == 0 {
+				m.snapMem -= uint64(len(pg.b))
+			}
+		}
+	}
+	m.snapMem -= s.objects
+}
+
+// SnapshotMem returns the bytes of host memory that the machine's snapshots hold together,
+// those released apart, as Options.MaxSnapshotMem counts them.
+func (m *Machine) SnapshotMem() uint64 { return m.snapMem }
+
+// ErrSnapshotMem is the error of a Snapshot that would take the snapshots past
+// Options.MaxSnapshotMem: release some (Snapshot.Release), and take it again.
+var ErrSnapshotMem = errors.New("vm: the snapshots would hold more memory than their limit")
 
 // Pages returns how many pages of memory the snapshot copied, and how many the processes had:
 // the rest are shared with the snapshot before.
@@ -173,30 +216,46 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 					v := *d.pipe
 					v.buf = slices.Clone(d.pipe.buf)
 					s.pipes[d.pipe] = v
-					s.size += uint64(len(v.buf)) + objectSize
+					s.objects += uint64(len(v.buf)) + objectSize
 				}
 			}
 		}
-		var prev [][]byte
+		// A page is shared with the last snapshot if it was in it, whole, and has not been
+		// written since; p.dirty is meaningful only if p was in it.
+		var prev []*page
 		if l := last[p]; l != nil {
 			prev = l.pages
 		}
 		for off := 0; off < len(p.mem); off += PageSize {
-			page := p.mem[off:min(off+PageSize, len(p.mem))]
+			b := p.mem[off:min(off+PageSize, len(p.mem))]
 			i := off / PageSize
-			if i < len(prev) && bytes.Equal(prev[i], page) {
+			if i < len(prev) && len(prev[i].b) == len(b) && i < len(p.dirty) && !p.dirty[i] {
+				m.hold(prev[i])
 				ps.pages = append(ps.pages, prev[i])
 				continue
 			}
-			ps.pages = append(ps.pages, slices.Clone(page))
+			pg := &page{b: slices.Clone(b)}
+			m.hold(pg)
+			ps.pages = append(ps.pages, pg)
 			s.pagesCopied++
-			s.size += uint64(len(page))
+			s.size += uint64(len(b))
 		}
 		s.pagesTotal += len(ps.pages)
-		s.size += objectSize * uint64(1+len(ps.threads)+len(ps.chans)+len(ps.futex))
+		s.objects += objectSize * uint64(1+len(ps.threads)+len(ps.chans)+len(ps.futex))
 		s.procs = append(s.procs, ps)
 	}
+	s.size += s.objects
+	m.snapMem += s.objects
+	if max := m.opts.MaxSnapshotMem; max > 0 && m.snapMem > max {
+		held := m.snapMem - s.size
+		s.Release()
+		return nil, fmt.Errorf("%w: this one would copy %d bytes, to the %d they hold; the limit is %d", ErrSnapshotMem, s.size, held, max)
+	}
 	m.lastSnapshot = s
+	for _, p := range m.procs {
+		p.trackPages()
+	}
+	c.tracking = true
 	return s, nil
 }
 
@@ -227,6 +286,9 @@ func (pc procCore) clone() procCore {
 func (m *Machine) Restore(s *Snapshot) error {
 	if s.m != m {
 		return errors.New("vm: a snapshot of another machine")
+	}
+	if s.released {
+		return errors.New("vm: a snapshot that was released")
 	}
 	if err := m.snapshotable(); err != nil {
 		return err
@@ -294,9 +356,10 @@ func (m *Machine) Restore(s *Snapshot) error {
 			clear(mem[ps.memLen:]) // past the break, memory reads as zeros when it grows (see setBrk)
 		}
 		p.mem, p.release = mem[:ps.memLen], release
-		for j, page := range ps.pages {
-			copy(p.mem[j*PageSize:], page)
+		for j, pg := range ps.pages {
+			copy(p.mem[j*PageSize:], pg.b)
 		}
+		p.trackPages()
 	}
 	for pp, v := range s.pipes {
 		*pp = v

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -9,8 +10,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/vm/internal/progen"
 )
 
@@ -145,6 +148,12 @@ func FuzzSnapshot(f *testing.F) {
 		}
 		x, o := dump(m), out.String()[snap.Output[0]+snap.Output[1]:] // both streams go to out
 		before := out.Len()
+		// A second snapshot holds only the pages written since the first: restored after the
+		// run below has changed memory again, it must give X back.
+		snapX, err := m.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		if err := m.Restore(snap); err != nil {
 			t.Fatal(err)
@@ -158,6 +167,14 @@ func FuzzSnapshot(f *testing.F) {
 		}
 		if again := out.String()[before:]; again != o {
 			t.Fatalf("after Restore, the output is %q; the first time %q", again, o)
+		}
+		if st := resume(t, m, Until{Steps: n}); !st.Ended {
+			if err := m.Restore(snapX); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(x, dump(m)); diff != "" {
+				t.Fatalf("the second snapshot restored is not X (-X +restored):\n%s", diff)
+			}
 		}
 
 		m2, _ := load()
@@ -260,4 +277,157 @@ func TestSnapshotRefusals(t *testing.T) {
 	if _, err := m.Snapshot(); err == nil {
 		t.Error("a snapshot after the end")
 	}
+}
+
+// tenPages is a program with 1 MiB of memory that writes 10 pages of it each round, and
+// stops at round when a breakpoint is set there.
+const tenPages = `
+        .bss
+buf:    .space  1048576
+        .text
+main:   li      s1, 0
+round:  inc     s1
+        la      t1, buf
+        li      t2, 4096
+        li      t0, 10
+.page:  sd      s1, 0(t1)
+        add     t1, t1, t2
+        dec     t0
+        bnez    t0, .page
+        j       round
+`
+
+// loadTenPages loads tenPages, runs it to its first round and takes a snapshot there.
+func loadTenPages(t testing.TB, opts Options) (*Machine, *Snapshot) {
+	img, err := asm.Assemble("ten.s", []byte(tenPages), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.VirtualClock = true
+	m, err := Load(img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	round, _ := m.proc.Lookup("round")
+	if err := m.SetBreakpoint(round); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.Resume(Until{}); err != nil || st.Kind != StopBreakpoint {
+		t.Fatalf("%+v, %v", st, err)
+	}
+	s, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+// TestSnapshotPages checks that a snapshot copies the pages written since the one before, and
+// no others, and what snapshots hold together: counted, given back, and capped.
+func TestSnapshotPages(t *testing.T) {
+	m, first := loadTenPages(t, Options{})
+	copied, total := first.Pages()
+	if copied != total || total < 256 { // the stack, and 1 MiB of data
+		t.Fatalf("the first snapshot copied %d of %d pages, want all of them", copied, total)
+	}
+	held := m.SnapshotMem()
+	if held < uint64(total)*PageSize || held != first.Size() {
+		t.Fatalf("the snapshots hold %d bytes, the first snapshot's size is %d", held, first.Size())
+	}
+	var snaps []*Snapshot
+	var states [][]string
+	for range 5 {
+		resume(t, m, Until{})
+		s, err := m.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if copied, total := s.Pages(); copied != 10 || total != first.pagesTotal {
+			t.Fatalf("a snapshot after a round copied %d of %d pages, want the 10 written", copied, total)
+		}
+		snaps, states = append(snaps, s), append(states, dump(m))
+	}
+	for i, s := range snaps {
+		if err := m.Restore(s); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(states[i], dump(m)); diff != "" {
+			t.Fatalf("snapshot %d (-taken +restored):\n%s", i, diff)
+		}
+	}
+	// The snapshots share the pages not written between them: the five after the first hold
+	// 10 pages each, and their objects.
+	var sizes uint64
+	for _, s := range snaps {
+		sizes += s.Size()
+	}
+	if got := m.SnapshotMem(); got != held+sizes || sizes < 50*PageSize || sizes > 60*PageSize {
+		t.Errorf("the snapshots hold %d bytes; the first %d, the others %d", got, held, sizes)
+	}
+	// Released, a snapshot gives back what no other holds, and cannot be restored.
+	first.Release()
+	if got, want := m.SnapshotMem(), sizes+uint64(total-10)*PageSize; got != want {
+		t.Errorf("after the first is released, the snapshots hold %d bytes; want %d", got, want)
+	}
+	if err := m.Restore(first); err == nil {
+		t.Error("a released snapshot restored")
+	}
+	for _, s := range snaps {
+		s.Release()
+	}
+	if got := m.SnapshotMem(); got != 0 {
+		t.Errorf("all released, the snapshots hold %d bytes", got)
+	}
+
+	// Capped: a snapshot past the limit fails and changes nothing; the next, once there is
+	// room, holds the pages written since the last that succeeded.
+	m, first = loadTenPages(t, Options{MaxSnapshotMem: 4 << 20})
+	resume(t, m, Until{})
+	if _, err := m.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	resume(t, m, Until{})
+	m.opts.MaxSnapshotMem = m.SnapshotMem() + 5*PageSize
+	if _, err := m.Snapshot(); !errors.Is(err, ErrSnapshotMem) {
+		t.Fatalf("%v, want ErrSnapshotMem", err)
+	}
+	first.Release()
+	state := dump(m)
+	s, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resume(t, m, Until{})
+	if err := m.Restore(s); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(state, dump(m)); diff != "" {
+		t.Fatalf("after a refused snapshot (-taken +restored):\n%s", diff)
+	}
+}
+
+// BenchmarkSnapshot measures a snapshot of a program with 2 MiB of memory (its stack and 1 MiB
+// of data) that writes 10 pages between snapshots, each released after the next is taken. An
+// op is a round of the program and a snapshot; ns/snapshot is the snapshot's part.
+func BenchmarkSnapshot(b *testing.B) {
+	m, last := loadTenPages(b, Options{})
+	var copied uint64
+	var took time.Duration
+	for b.Loop() {
+		if _, err := m.Resume(Until{}); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		s, err := m.Snapshot()
+		took += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		last.Release()
+		last = s
+		copied += s.Size()
+	}
+	b.ReportMetric(float64(took.Nanoseconds())/float64(b.N), "ns/snapshot")
+	b.ReportMetric(float64(copied)/float64(b.N), "bytes/snapshot")
+	b.ReportMetric(float64(m.SnapshotMem()), "bytes-held")
 }

@@ -121,6 +121,9 @@ func (c *cpu) sysRead(t *Thread) (*Thread, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(b) > 0 {
+		t.Proc.wrote(t.R[isa.A1]-t.Proc.memBase, uint64(len(b)))
+	}
 	return c.after(t, c.read(t, t.R[isa.A0], b), nil)
 }
 
