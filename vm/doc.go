@@ -46,14 +46,45 @@
 // Run resets nothing: a Machine runs once. Its first process stays inspectable afterwards, through
 // Machine.Process.
 //
+// # Stopping and going on
+//
+// Run is a loop over Machine.Resume, which runs until a stop that Until asks for and says why
+// it stopped in a Stop: a number of steps of the machine or of one thread, the next context
+// switch, a syscall (any, or named ones), a return of a thread past a frame (a debugger's next
+// and finish), a change of watched memory (Until.Watch, with the old and the new bytes), or a
+// breakpoint (SetBreakpoint, or an ebreak in the program). A trap stops the machine at the
+// trapping instruction with nothing changed; the next Resume acts on it as Run does, unless its
+// thread's pc was moved. Pause, from any goroutine, stops a Resume at the next check point and
+// keeps the run resumable; Interrupt ends it. The run ends with a Stop whose Ended is set: an
+// exit, a trap, a limit, a deadlock or an interrupt, with the error Run would return.
+//
+// Stops never change the run: a program stopped and resumed at any instruction executes the
+// same instructions, switches and output as in one Run (FuzzResume checks it). Breakpoints cost
+// nothing until one is reached: each patches its instruction in the code with a word no image
+// holds, which the loop's default case recognizes. The other stops, near, hand the thread to
+// execStep, the copy of the loop that tests before every instruction.
+//
+// SetPolicy chooses who runs: RoundRobin, Random (from a seed), or Focus, which runs one thread
+// alone while the others hold still, and lets them run only while it is blocked, so that it can
+// go on.
+//
+// A machine of one processor on the virtual clock can be copied: Snapshot takes its whole state
+// and Restore puts it back, even after the run ended, and the run goes on from there as it did
+// the first time. Memory is kept by pages, and a snapshot copies only the pages written since
+// the one before, sharing the others; Options.MaxSnapshotMem caps what snapshots hold, and
+// Snapshot.Release gives it back. Input read from the first snapshot on is logged, so that a
+// restored machine reads it again; output cannot be taken back, and Snapshot.Output says how
+// much had been written.
+//
 // The VM runs an object.Image and has no assembler of its own: a program that spawns a source
 // file needs Options.Assemble, and the reports of a program run from an object file quote its
 // source lines through Options.SourceLine. The spindle command gives both.
 //
 // # Inspecting a machine
 //
-// While no processor runs (after Load, after Run returns), a debugger can look at the machine
-// and change it; nothing here takes a lock, so nothing may be called while it runs.
+// While no processor runs (after Load, between Resumes, after Run returns), a debugger can look
+// at the machine and change it; nothing here takes a lock, so nothing may be called while it
+// runs.
 // Machine.Processes lists the process table and Process.Thread finds a thread. A thread's
 // registers are the plain array Thread.R, read and written directly; its pc is an instruction
 // index, which PCAddr gives as a code address and SetPC sets from one, refusing any address that
