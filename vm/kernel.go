@@ -392,8 +392,11 @@ func (c *cpu) runProcess(p *Process) error {
 		// The random policy needs a loop that can stop at any instruction, and so does a stop
 		// at a step that is near; round robin does not.
 		exec := c.exec
-		if c.exact {
+		switch {
+		case c.exact:
 			exec = c.execStep
+		case c.tracking:
+			exec = c.execMark // a snapshot was taken: stores mark their pages for the next
 		}
 		err := exec(t)
 		for err == errStepping {

@@ -36,10 +36,11 @@ func (c *cpu) exec(t *Thread) error {
 	pc := t.PC
 
 	// stepping is true in execStep, the copy of this loop that tests the budget before every
-	// instruction (see vm/internal/genloop), and marks the pages that stores write for the
-	// next snapshot (see Process.wrote): once a machine has been snapshotted, only execStep
-	// runs it.
+	// instruction; marking is true in execStep and execMark, the copies that note the pages
+	// stores write, for the next snapshot (see Process.wrote), and which alone run a machine
+	// that has been snapshotted. See vm/internal/genloop.
 	const stepping = false
+	const marking = false
 
 	// The slice goes on where it stopped. A thread that blocks, or a process that comes onto
 	// the processor, does not begin a new one: if it did, a program that blocks once a slice
@@ -249,7 +250,7 @@ func (c *cpu) exec(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			p.mem[off] = byte(r[ins.A()])
-			if stepping {
+			if marking {
 				p.wrote(off, 1)
 			}
 			pc++
@@ -259,7 +260,7 @@ func (c *cpu) exec(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			le.PutUint16(at(p.mem, off, 2), uint16(r[ins.A()]))
-			if stepping {
+			if marking {
 				p.wrote(off, 2)
 			}
 			pc++
@@ -269,7 +270,7 @@ func (c *cpu) exec(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			le.PutUint32(at(p.mem, off, 4), uint32(r[ins.A()]))
-			if stepping {
+			if marking {
 				p.wrote(off, 4)
 			}
 			pc++
@@ -279,7 +280,7 @@ func (c *cpu) exec(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			pc++
@@ -293,7 +294,7 @@ func (c *cpu) exec(t *Thread) error {
 				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.SP] = sp
@@ -319,7 +320,7 @@ func (c *cpu) exec(t *Thread) error {
 				return c.stackFault(t, pc, budget, nsp)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.FP] = sp
@@ -408,7 +409,7 @@ func (c *cpu) exec(t *Thread) error {
 				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.SP] = sp
@@ -425,7 +426,7 @@ func (c *cpu) exec(t *Thread) error {
 				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.SP] = sp
@@ -485,7 +486,7 @@ func (c *cpu) exec(t *Thread) error {
 			old := le.Uint64(at(p.mem, off, 8))
 			if old == r[ins.A()] {
 				le.PutUint64(at(p.mem, off, 8), r[ins.C()])
-				if stepping {
+				if marking {
 					p.wrote(off, 8)
 				}
 			}
@@ -499,7 +500,7 @@ func (c *cpu) exec(t *Thread) error {
 			}
 			old := le.Uint64(at(p.mem, off, 8))
 			le.PutUint64(at(p.mem, off, 8), old+r[ins.C()])
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[ins.A()] = old

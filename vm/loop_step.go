@@ -5,7 +5,8 @@ package vm
 import "github.com/spindle-vm/spindle/isa"
 
 // execStep is exec with the budget tested before every instruction, so that a thread can be
-// stopped at any instruction boundary: see vm/internal/genloop.
+// stopped at any instruction boundary, and with the pages that stores write marked for the
+// next snapshot: see vm/internal/genloop.
 func (c *cpu) execStep(t *Thread) error {
 	p := t.Proc
 	code := p.code
@@ -13,10 +14,11 @@ func (c *cpu) execStep(t *Thread) error {
 	pc := t.PC
 
 	// stepping is true in execStep, the copy of this loop that tests the budget before every
-	// instruction (see vm/internal/genloop), and marks the pages that stores write for the
-	// next snapshot (see Process.wrote): once a machine has been snapshotted, only execStep
-	// runs it.
+	// instruction; marking is true in execStep and execMark, the copies that note the pages
+	// stores write, for the next snapshot (see Process.wrote), and which alone run a machine
+	// that has been snapshotted. See vm/internal/genloop.
 	const stepping = true
+	const marking = true
 
 	// The slice goes on where it stopped. A thread that blocks, or a process that comes onto
 	// the processor, does not begin a new one: if it did, a program that blocks once a slice
@@ -226,7 +228,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 1)
 			}
 			p.mem[off] = byte(r[ins.A()])
-			if stepping {
+			if marking {
 				p.wrote(off, 1)
 			}
 			pc++
@@ -236,7 +238,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
 			le.PutUint16(at(p.mem, off, 2), uint16(r[ins.A()]))
-			if stepping {
+			if marking {
 				p.wrote(off, 2)
 			}
 			pc++
@@ -246,7 +248,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
 			le.PutUint32(at(p.mem, off, 4), uint32(r[ins.A()]))
-			if stepping {
+			if marking {
 				p.wrote(off, 4)
 			}
 			pc++
@@ -256,7 +258,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			pc++
@@ -270,7 +272,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.SP] = sp
@@ -296,7 +298,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.stackFault(t, pc, budget, nsp)
 			}
 			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.FP] = sp
@@ -385,7 +387,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.SP] = sp
@@ -402,7 +404,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.stackFault(t, pc, budget, sp)
 			}
 			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
-			if stepping {
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.SP] = sp
@@ -462,7 +464,7 @@ func (c *cpu) execStep(t *Thread) error {
 			old := le.Uint64(at(p.mem, off, 8))
 			if old == r[ins.A()] {
 				le.PutUint64(at(p.mem, off, 8), r[ins.C()])
-				if stepping {
+				if marking {
 					p.wrote(off, 8)
 				}
 			}
@@ -476,7 +478,536 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			old := le.Uint64(at(p.mem, off, 8))
 			le.PutUint64(at(p.mem, off, 8), old+r[ins.C()])
+			if marking {
+				p.wrote(off, 8)
+			}
+			r[ins.A()] = old
+			pc++
+
+		default:
+			if ins == breakWord {
+				return c.stopBefore(t, pc, budget, StopBreakpoint)
+			}
+			return c.fault(t, pc, budget, isa.TrapIllegal, "")
+		}
+		continue
+
+	check:
+		if !preempt || budget > 0 {
+			continue
+		}
+		t.PC = pc
+		{
+			next, err := c.checkpoint(t, budget)
+			if err != nil {
+				return err
+			}
+			if next != t {
+				t = next
+				r = &t.R
+			}
+		}
+		pc = t.PC
+		budget = c.slice()
+		edge = c.edge
+		if !stepping && c.exact {
+			return c.toStepping(t)
+		}
+		continue
+
+	stop:
+		// Only in execStep: the budget reached the edge.
+		t.PC = pc
+		{
+			next, err := c.edgeReached(t, budget)
+			if err != nil {
+				return err
+			}
+			if next != t {
+				t = next
+				r = &t.R
+			}
+		}
+		pc = t.PC
+		budget = c.carried()
+		edge = c.edge
+	}
+}
+
+// execMark is exec with the pages that stores write marked for the next snapshot: it runs a
+// machine that has been snapshotted, where exec would run it. See vm/internal/genloop.
+func (c *cpu) execMark(t *Thread) error {
+	p := t.Proc
+	code := p.code
+	r := &t.R
+	pc := t.PC
+
+	// stepping is true in execStep, the copy of this loop that tests the budget before every
+	// instruction; marking is true in execStep and execMark, the copies that note the pages
+	// stores write, for the next snapshot (see Process.wrote), and which alone run a machine
+	// that has been snapshotted. See vm/internal/genloop.
+	const stepping = false
+	const marking = true
+
+	// The slice goes on where it stopped. A thread that blocks, or a process that comes onto
+	// the processor, does not begin a new one: if it did, a program that blocks once a slice
+	// would never reach a check point, and no stop, kill or preemption would ever reach it.
+	budget := c.carried()
+	if !stepping && c.exact {
+		return c.toStepping(t)
+	}
+	// edge is the budget at which execStep stops before the next instruction: the step
+	// limit's, a stop that Resume asked for, or the random policy's end of a quantum (see
+	// setEdge). exec has none: it never runs where one is near.
+	edge := c.edge
+
+	for {
+		ins := code[pc]
+		if stepping && budget <= edge {
+			goto stop
+		}
+		if preempt {
+			budget--
+		}
+		if trace {
+			c.traceInstr(t, pc, ins)
+		}
+		switch ins.Op() {
+		case isa.ILLEGAL:
+			return c.fault(t, pc, budget, isa.TrapIllegal, "")
+		case isa.NOP:
+			pc++
+		case isa.HALT:
+			p.exit(0)
+			return c.leave(t, pc, budget, nil)
+		case isa.EBREAK:
+			return c.fault(t, pc, budget, isa.TrapBreakpoint, "")
+
+		case isa.MOV:
+			r[ins.A()] = r[ins.B()]
+			pc++
+		case isa.LI:
+			r[ins.A()] = uint64(ins.Imm20())
+			pc++
+		case isa.LK:
+			r[ins.A()] = p.consts[ins.Uimm20()]
+			pc++
+
+		case isa.ADD:
+			r[ins.A()] = r[ins.B()] + r[ins.C()]
+			pc++
+		case isa.SUB:
+			r[ins.A()] = r[ins.B()] - r[ins.C()]
+			pc++
+		case isa.MUL:
+			r[ins.A()] = r[ins.B()] * r[ins.C()]
+			pc++
+		case isa.DIV:
+			d := int64(r[ins.C()])
+			if d == 0 {
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
+			}
+			// Go defines MinInt64 / -1 as MinInt64, which is the wrapping result we want.
+			r[ins.A()] = uint64(int64(r[ins.B()]) / d)
+			pc++
+		case isa.DIVU:
+			d := r[ins.C()]
+			if d == 0 {
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
+			}
+			r[ins.A()] = r[ins.B()] / d
+			pc++
+		case isa.REM:
+			d := int64(r[ins.C()])
+			if d == 0 {
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
+			}
+			r[ins.A()] = uint64(int64(r[ins.B()]) % d)
+			pc++
+		case isa.REMU:
+			d := r[ins.C()]
+			if d == 0 {
+				return c.fault(t, pc, budget, isa.TrapDivZero, "")
+			}
+			r[ins.A()] = r[ins.B()] % d
+			pc++
+		case isa.AND:
+			r[ins.A()] = r[ins.B()] & r[ins.C()]
+			pc++
+		case isa.OR:
+			r[ins.A()] = r[ins.B()] | r[ins.C()]
+			pc++
+		case isa.XOR:
+			r[ins.A()] = r[ins.B()] ^ r[ins.C()]
+			pc++
+		case isa.SHL:
+			r[ins.A()] = r[ins.B()] << (r[ins.C()] & 63)
+			pc++
+		case isa.SHR:
+			r[ins.A()] = r[ins.B()] >> (r[ins.C()] & 63)
+			pc++
+		case isa.SAR:
+			r[ins.A()] = uint64(int64(r[ins.B()]) >> (r[ins.C()] & 63))
+			pc++
+		case isa.SLT:
+			r[ins.A()] = flag(int64(r[ins.B()]) < int64(r[ins.C()]))
+			pc++
+		case isa.SLTU:
+			r[ins.A()] = flag(r[ins.B()] < r[ins.C()])
+			pc++
+		case isa.SEQ:
+			r[ins.A()] = flag(r[ins.B()] == r[ins.C()])
+			pc++
+		case isa.SNE:
+			r[ins.A()] = flag(r[ins.B()] != r[ins.C()])
+			pc++
+		case isa.NOT:
+			r[ins.A()] = ^r[ins.B()]
+			pc++
+		case isa.NEG:
+			r[ins.A()] = -r[ins.B()]
+			pc++
+
+		case isa.ADDI:
+			r[ins.A()] = r[ins.B()] + uint64(ins.Imm16())
+			pc++
+		case isa.MULI:
+			r[ins.A()] = r[ins.B()] * uint64(ins.Imm16())
+			pc++
+		case isa.ANDI:
+			r[ins.A()] = r[ins.B()] & uint64(ins.Imm16())
+			pc++
+		case isa.ORI:
+			r[ins.A()] = r[ins.B()] | uint64(ins.Imm16())
+			pc++
+		case isa.XORI:
+			r[ins.A()] = r[ins.B()] ^ uint64(ins.Imm16())
+			pc++
+		case isa.SHLI:
+			r[ins.A()] = r[ins.B()] << (ins.Imm16() & 63)
+			pc++
+		case isa.SHRI:
+			r[ins.A()] = r[ins.B()] >> (ins.Imm16() & 63)
+			pc++
+		case isa.SARI:
+			r[ins.A()] = uint64(int64(r[ins.B()]) >> (ins.Imm16() & 63))
+			pc++
+		case isa.SLTI:
+			r[ins.A()] = flag(int64(r[ins.B()]) < ins.Imm16())
+			pc++
+		case isa.SLTIU:
+			r[ins.A()] = flag(r[ins.B()] < uint64(ins.Imm16()))
+			pc++
+
+		// Loads and stores: off wraps to a huge number for an address below memBase, so one
+		// unsigned comparison checks both ends. len(mem) is at least the main thread's stack
+		// (MinStackSize), so len(mem)-8 cannot wrap around.
+		case isa.LB:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off >= uint64(len(p.mem)) {
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
+			}
+			r[ins.A()] = uint64(int8(p.mem[off]))
+			pc++
+		case isa.LBU:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off >= uint64(len(p.mem)) {
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
+			}
+			r[ins.A()] = uint64(p.mem[off])
+			pc++
+		case isa.LH:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off > uint64(len(p.mem))-2 {
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
+			}
+			r[ins.A()] = uint64(int16(le.Uint16(at(p.mem, off, 2))))
+			pc++
+		case isa.LHU:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off > uint64(len(p.mem))-2 {
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
+			}
+			r[ins.A()] = uint64(le.Uint16(at(p.mem, off, 2)))
+			pc++
+		case isa.LW:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off > uint64(len(p.mem))-4 {
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
+			}
+			r[ins.A()] = uint64(int32(le.Uint32(at(p.mem, off, 4))))
+			pc++
+		case isa.LWU:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off > uint64(len(p.mem))-4 {
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
+			}
+			r[ins.A()] = uint64(le.Uint32(at(p.mem, off, 4)))
+			pc++
+		case isa.LD:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off > uint64(len(p.mem))-8 {
+				return c.memFault(t, pc, budget, off+p.memBase, 8)
+			}
+			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
+			pc++
+		case isa.SB:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off >= uint64(len(p.mem)) {
+				return c.memFault(t, pc, budget, off+p.memBase, 1)
+			}
+			p.mem[off] = byte(r[ins.A()])
+			if marking {
+				p.wrote(off, 1)
+			}
+			pc++
+		case isa.SH:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off > uint64(len(p.mem))-2 {
+				return c.memFault(t, pc, budget, off+p.memBase, 2)
+			}
+			le.PutUint16(at(p.mem, off, 2), uint16(r[ins.A()]))
+			if marking {
+				p.wrote(off, 2)
+			}
+			pc++
+		case isa.SW:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off > uint64(len(p.mem))-4 {
+				return c.memFault(t, pc, budget, off+p.memBase, 4)
+			}
+			le.PutUint32(at(p.mem, off, 4), uint32(r[ins.A()]))
+			if marking {
+				p.wrote(off, 4)
+			}
+			pc++
+		case isa.SD:
+			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
+			if off > uint64(len(p.mem))-8 {
+				return c.memFault(t, pc, budget, off+p.memBase, 8)
+			}
+			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
+			if marking {
+				p.wrote(off, 8)
+			}
+			pc++
+
+		// The stack: sp below stackLo is an overflow; the same comparison on off as for loads
+		// catches an sp that points outside memory altogether.
+		case isa.PUSH:
+			sp := r[isa.SP] - 8
+			off := sp - p.memBase
+			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
+				return c.stackFault(t, pc, budget, sp)
+			}
+			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
+			if marking {
+				p.wrote(off, 8)
+			}
+			r[isa.SP] = sp
+			pc++
+		case isa.POP:
+			sp := r[isa.SP]
+			off := sp - p.memBase
+			if off > uint64(len(p.mem))-8 {
+				return c.memFault(t, pc, budget, sp, 8)
+			}
+			r[isa.SP] = sp + 8
+			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
+			pc++
+		case isa.ENTER:
+			sp := r[isa.SP] - 8
+			off := sp - p.memBase
+			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
+				return c.stackFault(t, pc, budget, sp)
+			}
+			// Both checks come before any write: a trap leaves the thread as it found it.
+			nsp := sp - uint64(ins.Uimm24())
+			if nsp < t.StackLo || nsp > sp {
+				return c.stackFault(t, pc, budget, nsp)
+			}
+			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
+			if marking {
+				p.wrote(off, 8)
+			}
+			r[isa.FP] = sp
+			r[isa.SP] = nsp
+			pc++
+		case isa.LEAVE:
+			fp := r[isa.FP]
+			off := fp - p.memBase
+			if off > uint64(len(p.mem))-8 {
+				return c.memFault(t, pc, budget, fp, 8)
+			}
+			r[isa.FP] = le.Uint64(at(p.mem, off, 8))
+			r[isa.SP] = fp + 8
+			pc++
+
+		case isa.BEQ:
+			if r[ins.A()] == r[ins.B()] {
+				pc += int(ins.Imm16())
+				goto check
+			}
+			pc++
+		case isa.BNE:
+			if r[ins.A()] != r[ins.B()] {
+				pc += int(ins.Imm16())
+				goto check
+			}
+			pc++
+		case isa.BLT:
+			if int64(r[ins.A()]) < int64(r[ins.B()]) {
+				pc += int(ins.Imm16())
+				goto check
+			}
+			pc++
+		case isa.BGE:
+			if int64(r[ins.A()]) >= int64(r[ins.B()]) {
+				pc += int(ins.Imm16())
+				goto check
+			}
+			pc++
+		case isa.BLTU:
+			if r[ins.A()] < r[ins.B()] {
+				pc += int(ins.Imm16())
+				goto check
+			}
+			pc++
+		case isa.BGEU:
+			if r[ins.A()] >= r[ins.B()] {
+				pc += int(ins.Imm16())
+				goto check
+			}
+			pc++
+		case isa.BEQZ:
+			if r[ins.A()] == 0 {
+				pc += int(ins.Imm20())
+				goto check
+			}
+			pc++
+		case isa.BNEZ:
+			if r[ins.A()] != 0 {
+				pc += int(ins.Imm20())
+				goto check
+			}
+			pc++
+		case isa.LOOP:
+			a := ins.A()
+			r[a]++
+			if int64(r[a]) < int64(r[ins.B()]) {
+				pc += int(ins.Imm16())
+				goto check
+			}
+			pc++
+		case isa.JMP:
+			pc += int(ins.Imm24())
+			goto check
+		case isa.JR:
+			d := r[ins.A()] - isa.TextBase
+			if d&3 != 0 || d>>2 >= uint64(len(code)) {
+				return c.jumpFault(t, pc, budget, r[ins.A()])
+			}
+			pc = int(d >> 2)
+			goto check
+		case isa.CALL:
+			sp := r[isa.SP] - 8
+			off := sp - p.memBase
+			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
+				return c.stackFault(t, pc, budget, sp)
+			}
+			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
+			if marking {
+				p.wrote(off, 8)
+			}
+			r[isa.SP] = sp
+			pc += int(ins.Imm24())
+			goto check
+		case isa.CALLR:
+			d := r[ins.A()] - isa.TextBase
+			if d&3 != 0 || d>>2 >= uint64(len(code)) {
+				return c.jumpFault(t, pc, budget, r[ins.A()])
+			}
+			sp := r[isa.SP] - 8
+			off := sp - p.memBase
+			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
+				return c.stackFault(t, pc, budget, sp)
+			}
+			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
+			if marking {
+				p.wrote(off, 8)
+			}
+			r[isa.SP] = sp
+			pc = int(d >> 2)
+			goto check
+		case isa.RET:
+			sp := r[isa.SP]
+			off := sp - p.memBase
+			if off > uint64(len(p.mem))-8 {
+				return c.memFault(t, pc, budget, sp, 8)
+			}
+			a := le.Uint64(at(p.mem, off, 8))
+			d := a - isa.TextBase
+			if d&3 != 0 || d>>2 >= uint64(len(code)) {
+				return c.jumpFault(t, pc, budget, a)
+			}
+			r[isa.SP] = sp + 8
+			pc = int(d >> 2)
+			if stepping && t == c.returnOf && sp >= c.returnSP {
+				edge = c.returned()
+			}
+			goto check
+
+		case isa.SYSCALL:
+			if stepping && c.syscalls != nil && c.syscalls[ins.Uimm24()&127] {
+				if c.skipSyscall != t {
+					return c.stopBefore(t, pc, budget, StopSyscall)
+				}
+				c.skipSyscall = nil
+			}
+			// A syscall may block the thread, or end it, and return another one to run. The
+			// thread's saved pc is the instruction after the syscall, where it resumes.
+			t.PC = pc + 1
+			c.retire(t, budget)
+			next, err := c.syscall(t, isa.Syscall(ins.Uimm24()))
+			if err != nil || next == nil {
+				return syscallEnd(t, pc, err)
+			}
+			if next != t {
+				t = next
+				r = &t.R
+			}
+			pc = t.PC
 			if stepping {
+				edge = c.edge // a switch that Resume stops at moves it
+			}
+			goto check
+
+		// The threads of a process share one virtual processor and switch only between
+		// instructions, so a read-modify-write instruction is atomic as it stands.
+		case isa.CAS:
+			a := r[ins.B()]
+			off := a - p.memBase
+			if off > uint64(len(p.mem))-8 {
+				return c.memFault(t, pc, budget, a, 8)
+			}
+			old := le.Uint64(at(p.mem, off, 8))
+			if old == r[ins.A()] {
+				le.PutUint64(at(p.mem, off, 8), r[ins.C()])
+				if marking {
+					p.wrote(off, 8)
+				}
+			}
+			r[ins.A()] = old
+			pc++
+		case isa.XADD:
+			a := r[ins.B()]
+			off := a - p.memBase
+			if off > uint64(len(p.mem))-8 {
+				return c.memFault(t, pc, budget, a, 8)
+			}
+			old := le.Uint64(at(p.mem, off, 8))
+			le.PutUint64(at(p.mem, off, 8), old+r[ins.C()])
+			if marking {
 				p.wrote(off, 8)
 			}
 			r[ins.A()] = old

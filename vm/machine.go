@@ -257,7 +257,7 @@ type cpu struct {
 	watches     []watching // the watchpoints
 	lastThread  *Thread    // with watchpoints, the thread that ran the last instruction
 	hit         *WatchHit  // the watchpoint that stopped it
-	tracking    bool       // snapshots are taken: only execStep runs, which notes the pages written
+	tracking    bool       // snapshots are taken: execMark runs where exec would (see Snapshot)
 }
 
 // Load validates img and builds a process from it, ready to run.

@@ -278,7 +278,7 @@ func (c *cpu) stepsLeft() (n uint64, ok bool) {
 // least. A stop that is due at once (see forceStop) puts the edge above any budget.
 func (c *cpu) setEdge() {
 	c.edge = math.MinInt64
-	c.exact = c.rng != nil || c.stepping || c.tracking
+	c.exact = c.rng != nil || c.stepping
 	if c.rng != nil {
 		c.edge = 0
 	}

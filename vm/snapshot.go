@@ -20,8 +20,9 @@ import (
 // Memory is kept by pages. A page that has not been written since the machine's last snapshot
 // is shared with it, so a snapshot copies and holds only the pages written in between (see
 // Size). Each process has a flag a page, set by every write to memory after its first
-// snapshot: by a store (execStep marks them; once a machine has been snapshotted, it runs only
-// execStep), a syscall, a move of the break and WriteMemory.
+// snapshot: a store (once a machine has been snapshotted, execMark runs it where exec would,
+// and it and execStep mark the pages stores write), a syscall, a move of the break and
+// WriteMemory.
 //
 // Input is kept in a log from the first snapshot on, so that a restored machine reads what it
 // read before again without asking the host. Output cannot be taken back: a snapshot records
