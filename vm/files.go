@@ -260,12 +260,17 @@ func parseInt(line []byte) (int64, bool) {
 // restart blocks t in a syscall that it will run again from the start when it is woken, as a
 // read of an empty pipe does once there is something to read.
 func (c *cpu) restart(t *Thread, kind waitKind, on uint64) {
+	c.unexecute(t)
+	c.block(t, kind, on)
+}
+
+// unexecute puts t back before the syscall it is in, to execute it again.
+func (c *cpu) unexecute(t *Thread) {
 	t.PC--
 	// The syscall will be executed again; it counts as one instruction. (The counts are
 	// unsigned, and published takes the difference modulo 2^64, which subtracts.)
 	c.steps--
 	t.Steps--
-	c.block(t, kind, on)
 }
 
 // wakeAll wakes every thread in q, whatever process it belongs to.

@@ -33,6 +33,7 @@ type input struct {
 	results chan inResult // the pump's reads
 	waiters queue         // threads parked until input arrives
 	skip    bool          // discarding the rest of a line too long for read_int
+	fed     bool          // it comes from FeedInput (Options.FeedInput), not from r
 
 	// From the first snapshot on, what the host gave is kept: log holds it from byte
 	// logStart of the input on, and received counts it all. A restored machine reads what it
@@ -48,8 +49,27 @@ type inResult struct {
 	err  error
 }
 
-func newInput(r io.Reader, async bool) *input {
-	return &input{r: r, async: async, results: make(chan inResult, 1)}
+func newInput(r io.Reader, async, fed bool) *input {
+	return &input{r: r, async: async, fed: fed, results: make(chan inResult, 1)}
+}
+
+// FeedInput gives the program b as input, after what it has been given and not read yet; end
+// ends the input after it, and the program reads end of file once it has read the rest. It
+// applies to a machine loaded with Options.FeedInput, between Resumes, typically after a
+// StopInput.
+func (m *Machine) FeedInput(b []byte, end bool) error {
+	in := m.in
+	switch {
+	case !in.fed:
+		return errors.New("vm: the machine reads its input from Options.Stdin, not from FeedInput")
+	case in.eof && (len(b) > 0 || !end):
+		return errors.New("vm: the input has ended")
+	}
+	if len(b) > 0 {
+		m.cpus[0].gotInput(b, nil)
+	}
+	in.eof = in.eof || end
+	return nil
 }
 
 // fill makes more input available, or reports that t must wait for it. It returns true when
@@ -60,6 +80,13 @@ func (c *cpu) fill(t *Thread) bool {
 		return true
 	}
 	c.stdout.Flush() // a prompt must show before the program waits for its answer
+	if in.fed {
+		// No host to ask: Resume stops before the read, for the caller to feed the input
+		// (see after).
+		c.unexecute(t)
+		c.wantsInput = t
+		return false
+	}
 	if !in.pending.Load() {
 		in.pending.Store(true)
 		go func() {

@@ -93,6 +93,13 @@ type Options struct {
 	Sched Sched
 	Seed  uint64
 
+	// FeedInput makes the program's standard input what Machine.FeedInput gives it, between
+	// Resumes, and nothing else: a thread that reads it when none is waiting stops Resume
+	// with StopInput, before its read, for the caller to feed some and resume. It is how a
+	// debugger that owns the terminal gives the program the lines its user types. It needs
+	// one processor, and no Stdin.
+	FeedInput bool
+
 	// ProcessTrapped, if not nil, receives the trap that ended a process other than the first
 	// while the run goes on (the first one's ends the run, and Run returns it). The output
 	// written before it has been flushed. When it is nil, the trap's report goes to Stderr.
@@ -258,6 +265,7 @@ type cpu struct {
 	lastThread  *Thread    // with watchpoints, the thread that ran the last instruction
 	hit         *WatchHit  // the watchpoint that stopped it
 	tracking    bool       // snapshots are taken: execMark runs where exec would (see Snapshot)
+	wantsInput  *Thread    // a thread that reads input not fed yet (see Options.FeedInput)
 }
 
 // Load validates img and builds a process from it, ready to run.
@@ -289,6 +297,8 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 		return nil, &LoadError{Msg: fmt.Sprintf("%d processors are more than the most, %d", opts.CPUs, MaxCPUs)}
 	case opts.Timeout < 0:
 		return nil, &LoadError{Msg: fmt.Sprintf("a negative time-out, %v", opts.Timeout)}
+	case opts.FeedInput && (opts.CPUs > 1 || opts.Stdin != nil):
+		return nil, &LoadError{Msg: "input fed by Machine.FeedInput needs one processor, and no Stdin"}
 	}
 	if opts.Stdin == nil {
 		opts.Stdin = eofReader{}
@@ -303,7 +313,7 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now(),
-		in: newInput(opts.Stdin, !opts.VirtualClock), written: [2]counter{{w: opts.Stdout}, {w: opts.Stderr}}}
+		in: newInput(opts.Stdin, !opts.VirtualClock, opts.FeedInput), written: [2]counter{{w: opts.Stdout}, {w: opts.Stderr}}}
 	m.stdout, m.stderr = newWriter(&m.written[0], 16<<10), newWriter(&m.written[1], 4<<10)
 	n := max(opts.CPUs, 1)
 	if opts.Trace != nil {
@@ -368,6 +378,9 @@ func (m *Machine) Run() (Result, error) {
 		st, err := m.Resume(Until{})
 		if err != nil {
 			return Result{}, err
+		}
+		if st.Kind == StopInput {
+			return Result{}, errors.New("vm: the program waits for input that only FeedInput gives: run it with Resume")
 		}
 		if st.Ended {
 			return m.result, st.Err

@@ -64,14 +64,17 @@ const (
 	// StopWatchpoint: memory that Until.Watch names changed (Stop.Watch). Stop.Thread is the
 	// thread that changed it, just past the instruction that did.
 	StopWatchpoint
+	// StopInput: a thread reads input that has not been fed (Options.FeedInput); it is at its
+	// read, which it executes again when the Resume after FeedInput goes on.
+	StopInput
 )
 
 func (k StopKind) String() string {
-	if k < StopExited || k > StopWatchpoint {
+	if k < StopExited || k > StopInput {
 		return fmt.Sprintf("stop %d", k)
 	}
 	return [...]string{"exited", "trapped", "breakpoint", "steps", "switch", "syscall", "return",
-		"deadlock", "limit", "interrupted", "watchpoint"}[k-1]
+		"deadlock", "limit", "interrupted", "watchpoint", "input"}[k-1]
 }
 
 // Until says what Resume stops for. The zero value stops only at a trap and at the end of the
@@ -158,7 +161,7 @@ type Stop struct {
 	// a StopReturn, when a check point right after the ret gave the processor to another.
 	Thread  *Thread
 	PC      uint64
-	Syscall isa.Syscall // the syscall of a StopSyscall
+	Syscall isa.Syscall // the syscall of a StopSyscall or a StopInput
 	Watch   *WatchHit   // the change of a StopWatchpoint
 	Trap    *TrapError  // the trap of a StopTrapped, or of a StopBreakpoint at an ebreak
 	Steps   uint64      // instructions the machine has executed
@@ -289,7 +292,7 @@ func (m *Machine) resume(c *cpu, u Until) Stop {
 	}
 	if t := st.Thread; t != nil {
 		st.PC = isa.CodeAddr(t.PC)
-		if st.Kind == StopSyscall {
+		if st.Kind == StopSyscall || st.Kind == StopInput {
 			st.Syscall = isa.Syscall(t.Proc.code[t.PC].Uimm24())
 		}
 	}

@@ -596,3 +596,95 @@ main:   li   a0, 1000000
 		t.Errorf("%+v, want the thread asleep still", info)
 	}
 }
+
+// TestFeedInput feeds a program its input between Resumes, as a debugger does with the lines
+// its user types: each read with nothing to read stops at the read.
+func TestFeedInput(t *testing.T) {
+	img, err := asm.AssembleFile("../programs/echo.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	m, err := Load(img, Options{FeedInput: true, VirtualClock: true, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() Stop {
+		t.Helper()
+		st := resume(t, m, Until{})
+		if st.Kind != StopInput || st.Syscall != isa.SysRead || st.Thread == nil || m.where(st.Thread, st.Thread.PC).Instr != "syscall read" {
+			t.Fatalf("%+v, want a stop at the read", st)
+		}
+		return st
+	}
+	first := read()
+	if again := read(); again.Steps != first.Steps || again.PC != first.PC {
+		t.Fatalf("a Resume with no input fed went on: %+v, then %+v", first, again)
+	}
+	snap, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"one\n", "two\n"} {
+		if err := m.FeedInput([]byte(line), false); err != nil {
+			t.Fatal(err)
+		}
+		read()
+	}
+	if err := m.FeedInput(nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if st := resume(t, m, Until{}); !st.Ended || st.ExitCode != 0 || out.String() != "one\ntwo\n" {
+		t.Fatalf("%+v, output %q", st, out.String())
+	}
+	if err := m.FeedInput([]byte("more"), false); err == nil {
+		t.Error("input fed after its end")
+	}
+	// Restored to before the input was fed, it reads it again from the log.
+	if err := m.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if st := resume(t, m, Until{}); !st.Ended || out.String() != "one\ntwo\n" {
+		t.Fatalf("after Restore: %+v, output %q", st, out.String())
+	}
+
+	// read_int waits for a whole line.
+	m, fout := loadFileFed(t, "fib.s")
+	for _, part := range []string{"1", "8\n"} {
+		if st := resume(t, m, Until{}); st.Kind != StopInput || st.Syscall != isa.SysReadInt {
+			t.Fatalf("%+v, want a stop at read_int", st)
+		}
+		m.FeedInput([]byte(part), false)
+	}
+	if st := finish(t, m); st.Err != nil || !strings.Contains(fout.String(), "2584") {
+		t.Errorf("%+v, output %q, want fib(18)", st, fout.String())
+	}
+
+	// Run cannot feed.
+	m, _ = loadFileFed(t, "echo.s")
+	if _, err := m.Run(); err == nil || !strings.Contains(err.Error(), "FeedInput") {
+		t.Errorf("Run of a program fed its input: %v", err)
+	}
+	if _, err := Load(img, Options{FeedInput: true, Stdin: strings.NewReader("x")}); err == nil {
+		t.Error("FeedInput with a Stdin")
+	}
+	m, _ = loadFile(t, "echo.s", "", Options{})
+	if err := m.FeedInput([]byte("x"), false); err == nil {
+		t.Error("FeedInput to a machine that reads Stdin")
+	}
+}
+
+func loadFileFed(t *testing.T, name string) (*Machine, *bytes.Buffer) {
+	t.Helper()
+	img, err := asm.AssembleFile("../programs/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	m, err := Load(img, Options{FeedInput: true, VirtualClock: true, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, &out
+}

@@ -353,6 +353,10 @@ func (c *cpu) after(t *Thread, blocked bool, err error) (*Thread, error) {
 		return nil, err
 	}
 	if blocked {
+		if c.wantsInput == t {
+			c.wantsInput = nil
+			return nil, c.pause(t, StopInput) // before its read (see fill)
+		}
 		return c.switchFrom(t, reasonBlocked), nil
 	}
 	return t, nil
