@@ -156,6 +156,9 @@ func (m *Machine) Symbol(p *Process, addr uint64) (name string, off uint64, ok b
 	return p.symbolAt(addr, false)
 }
 
+// Image returns the program the process runs: its text, labels and line table.
+func (p *Process) Image() *object.Image { return p.image }
+
 // Lookup returns the address of the label of the process's program that has the given name,
 // the full name for a local label ("main.loop").
 func (p *Process) Lookup(name string) (uint64, bool) {

@@ -327,6 +327,10 @@ func (m *Machine) over() Stop {
 	return st
 }
 
+// Steps returns the instructions the machine has executed, between Resumes: the run's clock, by
+// which a debugger says where it is, and to which a Restore sets it back.
+func (m *Machine) Steps() uint64 { return m.steps() }
+
 // steps returns the instructions the machine has executed.
 func (m *Machine) steps() uint64 {
 	var n uint64
