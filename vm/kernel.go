@@ -372,7 +372,7 @@ func (c *cpu) runProcess(p *Process) error {
 			if t.Switches == 1 { // pick counted this one
 				why = SwitchStart
 			}
-			c.observe(Event{Kind: EventSwitch, To: t, Reason: why})
+			c.observeSwitch(nil, t, why)
 		}
 	}
 	c.paused = nil
@@ -408,7 +408,7 @@ func (c *cpu) runProcess(p *Process) error {
 		}
 		t = c.pick(p)
 		if c.observed() {
-			c.observe(Event{Kind: EventSwitch, To: t, Reason: SwitchIdle})
+			c.observeSwitch(nil, t, SwitchIdle)
 		}
 	}
 }
@@ -437,7 +437,7 @@ func (c *cpu) endProcess(p *Process, status int64) {
 	p.exited = true
 	p.exitCode = status
 	if c.observed() {
-		c.observe(Event{Kind: EventProcessEnd, Proc: p, Status: status})
+		c.observeProcess(EventProcessEnd, p, status)
 	}
 	for i := range p.fds {
 		c.closeFd(p, uint64(i))
@@ -467,7 +467,7 @@ func (c *cpu) endProcess(p *Process, status int64) {
 	if c.observed() {
 		for _, t := range p.threads {
 			if !t.dropped {
-				c.observe(Event{Kind: EventThreadFreed, Thread: t})
+				c.observeThread(EventThreadFreed, t)
 			}
 		}
 	}

@@ -35,14 +35,14 @@ func (c *cpu) block(t *Thread, kind waitKind, on uint64) {
 	t.waitOn = on
 	if c.observed() {
 		// An event reads the host's clock, which costs more than the rest of a switch.
-		c.observe(Event{Kind: EventBlock, Thread: t})
+		c.observeThread(EventBlock, t)
 	}
 }
 
 // wake makes a blocked thread runnable again.
 func (c *cpu) wake(t *Thread) {
 	if c.observed() {
-		c.observe(Event{Kind: EventWake, Thread: t})
+		c.observeThread(EventWake, t)
 	}
 	t.wait = waitNone
 	c.makeRunnable(t)
@@ -53,7 +53,7 @@ func (c *cpu) wake(t *Thread) {
 func (c *cpu) switchFrom(t *Thread, reason SwitchReason) *Thread {
 	next := c.pick(t.Proc)
 	if c.observed() {
-		c.observe(Event{Kind: EventSwitch, Thread: t, To: next, Reason: reason})
+		c.observeSwitch(t, next, reason)
 	}
 	return next
 }
@@ -84,7 +84,7 @@ func (c *cpu) pick(p *Process) *Thread {
 func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	c.retire(t, budget)
 	if c.observed() {
-		c.observe(Event{Kind: EventCheckpoint, Thread: t})
+		c.observeThread(EventCheckpoint, t)
 	}
 	if c.interrupt.Load() || t.Proc.killed.Load() {
 		return nil, c.stopError(t)
@@ -119,7 +119,7 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 		// Another process waits: this one has had its turn on the processor.
 		c.makeRunnable(t)
 		if c.observed() {
-			c.observe(Event{Kind: EventSwitch, Thread: t, Reason: SwitchQuantum})
+			c.observeSwitch(t, nil, SwitchQuantum)
 		}
 		return nil, errYieldProcess
 	}

@@ -76,7 +76,7 @@ func (c *cpu) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 		return nil, c.noService(t, n)
 	}
 	if c.observed() {
-		c.observe(Event{Kind: EventSyscall, Thread: t, Syscall: n})
+		c.observeSyscall(t, n)
 	}
 	s := &services[n]
 	if s.shared && c.multi {
@@ -106,7 +106,7 @@ func (c *cpu) locked(run handler, t *Thread) (*Thread, error) {
 func (c *cpu) sysExit(t *Thread) (*Thread, error) {
 	t.Proc.exit(int64(t.R[isa.A0]))
 	if c.observed() {
-		c.observe(Event{Kind: EventSwitch, Thread: t, Reason: SwitchProcExit})
+		c.observeSwitch(t, nil, SwitchProcExit)
 	}
 	return nil, nil
 }

@@ -162,7 +162,7 @@ func (c *cpu) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 	p.store64(lo+size-8, isa.CodeAddr(p.textN+sentinelThreadExit))
 	p.threads = append(p.threads, n)
 	if c.observed() {
-		c.observe(Event{Kind: EventThreadStart, Thread: n})
+		c.observeThread(EventThreadStart, n)
 	}
 	p.live++
 	c.threadCount.Add(1)
@@ -243,7 +243,7 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 // at the most it ever held, threads that were all charged while they lived.
 func (c *cpu) drop(t *Thread) {
 	if c.observed() {
-		c.observe(Event{Kind: EventThreadFreed, Thread: t})
+		c.observeThread(EventThreadFreed, t)
 	}
 	p := t.Proc
 	t.dropped = true
