@@ -42,7 +42,7 @@ func (s *stats) Observe(e Event) {
 	case EventProcessEnd:
 		s.ended(e.Proc, e.Status)
 	case EventEnd:
-		if e.CPU == 0 {
+		if e.CPU == 0 { // the end comes once for each processor
 			s.result(&s.m.result, s.m.procs)
 		}
 	}
