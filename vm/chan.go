@@ -92,10 +92,11 @@ func (c *cpu) chanSendRecv(t *Thread, sh, v, rh uint64) (bool, error) {
 // is runnable, t blocks in rh's receive and the receiver runs next, without going through the
 // run queue. The outcome is the general path's: the receiver gets v and would be the only thread
 // on the run queue, so it is the one picked. It returns the thread to run, or nil when the fast
-// path does not apply (the trace and the statistics take the general path too).
+// path does not apply, or when observers are attached: they are told of the wake-up, the block
+// and the switch, which only the general path makes.
 func (c *cpu) handoff(t *Thread, sh, v, rh uint64) *Thread {
 	p := t.Proc
-	if p.runq.n != 0 || c.tracer != nil || c.opts.Stats || c.catchSwitch || sh-1 >= uint64(len(p.chans)) || rh-1 >= uint64(len(p.chans)) {
+	if p.runq.n != 0 || c.observed() || c.catchSwitch || sh-1 >= uint64(len(p.chans)) || rh-1 >= uint64(len(p.chans)) {
 		return nil // (a handle of 0 wraps around)
 	}
 	sch, rch := p.chans[sh-1], p.chans[rh-1]

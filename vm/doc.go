@@ -93,6 +93,20 @@
 // a thread is doing in the words of a deadlock report; Machine.Backtrace walks its frame
 // pointers; Machine.Symbol and Process.Lookup go between addresses and labels.
 //
+// # Observers
+//
+// An Observer is told of what happens in a run as it happens: each context switch, with the
+// threads switched out and in and a SwitchReason; each wake-up and block, with what the thread
+// waits for (Thread.Waits); each syscall; the slow path of each check point; the threads made
+// and forgotten, the processes made and ended; and the end of the run. The trace (Options.Trace) and
+// the statistics (Options.Stats) are two observers; Machine.Attach adds another, after Load or
+// between Resumes, and it is told only of what happens after. A debugger that prints every
+// switch, or counts them, is one. Where an event can happen, the machine tests one thing,
+// whether any observer is attached, before it does any work for them, so that a run without
+// observers pays for nothing but that test, which is never in an instruction's path. An
+// observer must not call the machine's methods, since it is called while the machine runs,
+// and with several processors it is called from each.
+//
 // # The loop
 //
 // exec is the interpreter loop. It keeps pc, the code slice and a pointer to the thread's

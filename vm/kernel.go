@@ -205,8 +205,8 @@ func (c *cpu) afterSlice(p *Process, err error) {
 	case p.killed.Load() && !errors.As(err, &te) && !p.exited:
 		// Killed while it ran: whether it stopped at a check point or blocked before one, it
 		// ends now.
-		if c.tracer != nil {
-			c.tracer.stopped(c, reasonKilled)
+		if c.observed() {
+			c.observeEnding(p, SwitchKilled)
 		}
 		c.endProcess(p, statusKilled)
 	case errors.Is(err, errYieldProcess):
@@ -229,8 +229,8 @@ func (c *cpu) afterSlice(p *Process, err error) {
 			fmt.Fprintf(c.stderr, "process %d: %s", p.ID, te.Report())
 			c.stderr.Flush()
 		}
-		if c.tracer != nil {
-			c.tracer.stopped(c, reasonTrap)
+		if c.observed() {
+			c.observeEnding(p, SwitchTrap)
 		}
 		c.endProcess(p, statusTrapped)
 	case err != nil:
@@ -379,12 +379,12 @@ func (c *cpu) runProcess(p *Process) error {
 		if t == nil {
 			return nil
 		}
-		if c.tracer != nil {
-			why := reasonResume
+		if c.observed() {
+			why := SwitchResume
 			if t.Switches == 1 { // pick counted this one
-				why = reasonStart
+				why = SwitchStart
 			}
-			c.tracer.event(c, nil, t, why)
+			c.observeSwitch(nil, t, why)
 		}
 	}
 	c.paused = nil
@@ -422,8 +422,8 @@ func (c *cpu) runProcess(p *Process) error {
 			return err
 		}
 		t = c.pick(p)
-		if c.tracer != nil {
-			c.tracer.event(c, nil, t, reasonIdle)
+		if c.observed() {
+			c.observeSwitch(nil, t, SwitchIdle)
 		}
 	}
 }
@@ -451,8 +451,8 @@ func (c *cpu) endProcess(p *Process, status int64) {
 	p.state = procExited
 	p.exited = true
 	p.exitCode = status
-	if c.opts.Stats {
-		c.stats.ended(p, status)
+	if c.observed() {
+		c.observeProcess(EventProcessEnd, p, status)
 	}
 	for i := range p.fds {
 		c.closeFd(p, uint64(i))
@@ -479,10 +479,10 @@ func (c *cpu) endProcess(p *Process, status int64) {
 		return
 	}
 	p.freeMemory()
-	if c.opts.Stats {
+	if c.observed() {
 		for _, t := range p.threads {
 			if !t.dropped {
-				c.stats.free(t)
+				c.observeThread(EventThreadFreed, t)
 			}
 		}
 	}
@@ -540,6 +540,9 @@ func (c *cpu) startProcess(t *Thread, service string, img *object.Image, entry i
 			return nil, le
 		}
 		return nil, c.badArg(t, "%s: %v", service, err)
+	}
+	if c.observed() {
+		c.processStarted(p)
 	}
 	p.parent = parent.ID
 	parent.children = append(parent.children, p)

@@ -180,7 +180,6 @@ type Machine struct {
 	why       atomic.Int32 // a stopCause
 
 	threadCount atomic.Int64 // threads alive, in all processes
-	stats       stats        // when Options.Stats is set
 	code        []isa.Instr  // the program's text and sentinels, shared by the processes made from it
 	reserved    int          // processes' memory reserved as address space and not yet given back (see reserve)
 
@@ -212,7 +211,8 @@ type Machine struct {
 	start   time.Time
 	virtual bool
 
-	tracer *tracer
+	obs     []observer // told of every event (see observe.go)
+	lastObs uint64     // the id of the last observer attached
 
 	// Resume's state: the run has begun, or is over with result and err.
 	begun, ended bool
@@ -324,7 +324,10 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 		case sameWriter(opts.Trace, opts.Stderr):
 			stream = m.stderr
 		}
-		m.tracer = newTracer(opts.Trace, opts.TraceFormat, n, stream)
+		m.Attach(newTracer(opts.Trace, opts.TraceFormat, n, stream))
+	}
+	if opts.Stats {
+		m.Attach(&stats{m: m})
 	}
 	if opts.VirtualClock && n > 1 {
 		return nil, &LoadError{Msg: fmt.Sprintf("a virtual clock needs one processor, not %d", n)}
@@ -344,6 +347,9 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 	p, err := newProcess(m, img, entry, opts.Args)
 	if err != nil {
 		return nil, err
+	}
+	if m.observed() {
+		m.cpus[0].processStarted(p)
 	}
 	p.fds = []desc{{kind: descStdin}, {kind: descStdout}, {kind: descStderr}}
 	m.cpus[0].makeReady(p)
@@ -454,9 +460,6 @@ func (m *Machine) end() error {
 	}
 	res.Duration = time.Since(m.start)
 	res.Clock = time.Duration(m.cpus[0].now())
-	if m.opts.Stats {
-		m.stats.result(res, m.procs)
-	}
 	for _, p := range m.procs {
 		if p != m.proc {
 			p.freeMemory() // a Machine runs once; only the first process's memory is shown after
@@ -465,13 +468,16 @@ func (m *Machine) end() error {
 	if ferr := m.flush(); ferr != nil && err == nil {
 		err = ferr
 	}
-	if m.tracer != nil {
-		why := "exit"
-		if err != nil {
-			why = "stopped"
+	if m.observed() {
+		for _, c := range m.cpus {
+			c.observe(Event{Kind: EventEnd, Err: err})
 		}
-		if terr := m.tracer.close(m.cpus, why); terr != nil && err == nil {
-			err = terr
+		for _, o := range m.obs {
+			if f, ok := o.Observer.(interface{ Flush() error }); ok {
+				if ferr := f.Flush(); ferr != nil && err == nil {
+					err = ferr
+				}
+			}
 		}
 	}
 	if err == nil {

@@ -189,9 +189,6 @@ func newProcess(m *Machine, img *object.Image, entry int, args []string) (*Proce
 	p.runq.push(t)
 	m.lastPid = p.ID
 	m.procs = append(m.procs, p)
-	if opts.Stats {
-		m.stats.newProcess(p)
-	}
 	return p, nil
 }
 

@@ -22,24 +22,6 @@ import (
 // either, no thread can ever run again: that is a deadlock, and the run stops with a report of
 // what each thread waits for.
 
-// switchReason says why a thread left the processor, for the trace. It is a number, not a
-// string, so that a switch builds no text unless it is traced.
-type switchReason uint8
-
-const (
-	reasonQuantum  switchReason = iota // its budget ran out and another thread was waiting
-	reasonYield                        // it called yield
-	reasonBlocked                      // it waits for what its wait fields say
-	reasonExit                         // it ended
-	reasonIdle                         // no thread was running; a sleeper woke
-	reasonWoken                        // not a switch: the thread became runnable
-	reasonStart                        // a process comes onto a processor, with a thread that has not run yet
-	reasonResume                       // a process comes onto a processor, with a thread that has run before
-	reasonProcExit                     // its process ended: it called exit, or its process's last thread ended
-	reasonTrap                         // it trapped, which ends its process
-	reasonKilled                       // its process was killed
-)
-
 // makeRunnable puts t at the tail of its process's run queue.
 func (c *cpu) makeRunnable(t *Thread) {
 	t.State = Runnable
@@ -51,19 +33,16 @@ func (c *cpu) block(t *Thread, kind waitKind, on uint64) {
 	t.State = Blocked
 	t.wait = kind
 	t.waitOn = on
-	if c.opts.Stats {
-		// Only when asked for: reading the host's clock costs more than the rest of a switch.
-		t.blockedAt = c.now()
+	if c.observed() {
+		// An event reads the host's clock, which costs more than the rest of a switch.
+		c.observeThread(EventBlock, t)
 	}
 }
 
 // wake makes a blocked thread runnable again.
 func (c *cpu) wake(t *Thread) {
-	if c.opts.Stats {
-		t.BlockedNs += c.now() - t.blockedAt
-	}
-	if c.tracer != nil {
-		c.tracer.event(c, t, nil, reasonWoken)
+	if c.observed() {
+		c.observeThread(EventWake, t)
 	}
 	t.wait = waitNone
 	c.makeRunnable(t)
@@ -71,10 +50,10 @@ func (c *cpu) wake(t *Thread) {
 
 // switchFrom gives the processor to the next runnable thread of t's process, t having blocked,
 // yielded or ended for the reason given. It returns nil when no thread can run.
-func (c *cpu) switchFrom(t *Thread, reason switchReason) *Thread {
+func (c *cpu) switchFrom(t *Thread, reason SwitchReason) *Thread {
 	next := c.pick(t.Proc)
-	if c.tracer != nil {
-		c.tracer.event(c, t, next, reason)
+	if c.observed() {
+		c.observeSwitch(t, next, reason)
 	}
 	return next
 }
@@ -104,6 +83,9 @@ func (c *cpu) pick(p *Process) *Thread {
 // another thread is waiting to run.
 func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	c.retire(t, budget)
+	if c.observed() {
+		c.observeThread(EventCheckpoint, t)
+	}
 	if c.interrupt.Load() || t.Proc.killed.Load() {
 		if !t.Proc.killed.Load() && c.unpause() {
 			return nil, c.pause(t, StopInterrupted)
@@ -129,7 +111,7 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 			return t, nil // it runs on, alone, while the others hold still
 		case f.Proc == p && f.State == Runnable:
 			c.makeRunnable(t)
-			return c.switchFrom(t, reasonQuantum), nil
+			return c.switchFrom(t, SwitchQuantum), nil
 		case f.Proc != p && f.Proc.state == procReady:
 			c.makeRunnable(t)
 			return nil, errYieldProcess
@@ -139,8 +121,8 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	if c.procSlices++; c.procSlices >= procQuantum && c.readyCount.Load() > 0 {
 		// Another process waits: this one has had its turn on the processor.
 		c.makeRunnable(t)
-		if c.tracer != nil {
-			c.tracer.event(c, t, nil, reasonQuantum)
+		if c.observed() {
+			c.observeSwitch(t, nil, SwitchQuantum)
 		}
 		return nil, errYieldProcess
 	}
@@ -148,7 +130,7 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 		return t, nil
 	}
 	c.makeRunnable(t)
-	return c.switchFrom(t, reasonQuantum), nil
+	return c.switchFrom(t, SwitchQuantum), nil
 }
 
 // idleCheckpoint is the check point of a process none of whose threads could run, and some of

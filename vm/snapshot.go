@@ -145,7 +145,9 @@ func (m *Machine) snapshotable() error {
 		return errors.New("vm: snapshots need a machine of one processor")
 	case !m.virtual:
 		return errors.New("vm: snapshots need the virtual clock")
-	case m.opts.Stats || m.tracer != nil:
+	case m.opts.Stats || m.opts.Trace != nil:
+		// Their observers keep counts and write what cannot be taken back. Observers an
+		// embedder attached are no part of the state (see Attach).
 		return errors.New("vm: snapshots need a run without statistics or a trace")
 	}
 	return nil

@@ -14,9 +14,10 @@ const (
 	MaxStatsProcs   = 1000
 )
 
-// stats is what the Machine keeps for Options.Stats. Its methods lock it: threads are made and
-// joined by services that run without the kernel lock, on several processors at once.
+// stats is the observer of Options.Stats. Its methods lock it: threads are made and joined by
+// services that run without the kernel lock, on several processors at once.
 type stats struct {
+	m       *Machine // whose Result it fills at the end
 	mu      sync.Mutex
 	listed  []*Thread   // the first MaxStatsThreads threads, kept to the end of the run
 	threads uint64      // threads made
@@ -24,14 +25,33 @@ type stats struct {
 	rest    ProcStats   // the processes after those, added up; its ID is 0
 }
 
+// Observe keeps the statistics of e. A thread's time blocked is its own, kept by the
+// processor that runs it: only that one blocks and wakes it.
+func (s *stats) Observe(e Event) {
+	switch e.Kind {
+	case EventBlock:
+		e.Thread.blockedAt = int64(e.Clock)
+	case EventWake:
+		e.Thread.BlockedNs += int64(e.Clock) - e.Thread.blockedAt
+	case EventThreadStart:
+		s.newThread(e.Thread)
+	case EventProcessStart:
+		s.newProcess(e.Proc)
+	case EventThreadFreed:
+		s.free(e.Thread)
+	case EventProcessEnd:
+		s.ended(e.Proc, e.Status)
+	case EventEnd:
+		if e.CPU == 0 { // the end comes once for each processor
+			s.result(&s.m.result, s.m.procs)
+		}
+	}
+}
+
 // newThread counts thread t, which its process has just made.
 func (s *stats) newThread(t *Thread) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.newThreadLocked(t)
-}
-
-func (s *stats) newThreadLocked(t *Thread) {
 	s.threads++
 	if len(s.listed) < MaxStatsThreads {
 		t.listed = true
@@ -39,14 +59,13 @@ func (s *stats) newThreadLocked(t *Thread) {
 	}
 }
 
-// newProcess counts process p, which has just been made with its first thread.
+// newProcess counts process p, which has just been made; its first thread is counted next.
 func (s *stats) newProcess(p *Process) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.procs) < MaxStatsProcs {
 		s.procs = append(s.procs, ProcStats{ID: p.ID})
 	}
-	s.newThreadLocked(p.threads[0])
 }
 
 // row returns the row that process id's statistics go into.

@@ -75,6 +75,9 @@ func (c *cpu) syscall(t *Thread, n isa.Syscall) (*Thread, error) {
 	if n >= isa.Syscall(len(services)) || services[n].run == nil {
 		return nil, c.noService(t, n)
 	}
+	if c.observed() {
+		c.observeSyscall(t, n)
+	}
 	s := &services[n]
 	if s.shared && c.multi {
 		return c.locked(s.run, t)
@@ -102,8 +105,8 @@ func (c *cpu) locked(run handler, t *Thread) (*Thread, error) {
 
 func (c *cpu) sysExit(t *Thread) (*Thread, error) {
 	t.Proc.exit(int64(t.R[isa.A0]))
-	if c.tracer != nil {
-		c.tracer.event(c, t, nil, reasonProcExit)
+	if c.observed() {
+		c.observeSwitch(t, nil, SwitchProcExit)
 	}
 	return nil, nil
 }
@@ -209,7 +212,7 @@ func (c *cpu) sysThreadExit(t *Thread) (*Thread, error) {
 	if t.Proc.exited {
 		return nil, nil
 	}
-	return c.switchFrom(t, reasonExit), nil
+	return c.switchFrom(t, SwitchExit), nil
 }
 
 func (c *cpu) sysThreadJoin(t *Thread) (*Thread, error) {
@@ -220,14 +223,14 @@ func (c *cpu) sysThreadJoin(t *Thread) (*Thread, error) {
 func (c *cpu) sysYield(t *Thread) (*Thread, error) {
 	if t.Proc.runq.n > 0 {
 		c.makeRunnable(t)
-		return c.switchFrom(t, reasonYield), nil
+		return c.switchFrom(t, SwitchYield), nil
 	}
 	return t, nil
 }
 
 func (c *cpu) sysSleep(t *Thread) (*Thread, error) {
 	c.sleep(t, t.R[isa.A0])
-	return c.switchFrom(t, reasonBlocked), nil
+	return c.switchFrom(t, SwitchBlocked), nil
 }
 
 func (c *cpu) sysGettid(t *Thread) (*Thread, error) {
@@ -357,7 +360,7 @@ func (c *cpu) after(t *Thread, blocked bool, err error) (*Thread, error) {
 			c.wantsInput = nil
 			return nil, c.pause(t, StopInput) // before its read (see fill)
 		}
-		return c.switchFrom(t, reasonBlocked), nil
+		return c.switchFrom(t, SwitchBlocked), nil
 	}
 	return t, nil
 }
@@ -384,7 +387,7 @@ func (c *cpu) print(t *Thread, b []byte) (*Thread, error) {
 	a0, a1 := t.R[isa.A0], t.R[isa.A1]
 	if c.write(t, 1, b, true) {
 		t.R[isa.A0], t.R[isa.A1] = a0, a1
-		return c.switchFrom(t, reasonBlocked), nil
+		return c.switchFrom(t, SwitchBlocked), nil
 	}
 	t.R[isa.A0], t.R[isa.A1] = a0, a1
 	return t, nil

@@ -161,8 +161,8 @@ func (c *cpu) spawn(t *Thread, entry, arg, size uint64) (*Thread, error) {
 	n.R[isa.SP] = lo + size - 8
 	p.store64(lo+size-8, isa.CodeAddr(p.textN+sentinelThreadExit))
 	p.threads = append(p.threads, n)
-	if c.opts.Stats {
-		c.stats.newThread(n)
+	if c.observed() {
+		c.observeThread(EventThreadStart, n)
 	}
 	p.live++
 	c.threadCount.Add(1)
@@ -205,7 +205,7 @@ func (c *cpu) exitThread(t *Thread, v uint64) {
 	}
 	if j := t.joiner; j != nil {
 		j.R[isa.A0] = v
-		p.drop(t)
+		c.drop(t)
 		c.wake(j)
 	}
 	if p.live == 0 {
@@ -225,7 +225,7 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 	}
 	if target.State == Exited {
 		t.R[isa.A0] = target.value
-		p.drop(target)
+		c.drop(target)
 		return false, nil
 	}
 	if target.joiner != nil {
@@ -241,10 +241,11 @@ func (c *cpu) join(t *Thread, tid uint64) (bool, error) {
 // the table holds at most twice the threads not yet joined, however many a program makes and
 // joins (a table that only grew took 8 bytes for every thread ever made). Its capacity stays
 // at the most it ever held, threads that were all charged while they lived.
-func (p *Process) drop(t *Thread) {
-	if p.Machine.opts.Stats {
-		p.Machine.stats.free(t)
+func (c *cpu) drop(t *Thread) {
+	if c.observed() {
+		c.observeThread(EventThreadFreed, t)
 	}
+	p := t.Proc
 	t.dropped = true
 	p.uncharge(threadCost)
 	if p.dropped++; p.dropped > len(p.threads)/2 {

@@ -22,8 +22,8 @@ const (
 	TraceJSON
 )
 
-// A tracer records every context switch, with the step count, the clock, the processor, the
-// thread switched out, the thread switched in and why.
+// A tracer is the observer of Options.Trace. It records every context switch, with the step
+// count, the clock, the processor, the thread switched out, the thread switched in and why.
 type tracer struct {
 	mu     sync.Mutex // processors trace from their own goroutines
 	w      *bufio.Writer
@@ -66,53 +66,47 @@ func threadName(t *Thread) string {
 	return fmt.Sprintf("%d.%d", t.Proc.ID, t.ID)
 }
 
-// event records that from stopped running and to started, for reason. Either may be nil: from
-// when the processor was idle, to when nothing can run. A wake-up has from = the thread woken
-// and to = nil.
-func (tr *tracer) event(c *cpu, from, to *Thread, why switchReason) {
+// Observe writes the switches, the wake-ups and the end of the run.
+func (tr *tracer) Observe(e Event) {
+	switch e.Kind {
+	case EventSwitch, EventWake:
+		tr.event(e)
+	case EventEnd:
+		tr.end(e)
+	}
+}
+
+// event records a switch: e.Thread stopped running and e.To started, for e.Reason. Either may
+// be nil: the first when the processor was idle, the second when nothing can run. Or it
+// records a wake-up of e.Thread.
+func (tr *tracer) event(e Event) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	now := c.now()
-	wakeup := why == reasonWoken
+	now, from, to := int64(e.Clock), e.Thread, e.To
+	wakeup := e.Kind == EventWake
 	var reason string
-	switch why {
-	case reasonQuantum:
-		reason = "quantum"
-	case reasonYield:
-		reason = "yield"
-	case reasonBlocked:
-		reason = "blocked: " + from.waitString()
-	case reasonExit:
-		reason = "exit"
-	case reasonIdle:
-		reason = "idle"
-	case reasonStart:
-		reason = "start"
-	case reasonResume:
-		reason = "resume"
-	case reasonProcExit:
-		reason = "process exit"
-	case reasonTrap:
-		reason = "trap"
-	case reasonKilled:
-		reason = "killed"
-	case reasonWoken:
+	switch {
+	case wakeup:
 		reason = from.waitString()
+	case e.Reason == SwitchBlocked:
+		reason = "blocked: " + from.waitString()
+	default:
+		reason = e.Reason.String()
 	}
 	if tr.format == TraceText {
 		if wakeup {
-			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d wake %s (%s)\n", c.steps, now, c.id, threadName(from), reason)
+			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d wake %s (%s)\n", e.Steps, now, e.CPU, threadName(from), reason)
 		} else {
-			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d switch %s -> %s (%s)\n", c.steps, now, c.id, threadName(from), threadName(to), reason)
+			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d switch %s -> %s (%s)\n", e.Steps, now, e.CPU, threadName(from), threadName(to), reason)
 		}
 	} else if wakeup {
 		tr.name(from)
 		tr.instant(from, now, "woken: "+reason)
-	} else if cur := tr.cur[c.id]; cur != nil && now >= tr.since[c.id] {
-		tr.slice(cur, c.id, tr.since[c.id], now, reason)
+	} else if cur := tr.cur[e.CPU]; cur != nil && now >= tr.since[e.CPU] {
+		tr.slice(cur, e.CPU, tr.since[e.CPU], now, reason)
 	}
 	if !wakeup {
-		tr.cur[c.id], tr.since[c.id] = to, now
+		tr.cur[e.CPU], tr.since[e.CPU] = to, now
 		if to != nil && tr.format == TraceJSON {
 			tr.name(to)
 		}
@@ -164,30 +158,26 @@ func (tr *tracer) instant(t *Thread, at int64, what string) {
 	fmt.Fprintf(tr.w, `{"name":%s,"ph":"i","s":"t","pid":%d,"tid":%d,"ts":%.3f}`, w, t.Proc.ID, t.ID, float64(at)/1e3)
 }
 
-// stopped records that the thread on c's processor, if any, stopped for why and nothing
-// followed it: its process ended.
-func (tr *tracer) stopped(c *cpu, why switchReason) {
+// end ends e.CPU's part of the trace: the thread still on the processor gets its last slice.
+func (tr *tracer) end(e Event) {
 	tr.mu.Lock()
-	cur := tr.cur[c.id]
-	tr.mu.Unlock()
-	if cur != nil {
-		tr.event(c, cur, nil, why)
+	defer tr.mu.Unlock()
+	why := "exit"
+	if e.Err != nil {
+		why = "stopped"
+	}
+	cur := tr.cur[e.CPU]
+	if tr.format == TraceText {
+		fmt.Fprintf(tr.w, "step %d t=%dns cpu%d end %s (%s)\n", e.Steps, int64(e.Clock), e.CPU, threadName(cur), why)
+	} else if cur != nil {
+		tr.slice(cur, e.CPU, tr.since[e.CPU], int64(e.Clock), why)
 	}
 }
 
-// close ends the trace: the thread still on each processor gets its last slice.
-func (tr *tracer) close(cpus []*cpu, why string) error {
+// Flush ends the trace, after the end of every processor's part, and writes it out.
+func (tr *tracer) Flush() error {
 	if tr.format == TraceJSON {
-		for i, cur := range tr.cur {
-			if cur != nil {
-				tr.slice(cur, i, tr.since[i], cpus[i].now(), why)
-			}
-		}
 		tr.w.WriteString("]}\n")
-	} else {
-		for _, c := range cpus {
-			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d end %s (%s)\n", c.steps, c.now(), c.id, threadName(tr.cur[c.id]), why)
-		}
 	}
 	return tr.w.Flush()
 }
