@@ -3,6 +3,7 @@
 // Usage:
 //
 //	spindle run [flags] FILE [-- ARGS...]   run a program (source or object file)
+//	spindle debug [flags] FILE [-- ARGS...] step through a program, forwards and backwards
 //	spindle asm [-o OUT] FILE               assemble FILE into an object file
 //	spindle disasm FILE                     print an object file as assembly
 //	spindle version                         print the version
@@ -57,7 +58,7 @@ type stdio struct {
 var commands []*command
 
 func init() {
-	commands = []*command{runCmd, asmCmd, disasmCmd, versionCmd, helpCmd}
+	commands = []*command{runCmd, debugCmd, asmCmd, disasmCmd, versionCmd, helpCmd}
 }
 
 func main() {

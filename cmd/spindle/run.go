@@ -83,17 +83,11 @@ func init() { runCmd.run = runRun }
 func runRun(args []string, io stdio) (status int) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(discard{})
-	maxSteps := fs.Uint64("max-steps", 0, "")
-	maxMem := sizeFlag(fs, "max-mem", vm.DefaultMaxMem)
-	stack := sizeFlag(fs, "stack", vm.DefaultStackSize)
+	rf := addRunFlags(fs)
+	seed, sched := rf.seed, rf.sched
 	timeout := fs.Duration("timeout", 0, "")
 	stats := fs.Bool("stats", false, "")
-	quantum := fs.Int64("quantum", vm.DefaultQuantum, "")
-	maxThreads := fs.Int("max-threads", 0, "")
-	maxProcs := fs.Int("max-procs", 0, "")
 	cpus := fs.Int("cpus", 0, "")
-	seed := fs.String("seed", "", "")
-	sched := fs.String("sched", "rr", "")
 	traceFile := fs.String("trace-sched", "", "")
 	traceFormat := fs.String("trace-format", "", "")
 	sourceDirFlag := fs.String("source-dir", "", "")
@@ -105,34 +99,14 @@ func runRun(args []string, io stdio) (status int) {
 	if len(pos) == 0 {
 		return usageError(io, runCmd, "no program file given")
 	}
-	opts := vm.Options{
-		Stdin:      io.in,
-		Stdout:     io.out,
-		Stderr:     io.err,
-		Args:       pos,
-		MaxSteps:   *maxSteps,
-		MaxMem:     *maxMem,
-		StackSize:  *stack,
-		Timeout:    *timeout,
-		Quantum:    *quantum,
-		MaxThreads: *maxThreads,
-		MaxProcs:   *maxProcs,
-		CPUs:       *cpus,
-		Stats:      *stats,
+	opts := rf.options()
+	opts.Stdin, opts.Stdout, opts.Stderr, opts.Args = io.in, io.out, io.err, pos
+	opts.Timeout, opts.CPUs, opts.Stats = *timeout, *cpus, *stats
+	if msg := rf.check(); msg != "" {
+		return usageError(io, runCmd, "%s", msg)
 	}
-	switch {
-	case *quantum <= 0 || *quantum > vm.MaxQuantum:
-		return usageError(io, runCmd, "--quantum must be from 1 to %d", vm.MaxQuantum)
-	case *maxMem == 0 || *maxMem > vm.MaxMemLimit:
-		return usageError(io, runCmd, "--max-mem must be from 1 byte to 64G")
-	case *timeout < 0:
+	if *timeout < 0 {
 		return usageError(io, runCmd, "--timeout must be 0 (none) or more")
-	case *stack < vm.MinStackSize:
-		return usageError(io, runCmd, "--stack must be at least %d bytes", vm.MinStackSize)
-	case *stack%16 != 0:
-		return usageError(io, runCmd, "--stack must be a multiple of 16 bytes, such as %d", *stack&^15+16)
-	case *stack > vm.MaxStackSize:
-		return usageError(io, runCmd, "--stack must be at most %d bytes (256M less 4K), so that the stack, which ends at %#x, leaves the null page unmapped", vm.MaxStackSize, isa.DataBase)
 	}
 	drawn := false
 	if *sched == "random" && *seed == "" && *cpus <= 1 {
@@ -160,10 +134,9 @@ func runRun(args []string, io stdio) (status int) {
 	switch {
 	case *cpus < 0 || *cpus == 0 && isSet(fs, "cpus") || *cpus > vm.MaxCPUs:
 		return usageError(io, runCmd, "--cpus must be from 1 to %d", vm.MaxCPUs)
-	case *maxThreads < 0:
-		return usageError(io, runCmd, "--max-threads must be 0 (no limit) or more")
-	case *maxProcs < 0 || *maxProcs == 0 && isSet(fs, "max-procs"):
-		return usageError(io, runCmd, "--max-procs must be at least 1")
+	}
+	if msg := rf.checkCounts(fs); msg != "" {
+		return usageError(io, runCmd, "%s", msg)
 	}
 	if opts.CPUs == 0 {
 		opts.CPUs = min(runtime.NumCPU(), vm.MaxCPUs)
@@ -332,6 +305,61 @@ func runRun(args []string, io stdio) (status int) {
 	}
 	fmt.Fprintf(io.err, "spindle: %v\n", err)
 	return exitSoftware
+}
+
+// runFlags are the flags that run and debug share: the limits and the scheduling.
+type runFlags struct {
+	maxSteps, maxMem, stack *uint64
+	quantum                 *int64
+	maxThreads, maxProcs    *int
+	seed, sched             *string
+}
+
+func addRunFlags(fs *flag.FlagSet) runFlags {
+	return runFlags{
+		maxSteps:   fs.Uint64("max-steps", 0, ""),
+		maxMem:     sizeFlag(fs, "max-mem", vm.DefaultMaxMem),
+		stack:      sizeFlag(fs, "stack", vm.DefaultStackSize),
+		quantum:    fs.Int64("quantum", vm.DefaultQuantum, ""),
+		maxThreads: fs.Int("max-threads", 0, ""),
+		maxProcs:   fs.Int("max-procs", 0, ""),
+		seed:       fs.String("seed", "", ""),
+		sched:      fs.String("sched", "rr", ""),
+	}
+}
+
+// check returns what is wrong with the quantum, the memory and the stack, or "".
+func (f runFlags) check() string {
+	switch {
+	case *f.quantum <= 0 || *f.quantum > vm.MaxQuantum:
+		return fmt.Sprintf("--quantum must be from 1 to %d", vm.MaxQuantum)
+	case *f.maxMem == 0 || *f.maxMem > vm.MaxMemLimit:
+		return "--max-mem must be from 1 byte to 64G"
+	case *f.stack < vm.MinStackSize:
+		return fmt.Sprintf("--stack must be at least %d bytes", vm.MinStackSize)
+	case *f.stack%16 != 0:
+		return fmt.Sprintf("--stack must be a multiple of 16 bytes, such as %d", *f.stack&^15+16)
+	case *f.stack > vm.MaxStackSize:
+		return fmt.Sprintf("--stack must be at most %d bytes (256M less 4K), so that the stack, which ends at %#x, leaves the null page unmapped", vm.MaxStackSize, isa.DataBase)
+	}
+	return ""
+}
+
+// checkCounts returns what is wrong with the counts of threads and processes, or "".
+func (f runFlags) checkCounts(fs *flag.FlagSet) string {
+	switch {
+	case *f.maxThreads < 0:
+		return "--max-threads must be 0 (no limit) or more"
+	case *f.maxProcs < 0 || *f.maxProcs == 0 && isSet(fs, "max-procs"):
+		return "--max-procs must be at least 1"
+	}
+	return ""
+}
+
+// options returns the VM's options that the flags set.
+func (f runFlags) options() vm.Options {
+	return vm.Options{MaxSteps: *f.maxSteps, MaxMem: *f.maxMem, StackSize: *f.stack, Quantum: *f.quantum,
+		MaxThreads: *f.maxThreads, MaxProcs: *f.maxProcs}
 }
 
 // limitFlags are the flags that set the VM's limits.

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/chzyer/readline"
+	"github.com/spindle-vm/spindle/debugger"
+	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
+	"github.com/spindle-vm/spindle/vm"
+)
+
+var debugCmd = &command{
+	name:  "debug",
+	args:  "[flags] FILE [ARGS...] [-- ARGS...]",
+	short: "step through a program, forwards and backwards",
+	long: `Debug opens a debugger on a program: FILE is assembly source or an object file, as for run.
+The program stops before its first instruction; 'help' lists the commands. Runs are
+deterministic: one processor, a clock that counts instructions, and a seed (drawn and shown
+when --seed is not given), so that reverse execution can go back anywhere.
+
+When the program reads its input and none is waiting, the debugger says so and takes the next
+line you type (in a script, the next line of the script) as the program's input; Ctrl-D ends
+it. With --stdin FILE, FILE is all of the program's input.
+
+Flags:
+  --batch SCRIPT  run the commands of SCRIPT, without prompts or colour, and exit; commands
+                  also come from the standard input when it is not a terminal
+  --stdin FILE    the program's input
+  --budget SIZE   host memory for the snapshots of reverse execution (default 64M); old
+                  snapshots are thinned to stay within it
+  --seed S, --sched rr|random, --quantum N, --max-steps N, --max-mem SIZE, --stack SIZE,
+  --max-threads N, --max-procs N
+                  as for run
+
+Exit status: the program's, as for run, once it has ended; 0 if it has not; 121 when a command
+of a batch script failed; 64 for a bad command line; 65 and 66 as for run.
+`,
+}
+
+// exitCommandFailed is the status of a batch session in which a command failed.
+const exitCommandFailed = 121
+
+func init() { debugCmd.run = runDebug }
+
+func runDebug(args []string, io stdio) int {
+	fs := flag.NewFlagSet("debug", flag.ContinueOnError)
+	fs.SetOutput(discard{})
+	rf := addRunFlags(fs)
+	batch := fs.String("batch", "", "")
+	stdinFile := fs.String("stdin", "", "")
+	budget := sizeFlag(fs, "budget", debugger.DefaultBudget)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return usageError(io, debugCmd, "%v", flagError(err))
+	}
+	if len(pos) == 0 {
+		return usageError(io, debugCmd, "no program file given")
+	}
+	if msg := rf.check(); msg != "" {
+		return usageError(io, debugCmd, "%s", msg)
+	}
+	if msg := rf.checkCounts(fs); msg != "" {
+		return usageError(io, debugCmd, "%s", msg)
+	}
+	opts := rf.options()
+	opts.Args = pos
+	switch *rf.sched {
+	case "rr":
+	case "random":
+		opts.Sched = vm.SchedRandom
+	default:
+		return usageError(io, debugCmd, "invalid --sched %q: want rr or random", *rf.sched)
+	}
+	if *rf.seed == "" {
+		opts.Seed = rand.Uint64() % 1_000_000
+		if opts.Sched == vm.SchedRandom {
+			fmt.Fprintf(io.err, "spindle: the run's seed is %d; give --seed %d to debug the same run again\n", opts.Seed, opts.Seed)
+		}
+	} else if opts.Seed, err = strconv.ParseUint(*rf.seed, 0, 64); err != nil {
+		return usageError(io, debugCmd, "invalid --seed %q: want an unsigned integer", *rf.seed)
+	}
+	path := pos[0]
+	img, code := loadProgram(path, io)
+	if img == nil {
+		return code
+	}
+	opts.ProgramDir = filepath.Dir(path)
+	opts.Assemble = assembleSpawned
+	srcs := &sourceDir{dir: filepath.Dir(path)}
+	defer srcs.close()
+	opts.SourceLine = srcs.line
+
+	cfg := debugger.Config{Image: img, Options: opts, Budget: *budget}
+	cfg.Reload = func() (*object.Image, error) {
+		img, code := loadProgram(path, io)
+		if img == nil {
+			return nil, fmt.Errorf("reload: %s did not load (status %d)", path, code)
+		}
+		return img, nil
+	}
+	if *stdinFile != "" {
+		b, err := os.ReadFile(*stdinFile)
+		if err != nil {
+			fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
+			return exitNoInput
+		}
+		cfg.Stdin = b
+	}
+
+	var lines lineSource
+	f, isFile := io.in.(*os.File)
+	switch {
+	case *batch != "":
+		script, err := os.Open(*batch)
+		if err != nil {
+			fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
+			return exitNoInput
+		}
+		defer script.Close()
+		lines = &scriptLines{sc: bufio.NewScanner(script)}
+	case isFile && readline.IsTerminal(int(f.Fd())):
+		rl, err := newTerminal(f, io)
+		if err != nil {
+			fmt.Fprintf(io.err, "spindle: %v\n", err)
+			return exitSoftware
+		}
+		defer rl.Close()
+		lines = rl
+	default:
+		lines = &scriptLines{sc: bufio.NewScanner(io.in)}
+	}
+	cfg.Input = lines.input
+	s, err := debugger.New(cfg, io.out)
+	if err != nil {
+		fmt.Fprintf(io.err, "spindle: %s: %v\n", path, err)
+		return exitDataErr
+	}
+	if t, ok := lines.(*terminal); ok {
+		t.complete(s)
+	}
+	failed := false
+	s.Banner(path)
+	for !s.Quit() {
+		line, ok := lines.command()
+		if !ok {
+			break
+		}
+		if err := execInterruptible(s, line); err != nil {
+			fmt.Fprintf(io.err, "%v\n", err)
+			failed = true
+		}
+	}
+	if failed {
+		if _, ok := lines.(*scriptLines); ok {
+			return exitCommandFailed
+		}
+	}
+	return endStatus(s)
+}
+
+// execInterruptible runs a command; Ctrl-C meanwhile pauses the program.
+func execInterruptible(s *debugger.Session, line string) error {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			s.Pause()
+		case <-done:
+		}
+	}()
+	err := s.Exec(line)
+	signal.Stop(sigs)
+	close(done)
+	return err
+}
+
+// endStatus is the session's exit status: the program's, if it has ended.
+func endStatus(s *debugger.Session) int {
+	st, ok := s.Ended()
+	if !ok {
+		return 0
+	}
+	var te *vm.TrapError
+	var le *vm.LimitError
+	var de *vm.DeadlockError
+	switch {
+	case st.Err == nil:
+		return int(st.ExitCode & 0xff)
+	case errors.As(st.Err, &te):
+		return exitTrap
+	case errors.As(st.Err, &le):
+		return exitLimit
+	case errors.As(st.Err, &de):
+		return exitDeadlock
+	}
+	return exitSoftware
+}
+
+// A lineSource gives the session its commands, and the program its input.
+type lineSource interface {
+	command() (string, bool)
+	input() (string, bool)
+}
+
+// scriptLines reads commands, and the program's input, from a script or a pipe.
+type scriptLines struct{ sc *bufio.Scanner }
+
+func (l *scriptLines) command() (string, bool) {
+	if !l.sc.Scan() {
+		return "", false
+	}
+	return l.sc.Text(), true
+}
+
+func (l *scriptLines) input() (string, bool) { return l.command() }
+
+// terminal reads commands with readline: history, completion, Enter to repeat.
+type terminal struct {
+	rl *readline.Instance
+}
+
+func newTerminal(in *os.File, io stdio) (*terminal, error) {
+	history := ""
+	if dir, err := os.UserHomeDir(); err == nil {
+		history = filepath.Join(dir, ".spindle_history")
+	}
+	rl, err := readline.NewEx(&readline.Config{
+		Prompt:          "(spindle) ",
+		HistoryFile:     history,
+		InterruptPrompt: "^C",
+		EOFPrompt:       "quit",
+		Stdin:           in,
+		Stdout:          io.out,
+		Stderr:          io.err,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &terminal{rl: rl}, nil
+}
+
+func (t *terminal) Close() error { return t.rl.Close() }
+
+func (t *terminal) command() (string, bool) {
+	for {
+		line, err := t.rl.Readline()
+		switch {
+		case err == readline.ErrInterrupt:
+			continue // Ctrl-C at the prompt: a new prompt
+		case err != nil:
+			return "", false // Ctrl-D
+		}
+		return line, true
+	}
+}
+
+func (t *terminal) input() (string, bool) {
+	t.rl.SetPrompt("input> ")
+	defer t.rl.SetPrompt("(spindle) ")
+	line, err := t.rl.Readline()
+	if err != nil {
+		return "", false
+	}
+	return line, true
+}
+
+// complete completes commands, registers, labels and file names.
+func (t *terminal) complete(s *debugger.Session) {
+	t.rl.Config.AutoComplete = completer{s}
+}
+
+type completer struct{ s *debugger.Session }
+
+// Do completes the word before the cursor.
+func (c completer) Do(line []rune, pos int) ([][]rune, int) {
+	text := string(line[:pos])
+	start := strings.LastIndexAny(text, " */+-(") + 1
+	word := text[start:]
+	var cands []string
+	if start == 0 {
+		cands = debugger.CommandNames()
+	} else {
+		for r := range isa.NumRegs {
+			cands = append(cands, isa.RegName(r))
+		}
+		cands = append(cands, "pc")
+		cands = append(cands, c.s.Labels()...)
+		cands = append(cands, c.s.Files()...)
+	}
+	var out [][]rune
+	for _, cand := range cands {
+		if strings.HasPrefix(cand, word) && cand != word {
+			out = append(out, []rune(cand[len(word):]+" "))
+		}
+	}
+	return out, len([]rune(word))
+}

@@ -1,0 +1,265 @@
+package debugger
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/vm"
+)
+
+type bpKind uint8
+
+const (
+	bpCode    bpKind = iota // break, tbreak
+	bpWatch                 // watch
+	bpSyscall               // catch syscall
+	bpTrap                  // catch trap
+	bpSwitch                // break switch
+)
+
+// A breakpoint is anything that stops a run where the user asked: a code breakpoint, a
+// watchpoint or a catchpoint.
+type breakpoint struct {
+	id      int
+	kind    bpKind
+	spec    string // as the user gave it: a location, an expression, a syscall's name
+	enabled bool
+	temp    bool   // tbreak: deleted when hit
+	cond    string // break ... if COND
+	ignore  int    // hits to go past before it stops
+	hits    int
+
+	addr       uint64 // bpCode: the instruction
+	file       string // bpCode at file:line: kept across reload
+	line       int
+	watch      vm.Watch    // bpWatch
+	syscall    isa.Syscall // bpSyscall
+	anySyscall bool
+	toThread   int // bpSwitch: stop only at a switch to this thread (its id); 0 for any
+}
+
+func (b *breakpoint) what() string {
+	switch b.kind {
+	case bpWatch:
+		return "watchpoint"
+	case bpSyscall, bpTrap:
+		return "catchpoint"
+	}
+	return "breakpoint"
+}
+
+// location resolves a location to a code address: a label, label+offset, an address,
+// FILE:LINE, a LINE of the current file, or *EXPR. file and line are set for a line.
+func (s *Session) location(spec string) (addr uint64, file string, line int, err error) {
+	t := s.cur
+	p := s.m.Process()
+	if t != nil {
+		p = t.Proc
+	}
+	img := p.Image()
+	if strings.HasPrefix(spec, "*") {
+		addr, err = s.eval(spec[1:], t)
+		return addr, "", 0, err
+	}
+	if i := strings.LastIndexByte(spec, ':'); i > 0 || isNumber(spec) {
+		name, num := "", spec
+		if i > 0 {
+			name, num = spec[:i], spec[i+1:]
+		} else if w := s.where(t); w.File != "" {
+			name = w.File
+		}
+		n, err := strconv.Atoi(num)
+		if err != nil || n <= 0 {
+			return 0, "", 0, fmt.Errorf("%s: a line number is a positive integer", spec)
+		}
+		f, ok := s.sourceFile(name)
+		if !ok {
+			return 0, "", 0, fmt.Errorf("no source file %q in the program (its files: %s)", name, strings.Join(img.Files, ", "))
+		}
+		// The first instruction of the line, or of the next line that has code.
+		best := -1
+		for i, l := range img.Lines {
+			if img.Files[l.File] == f && int(l.Line) >= n && (best < 0 || l.Line < img.Lines[best].Line) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return 0, "", 0, fmt.Errorf("%s:%d and the lines after it have no code", f, n)
+		}
+		return isa.CodeAddr(best), f, n, nil
+	}
+	addr, err = s.eval(spec, t)
+	return addr, "", 0, err
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
+// sourceFile finds the program's source file by its name or its last element.
+func (s *Session) sourceFile(name string) (string, bool) {
+	files := s.m.Process().Image().Files
+	for _, f := range files {
+		if f == name {
+			return f, true
+		}
+	}
+	for _, f := range files {
+		if filepath.Base(f) == filepath.Base(name) {
+			return f, true
+		}
+	}
+	return "", false
+}
+
+// setBreakpoints makes the machine's breakpoints those of the enabled code breakpoints.
+func (s *Session) setBreakpoints() error {
+	want := map[uint64]bool{}
+	for _, b := range s.bps {
+		if b.kind == bpCode && b.enabled {
+			want[b.addr] = true
+		}
+	}
+	for _, a := range s.m.Breakpoints() {
+		if !want[a] {
+			s.m.ClearBreakpoint(a)
+		}
+	}
+	for a := range want {
+		if err := s.m.SetBreakpoint(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// until returns what a run forward stops for, besides what the command asks: the
+// watchpoints, the syscalls caught and the switches broken at.
+func (s *Session) until(u vm.Until) vm.Until {
+	for _, b := range s.bps {
+		if !b.enabled {
+			continue
+		}
+		switch b.kind {
+		case bpWatch:
+			u.Watch = append(u.Watch, b.watch)
+		case bpSyscall:
+			if b.anySyscall {
+				u.AllSyscalls = true
+			} else {
+				u.Syscalls = append(u.Syscalls, b.syscall)
+			}
+		case bpSwitch:
+			u.Switch = true
+		}
+	}
+	return u
+}
+
+// breakHit decides whether a stop at a breakpoint, a watchpoint, a syscall or a switch is one
+// the user's breakpoints ask for: their conditions hold and their ignore counts are spent. It
+// counts the hits, deletes a tbreak hit, and says which stopped the run.
+func (s *Session) breakHit(st vm.Stop) bool {
+	var hit []*breakpoint
+	for _, b := range s.bps {
+		if !b.enabled || !b.matches(st) {
+			continue
+		}
+		if b.cond != "" {
+			v, err := s.eval(b.cond, st.Thread)
+			if err != nil {
+				fmt.Fprintf(s.out, "[the condition of %s %d cannot be evaluated: %v; it stops]\n", b.what(), b.id, err)
+			} else if v == 0 {
+				continue
+			}
+		}
+		if b.ignore > 0 {
+			b.ignore--
+			continue
+		}
+		b.hits++
+		hit = append(hit, b)
+	}
+	for _, b := range hit {
+		s.announce(b, st)
+		if b.temp {
+			s.deleteBreakpoint(b.id)
+		}
+	}
+	return len(hit) > 0
+}
+
+func (b *breakpoint) matches(st vm.Stop) bool {
+	switch b.kind {
+	case bpCode:
+		return st.Kind == vm.StopBreakpoint && st.Trap == nil && st.PC == b.addr
+	case bpWatch:
+		return st.Kind == vm.StopWatchpoint && st.Watch != nil && st.Watch.Addr == b.watch.Addr && st.Watch.Len == b.watch.Len
+	case bpSyscall:
+		return st.Kind == vm.StopSyscall && (b.anySyscall || st.Syscall == b.syscall)
+	case bpSwitch:
+		return st.Kind == vm.StopSwitch && (b.toThread == 0 || st.Thread != nil && st.Thread.ID == b.toThread)
+	}
+	return false
+}
+
+// announce says which breakpoint stopped the run.
+func (s *Session) announce(b *breakpoint, st vm.Stop) {
+	switch b.kind {
+	case bpWatch:
+		w := st.Watch
+		fmt.Fprintf(s.out, "Watchpoint %d: %s\nOld value = %s\nNew value = %s\n", b.id, b.spec, hexBytes(w.Old), hexBytes(w.New))
+	case bpSyscall:
+		fmt.Fprintf(s.out, "Catchpoint %d (syscall %s)\n", b.id, sysName(st.Syscall))
+	case bpSwitch:
+		fmt.Fprintf(s.out, "Breakpoint %d (switch to thread %s)\n", b.id, threadName(st.Thread))
+	default:
+		fmt.Fprintf(s.out, "Breakpoint %d, %s\n", b.id, s.symbolize(st.Thread, st.PC))
+	}
+}
+
+// hexBytes shows a watched value: as a little-endian integer when it is 1, 2, 4 or 8 bytes,
+// and as bytes otherwise.
+func hexBytes(b []byte) string {
+	switch len(b) {
+	case 1, 2, 4, 8:
+		var v uint64
+		for i := len(b) - 1; i >= 0; i-- {
+			v = v<<8 | uint64(b[i])
+		}
+		return fmt.Sprintf("%d (%#x)", int64(v), v)
+	}
+	return fmt.Sprintf("% x", b)
+}
+
+func (s *Session) deleteBreakpoint(id int) bool {
+	for i, b := range s.bps {
+		if b.id == id {
+			s.bps = append(s.bps[:i], s.bps[i+1:]...)
+			s.setBreakpoints()
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Session) breakpoint(id int) *breakpoint {
+	for _, b := range s.bps {
+		if b.id == id {
+			return b
+		}
+	}
+	return nil
+}
+
+func (s *Session) addBreakpoint(b *breakpoint) *breakpoint {
+	s.nextBP++
+	b.id, b.enabled = s.nextBP, true
+	s.bps = append(s.bps, b)
+	s.setBreakpoints()
+	return b
+}

@@ -1,0 +1,1156 @@
+package debugger
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
+	"github.com/spindle-vm/spindle/vm"
+)
+
+// A command is one of the session's commands.
+type command struct {
+	name    string
+	aliases []string
+	args    string // the synopsis of its arguments
+	help    string
+	step    bool // an empty line repeats it
+	run     func(s *Session, arg string) error
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{name: "run", aliases: []string{"r"}, help: "run the program from the beginning to a breakpoint or the end", run: (*Session).cmdRun},
+		{name: "continue", aliases: []string{"c"}, args: "[N]", help: "go on to the next breakpoint, watchpoint, catchpoint or trap; with N, go past the current breakpoint N-1 more times", step: true, run: (*Session).cmdContinue},
+		{name: "stepi", aliases: []string{"si"}, args: "[N]", help: "execute one instruction, or N", step: true, run: (*Session).cmdStepi},
+		{name: "step", aliases: []string{"s"}, args: "[N]", help: "go to the next source line, into calls", step: true, run: (*Session).cmdStep},
+		{name: "next", aliases: []string{"n"}, args: "[N]", help: "go to the next source line, over calls", step: true, run: (*Session).cmdNext},
+		{name: "finish", args: "", help: "run until the current function returns, and show what it returned in a0", step: true, run: (*Session).cmdFinish},
+		{name: "advance", aliases: []string{"until"}, args: "LOCATION", help: "run until the thread reaches LOCATION (or another stop comes first)", run: (*Session).cmdAdvance},
+		{name: "reverse-stepi", aliases: []string{"rsi", "back"}, args: "[N]", help: "go back one instruction of the current thread, or N", step: true, run: (*Session).cmdReverseStepi},
+		{name: "reverse-step", aliases: []string{"rs"}, args: "[N]", help: "go back to the start of the previous source line, into calls", step: true, run: (*Session).cmdReverseStep},
+		{name: "reverse-next", aliases: []string{"rn"}, args: "[N]", help: "go back to the start of the previous source line, over calls", step: true, run: (*Session).cmdReverseNext},
+		{name: "reverse-finish", args: "", help: "go back to the call of the current function", step: true, run: (*Session).cmdReverseFinish},
+		{name: "reverse-continue", aliases: []string{"rc"}, args: "", help: "go back to the previous breakpoint, watchpoint, catchpoint or trap, or to the start", step: true, run: (*Session).cmdReverseContinue},
+		{name: "break", aliases: []string{"b"}, args: "[LOCATION] [if EXPR] | switch [to THREAD]", help: "stop before the instruction at LOCATION (a label, label+N, an address, FILE:LINE or LINE), when EXPR is not 0; break switch stops at a context switch", run: (*Session).cmdBreak},
+		{name: "tbreak", args: "LOCATION [if EXPR]", help: "break, once", run: (*Session).cmdTbreak},
+		{name: "watch", args: "EXPR [LEN]", help: "stop when the LEN bytes (default 8) at the address EXPR change, showing the old and the new value", run: (*Session).cmdWatch},
+		{name: "catch", args: "syscall [NAME] | trap", help: "stop before a syscall (any, or NAME), or say that traps stop (they always do)", run: (*Session).cmdCatch},
+		{name: "delete", aliases: []string{"d"}, args: "[N...]", help: "delete breakpoints N..., or all of them", run: (*Session).cmdDelete},
+		{name: "disable", args: "[N...]", help: "disable breakpoints N..., or all of them", run: (*Session).cmdDisable},
+		{name: "enable", args: "[N...]", help: "enable breakpoints N..., or all of them", run: (*Session).cmdEnable},
+		{name: "ignore", args: "N COUNT", help: "go past breakpoint N its next COUNT hits", run: (*Session).cmdIgnore},
+		{name: "condition", args: "N [EXPR]", help: "make breakpoint N stop only when EXPR is not 0; no EXPR removes the condition", run: (*Session).cmdCondition},
+		{name: "print", aliases: []string{"p"}, args: "[/FMT] EXPR", help: "show the value of EXPR: registers, labels, *ADDR, numbers and C's operators; FMT is x, d, u, t, c or s (the string at the address)", run: (*Session).cmdPrint},
+		{name: "x", args: "/NFU ADDR", help: "examine memory: N units of U (b, h, w, g: 1, 2, 4, 8 bytes) in format F (x, d, u, c, s, i)", run: (*Session).cmdExamine},
+		{name: "display", args: "[EXPR]", help: "show EXPR after every stop; with no EXPR, show the displays now", run: (*Session).cmdDisplay},
+		{name: "undisplay", args: "[N...]", help: "stop showing displays N..., or all of them", run: (*Session).cmdUndisplay},
+		{name: "set", args: "REG = EXPR | *ADDR = EXPR | scheduler-locking on|off", help: "change a register, pc or 8 bytes of memory (in the past, the future after it is dropped), or whether step commands run the focused thread alone", run: (*Session).cmdSet},
+		{name: "info", aliases: []string{"i"}, args: "registers|threads|processes|breakpoints|symbols|frame|display", help: "show part of the state", run: (*Session).cmdInfo},
+		{name: "backtrace", aliases: []string{"bt", "where"}, args: "[THREAD]", help: "show the calls on a thread's stack", run: (*Session).cmdBacktrace},
+		{name: "list", aliases: []string{"l"}, args: "[LOCATION]", help: "show the source around the current line, or LOCATION", run: (*Session).cmdList},
+		{name: "disassemble", aliases: []string{"disasm"}, args: "[LOCATION]", help: "show the instructions around pc, or LOCATION", run: (*Session).cmdDisasm},
+		{name: "thread", aliases: []string{"t"}, args: "[PID.TID | TID]", help: "focus a thread: step commands run it (alone, with scheduler-locking on)", run: (*Session).cmdThread},
+		{name: "sched", args: "", help: "show the threads that can run and those that wait, with what they wait on", run: (*Session).cmdSched},
+		{name: "ctx", args: "", help: "show the focused thread's saved context beside the processor's", run: (*Session).cmdCtx},
+		{name: "trace", args: "switches on|off", help: "print every context switch as it happens", run: (*Session).cmdTrace},
+		{name: "reset", args: "", help: "go back to the start of the program, keeping the breakpoints", run: (*Session).cmdReset},
+		{name: "reload", args: "", help: "assemble the program again and start it again, keeping the breakpoints", run: (*Session).cmdReload},
+		{name: "help", aliases: []string{"h"}, args: "[COMMAND]", help: "list the commands, or explain one", run: (*Session).cmdHelp},
+		{name: "quit", aliases: []string{"q", "exit"}, help: "leave the debugger", run: (*Session).cmdQuit},
+	}
+}
+
+// lookup finds a command by its name, an alias, or a prefix of one name that no other has.
+func lookup(word string) (*command, error) {
+	var found []*command
+	for _, c := range commands {
+		if c.name == word || slices.Contains(c.aliases, word) {
+			return c, nil
+		}
+		if strings.HasPrefix(c.name, word) {
+			found = append(found, c)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, fmt.Errorf("no command %q; try help", word)
+	case 1:
+		return found[0], nil
+	}
+	names := make([]string, len(found))
+	for i, c := range found {
+		names[i] = c.name
+	}
+	return nil, fmt.Errorf("%q is ambiguous: %s", word, strings.Join(names, ", "))
+}
+
+// Exec runs one command line. An empty line repeats the last step-like command. An error is
+// the command's: the session goes on.
+func (s *Session) Exec(line string) error {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		if s.last == "" {
+			return nil
+		}
+		line = s.last
+	}
+	if strings.HasPrefix(line, "#") {
+		return nil
+	}
+	word, arg, _ := strings.Cut(line, " ")
+	if i := strings.IndexByte(word, '/'); i > 0 {
+		// p/x, x/4xg: the format is part of the argument.
+		word, arg = word[:i], word[i:]+" "+arg
+	}
+	c, err := lookup(word)
+	if err != nil {
+		return err
+	}
+	s.last = ""
+	if c.step {
+		s.last = line
+	}
+	return c.run(s, strings.TrimSpace(arg))
+}
+
+// Quit reports whether the session has been quit.
+func (s *Session) Quit() bool { return s.quit }
+
+// Pause stops the program at its next check point, from another goroutine (Ctrl-C).
+func (s *Session) Pause() { s.m.Pause() }
+
+// count reads an optional repeat count.
+func count(arg string) (int, error) {
+	if arg == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(arg)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a count: want a positive integer", arg)
+	}
+	return n, nil
+}
+
+// The execution commands.
+
+// after shows a stop, and makes its thread the current one unless a thread is focused.
+func (s *Session) after(st vm.Stop) {
+	s.stop = st
+	if st.Thread != nil && (!s.focused || s.cur == nil || s.cur.State == vm.Exited) {
+		s.cur = st.Thread
+	}
+	s.showStop(st)
+}
+
+// forward runs forward to u's stop, with the focused thread alone when u names it and
+// scheduler locking is on.
+func (s *Session) forward(u vm.Until) (vm.Stop, error) {
+	u = s.until(u)
+	alone := s.focused && s.lock && u.Thread != nil
+	from := s.m.Steps()
+	if s.diverges(from, alone) {
+		fmt.Fprintln(s.out, "[the run goes another way from here: what followed is dropped]")
+		s.dropFuture()
+	}
+	if alone {
+		if err := s.m.SetPolicy(vm.Focus{Thread: u.Thread}); err != nil {
+			return vm.Stop{}, err
+		}
+	}
+	st, err := s.resume(u)
+	if alone {
+		s.m.SetPolicy(vm.Focus{})
+		if to := s.m.Steps(); to > from {
+			s.focus = append(s.focus, focusSpan{from, to, u.Thread.Proc.ID, u.Thread.ID})
+		}
+	}
+	return st, err
+}
+
+// diverges reports whether a run forward from step now, with a thread alone or not, may not
+// be the run that the timeline holds after now: it held a thread alone where this run does
+// not, or the other way round.
+func (s *Session) diverges(now uint64, alone bool) bool {
+	if alone {
+		return s.cps[len(s.cps)-1].steps > now || s.lastEnd != nil && s.ended == nil
+	}
+	for _, f := range s.focus {
+		if f.to > now {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Session) cmdRun(arg string) error {
+	if s.m.Steps() > 0 {
+		fmt.Fprintln(s.out, "Starting the program from the beginning.")
+		if err := s.toStart(); err != nil {
+			return err
+		}
+	}
+	return s.cmdContinue("")
+}
+
+func (s *Session) cmdContinue(arg string) error {
+	if arg != "" {
+		n, err := count(arg)
+		if err != nil {
+			return err
+		}
+		for _, b := range s.bps {
+			if b.kind == bpCode && b.addr == s.stop.PC && s.stop.Kind == vm.StopBreakpoint {
+				b.ignore = n - 1
+			}
+		}
+	}
+	st, err := s.forward(vm.Until{})
+	if err != nil {
+		return err
+	}
+	s.after(st)
+	return nil
+}
+
+// thread returns the thread step commands run: the current one.
+func (s *Session) thread() (*vm.Thread, error) {
+	if s.cur == nil || s.cur.State == vm.Exited {
+		return nil, errors.New("no current thread: it has ended (info threads, then thread N)")
+	}
+	return s.cur, nil
+}
+
+// stepOne executes one instruction of thread t, or of the machine when no thread is focused.
+func (s *Session) stepOne(t *vm.Thread, n int) (vm.Stop, error) {
+	if s.focused {
+		return s.forward(vm.Until{Thread: t, ThreadSteps: uint64(n)})
+	}
+	return s.forward(vm.Until{Steps: uint64(n)})
+}
+
+func (s *Session) cmdStepi(arg string) error {
+	n, err := count(arg)
+	if err != nil {
+		return err
+	}
+	t, err := s.thread()
+	if err != nil {
+		return err
+	}
+	st, err := s.stepOne(t, n)
+	if err != nil {
+		return err
+	}
+	s.after(st)
+	return nil
+}
+
+// line returns the source line of thread t's next instruction.
+func (s *Session) line(t *vm.Thread) object.Line {
+	img := t.Proc.Image()
+	if t.PC >= 0 && t.PC < len(img.Lines) {
+		return img.Lines[t.PC]
+	}
+	return object.Line{}
+}
+
+// stepLine runs thread t to the start of another source line, over calls if over is set.
+func (s *Session) stepLine(t *vm.Thread, over bool) (vm.Stop, error) {
+	start := s.line(t)
+	for {
+		var st vm.Stop
+		var err error
+		if ins := s.instr(t); over && (ins.Op() == isa.CALL || ins.Op() == isa.CALLR) {
+			st, err = s.forward(vm.Until{Thread: t, Return: t.R[isa.SP] - 8})
+			if err == nil && st.Kind == vm.StopReturn {
+				st.Kind = vm.StopSteps
+			}
+		} else {
+			st, err = s.stepOne(t, 1)
+		}
+		if err != nil || st.Kind != vm.StopSteps || st.Ended {
+			return st, err
+		}
+		if t.State == vm.Exited {
+			return st, nil
+		}
+		if st.Thread == t && s.line(t) != start {
+			return st, nil
+		}
+	}
+}
+
+// instr returns thread t's next instruction, as the program has it.
+func (s *Session) instr(t *vm.Thread) isa.Instr {
+	text := t.Proc.Image().Text
+	if t.PC >= 0 && t.PC < len(text) {
+		return text[t.PC]
+	}
+	return 0
+}
+
+func (s *Session) lineCommand(arg string, over bool) error {
+	n, err := count(arg)
+	if err != nil {
+		return err
+	}
+	t, err := s.thread()
+	if err != nil {
+		return err
+	}
+	var st vm.Stop
+	for range n {
+		if st, err = s.stepLine(t, over); err != nil || st.Kind != vm.StopSteps {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	s.after(st)
+	return nil
+}
+
+func (s *Session) cmdStep(arg string) error { return s.lineCommand(arg, false) }
+func (s *Session) cmdNext(arg string) error { return s.lineCommand(arg, true) }
+
+func (s *Session) cmdFinish(arg string) error {
+	t, err := s.thread()
+	if err != nil {
+		return err
+	}
+	frames := s.m.Backtrace(t, 2)
+	fmt.Fprintf(s.out, "Run till exit from %s\n", frameName(frames[0]))
+	st, err := s.forward(vm.Until{Thread: t, Return: t.R[isa.SP]})
+	if err != nil {
+		return err
+	}
+	s.after(st)
+	if st.Kind == vm.StopReturn {
+		fmt.Fprintf(s.out, "Value returned: a0 = %s\n", formatValue(t.R[isa.A0], 0))
+	}
+	return nil
+}
+
+func frameName(f vm.Frame) string {
+	if f.Func == "" {
+		return fmt.Sprintf("%#x", f.PC)
+	}
+	return f.Func
+}
+
+func (s *Session) cmdAdvance(arg string) error {
+	if arg == "" {
+		return errors.New("advance: where to? (a label, an address or FILE:LINE)")
+	}
+	addr, _, _, err := s.location(arg)
+	if err != nil {
+		return err
+	}
+	if err := s.m.SetBreakpoint(addr); err != nil {
+		return err
+	}
+	b := &breakpoint{kind: bpCode, addr: addr, spec: arg, temp: true, enabled: true}
+	s.bps = append(s.bps, b) // no id: it is not listed, and goes when the run stops
+	st, err := s.forward(vm.Until{})
+	s.bps = slices.DeleteFunc(s.bps, func(x *breakpoint) bool { return x == b })
+	s.setBreakpoints()
+	if err != nil {
+		return err
+	}
+	s.after(st)
+	return nil
+}
+
+func (s *Session) cmdReset(arg string) error {
+	if err := s.toStart(); err != nil {
+		return err
+	}
+	s.showWhere(s.cur)
+	return nil
+}
+
+// toStart puts the machine back before its first instruction.
+func (s *Session) toStart() error {
+	if err := s.m.Restore(s.cps[0].snap); err != nil {
+		return err
+	}
+	s.ended = nil
+	s.outs[0].pos, s.outs[1].pos = s.m.Output()
+	s.focused = false
+	s.cur = s.m.Process().Thread(1)
+	s.stop = vm.Stop{}
+	return nil
+}
+
+func (s *Session) cmdReload(arg string) error {
+	if s.cfg.Reload == nil {
+		return errors.New("reload: this session cannot assemble its program again")
+	}
+	img, err := s.cfg.Reload()
+	if err != nil {
+		return err
+	}
+	old := s.bps
+	s.bps = nil
+	for _, c := range s.cps {
+		c.snap.Release()
+	}
+	if err := s.load(img); err != nil {
+		return err
+	}
+	s.bps = old
+	for _, b := range s.bps {
+		if b.kind != bpCode {
+			continue
+		}
+		spec := b.spec
+		if b.file != "" {
+			spec = fmt.Sprintf("%s:%d", b.file, b.line)
+		}
+		addr, _, _, err := s.location(spec)
+		if err != nil {
+			fmt.Fprintf(s.out, "breakpoint %d (%s) is disabled: %v\n", b.id, b.spec, err)
+			b.enabled = false
+			continue
+		}
+		b.addr = addr
+	}
+	if err := s.setBreakpoints(); err != nil {
+		return err
+	}
+	fmt.Fprintln(s.out, "Reloaded; the program starts again.")
+	s.showWhere(s.cur)
+	return nil
+}
+
+func (s *Session) cmdQuit(arg string) error {
+	s.quit = true
+	return nil
+}
+
+// The breakpoint commands.
+
+func (s *Session) cmdBreak(arg string) error { return s.breakCommand(arg, false) }
+func (s *Session) cmdTbreak(arg string) error {
+	return s.breakCommand(arg, true)
+}
+
+func (s *Session) breakCommand(arg string, temp bool) error {
+	if rest, ok := strings.CutPrefix(arg, "switch"); ok && (rest == "" || rest[0] == ' ') {
+		b := &breakpoint{kind: bpSwitch, spec: "switch", temp: temp}
+		if to, ok := strings.CutPrefix(strings.TrimSpace(rest), "to "); ok {
+			id, err := strconv.Atoi(strings.TrimSpace(to))
+			if err != nil {
+				return fmt.Errorf("break switch to %s: want a thread id", to)
+			}
+			b.toThread, b.spec = id, "switch to "+strconv.Itoa(id)
+		}
+		b = s.addBreakpoint(b)
+		fmt.Fprintf(s.out, "Breakpoint %d at every context switch%s\n", b.id, strings.TrimPrefix(b.spec, "switch"))
+		return nil
+	}
+	spec, cond, _ := strings.Cut(arg, " if ")
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		if s.cur == nil {
+			return errors.New("break: where? (a label, an address or FILE:LINE)")
+		}
+		spec = fmt.Sprintf("*%#x", s.cur.PCAddr())
+	}
+	addr, file, line, err := s.location(spec)
+	if err != nil {
+		return err
+	}
+	if cond = strings.TrimSpace(cond); cond != "" {
+		if _, err := s.eval(cond, s.cur); err != nil {
+			return err
+		}
+	}
+	if _, ok := isa.CodeIndex(addr, len(s.img.Text)); !ok {
+		return fmt.Errorf("%#x is not the address of an instruction (%s)", addr, isa.TextSpan(len(s.img.Text)))
+	}
+	b := s.addBreakpoint(&breakpoint{kind: bpCode, spec: spec, addr: addr, file: file, line: line, cond: cond, temp: temp})
+	fmt.Fprintf(s.out, "Breakpoint %d at %s\n", b.id, s.symbolize(s.cur, addr))
+	return nil
+}
+
+func (s *Session) cmdWatch(arg string) error {
+	if arg == "" {
+		return errors.New("watch: what? (an address, such as counter or *(sp+8))")
+	}
+	expr, n := arg, 8
+	if i := strings.LastIndexByte(arg, ' '); i > 0 {
+		if v, err := strconv.Atoi(arg[i+1:]); err == nil {
+			expr, n = strings.TrimSpace(arg[:i]), v
+		}
+	}
+	if n <= 0 || n > 4096 {
+		return fmt.Errorf("watch: %d bytes; want from 1 to 4096", n)
+	}
+	t := s.cur
+	addr, err := s.eval(expr, t)
+	if err != nil {
+		return err
+	}
+	p := s.m.Process()
+	if t != nil {
+		p = t.Proc
+	}
+	if err := p.ReadMemory(addr, make([]byte, n)); err != nil {
+		return err
+	}
+	b := s.addBreakpoint(&breakpoint{kind: bpWatch, spec: expr, watch: vm.Watch{Proc: p, Addr: addr, Len: n}})
+	fmt.Fprintf(s.out, "Watchpoint %d: %d bytes at %s\n", b.id, n, s.symbolize(t, addr))
+	return nil
+}
+
+func (s *Session) cmdCatch(arg string) error {
+	what, name, _ := strings.Cut(arg, " ")
+	switch what {
+	case "syscall":
+		b := &breakpoint{kind: bpSyscall, spec: "syscall", anySyscall: true}
+		if name = strings.TrimSpace(name); name != "" {
+			info, ok := isa.LookupSyscall(name)
+			if !ok {
+				return fmt.Errorf("catch syscall: no syscall %q (see docs/syscalls.md)", name)
+			}
+			b.syscall, b.anySyscall, b.spec = info.Num, false, "syscall "+name
+		}
+		b = s.addBreakpoint(b)
+		fmt.Fprintf(s.out, "Catchpoint %d (%s)\n", b.id, b.spec)
+	case "trap":
+		b := s.addBreakpoint(&breakpoint{kind: bpTrap, spec: "trap"})
+		fmt.Fprintf(s.out, "Catchpoint %d (trap): a trap stops the program at the trapping instruction, with or without it\n", b.id)
+	default:
+		return errors.New("catch: syscall [NAME] or trap")
+	}
+	return nil
+}
+
+// ids reads a list of breakpoint numbers; none means all.
+func (s *Session) ids(arg string) ([]*breakpoint, error) {
+	if arg == "" {
+		return slices.Clone(s.bps), nil
+	}
+	var bs []*breakpoint
+	for _, f := range strings.Fields(arg) {
+		id, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a breakpoint number", f)
+		}
+		b := s.breakpoint(id)
+		if b == nil || id == 0 {
+			return nil, fmt.Errorf("no breakpoint %d", id)
+		}
+		bs = append(bs, b)
+	}
+	return bs, nil
+}
+
+func (s *Session) cmdDelete(arg string) error {
+	bs, err := s.ids(arg)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		s.deleteBreakpoint(b.id)
+	}
+	return nil
+}
+
+func (s *Session) enable(arg string, on bool) error {
+	bs, err := s.ids(arg)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		b.enabled = on
+	}
+	return s.setBreakpoints()
+}
+
+func (s *Session) cmdDisable(arg string) error { return s.enable(arg, false) }
+func (s *Session) cmdEnable(arg string) error  { return s.enable(arg, true) }
+
+func (s *Session) cmdIgnore(arg string) error {
+	f := strings.Fields(arg)
+	if len(f) != 2 {
+		return errors.New("ignore: N COUNT")
+	}
+	bs, err := s.ids(f[0])
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(f[1])
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a count", f[1])
+	}
+	bs[0].ignore = n
+	fmt.Fprintf(s.out, "Will ignore the next %d crossings of breakpoint %d.\n", n, bs[0].id)
+	return nil
+}
+
+func (s *Session) cmdCondition(arg string) error {
+	id, cond, _ := strings.Cut(arg, " ")
+	bs, err := s.ids(id)
+	if err != nil || id == "" {
+		return errors.New("condition: N [EXPR]")
+	}
+	if cond = strings.TrimSpace(cond); cond != "" {
+		if _, err := s.eval(cond, s.cur); err != nil {
+			return err
+		}
+	}
+	bs[0].cond = cond
+	return nil
+}
+
+// The inspection commands.
+
+// format splits "/FMT rest" into its format letters and the rest.
+func format(arg string) (string, string) {
+	if !strings.HasPrefix(arg, "/") {
+		return "", arg
+	}
+	f, rest, _ := strings.Cut(arg[1:], " ")
+	return f, strings.TrimSpace(rest)
+}
+
+func (s *Session) cmdPrint(arg string) error {
+	f, expr := format(arg)
+	if expr == "" {
+		return errors.New("print: what? (a register, a label, *ADDR, or an expression of them)")
+	}
+	v, err := s.eval(expr, s.cur)
+	if err != nil {
+		return err
+	}
+	if f == "s" {
+		str, err := s.cString(v)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "%s = %q\n", expr, str)
+		return nil
+	}
+	if len(f) > 1 || f != "" && !strings.Contains("xdutc", f) {
+		return fmt.Errorf("print: format %q; want x, d, u, t, c or s", f)
+	}
+	var fc byte
+	if f != "" {
+		fc = f[0]
+	}
+	fmt.Fprintf(s.out, "%s = %s\n", expr, formatValue(v, fc))
+	return nil
+}
+
+// cString reads the NUL-terminated string at addr, at most 4096 bytes of it.
+func (s *Session) cString(addr uint64) (string, error) {
+	p := s.cur.Proc
+	var b []byte
+	for i := range uint64(4096) {
+		var c [1]byte
+		if err := p.ReadMemory(addr+i, c[:]); err != nil {
+			return "", err
+		}
+		if c[0] == 0 {
+			break
+		}
+		b = append(b, c[0])
+	}
+	return string(b), nil
+}
+
+func (s *Session) cmdExamine(arg string) error {
+	f, expr := format(arg)
+	n, fc, size := 1, byte('x'), 8
+	digits := strings.TrimLeftFunc(f, func(r rune) bool { return '0' <= r && r <= '9' })
+	if len(digits) < len(f) {
+		n, _ = strconv.Atoi(f[:len(f)-len(digits)])
+	}
+	for _, c := range []byte(digits) {
+		switch c {
+		case 'b', 'h', 'w', 'g':
+			size = map[byte]int{'b': 1, 'h': 2, 'w': 4, 'g': 8}[c]
+		case 'x', 'd', 'u', 'c', 's', 'i', 't':
+			fc = c
+		default:
+			return fmt.Errorf("x: %q is neither a format (x, d, u, t, c, s, i) nor a size (b, h, w, g)", c)
+		}
+	}
+	if fc == 'c' && !strings.ContainsAny(digits, "bhwg") {
+		size = 1
+	}
+	if n <= 0 || n > 4096 {
+		return fmt.Errorf("x: %d units; want from 1 to 4096", n)
+	}
+	if expr == "" {
+		return errors.New("x: at what address?")
+	}
+	addr, err := s.eval(expr, s.cur)
+	if err != nil {
+		return err
+	}
+	switch fc {
+	case 's':
+		for range n {
+			str, err := s.cString(addr)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "%s:\t%q\n", s.symbolize(s.cur, addr), str)
+			addr += uint64(len(str)) + 1
+		}
+		return nil
+	case 'i':
+		return s.disasm(addr, n, false)
+	}
+	b := make([]byte, n*size)
+	if err := s.cur.Proc.ReadMemory(addr, b); err != nil {
+		return err
+	}
+	perLine := 16 / size
+	for i := 0; i < n; i++ {
+		if i%perLine == 0 {
+			if i > 0 {
+				fmt.Fprintln(s.out)
+			}
+			fmt.Fprintf(s.out, "%s:", s.symbolize(s.cur, addr+uint64(i*size)))
+		}
+		var v uint64
+		for j := size - 1; j >= 0; j-- {
+			v = v<<8 | uint64(b[i*size+j])
+		}
+		if fc == 'd' {
+			v = uint64(int64(v<<(64-8*size)) >> (64 - 8*size))
+		}
+		switch fc {
+		case 'x':
+			fmt.Fprintf(s.out, "\t0x%0*x", 2*size, v)
+		case 'c':
+			fmt.Fprintf(s.out, "\t%q", rune(v))
+		default:
+			fmt.Fprintf(s.out, "\t%s", formatValue(v, fc))
+		}
+	}
+	fmt.Fprintln(s.out)
+	return nil
+}
+
+// disasm shows n instructions from addr, marking pc's.
+func (s *Session) disasm(addr uint64, n int, around bool) error {
+	img := s.cur.Proc.Image()
+	i, ok := isa.CodeIndex(addr, len(img.Text))
+	if !ok {
+		return fmt.Errorf("%#x is not the address of an instruction (%s)", addr, isa.TextSpan(len(img.Text)))
+	}
+	if around {
+		i = max(0, i-n/2)
+	}
+	for j := i; j < min(i+n, len(img.Text)); j++ {
+		a := isa.CodeAddr(j)
+		mark := "  "
+		if s.cur != nil && j == s.cur.PC {
+			mark = "=>"
+		}
+		fmt.Fprintf(s.out, "%s %s:\t%s\n", mark, s.symbolize(s.cur, a), object.DisassembleInstr(img.Text[j], a, img))
+	}
+	return nil
+}
+
+func (s *Session) cmdDisasm(arg string) error {
+	if s.cur == nil {
+		return errors.New("no current thread")
+	}
+	addr := s.cur.PCAddr()
+	if arg != "" {
+		var err error
+		if addr, _, _, err = s.location(arg); err != nil {
+			return err
+		}
+	}
+	return s.disasm(addr, 10, arg == "")
+}
+
+func (s *Session) cmdList(arg string) error {
+	t := s.cur
+	if t == nil {
+		return errors.New("no current thread")
+	}
+	w := s.where(t)
+	if arg != "" {
+		addr, _, _, err := s.location(arg)
+		if err != nil {
+			return err
+		}
+		w = s.m.ThreadInfo(t).Where
+		img := t.Proc.Image()
+		if i, ok := isa.CodeIndex(addr, len(img.Text)); ok {
+			l := img.Lines[i]
+			w.File, w.Line = img.Files[l.File], int(l.Line)
+		}
+	}
+	if w.File == "" || !s.showSource(w.File, w.Line-5, w.Line+5, s.where(t).Line) {
+		return fmt.Errorf("no source for %s", s.symbolize(t, w.PC))
+	}
+	return nil
+}
+
+func (s *Session) cmdDisplay(arg string) error {
+	if arg == "" {
+		s.showDisplays()
+		return nil
+	}
+	if _, err := s.eval(arg, s.cur); err != nil {
+		return err
+	}
+	s.displays = append(s.displays, arg)
+	v, _ := s.eval(arg, s.cur)
+	fmt.Fprintf(s.out, "%d: %s = %s\n", len(s.displays), arg, formatValue(v, 0))
+	return nil
+}
+
+func (s *Session) cmdUndisplay(arg string) error {
+	if arg == "" {
+		s.displays = nil
+		return nil
+	}
+	for _, f := range strings.Fields(arg) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 || n > len(s.displays) || s.displays[n-1] == "" {
+			return fmt.Errorf("no display %s", f)
+		}
+		s.displays[n-1] = ""
+	}
+	return nil
+}
+
+func (s *Session) cmdSet(arg string) error {
+	if rest, ok := strings.CutPrefix(arg, "scheduler-locking"); ok {
+		switch strings.TrimSpace(rest) {
+		case "on":
+			s.lock = true
+		case "off":
+			s.lock = false
+		default:
+			return errors.New("set scheduler-locking on|off")
+		}
+		return nil
+	}
+	lhs, rhs, ok := strings.Cut(arg, "=")
+	if !ok {
+		return errors.New("set: REG = EXPR, *ADDR = EXPR, or scheduler-locking on|off")
+	}
+	lhs, rhs = strings.TrimSpace(strings.TrimPrefix(lhs, "var ")), strings.TrimSpace(rhs)
+	t := s.cur
+	if t == nil {
+		return errors.New("no current thread")
+	}
+	v, err := s.eval(rhs, t)
+	if err != nil {
+		return err
+	}
+	if s.m.Steps() < s.cps[len(s.cps)-1].steps || s.ended != nil {
+		fmt.Fprintln(s.out, "[a change in the past: the run after this point is dropped]")
+	}
+	name := strings.TrimPrefix(lhs, "$")
+	switch r, isReg := isa.ParseReg(name); {
+	case name == "pc":
+		if err := t.SetPC(v); err != nil {
+			return err
+		}
+	case isReg:
+		t.R[r] = v
+	case strings.HasPrefix(lhs, "*"):
+		addr, err := s.eval(lhs[1:], t)
+		if err != nil {
+			return err
+		}
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], v)
+		if err := t.Proc.WriteMemory(addr, b[:]); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("set: %s is neither a register nor *ADDR", lhs)
+	}
+	s.dropFuture()
+	return nil
+}
+
+func (s *Session) cmdInfo(arg string) error {
+	what, rest, _ := strings.Cut(arg, " ")
+	subs := []string{"registers", "threads", "processes", "breakpoints", "symbols", "frame", "display"}
+	var match []string
+	for _, sub := range subs {
+		if strings.HasPrefix(sub, what) && what != "" {
+			match = append(match, sub)
+		}
+	}
+	if len(match) != 1 {
+		return fmt.Errorf("info %s: want one of %s", what, strings.Join(subs, ", "))
+	}
+	switch match[0] {
+	case "registers":
+		t, err := s.threadArg(rest)
+		if err != nil {
+			return err
+		}
+		s.showRegisters(t)
+	case "threads":
+		s.showThreads()
+	case "processes":
+		for _, p := range s.m.Processes() {
+			state := "running"
+			if code, ended := p.ExitCode(); ended {
+				state = fmt.Sprintf("exited with status %d", code)
+			}
+			fmt.Fprintf(s.out, "process %d  %s  %d threads  %s\n", p.ID, filenameOf(p), len(p.Threads()), state)
+		}
+	case "breakpoints":
+		if !slices.ContainsFunc(s.bps, func(b *breakpoint) bool { return b.id > 0 }) {
+			fmt.Fprintln(s.out, "No breakpoints, watchpoints or catchpoints.")
+		}
+		for _, b := range s.bps {
+			if b.id == 0 {
+				continue
+			}
+			on := "y"
+			if !b.enabled {
+				on = "n"
+			}
+			where := b.spec
+			if b.kind == bpCode {
+				where = s.symbolize(s.cur, b.addr)
+			}
+			fmt.Fprintf(s.out, "%-3d %-10s %s  %s", b.id, b.what(), on, where)
+			if b.temp {
+				fmt.Fprint(s.out, "  (once)")
+			}
+			if b.cond != "" {
+				fmt.Fprintf(s.out, "  if %s", b.cond)
+			}
+			if b.hits > 0 {
+				fmt.Fprintf(s.out, "  hit %d times", b.hits)
+			}
+			if b.ignore > 0 {
+				fmt.Fprintf(s.out, "  ignoring the next %d", b.ignore)
+			}
+			fmt.Fprintln(s.out)
+		}
+	case "symbols":
+		for _, sym := range s.img.Symbols {
+			if rest == "" || strings.Contains(sym.Name, rest) {
+				fmt.Fprintf(s.out, "%#010x  %s\n", sym.Addr, sym.Name)
+			}
+		}
+	case "frame":
+		t, err := s.thread()
+		if err != nil {
+			return err
+		}
+		fr := s.m.Backtrace(t, 2)
+		fmt.Fprintf(s.out, "frame of %s in thread %s: pc %s, sp %#x, fp %#x\n", frameName(fr[0]), threadName(t), s.symbolize(t, fr[0].PC), t.R[isa.SP], t.R[isa.FP])
+		if len(fr) > 1 {
+			fmt.Fprintf(s.out, "called from %s\n", s.symbolize(t, fr[1].PC))
+		}
+	case "display":
+		for i, d := range s.displays {
+			if d != "" {
+				fmt.Fprintf(s.out, "%d: %s\n", i+1, d)
+			}
+		}
+	}
+	return nil
+}
+
+func filenameOf(p *vm.Process) string {
+	if img := p.Image(); img != nil && len(img.Files) > 0 {
+		return img.Files[0]
+	}
+	return "?"
+}
+
+// threadArg reads a thread as PID.TID or TID (of the current process); "" is the current one.
+func (s *Session) threadArg(arg string) (*vm.Thread, error) {
+	if arg == "" {
+		return s.thread()
+	}
+	pid, tid := 0, arg
+	if p, t, ok := strings.Cut(arg, "."); ok {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a thread: want TID or PID.TID", arg)
+		}
+		pid, tid = n, t
+	} else if s.cur != nil {
+		pid = s.cur.Proc.ID
+	} else {
+		pid = 1
+	}
+	id, err := strconv.Atoi(tid)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a thread: want TID or PID.TID", arg)
+	}
+	p := s.process(pid)
+	if p == nil {
+		return nil, fmt.Errorf("no process %d", pid)
+	}
+	t := p.Thread(id)
+	if t == nil || t.State == vm.Exited {
+		return nil, fmt.Errorf("no thread %d.%d (info threads lists them)", pid, id)
+	}
+	return t, nil
+}
+
+func (s *Session) cmdBacktrace(arg string) error {
+	t, err := s.threadArg(arg)
+	if err != nil {
+		return err
+	}
+	s.showBacktrace(t, 64)
+	return nil
+}
+
+func (s *Session) cmdThread(arg string) error {
+	if arg == "" {
+		if s.cur == nil {
+			return errors.New("no current thread")
+		}
+		fmt.Fprintf(s.out, "[current thread is %s]\n", threadName(s.cur))
+		return nil
+	}
+	t, err := s.threadArg(arg)
+	if err != nil {
+		return err
+	}
+	s.cur, s.focused = t, true
+	lock := "alone (scheduler-locking on)"
+	if !s.lock {
+		lock = "with the others (scheduler-locking off)"
+	}
+	fmt.Fprintf(s.out, "[thread %s is focused: step commands run it %s]\n", threadName(t), lock)
+	s.showWhere(t)
+	return nil
+}
+
+func (s *Session) cmdSched(arg string) error {
+	var ready, waiting []string
+	for _, p := range s.m.Processes() {
+		for _, t := range p.Threads() {
+			info := s.m.ThreadInfo(t)
+			line := fmt.Sprintf("%-6s %s", threadName(t), s.symbolize(t, info.PC))
+			switch info.State {
+			case vm.Running, vm.Runnable:
+				if t == s.stop.Thread && info.State == vm.Running {
+					line += "  (on the processor)"
+				}
+				ready = append(ready, line)
+			case vm.Blocked:
+				waiting = append(waiting, line+"  waits: "+info.Waits)
+			}
+		}
+	}
+	fmt.Fprintln(s.out, "can run:")
+	for _, l := range ready {
+		fmt.Fprintln(s.out, "  "+l)
+	}
+	fmt.Fprintln(s.out, "waiting:")
+	for _, l := range waiting {
+		fmt.Fprintln(s.out, "  "+l)
+	}
+	return nil
+}
+
+func (s *Session) cmdCtx(arg string) error {
+	t, err := s.thread()
+	if err != nil {
+		return err
+	}
+	info := s.m.ThreadInfo(t)
+	fmt.Fprintf(s.out, "thread %s: %s, %d steps, switched in %d times, stack %#x to %#x\n",
+		threadName(t), strings.ToLower(info.State.String()), info.Steps, info.Switches, t.StackLo, t.StackHi)
+	if t.State == vm.Running {
+		fmt.Fprintln(s.out, "It is on the processor: its context is the processor's registers.")
+	} else {
+		fmt.Fprintln(s.out, "It is off the processor: its context is saved in its thread, and is what a switch restores.")
+	}
+	s.showRegisters(t)
+	return nil
+}
+
+func (s *Session) cmdTrace(arg string) error {
+	switch arg {
+	case "switches on":
+		s.switches = true
+	case "switches off":
+		s.switches = false
+	default:
+		return errors.New("trace switches on|off")
+	}
+	return nil
+}
+
+func (s *Session) cmdHelp(arg string) error {
+	if arg != "" {
+		c, err := lookup(arg)
+		if err != nil {
+			return err
+		}
+		names := c.name
+		if len(c.aliases) > 0 {
+			names += " (" + strings.Join(c.aliases, ", ") + ")"
+		}
+		fmt.Fprintf(s.out, "%s %s\n  %s\n", names, c.args, c.help)
+		return nil
+	}
+	for _, c := range commands {
+		fmt.Fprintf(s.out, "  %-18s %s\n", c.name, c.help)
+	}
+	fmt.Fprintln(s.out, "Any unique prefix of a command works; an empty line repeats a step. help COMMAND says more.")
+	return nil
+}
+
+// CommandNames returns the names of the commands, for completion.
+func CommandNames() []string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// Labels returns the program's labels, for completion.
+func (s *Session) Labels() []string {
+	var names []string
+	for _, sym := range s.img.Symbols {
+		names = append(names, sym.Name)
+	}
+	return names
+}
+
+// Files returns the program's source files, for completion.
+func (s *Session) Files() []string { return s.img.Files }
+
+// Ended returns how the run ended, if it has reached its end (and perhaps gone back since).
+func (s *Session) Ended() (vm.Stop, bool) {
+	if s.lastEnd == nil {
+		return vm.Stop{}, false
+	}
+	return *s.lastEnd, true
+}
+
+// Banner says what the session debugs, and where it stands.
+func (s *Session) Banner(name string) {
+	fmt.Fprintf(s.out, "%s: stopped before its first instruction (seed %d); help lists the commands.\n", name, s.cfg.Options.Seed)
+	s.showWhere(s.cur)
+}

@@ -1,0 +1,367 @@
+package debugger
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/vm"
+)
+
+// Reverse execution. The run is deterministic, so a state in the past is the state a run from
+// an earlier snapshot reaches after as many steps: going back is a Restore and a run forward,
+// with the focus spans of the timeline applied as they were. Time is the machine's step count.
+// Going back a thread's instruction finds, by seeks, the last step before the one in which it
+// executed its last instruction; going back to a breakpoint runs each stretch between
+// snapshots again, from the last, and takes the last stop in it.
+
+// errStart is the error of a reverse command at the start of the run.
+var errStart = errors.New("no more history: this is the start of the program")
+
+// thread ids, to find a thread again after a restore, which may have made it anew.
+type threadID struct{ pid, tid int }
+
+func idOf(t *vm.Thread) threadID { return threadID{t.Proc.ID, t.ID} }
+
+func (s *Session) find(id threadID) *vm.Thread {
+	if p := s.process(id.pid); p != nil {
+		if t := p.Thread(id.tid); t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// seekKeep seeks to target and keeps the current thread, found again.
+func (s *Session) seekKeep(target uint64, id threadID, focused bool) error {
+	if err := s.seek(target); err != nil {
+		return err
+	}
+	if t := s.find(id); t != nil && t.State != vm.Exited {
+		s.cur, s.focused = t, focused
+	}
+	return nil
+}
+
+// stepsAt returns how many instructions thread id had executed after k steps of the machine.
+func (s *Session) stepsAt(k uint64, id threadID) (uint64, error) {
+	if err := s.seek(k); err != nil {
+		return 0, err
+	}
+	if t := s.find(id); t != nil {
+		return t.Steps, nil
+	}
+	return 0, nil
+}
+
+// backOne goes back to just before thread id's last instruction: to the last step k before
+// now at which it had executed one fewer. Not focused, it goes back one step of the machine.
+func (s *Session) backOne(id threadID) error {
+	now := s.m.Steps()
+	if now == 0 {
+		return errStart
+	}
+	if !s.focused {
+		return s.seekKeep(now-1, id, false)
+	}
+	t := s.find(id)
+	if t == nil || t.Steps == 0 {
+		return errStart
+	}
+	n := t.Steps
+	// k: the last step with steps(k) < n; steps(hi) = n. Look back at twice the distance each
+	// time, then halve.
+	hi, d := now, uint64(1)
+	lo := uint64(0)
+	for {
+		k := hi - min(d, hi)
+		c, err := s.stepsAt(k, id)
+		if err != nil {
+			return err
+		}
+		if c < n {
+			lo = k
+			break
+		}
+		hi = k
+		if k == 0 {
+			return errStart
+		}
+		d *= 2
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		c, err := s.stepsAt(mid, id)
+		if err != nil {
+			return err
+		}
+		if c < n {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return s.seekKeep(lo, id, true)
+}
+
+func (s *Session) cmdReverseStepi(arg string) error {
+	n, err := count(arg)
+	if err != nil {
+		return err
+	}
+	t, err := s.thread()
+	if err != nil {
+		return err
+	}
+	id := idOf(t)
+	for range n {
+		if err := s.backOne(id); err != nil {
+			if err == errStart {
+				s.showBack()
+			}
+			return err
+		}
+	}
+	s.showBack()
+	return nil
+}
+
+// showBack shows where a reverse command came to, and how far the output had gone there.
+func (s *Session) showBack() {
+	out, errOut := s.m.Output()
+	if out+errOut < s.outs[0].high+s.outs[1].high {
+		fmt.Fprintf(s.out, "[back at step %d; the program had written %d of the %d bytes of output shown]\n",
+			s.m.Steps(), out+errOut, s.outs[0].high+s.outs[1].high)
+	} else {
+		fmt.Fprintf(s.out, "[back at step %d]\n", s.m.Steps())
+	}
+	if s.cur != nil {
+		s.showWhere(s.cur)
+		s.showDisplays()
+	}
+}
+
+// lineBack goes back to the start of the previous source line thread id executed; over
+// skips the calls it made there.
+func (s *Session) lineBack(id threadID, over bool) error {
+	t := s.find(id)
+	if t == nil {
+		return errStart
+	}
+	if err := s.backOne(id); err != nil {
+		return err
+	}
+	if over {
+		if err := s.outOfCallee(id, t.R[isa.SP]); err != nil {
+			return err
+		}
+	}
+	t = s.find(id)
+	line, sp := s.line(t), t.R[isa.SP]
+	for {
+		pos := s.m.Steps()
+		if err := s.backOne(id); err == errStart {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if over {
+			if err := s.outOfCallee(id, sp); err != nil {
+				return err
+			}
+		}
+		if t = s.find(id); t == nil || s.line(t) != line || t.R[isa.SP] != sp && s.instrIsRet(t) {
+			return s.seekKeep(pos, id, s.focused)
+		}
+	}
+}
+
+func (s *Session) instrIsRet(t *vm.Thread) bool { return s.instr(t).Op() == isa.RET }
+
+// outOfCallee: if thread id has gone back into a function it called (it is at a ret, below
+// sp), it goes on back to the call.
+func (s *Session) outOfCallee(id threadID, sp uint64) error {
+	t := s.find(id)
+	if t == nil || !s.instrIsRet(t) || t.R[isa.SP] >= sp {
+		return nil
+	}
+	var ra [8]byte
+	if err := t.Proc.ReadMemory(t.R[isa.SP], ra[:]); err != nil {
+		return nil
+	}
+	return s.backToCall(id, binary.LittleEndian.Uint64(ra[:])-isa.InstrSize, t.R[isa.SP]+8)
+}
+
+// backToCall goes back to the last step before now at which thread id was at the call at
+// address call with sp as given.
+func (s *Session) backToCall(id threadID, call, sp uint64) error {
+	k, _, ok, err := s.lastStop([]uint64{call}, false, func(st vm.Stop) bool {
+		return st.Thread != nil && idOf(st.Thread) == id && st.Thread.R[isa.SP] == sp
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errStart
+	}
+	return s.seekKeep(k, id, s.focused)
+}
+
+func (s *Session) reverseLines(arg string, over bool) error {
+	n, err := count(arg)
+	if err != nil {
+		return err
+	}
+	t, err := s.thread()
+	if err != nil {
+		return err
+	}
+	id := idOf(t)
+	for range n {
+		if err := s.lineBack(id, over); err != nil {
+			if err == errStart {
+				s.showBack()
+			}
+			return err
+		}
+	}
+	s.showBack()
+	return nil
+}
+
+func (s *Session) cmdReverseStep(arg string) error { return s.reverseLines(arg, false) }
+func (s *Session) cmdReverseNext(arg string) error { return s.reverseLines(arg, true) }
+
+func (s *Session) cmdReverseFinish(arg string) error {
+	t, err := s.thread()
+	if err != nil {
+		return err
+	}
+	fr := s.m.Backtrace(t, 2)
+	if len(fr) < 2 {
+		return fmt.Errorf("%s was called by no function the backtrace can see", frameName(fr[0]))
+	}
+	if err := s.backToCall(idOf(t), fr[1].PC, fr[1].SP); err != nil {
+		return err
+	}
+	s.showBack()
+	return nil
+}
+
+func (s *Session) cmdReverseContinue(arg string) error {
+	var addrs []uint64
+	for _, b := range s.bps {
+		if b.enabled && b.kind == bpCode {
+			addrs = append(addrs, b.addr)
+		}
+	}
+	var id threadID
+	if s.cur != nil {
+		id = idOf(s.cur)
+	}
+	k, st, ok, err := s.lastStop(addrs, true, func(st vm.Stop) bool {
+		if st.Kind == vm.StopTrapped {
+			return true
+		}
+		for _, b := range s.bps {
+			if b.enabled && b.matches(st) && (b.cond == "" || s.holds(b.cond, st.Thread)) {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if err := s.toStart(); err != nil {
+			return err
+		}
+		fmt.Fprintln(s.out, "[no breakpoint, watchpoint, catchpoint or trap before: back at the start]")
+		s.showWhere(s.cur)
+		return nil
+	}
+	if err := s.seekKeep(k, id, s.focused); err != nil {
+		return err
+	}
+	switch st.Kind {
+	case vm.StopTrapped:
+		fmt.Fprintf(s.out, "[back at the trap of thread %s]\n", threadName(st.Thread))
+	default:
+		for _, b := range s.bps {
+			if b.enabled && b.matches(st) {
+				s.announce(b, st)
+			}
+		}
+	}
+	if t := s.find(idOf(st.Thread)); t != nil && !s.focused {
+		s.cur = t
+	}
+	s.showBack()
+	return nil
+}
+
+func (s *Session) holds(cond string, t *vm.Thread) bool {
+	v, err := s.eval(cond, t)
+	return err != nil || v != 0
+}
+
+// lastStop runs the stretches of the run before now again, the last first, with breakpoints at
+// addrs (and, with user, the session's watchpoints, catchpoints and switch breakpoints), and
+// returns the last stop before now that want accepts: its step, and the stop.
+func (s *Session) lastStop(addrs []uint64, user bool, want func(vm.Stop) bool) (uint64, vm.Stop, bool, error) {
+	now := s.m.Steps()
+	defer s.setBreakpoints()
+	for i := len(s.cps) - 1; i >= 0; i-- {
+		from := s.cps[i].steps
+		if from >= now {
+			continue
+		}
+		to := now
+		if i+1 < len(s.cps) {
+			to = min(to, s.cps[i+1].steps)
+		}
+		if err := s.seek(from); err != nil {
+			return 0, vm.Stop{}, false, err
+		}
+		for _, a := range s.m.Breakpoints() {
+			s.m.ClearBreakpoint(a)
+		}
+		for _, a := range addrs {
+			s.m.SetBreakpoint(a)
+		}
+		var found vm.Stop
+		var at uint64
+		ok := false
+		for cur := from; cur < to; cur = s.m.Steps() {
+			if err := s.applyFocus(cur); err != nil {
+				return 0, vm.Stop{}, false, err
+			}
+			u := vm.Until{Steps: to - cur}
+			if end := s.focusEnd(cur); end > cur && end < to {
+				u.Steps = end - cur
+			}
+			if user {
+				u = s.until(u)
+			}
+			st, err := s.m.Resume(u)
+			if err != nil {
+				return 0, vm.Stop{}, false, err
+			}
+			if st.Ended {
+				break
+			}
+			if st.Kind != vm.StopSteps && st.Steps < now && want(st) {
+				found, at, ok = st, st.Steps, true
+			}
+			if st.Kind == vm.StopSteps && s.m.Steps() == to {
+				break
+			}
+		}
+		if ok {
+			return at, found, true, nil
+		}
+	}
+	return 0, vm.Stop{}, false, nil
+}

@@ -1,0 +1,371 @@
+package debugger
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/spindle-vm/spindle/object"
+	"github.com/spindle-vm/spindle/vm"
+)
+
+// DefaultBudget is the host memory that the snapshots behind reverse execution may hold.
+const DefaultBudget = 64 << 20
+
+// Config is what a session debugs, and how.
+type Config struct {
+	Image *object.Image
+
+	// Options are the run's options. The session replaces what a debugged run must have: one
+	// processor, the virtual clock, the program's output written into the transcript, and
+	// its input fed from the session (see Input).
+	Options vm.Options
+
+	// Budget bounds the host memory of the snapshots that reverse execution goes back through;
+	// 0 means DefaultBudget. Old snapshots are thinned to stay within it: the whole run stays
+	// reachable, only further apart.
+	Budget uint64
+
+	// Input gives the program a line of input when it reads and none is waiting: the line
+	// the user types, or the next line of a batch script. ok false ends the input. With
+	// Stdin set it is not used.
+	Input func() (line string, ok bool)
+
+	// Stdin, if not nil, is all of the program's input, given up front (a file).
+	Stdin []byte
+
+	// Reload assembles the program again, for the reload command; nil refuses it.
+	Reload func() (*object.Image, error)
+}
+
+// A Session debugs one program: a machine that it runs forwards and backwards, its
+// breakpoints, and what it shows after each stop. Its commands (Exec) write to one
+// transcript, with the program's output.
+type Session struct {
+	cfg  Config
+	out  io.Writer
+	img  *object.Image
+	m    *vm.Machine
+	outs [2]*progOutput
+
+	stop    vm.Stop    // the last stop
+	cur     *vm.Thread // the thread shown: the one that stopped, or the one focused
+	focused bool       // cur was chosen with the thread command
+	lock    bool       // scheduler locking: step commands run only the focused thread
+	ended   *vm.Stop   // the end of the run, when the machine is there
+	lastEnd *vm.Stop   // the end of the run, once it has been reached
+
+	bps      []*breakpoint
+	nextBP   int
+	displays []string
+	switches bool // trace switches
+
+	// The timeline: snapshots by step, and the spans in which a thread ran alone.
+	cps      []checkpoint
+	interval uint64
+	focus    []focusSpan
+
+	last string // the last command, which an empty line repeats
+	quit bool
+}
+
+type checkpoint struct {
+	steps uint64
+	snap  *vm.Snapshot
+}
+
+// A focusSpan is a stretch of the run in which thread (pid, tid) ran alone.
+type focusSpan struct {
+	from, to uint64
+	pid, tid int
+}
+
+// New loads the program of cfg and returns a session stopped before its first instruction,
+// writing to out.
+func New(cfg Config, out io.Writer) (*Session, error) {
+	if cfg.Budget == 0 {
+		cfg.Budget = DefaultBudget
+	}
+	s := &Session{cfg: cfg, out: out, lock: true}
+	if err := s.load(cfg.Image); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// load makes a new machine of img and takes its first snapshot.
+func (s *Session) load(img *object.Image) error {
+	opts := s.cfg.Options
+	opts.CPUs, opts.VirtualClock, opts.Stdin, opts.FeedInput = 1, true, nil, true
+	opts.MaxSnapshotMem = s.cfg.Budget
+	opts.Stats, opts.Trace = false, nil
+	s.outs = [2]*progOutput{{w: s.out}, {w: s.out}}
+	opts.Stdout, opts.Stderr = s.outs[0], s.outs[1]
+	m, err := vm.Load(img, opts)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Stdin != nil {
+		if err := m.FeedInput(s.cfg.Stdin, true); err != nil {
+			return err
+		}
+	}
+	s.img, s.m = img, m
+	s.stop, s.ended, s.focused = vm.Stop{}, nil, false
+	s.cur = m.Process().Thread(1)
+	s.cps, s.focus = nil, nil
+	s.interval = 1 << 16
+	s.checkpoint()
+	return s.setBreakpoints()
+}
+
+// progOutput writes the program's output into the transcript, once: after a step back, the
+// run writes again what it had written, and only what goes past the furthest point reached
+// shows.
+type progOutput struct {
+	w         io.Writer
+	pos, high uint64
+}
+
+func (o *progOutput) Write(b []byte) (int, error) {
+	n := len(b)
+	if skip := o.high - min(o.high, o.pos); skip > 0 {
+		b = b[min(uint64(len(b)), skip):]
+	}
+	o.pos += uint64(n)
+	o.high = max(o.high, o.pos)
+	if len(b) > 0 {
+		o.w.Write(b)
+	}
+	return n, nil
+}
+
+// checkpoint takes a snapshot where the machine is, thinning old ones when the budget is
+// spent. The run goes on without one if even then there is no room.
+func (s *Session) checkpoint() {
+	now := s.m.Steps()
+	if n := len(s.cps); n > 0 && s.cps[n-1].steps == now {
+		return
+	}
+	for {
+		snap, err := s.m.Snapshot()
+		if err == nil {
+			s.cps = append(s.cps, checkpoint{now, snap})
+			return
+		}
+		if !errors.Is(err, vm.ErrSnapshotMem) || !s.thin() {
+			return
+		}
+	}
+}
+
+// thin releases every other snapshot but the first and the last, so that what is left spans
+// the whole run at twice the distance, and checkpoints are taken twice as far apart from now
+// on. It reports whether it released any.
+func (s *Session) thin() bool {
+	if len(s.cps) < 3 {
+		return false
+	}
+	kept := s.cps[:1]
+	for i := 1; i < len(s.cps)-1; i++ {
+		if i%2 == 1 {
+			s.cps[i].snap.Release()
+			continue
+		}
+		kept = append(kept, s.cps[i])
+	}
+	s.cps = append(kept, s.cps[len(s.cps)-1])
+	s.interval *= 2
+	return true
+}
+
+// errEnded is the error of a command that runs the program forward after it ended.
+var errEnded = errors.New("the program is not running: it has ended (reverse commands go back; run starts it again)")
+
+// resume runs the machine forward until u's stop, taking checkpoints on the way, feeding the
+// program input when it asks, and going past breakpoints whose conditions do not hold.
+func (s *Session) resume(u vm.Until) (vm.Stop, error) {
+	if s.ended != nil {
+		return vm.Stop{}, errEnded
+	}
+	s.setBreakpoints()
+	for {
+		now := s.m.Steps()
+		next := s.cps[len(s.cps)-1].steps + s.interval
+		chunk := u
+		if next > now && (u.Steps == 0 || u.Steps > next-now) {
+			chunk.Steps = next - now // to the next checkpoint
+		}
+		var threadBefore uint64
+		if u.Thread != nil {
+			threadBefore = u.Thread.Steps
+		}
+		st, err := s.m.Resume(chunk)
+		if err != nil {
+			return st, err
+		}
+		done := false // the steps asked for are done
+		if u.Steps > 0 {
+			u.Steps -= min(u.Steps, st.Steps-now)
+			done = u.Steps == 0
+		}
+		if u.ThreadSteps > 0 {
+			u.ThreadSteps -= min(u.ThreadSteps, u.Thread.Steps-threadBefore)
+			done = done || u.ThreadSteps == 0
+		}
+		switch {
+		case st.Ended:
+			s.ended, s.lastEnd = &st, &st
+			return st, nil
+		case st.Kind == vm.StopSteps && !done:
+			s.checkpoint() // a checkpoint, not a stop asked for
+			continue
+		case st.Kind == vm.StopInput:
+			if err := s.feed(); err != nil {
+				return st, err
+			}
+			continue
+		case st.Kind == vm.StopBreakpoint && st.Trap == nil || st.Kind == vm.StopWatchpoint ||
+			st.Kind == vm.StopSyscall || st.Kind == vm.StopSwitch:
+			if !s.breakHit(st) {
+				continue
+			}
+		}
+		return st, nil
+	}
+}
+
+// feed asks for a line of the program's input, and gives it.
+func (s *Session) feed() error {
+	if s.cfg.Input == nil {
+		return s.m.FeedInput(nil, true)
+	}
+	fmt.Fprintln(s.out, "[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
+	line, ok := s.cfg.Input()
+	if !ok {
+		return s.m.FeedInput(nil, true)
+	}
+	return s.m.FeedInput([]byte(line+"\n"), false)
+}
+
+// seek puts the machine where it was after target steps, which it has run past: from the
+// last snapshot at or before it, it runs forward again, with no breakpoint.
+func (s *Session) seek(target uint64) error {
+	i, _ := slices.BinarySearchFunc(s.cps, target+1, func(c checkpoint, t uint64) int {
+		switch {
+		case c.steps < t:
+			return -1
+		case c.steps > t:
+			return 1
+		}
+		return 0
+	})
+	if i == 0 {
+		return fmt.Errorf("step %d is before the start", target)
+	}
+	cp := s.cps[i-1]
+	if err := s.m.Restore(cp.snap); err != nil {
+		return err
+	}
+	s.ended = nil
+	for _, a := range s.m.Breakpoints() {
+		s.m.ClearBreakpoint(a)
+	}
+	defer s.setBreakpoints()
+	var st vm.Stop
+	for now := cp.steps; now < target; now = s.m.Steps() {
+		if err := s.applyFocus(now); err != nil {
+			return err
+		}
+		u := vm.Until{Steps: target - now}
+		if end := s.focusEnd(now); end > now && end < target {
+			u.Steps = end - now
+		}
+		var err error
+		if st, err = s.m.Resume(u); err != nil {
+			return err
+		}
+		if st.Ended {
+			s.ended = &st
+			break
+		}
+	}
+	if err := s.m.SetPolicy(vm.Focus{}); err != nil {
+		return err
+	}
+	out, errOut := s.m.Output()
+	s.outs[0].pos, s.outs[1].pos = out, errOut
+	if st.Thread != nil {
+		s.stop = st
+	} else {
+		s.stop = vm.Stop{Kind: vm.StopSteps, Steps: target, Thread: s.cur}
+	}
+	if !s.focused || s.cur == nil || s.cur.State == vm.Exited {
+		s.cur = s.stop.Thread
+	}
+	return nil
+}
+
+// applyFocus sets the policy the run had at step now: a thread alone, or all of them.
+func (s *Session) applyFocus(now uint64) error {
+	for _, f := range s.focus {
+		if f.from <= now && now < f.to {
+			if p := s.process(f.pid); p != nil {
+				if t := p.Thread(f.tid); t != nil {
+					return s.m.SetPolicy(vm.Focus{Thread: t})
+				}
+			}
+		}
+	}
+	return s.m.SetPolicy(vm.Focus{})
+}
+
+// focusEnd returns the next step after now at which the policy changes, or 0.
+func (s *Session) focusEnd(now uint64) uint64 {
+	var next uint64
+	for _, f := range s.focus {
+		for _, b := range []uint64{f.from, f.to} {
+			if b > now && (next == 0 || b < next) {
+				next = b
+			}
+		}
+	}
+	return next
+}
+
+// dropFuture forgets the run after now: a change of the state in the past makes a new one.
+func (s *Session) dropFuture() {
+	now := s.m.Steps()
+	kept := s.cps[:0]
+	for _, c := range s.cps {
+		if c.steps < now {
+			kept = append(kept, c)
+		} else {
+			c.snap.Release()
+		}
+	}
+	s.cps = kept
+	spans := s.focus[:0]
+	for _, f := range s.focus {
+		if f.from < now {
+			f.to = min(f.to, now)
+			spans = append(spans, f)
+		}
+	}
+	s.focus = spans
+	s.ended, s.lastEnd = nil, nil
+	for _, o := range s.outs {
+		o.high = o.pos
+	}
+	s.checkpoint()
+}
+
+func (s *Session) process(pid int) *vm.Process {
+	for _, p := range s.m.Processes() {
+		if p.ID == pid {
+			return p
+		}
+	}
+	return nil
+}

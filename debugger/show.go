@@ -1,0 +1,215 @@
+package debugger
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/vm"
+)
+
+// What a session shows: where a thread is, the registers, memory, code and source.
+
+func threadName(t *vm.Thread) string {
+	if t == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%d.%d", t.Proc.ID, t.ID)
+}
+
+func sysName(n isa.Syscall) string {
+	if info, ok := n.Info(); ok {
+		return info.Name
+	}
+	return fmt.Sprintf("%d", n)
+}
+
+// where returns where thread t is: the instruction it runs next, or the syscall it waits in.
+func (s *Session) where(t *vm.Thread) vm.Where {
+	if t == nil {
+		return vm.Where{}
+	}
+	return s.m.ThreadInfo(t).Where
+}
+
+// symbolize names a code address: label+offset, with its source position.
+func (s *Session) symbolize(t *vm.Thread, addr uint64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%#x", addr)
+	p := s.m.Process()
+	if t != nil {
+		p = t.Proc
+	}
+	if name, off, ok := s.m.Symbol(p, addr); ok {
+		if off == 0 {
+			fmt.Fprintf(&b, " <%s>", name)
+		} else {
+			fmt.Fprintf(&b, " <%s+%d>", name, off)
+		}
+	}
+	if i, ok := isa.CodeIndex(addr, len(p.Image().Text)); ok && i < len(p.Image().Lines) {
+		l := p.Image().Lines[i]
+		if l.Line > 0 {
+			fmt.Fprintf(&b, " at %s:%d", p.Image().Files[l.File], l.Line)
+		}
+	}
+	return b.String()
+}
+
+// showStop says why the run stopped, and where, then evaluates the displays.
+func (s *Session) showStop(st vm.Stop) {
+	t := st.Thread
+	switch st.Kind {
+	case vm.StopTrapped:
+		fmt.Fprintf(s.out, "Thread %s trapped: %s", threadName(t), st.Trap.Report())
+	case vm.StopBreakpoint:
+		if st.Trap != nil {
+			fmt.Fprintf(s.out, "Thread %s stopped at an ebreak\n", threadName(t))
+		}
+	case vm.StopInterrupted:
+		fmt.Fprintln(s.out, "Paused.")
+	case vm.StopDeadlock, vm.StopLimit, vm.StopExited:
+	}
+	if st.Ended {
+		s.showEnd(st)
+		return
+	}
+	if t == nil {
+		fmt.Fprintln(s.out, "No thread is running: every thread waits.")
+		return
+	}
+	s.showWhere(t)
+	s.showDisplays()
+}
+
+// showEnd says how the run ended.
+func (s *Session) showEnd(st vm.Stop) {
+	switch {
+	case st.Err == nil:
+		fmt.Fprintf(s.out, "[the program exited with status %d after %d steps]\n", st.ExitCode, st.Steps)
+	case st.Kind == vm.StopTrapped:
+		fmt.Fprintf(s.out, "[the program ended with the trap, after %d steps]\n", st.Steps)
+	default:
+		fmt.Fprintf(s.out, "[the program ended after %d steps: %v]\n", st.Steps, st.Err)
+	}
+}
+
+// showWhere prints the thread's next instruction and its source line.
+func (s *Session) showWhere(t *vm.Thread) {
+	w := s.where(t)
+	fmt.Fprintf(s.out, "thread %s  %s\n", threadName(t), s.symbolize(t, w.PC))
+	if w.Text != "" {
+		fmt.Fprintf(s.out, "%6d\t%s\n", w.Line, strings.TrimRight(w.Text, " \t"))
+	} else {
+		fmt.Fprintf(s.out, "\t%s\n", w.Instr)
+	}
+}
+
+func (s *Session) showDisplays() {
+	for i, d := range s.displays {
+		if d == "" {
+			continue
+		}
+		v, err := s.eval(d, s.cur)
+		if err != nil {
+			fmt.Fprintf(s.out, "%d: %s = <%v>\n", i+1, d, err)
+			continue
+		}
+		fmt.Fprintf(s.out, "%d: %s = %s\n", i+1, d, formatValue(v, 0))
+	}
+}
+
+// formatValue writes v in format f: x hex, d signed, u unsigned, t binary, c char, or by
+// default signed decimal with hex beside it.
+func formatValue(v uint64, f byte) string {
+	switch f {
+	case 'x':
+		return fmt.Sprintf("%#x", v)
+	case 'd':
+		return fmt.Sprintf("%d", int64(v))
+	case 'u':
+		return fmt.Sprintf("%d", v)
+	case 't':
+		return fmt.Sprintf("%b", v)
+	case 'c':
+		return fmt.Sprintf("%d %q", int64(v), rune(v))
+	}
+	if v < 10 {
+		return fmt.Sprintf("%d", v)
+	}
+	return fmt.Sprintf("%d (%#x)", int64(v), v)
+}
+
+// showRegisters prints thread t's registers, four to a line, and its pc.
+func (s *Session) showRegisters(t *vm.Thread) {
+	for r := range isa.NumRegs {
+		fmt.Fprintf(s.out, "%-4s %#18x %20d", isa.RegName(r), t.R[r], int64(t.R[r]))
+		if r%2 == 1 {
+			fmt.Fprintln(s.out)
+		} else {
+			fmt.Fprint(s.out, "    ")
+		}
+	}
+	fmt.Fprintf(s.out, "%-4s %s\n", "pc", s.symbolize(t, t.PCAddr()))
+}
+
+// showBacktrace prints thread t's frames, innermost first.
+func (s *Session) showBacktrace(t *vm.Thread, max int) {
+	for i, f := range s.m.Backtrace(t, max) {
+		fn := f.Func
+		if fn == "" {
+			fn = "??"
+		}
+		if f.Off != 0 {
+			fn = fmt.Sprintf("%s+%d", fn, f.Off)
+		}
+		pos := ""
+		if f.Where.File != "" {
+			pos = fmt.Sprintf(" at %s:%d", f.Where.File, f.Where.Line)
+		}
+		fmt.Fprintf(s.out, "#%d  %#x in %s%s\n", i, f.PC, fn, pos)
+	}
+}
+
+// showThreads lists every thread of every process, marking the current one.
+func (s *Session) showThreads() {
+	for _, p := range s.m.Processes() {
+		for _, t := range p.Threads() {
+			mark := " "
+			if t == s.cur {
+				mark = "*"
+			}
+			info := s.m.ThreadInfo(t)
+			state := strings.ToLower(info.State.String())
+			if info.Waits != "" {
+				state += " (" + info.Waits + ")"
+			}
+			fmt.Fprintf(s.out, "%s %-6s %-40s %s\n", mark, threadName(t), state, s.symbolize(t, info.PC))
+		}
+	}
+}
+
+// showSource lists lines lo to hi of file, marking line mark.
+func (s *Session) showSource(file string, lo, hi, mark int) bool {
+	lines := s.sourceLines(file)
+	if lines == nil {
+		return false
+	}
+	for n := max(lo, 1); n <= min(hi, len(lines)); n++ {
+		m := " "
+		if n == mark {
+			m = ">"
+		}
+		fmt.Fprintf(s.out, "%s%5d\t%s\n", m, n, lines[n-1])
+	}
+	return true
+}
+
+// sourceLines returns the lines of one of the program's source files, if the image has it.
+func (s *Session) sourceLines(file string) []string {
+	src, ok := s.img.Sources[file]
+	if !ok {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(src), "\n"), "\n")
+}
