@@ -33,6 +33,30 @@ func (s *Session) find(id threadID) *vm.Thread {
 	return nil
 }
 
+// backThread returns the thread that reverse commands go back in: the current one, even when
+// it has ended (at the end of the run every thread has), since going back brings it to life.
+func (s *Session) backThread() (*vm.Thread, error) {
+	if now := s.m.Steps(); s.ended != nil && !s.focused && now > 0 {
+		// The thread shown last may not be the one that ended the run, and may even have
+		// been joined since: going back from the end goes back in the thread that executed
+		// the last instruction.
+		if err := s.seek(now - 1); err != nil {
+			return nil, err
+		}
+		last := s.stop.Thread
+		if err := s.seek(now); err != nil {
+			return nil, err
+		}
+		if last != nil {
+			s.cur = last
+		}
+	}
+	if s.cur == nil {
+		return nil, errors.New("no current thread")
+	}
+	return s.cur, nil
+}
+
 // seekKeep seeks to target and keeps the current thread, found again.
 func (s *Session) seekKeep(target uint64, id threadID, focused bool) error {
 	if err := s.seek(target); err != nil {
@@ -110,7 +134,7 @@ func (s *Session) cmdReverseStepi(arg string) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.thread()
+	t, err := s.backThread()
 	if err != nil {
 		return err
 	}
@@ -145,15 +169,19 @@ func (s *Session) showBack() {
 // lineBack goes back to the start of the previous source line thread id executed; over
 // skips the calls it made there.
 func (s *Session) lineBack(id threadID, over bool) error {
-	t := s.find(id)
-	if t == nil {
-		return errStart
+	var sp0 uint64 // the sp before the step back: a step back over a ret has a greater one
+	if t := s.find(id); t != nil {
+		sp0 = t.R[isa.SP]
 	}
 	if err := s.backOne(id); err != nil {
 		return err
 	}
-	if over {
-		if err := s.outOfCallee(id, t.R[isa.SP]); err != nil {
+	t := s.find(id)
+	if t == nil {
+		return errStart
+	}
+	if over && sp0 != 0 {
+		if err := s.outOfCallee(id, sp0); err != nil {
 			return err
 		}
 	}
@@ -213,7 +241,7 @@ func (s *Session) reverseLines(arg string, over bool) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.thread()
+	t, err := s.backThread()
 	if err != nil {
 		return err
 	}
@@ -234,7 +262,7 @@ func (s *Session) cmdReverseStep(arg string) error { return s.reverseLines(arg, 
 func (s *Session) cmdReverseNext(arg string) error { return s.reverseLines(arg, true) }
 
 func (s *Session) cmdReverseFinish(arg string) error {
-	t, err := s.thread()
+	t, err := s.backThread()
 	if err != nil {
 		return err
 	}
@@ -334,9 +362,20 @@ func (s *Session) lastStop(addrs []uint64, user bool, want func(vm.Stop) bool) (
 		var found vm.Stop
 		var at uint64
 		ok := false
-		for cur := from; cur < to; cur = s.m.Steps() {
+		for cur, look := from, true; cur < to; cur = s.m.Steps() {
 			if err := s.applyFocus(cur); err != nil {
 				return 0, vm.Stop{}, false, err
+			}
+			if look {
+				// The stretch starts, or a focus ended, where a thread may be at a breakpoint
+				// that the Resume would go past.
+				t, pc, err := s.comesTo(addrs)
+				if err != nil {
+					return 0, vm.Stop{}, false, err
+				}
+				if st := (vm.Stop{Kind: vm.StopBreakpoint, Thread: t, PC: pc, Steps: cur}); t != nil && cur < now && want(st) {
+					found, at, ok = st, cur, true
+				}
 			}
 			u := vm.Until{Steps: to - cur}
 			if end := s.focusEnd(cur); end > cur && end < to {
@@ -352,6 +391,7 @@ func (s *Session) lastStop(addrs []uint64, user bool, want func(vm.Stop) bool) (
 			if st.Ended {
 				break
 			}
+			look = st.Kind == vm.StopSteps
 			if st.Kind != vm.StopSteps && st.Steps < now && want(st) {
 				found, at, ok = st, st.Steps, true
 			}

@@ -73,6 +73,7 @@ type Session struct {
 type checkpoint struct {
 	steps uint64
 	snap  *vm.Snapshot
+	edit  bool // the state was changed here (set): a run forward that comes here restores it
 }
 
 // A focusSpan is a stretch of the run in which thread (pid, tid) ran alone.
@@ -126,10 +127,14 @@ func (s *Session) load(img *object.Image) error {
 type progOutput struct {
 	w         io.Writer
 	pos, high uint64
+	mute      bool // a step run to look ahead, which a Restore takes back: it shows nothing
 }
 
 func (o *progOutput) Write(b []byte) (int, error) {
 	n := len(b)
+	if o.mute {
+		return n, nil
+	}
 	if skip := o.high - min(o.high, o.pos); skip > 0 {
 		b = b[min(uint64(len(b)), skip):]
 	}
@@ -151,7 +156,7 @@ func (s *Session) checkpoint() {
 	for {
 		snap, err := s.m.Snapshot()
 		if err == nil {
-			s.cps = append(s.cps, checkpoint{now, snap})
+			s.cps = append(s.cps, checkpoint{steps: now, snap: snap})
 			return
 		}
 		if !errors.Is(err, vm.ErrSnapshotMem) || !s.thin() {
@@ -169,7 +174,7 @@ func (s *Session) thin() bool {
 	}
 	kept := s.cps[:1]
 	for i := 1; i < len(s.cps)-1; i++ {
-		if i%2 == 1 {
+		if i%2 == 1 && !s.cps[i].edit {
 			s.cps[i].snap.Release()
 			continue
 		}
@@ -193,6 +198,10 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 	for {
 		now := s.m.Steps()
 		next := s.cps[len(s.cps)-1].steps + s.interval
+		edit, isEdit := s.nextEdit(now)
+		if isEdit && (next <= now || edit.steps < next) {
+			next = edit.steps
+		}
 		chunk := u
 		if next > now && (u.Steps == 0 || u.Steps > next-now) {
 			chunk.Steps = next - now // to the next checkpoint
@@ -204,6 +213,13 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 		st, err := s.m.Resume(chunk)
 		if err != nil {
 			return st, err
+		}
+		if isEdit && !st.Ended && s.m.Steps() == edit.steps {
+			// The run comes to where the user changed the state: it goes on from the change.
+			if err := s.m.Restore(edit.snap); err != nil {
+				return st, err
+			}
+			s.outs[0].pos, s.outs[1].pos = s.m.Output()
 		}
 		done := false // the steps asked for are done
 		if u.Steps > 0 {
@@ -220,6 +236,13 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 			return st, nil
 		case st.Kind == vm.StopSteps && !done:
 			s.checkpoint() // a checkpoint, not a stop asked for
+			t, pc, err := s.comesTo(s.codeBreakpoints())
+			if err != nil {
+				return st, err
+			}
+			if hit := (vm.Stop{Kind: vm.StopBreakpoint, Thread: t, PC: pc, Steps: st.Steps}); t != nil && s.breakHit(hit) {
+				return hit, nil
+			}
 			continue
 		case st.Kind == vm.StopInput:
 			if err := s.feed(); err != nil {
@@ -234,6 +257,79 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 		}
 		return st, nil
 	}
+}
+
+// nextEdit returns the first checkpoint after step now at which the user changed the state.
+func (s *Session) nextEdit(now uint64) (checkpoint, bool) {
+	for _, c := range s.cps {
+		if c.edit && c.steps > now {
+			return c, true
+		}
+	}
+	return checkpoint{}, false
+}
+
+// codeBreakpoints returns the addresses of the enabled code breakpoints.
+func (s *Session) codeBreakpoints() []uint64 {
+	var addrs []uint64
+	for _, b := range s.bps {
+		if b.enabled && b.kind == bpCode {
+			addrs = append(addrs, b.addr)
+		}
+	}
+	return addrs
+}
+
+// comesTo returns the thread that executes the next instruction, and its address, if it is
+// the thread on the processor and the address is one of addrs. A Resume goes past a
+// breakpoint that the thread on the processor is at, since being at one is not coming to it;
+// but a run cut into stretches (at checkpoints, or where a focus ends) comes to a breakpoint
+// at the end of a stretch, and must stop there. Only the next step tells whether that thread
+// executes it or a switch comes first: comesTo runs it, and restores the machine.
+func (s *Session) comesTo(addrs []uint64) (*vm.Thread, uint64, error) {
+	type was struct {
+		steps uint64
+		pc    uint64
+	}
+	before := map[*vm.Thread]was{}
+	at := false
+	for _, p := range s.m.Processes() {
+		for _, t := range p.Threads() {
+			before[t] = was{t.Steps, t.PCAddr()}
+			at = at || t.State == vm.Running && slices.Contains(addrs, t.PCAddr())
+		}
+	}
+	if !at {
+		return nil, 0, nil
+	}
+	snap, err := s.m.Snapshot()
+	if err != nil {
+		return nil, 0, nil // no room to look ahead: the breakpoint is missed
+	}
+	defer snap.Release()
+	s.outs[0].mute, s.outs[1].mute = true, true
+	st, err := s.m.Resume(vm.Until{Steps: 1})
+	s.outs[0].mute, s.outs[1].mute = false, false
+	if err != nil {
+		return nil, 0, err
+	}
+	var next *vm.Thread
+	var pc uint64
+	if st.Kind == vm.StopInput {
+		next, pc = st.Thread, st.PC // it executes its read once fed
+	}
+	for t, w := range before {
+		if t.Steps > w.steps {
+			next, pc = t, w.pc
+		}
+	}
+	if err := s.m.Restore(snap); err != nil {
+		return nil, 0, err
+	}
+	if next == nil || next.State != vm.Running || !slices.Contains(addrs, pc) {
+		return nil, 0, nil
+	}
+	return next, pc, nil
 }
 
 // feed asks for a line of the program's input, and gives it.
@@ -268,6 +364,7 @@ func (s *Session) seek(target uint64) error {
 	if err := s.m.Restore(cp.snap); err != nil {
 		return err
 	}
+	s.outs[0].pos, s.outs[1].pos = cp.snap.Output[0], cp.snap.Output[1] // before the run again writes
 	s.ended = nil
 	for _, a := range s.m.Breakpoints() {
 		s.m.ClearBreakpoint(a)
@@ -346,6 +443,11 @@ func (s *Session) dropFuture() {
 		}
 	}
 	s.cps = kept
+	defer func() {
+		if n := len(s.cps); n > 0 && s.cps[n-1].steps == now {
+			s.cps[n-1].edit = true
+		}
+	}()
 	spans := s.focus[:0]
 	for _, f := range s.focus {
 		if f.from < now {
