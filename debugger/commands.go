@@ -642,15 +642,23 @@ func (s *Session) cmdPrint(arg string) error {
 		fmt.Fprintf(s.out, "%s = %q\n", expr, str)
 		return nil
 	}
-	if len(f) > 1 || f != "" && !strings.Contains("xdutc", f) {
-		return fmt.Errorf("print: format %q; want x, d, u, t, c or s", f)
-	}
-	var fc byte
-	if f != "" {
-		fc = f[0]
+	fc, err := valueFormat(f)
+	if err != nil {
+		return fmt.Errorf("print: %v, or s", err)
 	}
 	fmt.Fprintf(s.out, "%s = %s\n", expr, formatValue(v, fc))
 	return nil
+}
+
+// valueFormat reads the format of a value: "" (decimal and hex) or one of x, d, u, t and c.
+func valueFormat(f string) (byte, error) {
+	if f == "" {
+		return 0, nil
+	}
+	if len(f) > 1 || !strings.Contains("xdutc", f) {
+		return 0, fmt.Errorf("format %q; want x, d, u, t, c", f)
+	}
+	return f[0], nil
 }
 
 // cString reads the NUL-terminated string at addr, at most 4096 bytes of it.
@@ -810,12 +818,15 @@ func (s *Session) cmdDisplay(arg string) error {
 		s.showDisplays()
 		return nil
 	}
-	if _, err := s.eval(arg, s.cur); err != nil {
+	f, expr := format(arg)
+	if _, err := valueFormat(f); err != nil {
+		return fmt.Errorf("display: %v", err)
+	}
+	if _, err := s.eval(expr, s.cur); err != nil {
 		return err
 	}
 	s.displays = append(s.displays, arg)
-	v, _ := s.eval(arg, s.cur)
-	fmt.Fprintf(s.out, "%d: %s = %s\n", len(s.displays), arg, formatValue(v, 0))
+	s.showDisplay(len(s.displays), arg)
 	return nil
 }
 
@@ -950,7 +961,7 @@ func (s *Session) cmdInfo(arg string) error {
 	case "symbols":
 		for _, sym := range s.img.Symbols {
 			if rest == "" || strings.Contains(sym.Name, rest) {
-				fmt.Fprintf(s.out, "%#010x  %s\n", sym.Addr, sym.Name)
+				fmt.Fprintf(s.out, "0x%08x  %s\n", sym.Addr, sym.Name)
 			}
 		}
 	case "frame":
@@ -1092,12 +1103,32 @@ func (s *Session) cmdTrace(arg string) error {
 	switch arg {
 	case "switches on":
 		s.switches = true
+		if s.tracer == nil || s.tracer.m != s.m {
+			s.tracer = &switchTracer{s: s, m: s.m, high: s.m.Steps()}
+			s.m.Attach(s.tracer)
+		}
 	case "switches off":
 		s.switches = false
 	default:
 		return errors.New("trace switches on|off")
 	}
 	return nil
+}
+
+// A switchTracer prints the context switches of a run as they happen, once: a run that goes
+// over the same steps again, after a step back, does not print them again.
+type switchTracer struct {
+	s    *Session
+	m    *vm.Machine
+	high uint64 // the furthest step it has printed a switch at
+}
+
+func (tr *switchTracer) Observe(e vm.Event) {
+	if e.Kind != vm.EventSwitch || !tr.s.switches || e.Steps <= tr.high && tr.high > 0 || e.To == nil {
+		return
+	}
+	tr.high = e.Steps
+	fmt.Fprintf(tr.s.out, "[switch at step %d: %s -> %s (%s)]\n", e.Steps, threadName(e.Thread), threadName(e.To), e.Reason)
 }
 
 func (s *Session) cmdHelp(arg string) error {

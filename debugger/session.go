@@ -59,7 +59,8 @@ type Session struct {
 	bps      []*breakpoint
 	nextBP   int
 	displays []string
-	switches bool // trace switches
+	switches bool          // trace switches
+	tracer   *switchTracer // its observer, attached to the machine that has one
 
 	// The timeline: snapshots by step, and the spans in which a thread ran alone.
 	cps      []checkpoint

@@ -58,6 +58,10 @@ func (s *Session) symbolize(t *vm.Thread, addr uint64) string {
 
 // showStop says why the run stopped, and where, then evaluates the displays.
 func (s *Session) showStop(st vm.Stop) {
+	if st.Ended {
+		s.showEnd(st)
+		return
+	}
 	t := st.Thread
 	switch st.Kind {
 	case vm.StopTrapped:
@@ -68,11 +72,6 @@ func (s *Session) showStop(st vm.Stop) {
 		}
 	case vm.StopInterrupted:
 		fmt.Fprintln(s.out, "Paused.")
-	case vm.StopDeadlock, vm.StopLimit, vm.StopExited:
-	}
-	if st.Ended {
-		s.showEnd(st)
-		return
 	}
 	if t == nil {
 		fmt.Fprintln(s.out, "No thread is running: every thread waits.")
@@ -110,13 +109,27 @@ func (s *Session) showDisplays() {
 		if d == "" {
 			continue
 		}
-		v, err := s.eval(d, s.cur)
-		if err != nil {
-			fmt.Fprintf(s.out, "%d: %s = <%v>\n", i+1, d, err)
-			continue
-		}
-		fmt.Fprintf(s.out, "%d: %s = %s\n", i+1, d, formatValue(v, 0))
+		s.showDisplay(i+1, d)
 	}
+}
+
+// showDisplay shows display n, "[/F ]EXPR".
+func (s *Session) showDisplay(n int, d string) {
+	f, expr := format(d)
+	var fc byte
+	if f != "" {
+		fc = f[0]
+	}
+	if s.cur == nil {
+		fmt.Fprintf(s.out, "%d: %s = <no current thread>\n", n, expr)
+		return
+	}
+	v, err := s.eval(expr, s.cur)
+	if err != nil {
+		fmt.Fprintf(s.out, "%d: %s = <%v>\n", n, expr, err)
+		return
+	}
+	fmt.Fprintf(s.out, "%d: %s = %s\n", n, expr, formatValue(v, fc))
 }
 
 // formatValue writes v in format f: x hex, d signed, u unsigned, t binary, c char, or by
