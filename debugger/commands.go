@@ -53,7 +53,7 @@ func init() {
 		{name: "display", args: "[EXPR]", help: "show EXPR after every stop; with no EXPR, show the displays now", run: (*Session).cmdDisplay},
 		{name: "undisplay", args: "[N...]", help: "stop showing displays N..., or all of them", run: (*Session).cmdUndisplay},
 		{name: "set", args: "REG = EXPR | *ADDR = EXPR | scheduler-locking on|off", help: "change a register, pc or 8 bytes of memory (in the past, the future after it is dropped), or whether step commands run the focused thread alone", run: (*Session).cmdSet},
-		{name: "info", aliases: []string{"i"}, args: "registers|threads|processes|breakpoints|symbols|frame|display", help: "show part of the state", run: (*Session).cmdInfo},
+		{name: "info", aliases: []string{"i"}, args: "registers [REG|THREAD] | threads | processes | breakpoints | symbols [TEXT] | frame | display", help: "show part of the state", run: (*Session).cmdInfo},
 		{name: "backtrace", aliases: []string{"bt", "where"}, args: "[THREAD]", help: "show the calls on a thread's stack", run: (*Session).cmdBacktrace},
 		{name: "list", aliases: []string{"l"}, args: "[LOCATION]", help: "show the source around the current line, or LOCATION", run: (*Session).cmdList},
 		{name: "disassemble", aliases: []string{"disasm"}, args: "[LOCATION]", help: "show the instructions around pc, or LOCATION", run: (*Session).cmdDisasm},
@@ -146,6 +146,12 @@ func (s *Session) after(st vm.Stop) {
 	s.stop = st
 	if st.Thread != nil && (!s.focused || s.cur == nil || s.cur.State == vm.Exited) {
 		s.cur = st.Thread
+	}
+	if s.cur != nil && s.cur.State == vm.Exited {
+		// Its thread ended (and may have been joined): the main thread is shown, if it lives.
+		if main := s.m.Process().Thread(1); main != nil && main.State != vm.Exited {
+			s.cur, s.focused = main, false
+		}
 	}
 	s.showStop(st)
 }
@@ -870,7 +876,7 @@ func (s *Session) cmdSet(arg string) error {
 	if err != nil {
 		return err
 	}
-	if s.m.Steps() < s.cps[len(s.cps)-1].steps || s.ended != nil {
+	if s.m.Steps() < s.furthest {
 		fmt.Fprintln(s.out, "[a change in the past: the run after this point is dropped]")
 	}
 	name := strings.TrimPrefix(lhs, "$")
@@ -912,6 +918,18 @@ func (s *Session) cmdInfo(arg string) error {
 	}
 	switch match[0] {
 	case "registers":
+		if r, ok := isa.ParseReg(strings.TrimPrefix(rest, "$")); ok || rest == "pc" || rest == "$pc" {
+			t, err := s.thread()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				fmt.Fprintf(s.out, "%-4s %s\n", "pc", s.symbolize(t, t.PCAddr()))
+				return nil
+			}
+			fmt.Fprintf(s.out, "%-4s %#18x %20d\n", isa.RegName(r), t.R[r], int64(t.R[r]))
+			return nil
+		}
 		t, err := s.threadArg(rest)
 		if err != nil {
 			return err

@@ -67,6 +67,8 @@ type Session struct {
 	interval uint64
 	focus    []focusSpan
 
+	furthest uint64 // the furthest step the run has come to
+
 	last string // the last command, which an empty line repeats
 	quit bool
 }
@@ -215,6 +217,7 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 		if err != nil {
 			return st, err
 		}
+		s.furthest = max(s.furthest, st.Steps)
 		if isEdit && !st.Ended && s.m.Steps() == edit.steps {
 			// The run comes to where the user changed the state: it goes on from the change.
 			if err := s.m.Restore(edit.snap); err != nil {
@@ -461,6 +464,7 @@ func (s *Session) dropFuture() {
 	for _, o := range s.outs {
 		o.high = o.pos
 	}
+	s.furthest = now
 	s.checkpoint()
 }
 

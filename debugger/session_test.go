@@ -480,11 +480,9 @@ func TestReverseCommands(t *testing.T) {
 }
 
 // TestReverseFedInput goes back in a program whose input is fed a line at a time
-// (Config.Input). It fails: vm's Restore gives the restored run, at once, the whole input
-// fed after the snapshot (input.rewind puts the log into the buffer), so that a read that got
-// one line in the first run gets all of them after going back, and the run differs.
+// (Config.Input): a restored run must read the input in the pieces it was fed in, not all the
+// input fed after the snapshot at once.
 func TestReverseFedInput(t *testing.T) {
-	t.Skip("vm: a run restored with Options.FeedInput reads at once all the input fed after the snapshot")
 	p := programs(t)[4]
 	r := p.plainRun(t, 0, nil)
 	var out bytes.Buffer

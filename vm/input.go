@@ -36,12 +36,18 @@ type input struct {
 	fed     bool          // it comes from FeedInput (Options.FeedInput), not from r
 
 	// From the first snapshot on, what the host gave is kept: log holds it from byte
-	// logStart of the input on, and received counts it all. A restored machine reads what it
-	// read before from the log, not from the host (see Restore).
+	// logStart of the input on, in the chunks it came in (ends: where each ended), and ended
+	// says that the end of the input came after it. received counts all the bytes the host
+	// gave; at is how many of them the run has taken, which a Restore sets back. Until at is
+	// at received again, fill takes the next chunk from the log, not from the host, so that
+	// a restored machine reads what it read before, in the same pieces (see Restore).
 	logging  bool
 	log      []byte
 	logStart uint64
+	ends     []uint64
+	ended    bool
 	received uint64
+	at       uint64
 }
 
 type inResult struct {
@@ -68,7 +74,9 @@ func (m *Machine) FeedInput(b []byte, end bool) error {
 	if len(b) > 0 {
 		m.cpus[0].gotInput(b, nil)
 	}
-	in.eof = in.eof || end
+	if end {
+		in.eof, in.ended = true, true
+	}
 	return nil
 }
 
@@ -80,6 +88,18 @@ func (c *cpu) fill(t *Thread) bool {
 		return true
 	}
 	c.stdout.Flush() // a prompt must show before the program waits for its answer
+	if in.at < in.received {
+		// After a Restore: the next chunk the host gave, from the log.
+		i, _ := slices.BinarySearch(in.ends, in.at+1)
+		end := in.ends[i]
+		in.buf = append(in.buf, in.log[in.at-in.logStart:end-in.logStart]...)
+		in.at = end
+		return true
+	}
+	if in.ended {
+		in.eof = true
+		return true
+	}
 	if in.fed {
 		// No host to ask: Resume stops before the read, for the caller to feed the input
 		// (see after).
@@ -145,12 +165,14 @@ func (c *cpu) gotInput(b []byte, err error) {
 	in := c.in
 	in.buf = append(in.buf, b...)
 	in.received += uint64(len(b))
-	if in.logging {
+	in.at = in.received
+	if in.logging && len(b) > 0 {
 		in.log = append(in.log, b...)
+		in.ends = append(in.ends, in.received)
 	}
 	if err != nil || len(b) == 0 {
 		// An error reading the host ends the input as end of file does.
-		in.eof = errors.Is(err, io.EOF) || err != nil || len(b) == 0
+		in.eof, in.ended = true, true
 	}
 }
 
@@ -201,7 +223,7 @@ func (c *cpu) readInputLine(t *Thread) (line []byte, ok, blocked bool) {
 }
 
 // consumed returns how many bytes of the input the program has read.
-func (in *input) consumed() uint64 { return in.received - uint64(len(in.buf)) }
+func (in *input) consumed() uint64 { return in.at - uint64(len(in.buf)) }
 
 // startLog begins the log of the input, from what the program has not read yet on.
 func (in *input) startLog() {
@@ -209,12 +231,17 @@ func (in *input) startLog() {
 		in.logging = true
 		in.logStart = in.consumed()
 		in.log = slices.Clone(in.buf)
+		if len(in.buf) > 0 {
+			in.ends = []uint64{in.at}
+		}
 	}
 }
 
-// rewind makes the input go on from byte pos, which the log holds.
-func (in *input) rewind(pos uint64) {
-	in.buf = slices.Clone(in.log[pos-in.logStart:])
+// rewind puts the input back as it was when the run had read pos bytes of it, had taken at
+// from the host, and had or had not come to its end: the log holds the rest.
+func (in *input) rewind(pos, at uint64, eof bool) {
+	in.buf = slices.Clone(in.log[pos-in.logStart : at-in.logStart])
+	in.at, in.eof = at, eof
 }
 
 // counter counts the bytes written through it: a program's output, for a snapshot's record

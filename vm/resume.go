@@ -204,7 +204,11 @@ func (m *Machine) Resume(u Until) (Stop, error) {
 		}
 	}
 	var st Stop
-	if t := c.paused; t != nil && !c.done.Load() {
+	t := c.paused
+	if t == nil && m.steps() == 0 {
+		t = m.proc.thread(1) // before the first instruction, the main thread is there
+	}
+	if t != nil && !c.done.Load() {
 		// A thread that stopped at a breakpoint or a syscall goes past it: what stops it is
 		// coming to one, not being there.
 		if orig, ok := m.breaks[t.PC]; ok && t.Proc.code[t.PC] == breakWord {

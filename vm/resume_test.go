@@ -688,3 +688,15 @@ func loadFileFed(t *testing.T, name string) (*Machine, *bytes.Buffer) {
 	}
 	return m, &out
 }
+
+// TestResumeBreakpointAtStart: a breakpoint at the entry does not hold back a Resume before
+// the first instruction, which is already there.
+func TestResumeBreakpointAtStart(t *testing.T) {
+	m, _ := loadFile(t, "fib.s", "5", Options{VirtualClock: true})
+	if err := m.SetBreakpoint(m.image.Entry); err != nil {
+		t.Fatal(err)
+	}
+	if st := resume(t, m, Until{Steps: 3}); st.Kind != StopSteps || st.Steps != 3 {
+		t.Fatalf("%+v, want 3 steps past the breakpoint at the entry", st)
+	}
+}

@@ -55,6 +55,8 @@ type Snapshot struct {
 	pipes       map[*pipe]pipe
 	cpu         cpuSnapshot
 	inPos       uint64 // bytes of input read
+	inAt        uint64 // bytes of input taken from the host (see input.at)
+	inEOF       bool
 	inSkip      bool
 	inWaiters   queue
 	size        uint64 // bytes it copied
@@ -178,6 +180,8 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 		pipeCount:   m.pipes,
 		pipes:       map[*pipe]pipe{},
 		inPos:       m.in.consumed(),
+		inAt:        m.in.at,
+		inEOF:       m.in.eof,
 		inSkip:      m.in.skip,
 		inWaiters:   m.in.waiters,
 	}
@@ -384,7 +388,7 @@ func (m *Machine) Restore(s *Snapshot) error {
 		}
 	}
 	m.written[0].n, m.written[1].n = s.Output[0], s.Output[1]
-	m.in.rewind(s.inPos)
+	m.in.rewind(s.inPos, s.inAt, s.inEOF)
 	m.in.skip, m.in.waiters = s.inSkip, s.inWaiters
 	m.lastSnapshot = s
 	return nil

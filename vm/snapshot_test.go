@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/vm/internal/progen"
 )
 
@@ -430,4 +431,46 @@ func BenchmarkSnapshot(b *testing.B) {
 	b.ReportMetric(float64(took.Nanoseconds())/float64(b.N), "ns/snapshot")
 	b.ReportMetric(float64(copied)/float64(b.N), "bytes/snapshot")
 	b.ReportMetric(float64(m.SnapshotMem()), "bytes-held")
+}
+
+// TestSnapshotInputChunks restores a machine fed its input a line at a time: the run after the
+// Restore reads the lines as they came, one a read, and reaches the end of the input where the
+// first run did.
+func TestSnapshotInputChunks(t *testing.T) {
+	m, out := loadFileFed(t, "echo.s")
+	if st := resume(t, m, Until{}); st.Kind != StopInput {
+		t.Fatalf("%+v, want a stop at the read", st)
+	}
+	snap, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reads []uint64 // the steps at which each read returned
+	for _, line := range []string{"one\n", "two two\n", "three\n"} {
+		m.FeedInput([]byte(line), false)
+		st := resume(t, m, Until{})
+		reads = append(reads, st.Steps)
+	}
+	m.FeedInput(nil, true)
+	end := finish(t, m)
+	if err := m.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	// Stopped before every read: the first is the one the snapshot was taken at, and each
+	// after it comes where the first run came to the next read and found no line.
+	var got []uint64
+	for range len(reads) + 1 {
+		st := resume(t, m, Until{Syscalls: []isa.Syscall{isa.SysRead}})
+		if st.Kind != StopSyscall {
+			t.Fatalf("%+v, want a stop at a read", st)
+		}
+		got = append(got, st.Steps)
+	}
+	if diff := cmp.Diff(reads, got[1:]); diff != "" {
+		t.Errorf("the steps of the reads after the Restore (-first run +restored):\n%s", diff)
+	}
+	again := finish(t, m)
+	if again.Steps != end.Steps || again.ExitCode != end.ExitCode || !strings.HasPrefix(out.String(), "one\ntwo two\nthree\n") {
+		t.Errorf("after the Restore: %+v, output %q; the first time %+v", again, out.String(), end)
+	}
 }
