@@ -55,6 +55,7 @@ func init() {
 		{name: "set", args: "REG = EXPR | *ADDR = EXPR | scheduler-locking on|off", help: "change a register, pc or 8 bytes of memory (in the past, the future after it is dropped), or whether step commands run the focused thread alone", run: (*Session).cmdSet},
 		{name: "info", aliases: []string{"i"}, args: "registers [REG|THREAD] | threads | processes | breakpoints | symbols [TEXT] | frame | display", help: "show part of the state", run: (*Session).cmdInfo},
 		{name: "backtrace", aliases: []string{"bt", "where"}, args: "[THREAD]", help: "show the calls on a thread's stack", run: (*Session).cmdBacktrace},
+		{name: "frame", aliases: []string{"f"}, args: "", help: "show where the current thread is", run: (*Session).cmdFrame},
 		{name: "list", aliases: []string{"l"}, args: "[LOCATION]", help: "show the source around the current line, or LOCATION", run: (*Session).cmdList},
 		{name: "disassemble", aliases: []string{"disasm"}, args: "[LOCATION]", help: "show the instructions around pc, or LOCATION", run: (*Session).cmdDisasm},
 		{name: "thread", aliases: []string{"t"}, args: "[PID.TID | TID]", help: "focus a thread: step commands run it (alone, with scheduler-locking on)", run: (*Session).cmdThread},
@@ -63,6 +64,7 @@ func init() {
 		{name: "trace", args: "switches on|off", help: "print every context switch as it happens", run: (*Session).cmdTrace},
 		{name: "reset", args: "", help: "go back to the start of the program, keeping the breakpoints", run: (*Session).cmdReset},
 		{name: "reload", args: "", help: "assemble the program again and start it again, keeping the breakpoints", run: (*Session).cmdReload},
+		{name: "record", args: "save FILE", help: "write what reproduces this session to FILE: the program's hash, the flags, the input and the commands; spindle debug --replay FILE opens it at the same state", run: (*Session).cmdRecord},
 		{name: "help", aliases: []string{"h"}, args: "[COMMAND]", help: "list the commands, or explain one", run: (*Session).cmdHelp},
 		{name: "quit", aliases: []string{"q", "exit"}, help: "leave the debugger", run: (*Session).cmdQuit},
 	}
@@ -118,7 +120,13 @@ func (s *Session) Exec(line string) error {
 	if c.step {
 		s.last = line
 	}
-	return c.run(s, strings.TrimSpace(arg))
+	if err := c.run(s, strings.TrimSpace(arg)); err != nil {
+		return err
+	}
+	if c.name != "record" && c.name != "help" && c.name != "quit" {
+		s.history = append(s.history, line)
+	}
+	return nil
 }
 
 // Quit reports whether the session has been quit.
@@ -650,7 +658,7 @@ func (s *Session) cmdPrint(arg string) error {
 	}
 	fc, err := valueFormat(f)
 	if err != nil {
-		return fmt.Errorf("print: %v, or s", err)
+		return fmt.Errorf("print: %v: want x, d, u, t, c or s", err)
 	}
 	fmt.Fprintf(s.out, "%s = %s\n", expr, formatValue(v, fc))
 	return nil
@@ -662,7 +670,7 @@ func valueFormat(f string) (byte, error) {
 		return 0, nil
 	}
 	if len(f) > 1 || !strings.Contains("xdutc", f) {
-		return 0, fmt.Errorf("format %q; want x, d, u, t, c", f)
+		return 0, fmt.Errorf("format %q", f)
 	}
 	return f[0], nil
 }
@@ -795,6 +803,16 @@ func (s *Session) cmdDisasm(arg string) error {
 	return s.disasm(addr, 10, arg == "")
 }
 
+func (s *Session) cmdFrame(arg string) error {
+	t, err := s.thread()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "[step %d]\n", s.m.Steps())
+	s.showWhere(t)
+	return nil
+}
+
 func (s *Session) cmdList(arg string) error {
 	t := s.cur
 	if t == nil {
@@ -826,7 +844,7 @@ func (s *Session) cmdDisplay(arg string) error {
 	}
 	f, expr := format(arg)
 	if _, err := valueFormat(f); err != nil {
-		return fmt.Errorf("display: %v", err)
+		return fmt.Errorf("display: %v: want x, d, u, t or c", err)
 	}
 	if _, err := s.eval(expr, s.cur); err != nil {
 		return err

@@ -37,14 +37,20 @@ type Config struct {
 
 	// Reload assembles the program again, for the reload command; nil refuses it.
 	Reload func() (*object.Image, error)
+
+	// Program names the program in a record (record save), and Save writes a file; nil
+	// refuses the command.
+	Program string
+	Save    func(name string, b []byte) error
 }
 
 // A Session debugs one program: a machine that it runs forwards and backwards, its
 // breakpoints, and what it shows after each stop. Its commands (Exec) write to one
 // transcript, with the program's output.
 type Session struct {
-	cfg  Config
-	out  io.Writer
+	cfg        Config
+	out        io.Writer // where the session writes: the transcript, or nowhere (see quiet)
+	transcript io.Writer
 	img  *object.Image
 	m    *vm.Machine
 	outs [2]*progOutput
@@ -70,6 +76,11 @@ type Session struct {
 	furthest uint64 // the furthest step the run has come to
 
 	last string // the last command, which an empty line repeats
+
+	// For a record: the commands that ran, and the lines the program was given.
+	history  []string
+	typed    []string
+	typedEnd bool
 	quit bool
 }
 
@@ -91,7 +102,7 @@ func New(cfg Config, out io.Writer) (*Session, error) {
 	if cfg.Budget == 0 {
 		cfg.Budget = DefaultBudget
 	}
-	s := &Session{cfg: cfg, out: out, lock: true}
+	s := &Session{cfg: cfg, out: out, transcript: out, lock: true}
 	if err := s.load(cfg.Image); err != nil {
 		return nil, err
 	}
@@ -344,8 +355,10 @@ func (s *Session) feed() error {
 	fmt.Fprintln(s.out, "[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
 	line, ok := s.cfg.Input()
 	if !ok {
+		s.typedEnd = true
 		return s.m.FeedInput(nil, true)
 	}
+	s.typed = append(s.typed, line)
 	return s.m.FeedInput([]byte(line+"\n"), false)
 }
 

@@ -38,6 +38,8 @@ Flags:
   --stdin FILE    the program's input
   --budget SIZE   host memory for the snapshots of reverse execution (default 64M); old
                   snapshots are thinned to stay within it
+  --replay REC    open the session that 'record save REC' wrote, at the state it was in: the
+                  program, its arguments, the flags and the input come from the record
   --seed S, --sched rr|random, --quantum N, --max-steps N, --max-mem SIZE, --stack SIZE,
   --max-threads N, --max-procs N
                   as for run
@@ -59,9 +61,28 @@ func runDebug(args []string, io stdio) int {
 	batch := fs.String("batch", "", "")
 	stdinFile := fs.String("stdin", "", "")
 	budget := sizeFlag(fs, "budget", debugger.DefaultBudget)
+	replay := fs.String("replay", "", "")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(io, debugCmd, "%v", flagError(err))
+	}
+	var rec *debugger.Record
+	if *replay != "" {
+		if len(pos) > 0 {
+			return usageError(io, debugCmd, "--replay takes the program, its arguments and its flags from the record: give no FILE")
+		}
+		f, err := os.Open(*replay)
+		if err != nil {
+			fmt.Fprintf(io.err, "spindle: %v\n", cleanPathError(err))
+			return exitNoInput
+		}
+		rec, err = debugger.ReadRecord(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(io.err, "spindle: %s: %v\n", *replay, err)
+			return exitDataErr
+		}
+		pos = append([]string{rec.Program}, rec.Args[min(1, len(rec.Args)):]...)
 	}
 	if len(pos) == 0 {
 		return usageError(io, debugCmd, "no program file given")
@@ -89,6 +110,12 @@ func runDebug(args []string, io stdio) int {
 	} else if opts.Seed, err = strconv.ParseUint(*rf.seed, 0, 64); err != nil {
 		return usageError(io, debugCmd, "invalid --seed %q: want an unsigned integer", *rf.seed)
 	}
+	if rec != nil {
+		opts = rec.Options(opts)
+		if rec.Budget > 0 {
+			*budget = rec.Budget
+		}
+	}
 	path := pos[0]
 	img, code := loadProgram(path, io)
 	if img == nil {
@@ -100,7 +127,8 @@ func runDebug(args []string, io stdio) int {
 	defer srcs.close()
 	opts.SourceLine = srcs.line
 
-	cfg := debugger.Config{Image: img, Options: opts, Budget: *budget}
+	cfg := debugger.Config{Image: img, Options: opts, Budget: *budget, Program: path}
+	cfg.Save = func(name string, b []byte) error { return os.WriteFile(name, b, 0o644) }
 	cfg.Reload = func() (*object.Image, error) {
 		img, code := loadProgram(path, io)
 		if img == nil {
@@ -115,6 +143,9 @@ func runDebug(args []string, io stdio) int {
 			return exitNoInput
 		}
 		cfg.Stdin = b
+	}
+	if rec != nil && rec.Stdin != nil {
+		cfg.Stdin = rec.Stdin
 	}
 
 	var lines lineSource
@@ -150,6 +181,14 @@ func runDebug(args []string, io stdio) int {
 	}
 	failed := false
 	s.Banner(path)
+	if rec != nil {
+		if err := s.Replay(rec); err != nil {
+			fmt.Fprintf(io.err, "spindle: %s: %v\n", *replay, err)
+			return exitDataErr
+		}
+		fmt.Fprintf(io.out, "Replayed the %d commands of %s:\n", len(rec.Commands), *replay)
+		s.Exec("frame")
+	}
 	for !s.Quit() {
 		line, ok := lines.command()
 		if !ok {

@@ -1,0 +1,157 @@
+package debugger
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spindle-vm/spindle/object"
+	"github.com/spindle-vm/spindle/vm"
+)
+
+// A Record is what reproduces a session, for a bug report or a grader: the program (by its
+// name and the hash of its image), the run's options, the input the program was given, and
+// the commands that were run. Replaying the commands on the same program with the same input
+// comes to the same state, since the run is deterministic.
+type Record struct {
+	Version    int      `json:"version"`
+	Program    string   `json:"program"` // the file, as it was named
+	Hash       string   `json:"hash"`    // SHA-256 of the program's image, in the object format
+	Args       []string `json:"args,omitempty"`
+	Seed       uint64   `json:"seed"`
+	Random     bool     `json:"random,omitempty"` // the random scheduling policy
+	Quantum    int64    `json:"quantum,omitempty"`
+	MaxSteps   uint64   `json:"max_steps,omitempty"`
+	MaxMem     uint64   `json:"max_mem,omitempty"`
+	Stack      uint64   `json:"stack,omitempty"`
+	MaxThreads int      `json:"max_threads,omitempty"`
+	MaxProcs   int      `json:"max_procs,omitempty"`
+	Budget     uint64   `json:"budget,omitempty"`
+	Stdin      []byte   `json:"stdin,omitempty"`      // all of the input, when it was given up front
+	Input      []string `json:"input,omitempty"`      // the lines typed as the program's input
+	InputEnded bool     `json:"input_ended,omitempty"` // and then the input was ended
+	Commands   []string `json:"commands"`
+}
+
+// recordVersion is the version of the record format.
+const recordVersion = 1
+
+// ImageHash returns the hash by which a record names its program.
+func ImageHash(img *object.Image) (string, error) {
+	b, err := img.MarshalBinary()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Record returns the record of the session so far, naming its program program.
+func (s *Session) Record(program string) (*Record, error) {
+	hash, err := ImageHash(s.img)
+	if err != nil {
+		return nil, err
+	}
+	o := s.cfg.Options
+	return &Record{
+		Version: recordVersion, Program: program, Hash: hash, Args: o.Args, Seed: o.Seed,
+		Random: o.Sched == vm.SchedRandom, Quantum: o.Quantum, MaxSteps: o.MaxSteps, MaxMem: o.MaxMem,
+		Stack: o.StackSize, MaxThreads: o.MaxThreads, MaxProcs: o.MaxProcs, Budget: s.cfg.Budget,
+		Stdin: s.cfg.Stdin, Input: s.typed, InputEnded: s.typedEnd, Commands: s.history,
+	}, nil
+}
+
+// Options returns the run's options that r records, on top of base.
+func (r *Record) Options(base vm.Options) vm.Options {
+	base.Args, base.Seed, base.Quantum, base.MaxSteps = r.Args, r.Seed, r.Quantum, r.MaxSteps
+	base.MaxMem, base.StackSize, base.MaxThreads, base.MaxProcs = r.MaxMem, r.Stack, r.MaxThreads, r.MaxProcs
+	base.Sched = vm.SchedRoundRobin
+	if r.Random {
+		base.Sched = vm.SchedRandom
+	}
+	return base
+}
+
+// ReadRecord reads a record, and checks its version.
+func ReadRecord(r io.Reader) (*Record, error) {
+	var rec Record
+	if err := json.NewDecoder(r).Decode(&rec); err != nil {
+		return nil, fmt.Errorf("not a session record: %v", err)
+	}
+	if rec.Version != recordVersion {
+		return nil, fmt.Errorf("a session record of version %d; this debugger reads version %d", rec.Version, recordVersion)
+	}
+	return &rec, nil
+}
+
+// Replay runs the commands of r, showing nothing, with the input r recorded, and so comes to
+// the state the recorded session was in. The session must be new, on r's program.
+func (s *Session) Replay(r *Record) error {
+	hash, err := ImageHash(s.img)
+	if err != nil {
+		return err
+	}
+	if hash != r.Hash {
+		return fmt.Errorf("the program is not the one recorded: it has changed since (hash %.12s, recorded %.12s)", hash, r.Hash)
+	}
+	out, input := s.out, s.cfg.Input
+	defer func() { s.out, s.cfg.Input = out, input }()
+	s.quiet(true)
+	defer s.quiet(false)
+	lines := r.Input
+	s.cfg.Input = func() (string, bool) {
+		if len(lines) == 0 {
+			return "", false // the input ended, or the recorded session gave no more
+		}
+		line := lines[0]
+		lines = lines[1:]
+		return line, true
+	}
+	for i, c := range r.Commands {
+		if err := s.Exec(c); err != nil {
+			return fmt.Errorf("the recorded command %d, %q, failed: %v", i+1, c, err)
+		}
+	}
+	return nil
+}
+
+// quiet sends what the session and the program write nowhere, or back to the transcript.
+func (s *Session) quiet(on bool) {
+	w := s.transcript
+	if on {
+		w = io.Discard
+	}
+	s.out = w
+	for _, o := range s.outs {
+		o.w = w
+	}
+}
+
+// cmdRecord writes the session's record to a file (Config.Save).
+func (s *Session) cmdRecord(arg string) error {
+	name, ok := strings.CutPrefix(arg, "save ")
+	if name = strings.TrimSpace(name); !ok || name == "" {
+		return errors.New("record save FILE")
+	}
+	if s.cfg.Save == nil {
+		return errors.New("record: this session cannot write files")
+	}
+	rec, err := s.Record(s.cfg.Program)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Save(name, append(b, '\n')); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "Saved the session (%d commands, %d lines of input) to %s: spindle debug --replay %s opens it here again.\n",
+		len(rec.Commands), len(rec.Input), name, name)
+	return nil
+}
