@@ -31,8 +31,8 @@ type Record struct {
 	MaxThreads int      `json:"max_threads,omitempty"`
 	MaxProcs   int      `json:"max_procs,omitempty"`
 	Budget     uint64   `json:"budget,omitempty"`
-	Stdin      []byte   `json:"stdin,omitempty"`      // all of the input, when it was given up front
-	Input      []string `json:"input,omitempty"`      // the lines typed as the program's input
+	Stdin      []byte   `json:"stdin,omitempty"`       // all of the input, when it was given up front
+	Input      []string `json:"input,omitempty"`       // the lines typed as the program's input
 	InputEnded bool     `json:"input_ended,omitempty"` // and then the input was ended
 	Commands   []string `json:"commands"`
 }

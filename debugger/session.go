@@ -51,9 +51,9 @@ type Session struct {
 	cfg        Config
 	out        io.Writer // where the session writes: the transcript, or nowhere (see quiet)
 	transcript io.Writer
-	img  *object.Image
-	m    *vm.Machine
-	outs [2]*progOutput
+	img        *object.Image
+	m          *vm.Machine
+	outs       [2]*progOutput
 
 	stop    vm.Stop    // the last stop
 	cur     *vm.Thread // the thread shown: the one that stopped, or the one focused
@@ -81,7 +81,7 @@ type Session struct {
 	history  []string
 	typed    []string
 	typedEnd bool
-	quit bool
+	quit     bool
 }
 
 type checkpoint struct {
