@@ -50,6 +50,10 @@ func (s *Session) backThread() (*vm.Thread, error) {
 		if last != nil {
 			s.cur = last
 		}
+		// A run that ended with a trap comes back to it held, at the same count of steps: one
+		// step back from the end is the step before the trapping instruction, not the step
+		// before that (see backOne).
+		s.stop.Kind = vm.StopSteps
 	}
 	if s.cur == nil {
 		return nil, errors.New("no current thread")
@@ -83,6 +87,15 @@ func (s *Session) stepsAt(k uint64, id threadID) (uint64, error) {
 // now at which it had executed one fewer. Not focused, it goes back one step of the machine.
 func (s *Session) backOne(id threadID) error {
 	now := s.m.Steps()
+	if st := s.stop; st.Kind == vm.StopTrapped && !st.Ended && st.Steps == now && now > 0 {
+		// Held at a trap, the machine counts the trapping instruction among its steps, though
+		// it changed nothing: the state is the one of the step before, and going back one
+		// instruction goes back from there.
+		if err := s.seekKeep(now-1, id, s.focused); err != nil {
+			return err
+		}
+		now--
+	}
 	if now == 0 {
 		return errStart
 	}
