@@ -804,6 +804,10 @@ func (s *Session) cmdDisasm(arg string) error {
 }
 
 func (s *Session) cmdFrame(arg string) error {
+	if s.ended != nil {
+		s.showEnd(*s.ended)
+		return nil
+	}
 	t, err := s.thread()
 	if err != nil {
 		return err
