@@ -152,12 +152,23 @@ func (s *Session) cmdReverseStepi(arg string) error {
 		return err
 	}
 	id := idOf(t)
-	for range n {
+	for i := 0; i < n; i++ {
 		if err := s.backOne(id); err != nil {
 			if err == errStart {
 				s.showBack()
 			}
 			return err
+		}
+		if now := s.m.Steps(); !s.focused && i+1 < n && now > 0 {
+			// Not focused, a step back is a step of the machine: the rest go in one seek.
+			if err := s.seekKeep(now-min(now, uint64(n-i-1)), id, false); err != nil {
+				return err
+			}
+			if uint64(n-i-1) > now {
+				s.showBack()
+				return errStart
+			}
+			break
 		}
 	}
 	s.showBack()
