@@ -3,6 +3,7 @@ package vm
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 )
 
@@ -12,6 +13,51 @@ import (
 // processor runs it until every one of its threads is blocked, until it ends, or until it has
 // had procQuantum thread slices while another process waits. Then the processor takes the next
 // process from the ready queue.
+
+// A cpu is a virtual processor: the interpreter loop, and the state it keeps as it runs the
+// threads of one process at a time.
+type cpu struct {
+	*kernel
+	id int
+
+	steps      uint64  // instructions retired
+	sliceStart int64   // the budget the current slice began with, or had when last retired
+	switches   uint64  // context switches
+	handoffs   uint64  // switches by chan_sendrecv's direct hand-off (a subset of switches)
+	exact      bool    // a stop at a step is near, or the policy is random: run execStep (see setEdge)
+	resume     *Thread // the thread exec handed over to execStep
+	edge       int64   // the budget at which execStep stops before the next instruction (see setEdge)
+	started    bool    // the first slice has begun
+	skipped    int64   // virtual nanoseconds skipped while every thread slept
+	rng        *rand.Rand
+	focus      *Thread   // the thread that runs alone, if there is one (see Focus)
+	pcg        *rand.PCG // rng's source, whose state a snapshot keeps
+
+	cur         *Process  // the process on this processor
+	procSlices  int       // thread slices cur has had since it came on
+	ready       procQueue // processes ready to run here; others may steal them
+	unpublished uint64    // steps not yet added to kernel.published
+	senders     []*Thread // senders whose sends went through, for sent
+
+	// What Resume asked for, and how the processor stopped (see resume.go).
+	target      uint64     // stop when steps reaches it; 0 for no stop at a step
+	pending     StopKind   // a stop due before the next instruction (see forceStop)
+	stepping    bool       // run execStep, for a stop that exec cannot see (Until.Return)
+	catchSwitch bool       // stop at the next context switch
+	returnOf    *Thread    // stop after a ret of this thread that pops its address from returnSP or above
+	returnSP    uint64     //
+	syscalls    *[128]bool // stop before these services, if not nil
+	paused      *Thread    // the thread that goes on first when the run does
+	stopThread  *Thread    // the thread that stopped: paused, or one that returned (see returned)
+	stopKind    StopKind   // why it stopped
+	trapped     *TrapError // the trap it stopped at, not yet acted on
+	skipSyscall *Thread    // a thread that stopped at its syscall, which runs when it goes on
+	watches     []watching // the watchpoints
+	lastThread  *Thread    // with watchpoints, the thread that ran the last instruction
+	hit         *WatchHit  // the watchpoint that stopped it
+	tracking    bool       // snapshots are taken: execMark runs where exec would (see Snapshot)
+	wantsInput  *Thread    // a thread that reads input not fed yet (see Options.FeedInput)
+}
 
 // procQuantum is how many thread slices a process runs before it yields its processor to a
 // waiting process.

@@ -120,7 +120,7 @@ func (c *cpu) startProcess(t *Thread, service string, img *object.Image, entry i
 			return nil, c.badArg(t, "%s: descriptor %d is not open", service, fd)
 		}
 	}
-	p, err := newProcess(c.Machine, img, entry, args)
+	p, err := newProcess(parent.Machine, img, entry, args)
 	if err != nil {
 		var le *LimitError
 		if errors.As(err, &le) {
