@@ -15,7 +15,8 @@ import (
 // process from the ready queue.
 
 // A cpu is a virtual processor: the interpreter loop, and the state it keeps as it runs the
-// threads of one process at a time.
+// threads of one process at a time. It embeds the kernel that it shares with the other
+// processors, and not the Machine, whose state is the API's (see kernel).
 type cpu struct {
 	*kernel
 	id int
