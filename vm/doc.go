@@ -13,9 +13,17 @@
 // thread lives anywhere else, which is what lets the scheduler park and resume threads, and what
 // lets a debugger copy a thread's state.
 //
-// A cpu is a virtual processor: a goroutine running the interpreter loop. It runs one process at
-// a time, multiplexing that process's threads; processes wait in the processors' ready queues,
-// and an idle processor steals from the others. docs/threads.md tells the whole story.
+// A cpu is a virtual processor: a goroutine running the interpreter loop, with a ready queue of
+// its own (cpu.go). It runs one process at a time, multiplexing that process's threads;
+// processes wait in the processors' ready queues, and an idle processor steals from the others.
+// docs/threads.md tells the whole story.
+//
+// What the processors share is the kernel (kernel.go): the process table, the descriptors'
+// pipes, the host's streams, the observers, the flags that stop the run, and the kernel lock,
+// which guards them when there are several processors. Its services run on the processor of
+// the thread that calls them: lifecycle.go starts, ends, waits for and kills processes, and
+// spawn.go loads the program files that spawn runs. A Machine is the kernel and the state of the
+// API that drives it (Resume's, the breakpoints', the snapshots'), which no processor reaches.
 //
 // # Memory
 //

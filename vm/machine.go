@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/spindle-vm/spindle/isa"
@@ -166,106 +164,25 @@ type ThreadStats struct {
 	BlockedOn string        // what it waits for, if it is blocked
 }
 
-// A Machine is a loaded program ready to run: its virtual processors, and the process made from
-// the program.
+// A Machine is a loaded program ready to run: its kernel, with its virtual processors and the
+// process made from the program, and the state of the API that drives it (Resume's, the
+// breakpoints', the snapshots').
+//
+// It embeds its kernel rather than naming it, so that the methods of the API (Resume, Snapshot,
+// the inspection of processes and threads) read the process table, the stop flags and the
+// options as they are, m.procs and m.opts; the processors do not embed the Machine, and so
+// cannot reach what is here.
 type Machine struct {
-	opts  Options
+	*kernel
 	image *object.Image
-	proc  *Process
-	cpus  []*cpu
 
-	// interrupt is set from other goroutines (Ctrl-C, a timeout) and read by the loop only at
-	// its check points; why says which, for the error.
-	interrupt atomic.Bool
-	why       atomic.Int32 // a stopCause
-
-	threadCount atomic.Int64 // threads alive, in all processes
-	code        []isa.Instr  // the program's text and sentinels, shared by the processes made from it
-	reserved    int          // processes' memory reserved as address space and not yet given back (see reserve)
-
-	// The kernel's shared state: the process table, the processes ready to run, and the host's
-	// streams.
-	procs      []*Process   // the process table: the processes alive or not yet reaped, by increasing id
-	lastPid    int          // the id of the last process made
-	zombies    int          // processes in the table that have ended and are not yet reaped (see reap)
-	readyCount atomic.Int64 // processes in the processors' ready queues; read without the lock
-	idle       int          // processors waiting for work
-
-	// mu is the kernel lock; it is taken only when there are several processors (multi).
-	// work wakes idle processors. done and err say that the run is over, and how.
-	stopped   chan struct{} // closed by stop
-	pauses    chan struct{} // Pause's wake-up of an idle processor (buffered: one is enough)
-	stopOnce  sync.Once
-	mu        sync.Mutex
-	multi     bool
-	work      *sync.Cond
-	done      atomic.Bool // read by processors at check points, without the lock
-	err       error
-	published atomic.Uint64 // the processors' steps, as of their last check points
-	pipes     int
-	in        *input
-	stdout    *bufio.Writer
-	stderr    *bufio.Writer
-	written   [2]counter // the bytes that have gone from stdout and stderr to the host
-
-	start   time.Time
-	virtual bool
-
-	obs     []observer // told of every event (see observe.go)
-	lastObs uint64     // the id of the last observer attached
-
-	// Resume's state: the run has begun, or is over with result and err.
+	// Resume's state: the run has begun, or is over with result (and the kernel's err).
 	begun, ended bool
 	timer        *time.Timer
 	result       Result
 	breaks       map[int]isa.Instr // the instructions that breakpoints replaced, by index in code
 	lastSnapshot *Snapshot         // the last taken or restored, whose pages the next may share
 	snapMem      uint64            // bytes the snapshots not released hold (see Snapshot.Release)
-}
-
-// A cpu is a virtual processor: the interpreter loop, and the state it keeps as it runs the
-// threads of one process at a time.
-type cpu struct {
-	*Machine
-	id int
-
-	steps      uint64  // instructions retired
-	sliceStart int64   // the budget the current slice began with, or had when last retired
-	switches   uint64  // context switches
-	handoffs   uint64  // switches by chan_sendrecv's direct hand-off (a subset of switches)
-	exact      bool    // a stop at a step is near, or the policy is random: run execStep (see setEdge)
-	resume     *Thread // the thread exec handed over to execStep
-	edge       int64   // the budget at which execStep stops before the next instruction (see setEdge)
-	started    bool    // the first slice has begun
-	skipped    int64   // virtual nanoseconds skipped while every thread slept
-	rng        *rand.Rand
-	focus      *Thread   // the thread that runs alone, if there is one (see Focus)
-	pcg        *rand.PCG // rng's source, whose state a snapshot keeps
-
-	cur         *Process  // the process on this processor
-	procSlices  int       // thread slices cur has had since it came on
-	ready       procQueue // processes ready to run here; others may steal them
-	unpublished uint64    // steps not yet added to Machine.published
-	senders     []*Thread // senders whose sends went through, for sent
-
-	// What Resume asked for, and how the processor stopped (see resume.go).
-	target      uint64     // stop when steps reaches it; 0 for no stop at a step
-	pending     StopKind   // a stop due before the next instruction (see forceStop)
-	stepping    bool       // run execStep, for a stop that exec cannot see (Until.Return)
-	catchSwitch bool       // stop at the next context switch
-	returnOf    *Thread    // stop after a ret of this thread that pops its address from returnSP or above
-	returnSP    uint64     //
-	syscalls    *[128]bool // stop before these services, if not nil
-	paused      *Thread    // the thread that goes on first when the run does
-	stopThread  *Thread    // the thread that stopped: paused, or one that returned (see returned)
-	stopKind    StopKind   // why it stopped
-	trapped     *TrapError // the trap it stopped at, not yet acted on
-	skipSyscall *Thread    // a thread that stopped at its syscall, which runs when it goes on
-	watches     []watching // the watchpoints
-	lastThread  *Thread    // with watchpoints, the thread that ran the last instruction
-	hit         *WatchHit  // the watchpoint that stopped it
-	tracking    bool       // snapshots are taken: execMark runs where exec would (see Snapshot)
-	wantsInput  *Thread    // a thread that reads input not fed yet (see Options.FeedInput)
 }
 
 // Load validates img and builds a process from it, ready to run.
@@ -312,8 +229,8 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 	if err := validate(img); err != nil {
 		return nil, err
 	}
-	m := &Machine{opts: opts, image: img, virtual: opts.VirtualClock, start: time.Now(),
-		in: newInput(opts.Stdin, !opts.VirtualClock, opts.FeedInput), written: [2]counter{{w: opts.Stdout}, {w: opts.Stderr}}}
+	m := &Machine{image: img, kernel: &kernel{opts: opts, virtual: opts.VirtualClock, start: time.Now(),
+		in: newInput(opts.Stdin, !opts.VirtualClock, opts.FeedInput), written: [2]counter{{w: opts.Stdout}, {w: opts.Stderr}}}}
 	m.stdout, m.stderr = newWriter(&m.written[0], 16<<10), newWriter(&m.written[1], 4<<10)
 	n := max(opts.CPUs, 1)
 	if opts.Trace != nil {
@@ -337,7 +254,7 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 	m.pauses = make(chan struct{}, 1)
 	m.work = sync.NewCond(&m.mu)
 	for i := range n {
-		c := &cpu{Machine: m, id: i}
+		c := &cpu{kernel: m.kernel, id: i}
 		if opts.Sched == SchedRandom {
 			Random{opts.Seed}.apply(c)
 		}
@@ -534,58 +451,6 @@ func (m *Machine) Pause() bool {
 		}
 	}
 	return true
-}
-
-// unpause takes a pause that is due (see Pause), and reports whether there was one: the stop
-// is made where it is taken, and the run goes on at the next Resume.
-func (m *Machine) unpause() bool {
-	if !m.why.CompareAndSwap(int32(stopPause), int32(stopNone)) {
-		return false
-	}
-	m.interrupt.Store(false)
-	if m.why.Load() != int32(stopNone) {
-		m.interrupt.Store(true) // an Interrupt came in between
-	}
-	select {
-	case <-m.pauses:
-	default:
-	}
-	return true
-}
-
-// pausing reports whether a pause is due.
-func (m *Machine) pausing() bool { return stopCause(m.why.Load()) == stopPause }
-
-// stopCause is why a stop came from outside the loop.
-type stopCause int32
-
-const (
-	stopNone stopCause = iota
-	stopInterrupt
-	stopTimeout
-	stopPause // not a stop of the run: see Pause
-)
-
-func (m *Machine) stop(why stopCause) {
-	// The first stop of the run says why; one replaces a pause that is due.
-	for old := m.why.Load(); old == int32(stopNone) || old == int32(stopPause); old = m.why.Load() {
-		if m.why.CompareAndSwap(old, int32(why)) {
-			break
-		}
-	}
-	m.interrupt.Store(true)
-	m.stopOnce.Do(func() { close(m.stopped) })
-	if m.multi {
-		// Idle processors wait on m.work; the broadcast must come under the kernel lock, so
-		// that none misses it between its look at the flag and its wait. The lock may be held
-		// by a processor stuck in a write to a full pipe, so the broadcast waits for it on a
-		// goroutine of its own: the caller (a signal handler, a timer) must not wait.
-		go func() {
-			m.mu.Lock()
-			m.work.Broadcast()
-			m.mu.Unlock()
-		}()
-	}
 }
 
 // Process returns the machine's process, for inspection after or between runs.

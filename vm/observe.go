@@ -159,7 +159,7 @@ type observer struct {
 }
 
 // observed reports whether any observer is attached: the one test where an event happens.
-func (m *Machine) observed() bool { return len(m.obs) != 0 }
+func (k *kernel) observed() bool { return len(k.obs) != 0 }
 
 // observe tells every observer of e, which happened on processor c. The caller has tested
 // c.observed(), so that a run without observers builds no Event.

@@ -43,7 +43,7 @@ func (r Random) apply(c *cpu) error {
 }
 
 func (f Focus) apply(c *cpu) error {
-	if f.Thread != nil && (c.multi || f.Thread.Proc.Machine != c.Machine) {
+	if f.Thread != nil && (c.multi || f.Thread.Proc.Machine.kernel != c.kernel) {
 		return errors.New("vm: a focus needs a thread of a machine of one processor")
 	}
 	c.focus = f.Thread

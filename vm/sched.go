@@ -509,10 +509,10 @@ func (c *cpu) deadlock() error {
 // threadReport describes the threads of the processes alive that keep returns true for, the
 // first MaxDeadlockReport of them in order, and returns how many there are in all. The caller
 // holds the kernel lock, or the run is over.
-func (m *Machine) threadReport(keep func(*Thread) bool) ([]BlockedThread, int) {
+func (k *kernel) threadReport(keep func(*Thread) bool) ([]BlockedThread, int) {
 	var list []BlockedThread
 	n := 0
-	for _, p := range m.procs {
+	for _, p := range k.procs {
 		if p.state == procExited {
 			continue
 		}
@@ -523,15 +523,15 @@ func (m *Machine) threadReport(keep func(*Thread) bool) ([]BlockedThread, int) {
 			if n++; len(list) == MaxDeadlockReport {
 				continue
 			}
-			list = append(list, m.describe(t))
+			list = append(list, k.describe(t))
 		}
 	}
 	return list, n
 }
 
 // describe says what thread t waits for, where, and from where its function was called.
-func (m *Machine) describe(t *Thread) BlockedThread {
-	bt := BlockedThread{State: t.State, Where: m.where(t, t.waitPC())}
+func (k *kernel) describe(t *Thread) BlockedThread {
+	bt := BlockedThread{State: t.State, Where: k.where(t, t.waitPC())}
 	if t.State == Blocked {
 		bt.Waits = t.waitString()
 		switch t.wait {
@@ -541,11 +541,11 @@ func (m *Machine) describe(t *Thread) BlockedThread {
 			}
 		case waitRead, waitWrite:
 			if d := t.Proc.fd(t.waitOn); d.pipe != nil {
-				bt.Waits += m.pipeEnds(d)
+				bt.Waits += k.pipeEnds(d)
 			}
 		}
 		if pc, ok := t.leafCaller(); ok {
-			bt.Caller = m.where(t, pc)
+			bt.Caller = k.where(t, pc)
 		}
 	}
 	return bt
@@ -554,13 +554,13 @@ func (m *Machine) describe(t *Thread) BlockedThread {
 // pipeEnds says who holds the other ends of the pipe that d is one end of: a reader waits for
 // the writers, a writer for the readers. The classic deadlock of pipes is a write end that a
 // process forgot to close, so that its reader never sees the end of its input.
-func (m *Machine) pipeEnds(d desc) string {
+func (k *kernel) pipeEnds(d desc) string {
 	other := descPipeWrite
 	if d.kind == descPipeWrite {
 		other = descPipeRead
 	}
 	var holders []string
-	for _, p := range m.procs {
+	for _, p := range k.procs {
 		if p.state == procExited {
 			continue
 		}

@@ -174,7 +174,7 @@ func stack() string { return string(debug.Stack()) }
 func durationString(ns uint64) string { return time.Duration(ns).String() }
 
 // where describes instruction pc of thread t.
-func (m *Machine) where(t *Thread, pc int) Where {
+func (k *kernel) where(t *Thread, pc int) Where {
 	p := t.Proc
 	w := Where{Proc: p.ID, Thread: t.ID, PC: isa.CodeAddr(pc)}
 	img := p.image
@@ -187,8 +187,8 @@ func (m *Machine) where(t *Thread, pc int) Where {
 				w.File, w.Line = img.Files[l.File], int(l.Line)
 				if src, ok := img.Sources[w.File]; ok {
 					w.Text = sourceLine(src, w.Line)
-				} else if m.opts.SourceLine != nil {
-					w.Text = m.opts.SourceLine(w.File, w.Line)
+				} else if k.opts.SourceLine != nil {
+					w.Text = k.opts.SourceLine(w.File, w.Line)
 				}
 			}
 		}
@@ -232,27 +232,27 @@ func (c *cpu) jumpFault(t *Thread, pc int, budget int64, target uint64) error {
 	return c.leave(t, pc, budget, c.jumpTrap(t, pc, target))
 }
 
-func (m *Machine) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
+func (k *kernel) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
 	if kind == isa.TrapIllegal && detail == "" {
 		if pc == t.Proc.textN+sentinelEnd {
 			detail = "the program ran past the end of its text; end it with exit, halt or ret"
-			if last := m.where(t, pc-1); pc > 0 && last.File != "" {
+			if last := k.where(t, pc-1); pc > 0 && last.File != "" {
 				detail = fmt.Sprintf("the program ran past the end of its text, after its last instruction at %s:%d; end it with exit, halt or ret", last.File, last.Line)
 			}
 		} else {
 			detail = fmt.Sprintf("word %#08x", uint32(t.Proc.instr(pc)))
 		}
 	}
-	return &TrapError{Trap: kind, Detail: detail, Where: m.where(t, pc), Regs: t.R}
+	return &TrapError{Trap: kind, Detail: detail, Where: k.where(t, pc), Regs: t.R}
 }
 
 // badArg is the trap of a syscall whose arguments are wrong, such as a join of the caller
 // itself: it stops t at its syscall, with the detail that format and args make.
-func (m *Machine) badArg(t *Thread, format string, args ...any) error {
-	return m.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf(format, args...))
+func (k *kernel) badArg(t *Thread, format string, args ...any) error {
+	return k.trap(t, t.PC-1, isa.TrapSyscallArg, fmt.Sprintf(format, args...))
 }
 
-func (m *Machine) memTrap(t *Thread, pc int, addr, size uint64) error {
+func (k *kernel) memTrap(t *Thread, pc int, addr, size uint64) error {
 	p := t.Proc
 	detail := fmt.Sprintf("%d-byte access at %#x; memory is %#x to %#x", size, addr, p.memBase, p.memBase+uint64(len(p.mem)))
 	if addr < nullPage {
@@ -260,7 +260,7 @@ func (m *Machine) memTrap(t *Thread, pc int, addr, size uint64) error {
 		// field read through one.
 		detail = "null pointer: " + detail
 	}
-	return m.trap(t, pc, isa.TrapMemory, detail)
+	return k.trap(t, pc, isa.TrapMemory, detail)
 }
 
 // nullPage is the span of addresses whose access is reported as through a null pointer: below
@@ -268,18 +268,18 @@ func (m *Machine) memTrap(t *Thread, pc int, addr, size uint64) error {
 // MaxStackSize).
 const nullPage = 4096
 
-func (m *Machine) stackTrap(t *Thread, pc int, sp uint64) error {
+func (k *kernel) stackTrap(t *Thread, pc int, sp uint64) error {
 	if sp < t.StackLo {
-		return m.trap(t, pc, isa.TrapStackOverflow, fmt.Sprintf("sp would be %#x, below the bottom of the stack at %#x (the stack is %d bytes)",
+		return k.trap(t, pc, isa.TrapStackOverflow, fmt.Sprintf("sp would be %#x, below the bottom of the stack at %#x (the stack is %d bytes)",
 			sp, t.StackLo, t.StackHi-t.StackLo))
 	}
-	return m.memTrap(t, pc, sp, 8)
+	return k.memTrap(t, pc, sp, 8)
 }
 
-func (m *Machine) jumpTrap(t *Thread, pc int, target uint64) error {
-	return m.trap(t, pc, isa.TrapBadJump, fmt.Sprintf("%#08x is not the address of an instruction (%s)", target, isa.TextSpan(t.Proc.textN)))
+func (k *kernel) jumpTrap(t *Thread, pc int, target uint64) error {
+	return k.trap(t, pc, isa.TrapBadJump, fmt.Sprintf("%#08x is not the address of an instruction (%s)", target, isa.TextSpan(t.Proc.textN)))
 }
 
-func (m *Machine) traceInstr(t *Thread, pc int, ins isa.Instr) {
-	fmt.Fprintf(os.Stderr, "t%d %#08x %s\n", t.ID, isa.CodeAddr(pc), object.DisassembleInstr(ins, isa.CodeAddr(pc), m.image))
+func (k *kernel) traceInstr(t *Thread, pc int, ins isa.Instr) {
+	fmt.Fprintf(os.Stderr, "t%d %#08x %s\n", t.ID, isa.CodeAddr(pc), object.DisassembleInstr(ins, isa.CodeAddr(pc), t.Proc.image))
 }
