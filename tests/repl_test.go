@@ -405,7 +405,8 @@ func TestREPL(t *testing.T) {
 	})
 
 	t.Run("program input", func(t *testing.T) {
-		r := startREPL(t, t.TempDir(), dir, "fib.s")
+		home := t.TempDir()
+		r := startREPL(t, home, dir, "fib.s")
 		r.expect(prompt)
 		r.send("continue" + keyEnter)
 		r.expect("[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
@@ -414,8 +415,20 @@ func TestREPL(t *testing.T) {
 		r.expect("55")
 		r.expect("[the program exited with status 0 after ")
 		r.expect(prompt)
+		// The program's input is not a command: Up recalls the command before it.
+		r.send(keyUp)
+		r.expectLine(prompt + "continue")
+		r.send(keyCtrlC)
+		r.expect(prompt)
 		if st := r.quit(); st != 0 {
 			t.Errorf("exit status %d, want 0", st)
+		}
+		b, err := os.ReadFile(filepath.Join(home, ".spindle_history"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(b), "continue\n"; got != want {
+			t.Errorf("~/.spindle_history holds %q, want %q", got, want)
 		}
 	})
 

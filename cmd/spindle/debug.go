@@ -305,9 +305,13 @@ func (t *terminal) command() (string, bool) {
 	}
 }
 
+// input reads a line of the program's input. It is no command: it stays out of the history,
+// where Up would bring it back at the debugger's prompt, and ~/.spindle_history.
 func (t *terminal) input() (string, bool) {
 	t.rl.SetPrompt("input> ")
 	defer t.rl.SetPrompt("(spindle) ")
+	t.rl.HistoryDisable()
+	defer t.rl.HistoryEnable()
 	line, err := t.rl.Readline()
 	if err != nil {
 		return "", false
