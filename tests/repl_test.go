@@ -411,6 +411,10 @@ func TestREPL(t *testing.T) {
 		r.send("continue" + keyEnter)
 		r.expect("[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
 		r.expectLine("input> ")
+		// Ctrl-C drops the line typed and asks again; it does not end the input.
+		r.send("3" + keyCtrlC)
+		r.expect("^C")
+		r.expectLine("input> ")
 		r.send("10" + keyEnter)
 		r.expect("55")
 		r.expect("[the program exited with status 0 after ")

@@ -306,17 +306,24 @@ func (t *terminal) command() (string, bool) {
 }
 
 // input reads a line of the program's input. It is no command: it stays out of the history,
-// where Up would bring it back at the debugger's prompt, and ~/.spindle_history.
+// where Up would bring it back at the debugger's prompt, and ~/.spindle_history. Ctrl-C drops
+// the line and asks again, as at the debugger's prompt: only Ctrl-D ends the input, as the
+// debugger's message says, since a program that reads the end of its input often ends too.
 func (t *terminal) input() (string, bool) {
 	t.rl.SetPrompt("input> ")
 	defer t.rl.SetPrompt("(spindle) ")
 	t.rl.HistoryDisable()
 	defer t.rl.HistoryEnable()
-	line, err := t.rl.Readline()
-	if err != nil {
-		return "", false
+	for {
+		line, err := t.rl.Readline()
+		switch {
+		case err == readline.ErrInterrupt:
+			continue
+		case err != nil:
+			return "", false
+		}
+		return line, true
 	}
-	return line, true
 }
 
 // complete completes commands, registers, labels and file names.
