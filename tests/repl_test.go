@@ -149,7 +149,8 @@ func (r *repl) expectLine(want string) {
 	}
 }
 
-// expectScreen waits until the screen shows each of want.
+// expectScreen waits until the screen shows each of want, on one line, with any run of blanks
+// for a blank: readline lays out the candidates of a completion in columns.
 func (r *repl) expectScreen(want ...string) {
 	r.t.Helper()
 	m := &screenMatcher{screen: r.screen, want: want}
@@ -218,16 +219,20 @@ func (m *lineMatcher) Match(any) bool {
 
 func (m *lineMatcher) Criteria() any { return m.want }
 
-// A screenMatcher matches when the screen shows each of want.
+// A screenMatcher matches when the screen shows each of want, blanks aside (see expectScreen).
 type screenMatcher struct {
 	screen vt10x.Terminal
 	want   []string
 }
 
 func (m *screenMatcher) Match(any) bool {
-	s := screenText(m.screen)
+	var lines []string
+	for line := range strings.Lines(screenText(m.screen)) {
+		lines = append(lines, strings.Join(strings.Fields(line), " "))
+	}
+	s := strings.Join(lines, "\n")
 	for _, w := range m.want {
-		if !strings.Contains(s, w) {
+		if !strings.Contains(s, strings.Join(strings.Fields(w), " ")) {
 			return false
 		}
 	}
@@ -299,10 +304,31 @@ func TestREPL(t *testing.T) {
 		r.expectLine(prompt + "tbreak fib.base ")
 		r.command("", "Breakpoint 2 at 0x40003c <fib.base> at fib.s:33")
 
+		// A word that is whole already is one of the candidates; a file ends with a colon.
+		r.send("list fib" + keyTab)
+		r.expectLine(prompt + "list fib")
+		r.send(keyTab)
+		r.expectScreen("fib fib.base fib.s:")
+		r.send("." + keyTab)
+		r.expectLine(prompt + "list fib.")
+		r.send("s" + keyTab)
+		r.expectLine(prompt + "list fib.s:")
+		r.command("19", "19\tfib:    li      t0, 2")
+		r.send("break main" + keyTab + keyTab)
+		r.expectScreen("main main.bad")
+		r.send(keyEnter)
+		r.expectLine(prompt + "break main ")
+		r.command("", "Breakpoint 3 at 0x400040 <main> at fib.s:35")
+
+		// help's argument is a command.
+		r.send("help brea" + keyTab)
+		r.expectLine(prompt + "help break ")
+		r.command("", "stop before the instruction at LOCATION")
+
 		// Several registers begin with s: the first Tab lists them, the second selects the
 		// first, and Enter takes it.
 		r.send("p s" + keyTab)
-		r.expectScreen("s0  s1  s2  s3  sp")
+		r.expectScreen("s0 s1 s2 s3 sp")
 		r.send(keyTab + keyEnter)
 		r.expectLine(prompt + "p s0 ")
 		r.command("", "s0 = 0")

@@ -333,26 +333,38 @@ func (t *terminal) complete(s *debugger.Session) {
 
 type completer struct{ s *debugger.Session }
 
-// Do completes the word before the cursor.
+// Do completes the word before the cursor: a command's name first, and help's argument;
+// registers, labels and files elsewhere. A file is followed by a colon, for FILE:LINE, the only
+// place one is written. A word that is already a whole candidate is one of the candidates, so
+// that Tab after "fib" lists fib, fib.base and fib.s instead of changing it to "fib.".
 func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 	text := string(line[:pos])
 	start := strings.LastIndexAny(text, " */+-(") + 1
 	word := text[start:]
-	var cands []string
-	if start == 0 {
+	before := strings.Fields(text[:start])
+	var cands, files []string
+	switch {
+	case len(before) == 0:
 		cands = debugger.CommandNames()
-	} else {
+	case len(before) == 1 && (before[0] == "h" || len(before[0]) > 1 && strings.HasPrefix("help", before[0])):
+		cands = debugger.CommandNames()
+	default:
 		for r := range isa.NumRegs {
 			cands = append(cands, isa.RegName(r))
 		}
 		cands = append(cands, "pc")
 		cands = append(cands, c.s.Labels()...)
-		cands = append(cands, c.s.Files()...)
+		files = c.s.Files()
 	}
 	var out [][]rune
 	for _, cand := range cands {
-		if strings.HasPrefix(cand, word) && cand != word {
+		if strings.HasPrefix(cand, word) {
 			out = append(out, []rune(cand[len(word):]+" "))
+		}
+	}
+	for _, f := range files {
+		if strings.HasPrefix(f, word) {
+			out = append(out, []rune(f[len(word):]+":"))
 		}
 	}
 	return out, len([]rune(word))
