@@ -62,7 +62,7 @@ type repl struct {
 }
 
 // startREPL runs spindle debug with args in dir, on a terminal of replRows × replCols, with HOME
-// set to home.
+// set to home, and waits for its first prompt.
 func startREPL(t *testing.T, home, dir string, args ...string) *repl {
 	t.Helper()
 	r := &repl{t: t, exited: make(chan struct{})}
@@ -100,6 +100,7 @@ func startREPL(t *testing.T, home, dir string, args ...string) *repl {
 			<-r.exited
 		}
 	})
+	r.expect(prompt)
 	return r
 }
 
@@ -165,12 +166,14 @@ func (r *repl) expectScreen(want ...string) {
 	}
 }
 
-// quit types Ctrl-D at the prompt and returns the exit status.
-func (r *repl) quit() int {
+// quit types Ctrl-D at the prompt, and checks that the command exits with status want.
+func (r *repl) quit(want int) {
 	r.t.Helper()
 	r.send(keyCtrlD)
 	r.expect("quit")
-	return r.wait()
+	if st := r.wait(); st != want {
+		r.t.Errorf("exit status %d, want %d", st, want)
+	}
 }
 
 // wait waits for the command to exit, and returns its status.
@@ -282,18 +285,16 @@ func TestREPL(t *testing.T) {
 
 	t.Run("help", func(t *testing.T) {
 		r := startREPL(t, t.TempDir(), dir, "fib.s")
-		r.expect("fib.s: stopped before its first instruction (seed 1); help lists the commands.")
-		r.expect(prompt)
+		if banner := "fib.s: stopped before its first instruction (seed 1); help lists the commands."; !strings.Contains(r.out.String(), banner) {
+			r.fail("no banner %q", banner)
+		}
 		r.command("help", "list the commands, or explain one")
 		r.command("help stepi", "execute one instruction, or N")
-		if st := r.quit(); st != 0 {
-			t.Errorf("exit status %d, want 0", st)
-		}
+		r.quit(0)
 	})
 
 	t.Run("completion", func(t *testing.T) {
 		r := startREPL(t, t.TempDir(), dir, "fib.s")
-		r.expect(prompt)
 		r.send("brea" + keyTab)
 		r.expectLine(prompt + "break ")
 		// fib and fib.base begin with fi: Tab completes what they share.
@@ -332,14 +333,11 @@ func TestREPL(t *testing.T) {
 		r.send(keyTab + keyEnter)
 		r.expectLine(prompt + "p s0 ")
 		r.command("", "s0 = 0")
-		if st := r.quit(); st != 0 {
-			t.Errorf("exit status %d, want 0", st)
-		}
+		r.quit(0)
 	})
 
 	t.Run("enter repeats", func(t *testing.T) {
 		r := startREPL(t, t.TempDir(), dir, "spin.s")
-		r.expect(prompt)
 		r.command("stepi", "thread 1.1  0x400004 <main.loop> at spin.s:3")
 		r.command("", "thread 1.1  0x400008 <main.loop+4> at spin.s:4")
 		r.command("", "thread 1.1  0x400004 <main.loop> at spin.s:3")
@@ -348,20 +346,15 @@ func TestREPL(t *testing.T) {
 		r.send(keyEnter)
 		r.expect(prompt)
 		r.command("print t0", "t0 = 1")
-		if st := r.quit(); st != 0 {
-			t.Errorf("exit status %d, want 0", st)
-		}
+		r.quit(0)
 	})
 
 	t.Run("history", func(t *testing.T) {
 		home := t.TempDir()
 		r := startREPL(t, home, dir, "spin.s")
-		r.expect(prompt)
 		r.command("stepi", "0x400004 <main.loop>")
 		r.command("info registers pc", "pc   0x400004 <main.loop> at spin.s:3")
-		if st := r.quit(); st != 0 {
-			t.Errorf("exit status %d, want 0", st)
-		}
+		r.quit(0)
 		b, err := os.ReadFile(filepath.Join(home, ".spindle_history"))
 		if err != nil {
 			t.Fatal(err)
@@ -371,7 +364,6 @@ func TestREPL(t *testing.T) {
 		}
 
 		r = startREPL(t, home, dir, "spin.s")
-		r.expect(prompt)
 		r.send(keyUp)
 		r.expectLine(prompt + "info registers pc")
 		r.send(keyUp)
@@ -382,14 +374,11 @@ func TestREPL(t *testing.T) {
 		r.send(keyUp)
 		r.expectLine(prompt + "info registers pc")
 		r.command("", "pc   0x400004 <main.loop> at spin.s:3")
-		if st := r.quit(); st != 0 {
-			t.Errorf("exit status %d, want 0", st)
-		}
+		r.quit(0)
 	})
 
 	t.Run("ctrl-c pauses", func(t *testing.T) {
 		r := startREPL(t, t.TempDir(), dir, "spin.s")
-		r.expect(prompt)
 		before := r.cpuTicks()
 		r.send("continue" + keyEnter)
 		r.expect("continue")
@@ -407,14 +396,11 @@ func TestREPL(t *testing.T) {
 		r.expect(prompt)
 		r.command("info registers pc", "pc   0x40000")
 		r.command("stepi", "thread 1.1  0x40000")
-		if st := r.quit(); st != 0 {
-			t.Errorf("exit status %d, want 0", st)
-		}
+		r.quit(0)
 	})
 
 	t.Run("ctrl-c at the prompt", func(t *testing.T) {
 		r := startREPL(t, t.TempDir(), dir, "spin.s")
-		r.expect(prompt)
 		r.send("stepi 5")
 		r.expectLine(prompt + "stepi 5")
 		r.send(keyCtrlC)
@@ -425,15 +411,12 @@ func TestREPL(t *testing.T) {
 		r.send(keyCtrlC)
 		r.expect("^C")
 		r.expectLine(prompt)
-		if st := r.quit(); st != 0 {
-			t.Errorf("exit status %d, want 0", st)
-		}
+		r.quit(0)
 	})
 
 	t.Run("program input", func(t *testing.T) {
 		home := t.TempDir()
 		r := startREPL(t, home, dir, "fib.s")
-		r.expect(prompt)
 		r.send("continue" + keyEnter)
 		r.expect("[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
 		r.expectLine("input> ")
@@ -450,9 +433,7 @@ func TestREPL(t *testing.T) {
 		r.expectLine(prompt + "continue")
 		r.send(keyCtrlC)
 		r.expect(prompt)
-		if st := r.quit(); st != 0 {
-			t.Errorf("exit status %d, want 0", st)
-		}
+		r.quit(0)
 		b, err := os.ReadFile(filepath.Join(home, ".spindle_history"))
 		if err != nil {
 			t.Fatal(err)
@@ -464,15 +445,12 @@ func TestREPL(t *testing.T) {
 
 	t.Run("ctrl-d quits with the program's status", func(t *testing.T) {
 		r := startREPL(t, t.TempDir(), dir, "fib.s")
-		r.expect(prompt)
 		r.send("continue" + keyEnter)
 		r.expectLine("input> ")
 		r.send("ten" + keyEnter)
 		r.expect("fib: expected an integer on stdin")
 		r.expect("[the program exited with status 1 after ")
 		r.expect(prompt)
-		if st := r.quit(); st != 1 {
-			t.Errorf("exit status %d, want the program's, 1", st)
-		}
+		r.quit(1) // the program's
 	})
 }
