@@ -116,6 +116,7 @@ func (s *Session) Exec(line string) error {
 	if err != nil {
 		return err
 	}
+	s.m.CancelPause() // a Ctrl-C that came between commands is not for this one
 	s.last = ""
 	if c.step {
 		s.last = line

@@ -453,6 +453,11 @@ func (m *Machine) Pause() bool {
 	return true
 }
 
+// CancelPause takes back a Pause that no Resume has stopped for yet, as a debugger does when
+// its user's Ctrl-C came while no command was running the program. It is safe to call from
+// any goroutine.
+func (m *Machine) CancelPause() { m.unpause() }
+
 // Process returns the machine's process, for inspection after or between runs.
 func (m *Machine) Process() *Process { return m.proc }
 

@@ -700,3 +700,12 @@ func TestResumeBreakpointAtStart(t *testing.T) {
 		t.Fatalf("%+v, want 3 steps past the breakpoint at the entry", st)
 	}
 }
+
+func TestCancelPause(t *testing.T) {
+	m, _ := loadSource(t, "main: li t0, 0\n.loop: inc t0\n j .loop\n", "", Options{VirtualClock: true})
+	m.Pause()
+	m.CancelPause()
+	if st := resume(t, m, Until{Steps: 100_000}); st.Kind != StopSteps {
+		t.Fatalf("%+v, want the steps: the pause was taken back", st)
+	}
+}
