@@ -148,6 +148,16 @@ func count(arg string) (int, error) {
 	return n, nil
 }
 
+// countThread reads a step command's count, and finds with find the thread it steps.
+func countThread(arg string, find func() (*vm.Thread, error)) (int, *vm.Thread, error) {
+	n, err := count(arg)
+	if err != nil {
+		return 0, nil, err
+	}
+	t, err := find()
+	return n, t, err
+}
+
 // The execution commands.
 
 // after shows a stop, and makes its thread the current one unless a thread is focused.
@@ -252,11 +262,7 @@ func (s *Session) stepOne(t *vm.Thread, n int) (vm.Stop, error) {
 }
 
 func (s *Session) cmdStepi(arg string) error {
-	n, err := count(arg)
-	if err != nil {
-		return err
-	}
-	t, err := s.thread()
+	n, t, err := countThread(arg, s.thread)
 	if err != nil {
 		return err
 	}
@@ -313,11 +319,7 @@ func (s *Session) instr(t *vm.Thread) isa.Instr {
 }
 
 func (s *Session) lineCommand(arg string, over bool) error {
-	n, err := count(arg)
-	if err != nil {
-		return err
-	}
-	t, err := s.thread()
+	n, t, err := countThread(arg, s.thread)
 	if err != nil {
 		return err
 	}

@@ -143,11 +143,7 @@ func (s *Session) backOne(id threadID) error {
 }
 
 func (s *Session) cmdReverseStepi(arg string) error {
-	n, err := count(arg)
-	if err != nil {
-		return err
-	}
-	t, err := s.backThread()
+	n, t, err := countThread(arg, s.backThread)
 	if err != nil {
 		return err
 	}
@@ -261,11 +257,7 @@ func (s *Session) backToCall(id threadID, call, sp uint64) error {
 }
 
 func (s *Session) reverseLines(arg string, over bool) error {
-	n, err := count(arg)
-	if err != nil {
-		return err
-	}
-	t, err := s.backThread()
+	n, t, err := countThread(arg, s.backThread)
 	if err != nil {
 		return err
 	}

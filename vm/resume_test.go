@@ -600,15 +600,8 @@ main:   li   a0, 1000000
 // TestFeedInput feeds a program its input between Resumes, as a debugger does with the lines
 // its user types: each read with nothing to read stops at the read.
 func TestFeedInput(t *testing.T) {
-	img, err := asm.AssembleFile("../programs/echo.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	m, err := Load(img, Options{FeedInput: true, VirtualClock: true, Stdout: &out})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, out := loadFileFed(t, "echo.s")
+	img := m.image
 	read := func() Stop {
 		t.Helper()
 		st := resume(t, m, Until{})
