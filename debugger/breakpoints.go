@@ -212,13 +212,13 @@ func (s *Session) announce(b *breakpoint, st vm.Stop) {
 	switch b.kind {
 	case bpWatch:
 		w := st.Watch
-		fmt.Fprintf(s.out, "Watchpoint %d: %s\nOld value = %s\nNew value = %s\n", b.id, b.spec, hexBytes(w.Old), hexBytes(w.New))
+		fmt.Fprintf(s.out, "%s\nOld value = %s\nNew value = %s\n", s.paint(stopColor, fmt.Sprintf("Watchpoint %d: %s", b.id, b.spec)), hexBytes(w.Old), hexBytes(w.New))
 	case bpSyscall:
-		fmt.Fprintf(s.out, "Catchpoint %d (syscall %s)\n", b.id, sysName(st.Syscall))
+		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("Catchpoint %d (syscall %s)", b.id, sysName(st.Syscall))))
 	case bpSwitch:
-		fmt.Fprintf(s.out, "Breakpoint %d (switch to thread %s)\n", b.id, threadName(st.Thread))
+		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("Breakpoint %d (switch to thread %s)", b.id, threadName(st.Thread))))
 	default:
-		fmt.Fprintf(s.out, "Breakpoint %d, %s\n", b.id, s.symbolize(st.Thread, st.PC))
+		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("Breakpoint %d, %s", b.id, s.symbolize(st.Thread, st.PC))))
 	}
 }
 

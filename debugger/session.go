@@ -38,6 +38,10 @@ type Config struct {
 	// Reload assembles the program again, for the reload command; nil refuses it.
 	Reload func() (*object.Image, error)
 
+	// Color colours what the session shows (see paint): for a terminal, unless NO_COLOR is
+	// set.
+	Color bool
+
 	// Program names the program in a record (record save), and Save writes a file; nil
 	// refuses the command.
 	Program string

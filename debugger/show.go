@@ -56,6 +56,23 @@ func (s *Session) symbolize(t *vm.Thread, addr uint64) string {
 	return b.String()
 }
 
+// Colours, on a terminal only (Config.Color): where a thread is, in bold; why the run
+// stopped, in yellow; a trap, in red. Each wraps a whole line, so that the text stays
+// contiguous for whoever reads it.
+const (
+	whereColor = "\x1b[1m"
+	stopColor  = "\x1b[33m"
+	trapColor  = "\x1b[1;31m"
+)
+
+// paint wraps text in a colour when the session uses colour.
+func (s *Session) paint(color, text string) string {
+	if !s.cfg.Color {
+		return text
+	}
+	return color + text + "\x1b[0m"
+}
+
 // showStop says why the run stopped, and where, then evaluates the displays.
 func (s *Session) showStop(st vm.Stop) {
 	if st.Ended {
@@ -65,13 +82,18 @@ func (s *Session) showStop(st vm.Stop) {
 	t := st.Thread
 	switch st.Kind {
 	case vm.StopTrapped:
-		fmt.Fprintf(s.out, "Thread %s trapped: %s", threadName(t), st.Trap.Report())
+		report, _ := strings.CutSuffix(st.Trap.Report(), "\n")
+		first, rest, _ := strings.Cut(report, "\n")
+		fmt.Fprintln(s.out, s.paint(trapColor, fmt.Sprintf("Thread %s trapped: %s", threadName(t), first)))
+		if rest != "" {
+			fmt.Fprintln(s.out, rest)
+		}
 	case vm.StopBreakpoint:
 		if st.Trap != nil {
 			fmt.Fprintf(s.out, "Thread %s stopped at an ebreak\n", threadName(t))
 		}
 	case vm.StopInterrupted:
-		fmt.Fprintln(s.out, "Paused.")
+		fmt.Fprintln(s.out, s.paint(stopColor, "Paused."))
 	}
 	if t == nil {
 		fmt.Fprintln(s.out, "No thread is running: every thread waits.")
@@ -96,7 +118,7 @@ func (s *Session) showEnd(st vm.Stop) {
 // showWhere prints the thread's next instruction and its source line.
 func (s *Session) showWhere(t *vm.Thread) {
 	w := s.where(t)
-	fmt.Fprintf(s.out, "thread %s  %s\n", threadName(t), s.symbolize(t, w.PC))
+	fmt.Fprintln(s.out, s.paint(whereColor, fmt.Sprintf("thread %s  %s", threadName(t), s.symbolize(t, w.PC))))
 	if w.Text != "" {
 		fmt.Fprintf(s.out, "%6d\t%s\n", w.Line, strings.TrimRight(w.Text, " \t"))
 	} else {

@@ -454,3 +454,19 @@ func TestREPL(t *testing.T) {
 		r.quit(1) // the program's
 	})
 }
+
+// TestREPLColour: on a terminal the debugger colours where a thread is, unless NO_COLOR is set.
+func TestREPLColour(t *testing.T) {
+	dir := replDir(t)
+	r := startREPL(t, t.TempDir(), dir, "fib.s")
+	r.command("frame", "\x1b[1mthread 1.1  0x400040 <main> at fib.s:35\x1b[0m")
+	r.quit(0)
+
+	t.Setenv("NO_COLOR", "1")
+	r = startREPL(t, t.TempDir(), dir, "fib.s")
+	r.command("frame", "thread 1.1  0x400040 <main> at fib.s:35")
+	if strings.Contains(r.out.String(), "\x1b[1mthread") {
+		r.fail("colour with NO_COLOR set")
+	}
+	r.quit(0)
+}

@@ -167,6 +167,8 @@ func runDebug(args []string, io stdio) int {
 		}
 		defer rl.Close()
 		lines = rl
+		// Colour on a terminal, unless NO_COLOR says otherwise (https://no-color.org).
+		cfg.Color = os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	default:
 		lines = &scriptLines{sc: bufio.NewScanner(io.in)}
 	}
@@ -195,7 +197,11 @@ func runDebug(args []string, io stdio) int {
 			break
 		}
 		if err := execInterruptible(s, line); err != nil {
-			fmt.Fprintf(io.err, "%v\n", err)
+			if cfg.Color {
+				fmt.Fprintf(io.err, "\x1b[31m%v\x1b[0m\n", err) // a failed command, in red
+			} else {
+				fmt.Fprintf(io.err, "%v\n", err)
+			}
 			failed = true
 		}
 	}
