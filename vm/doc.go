@@ -63,8 +63,11 @@
 // breakpoint (SetBreakpoint, or an ebreak in the program). A trap stops the machine at the
 // trapping instruction with nothing changed; the next Resume acts on it as Run does, unless its
 // thread's pc was moved. Pause, from any goroutine, stops a Resume at the next check point and
-// keeps the run resumable; Interrupt ends it. The run ends with a Stop whose Ended is set: an
-// exit, a trap, a limit, a deadlock or an interrupt, with the error Run would return.
+// keeps the run resumable (CancelPause takes one back); Interrupt ends it. With
+// Options.FeedInput, the program's input is what Machine.FeedInput gives it between Resumes, and
+// a read with nothing to read stops the Resume at the read (StopInput). The run ends with a
+// Stop whose Ended is set: an exit, a trap, a limit, a deadlock or an interrupt, with the error
+// Run would return.
 //
 // Stops never change the run: a program stopped and resumed at any instruction executes the
 // same instructions, switches and output as in one Run (FuzzResume checks it). Breakpoints cost
