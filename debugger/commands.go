@@ -49,7 +49,7 @@ func init() {
 		{name: "ignore", args: "N COUNT", help: "go past breakpoint N its next COUNT hits", run: (*Session).cmdIgnore},
 		{name: "condition", args: "N [EXPR]", help: "make breakpoint N stop only when EXPR is not 0; no EXPR removes the condition", run: (*Session).cmdCondition},
 		{name: "print", aliases: []string{"p"}, args: "[/FMT] EXPR", help: "show the value of EXPR: registers, labels, *ADDR, numbers and C's operators; FMT is x, d, u, t, c or s (the string at the address)", run: (*Session).cmdPrint},
-		{name: "x", args: "/NFU ADDR", help: "examine memory: N units of U (b, h, w, g: 1, 2, 4, 8 bytes) in format F (x, d, u, c, s, i)", run: (*Session).cmdExamine},
+		{name: "x", args: "/NFU ADDR", help: "examine memory: N units of U (b, h, w, g: 1, 2, 4, 8 bytes) in format F (x, d, u, t, c, s, i)", run: (*Session).cmdExamine},
 		{name: "display", args: "[EXPR]", help: "show EXPR after every stop; with no EXPR, show the displays now", run: (*Session).cmdDisplay},
 		{name: "undisplay", args: "[N...]", help: "stop showing displays N..., or all of them", run: (*Session).cmdUndisplay},
 		{name: "set", args: "REG = EXPR | *ADDR = EXPR | scheduler-locking on|off", help: "change a register, pc or 8 bytes of memory (in the past, the future after it is dropped), or whether step commands run the focused thread alone", run: (*Session).cmdSet},
@@ -514,6 +514,9 @@ func (s *Session) cmdWatch(arg string) error {
 		return fmt.Errorf("watch: %d bytes; want from 1 to 4096", n)
 	}
 	t := s.cur
+	if _, isReg := isa.ParseReg(strings.TrimPrefix(expr, "$")); isReg || expr == "pc" || expr == "$pc" {
+		return fmt.Errorf("watch %s: watch takes an address (a label such as counter, or an expression such as sp+8), and a register is not memory", expr)
+	}
 	addr, err := s.eval(expr, t)
 	if err != nil {
 		return err
@@ -807,6 +810,9 @@ func (s *Session) cmdDisasm(arg string) error {
 }
 
 func (s *Session) cmdFrame(arg string) error {
+	if arg != "" {
+		return errors.New("frame takes no argument: it shows where the current thread is; backtrace shows its callers")
+	}
 	if s.ended != nil {
 		s.showEnd(*s.ended)
 		return nil

@@ -305,8 +305,8 @@ func (s *Session) cmdReverseContinue(arg string) error {
 		id = idOf(s.cur)
 	}
 	k, st, ok, err := s.lastStop(addrs, true, func(st vm.Stop) bool {
-		if st.Kind == vm.StopTrapped {
-			return true
+		if st.Kind == vm.StopTrapped || st.Kind == vm.StopBreakpoint && st.Trap != nil {
+			return true // a trap, or an ebreak of the program
 		}
 		for _, b := range s.bps {
 			if b.enabled && b.matches(st) && (b.cond == "" || s.holds(b.cond, st.Thread)) {
@@ -332,18 +332,29 @@ func (s *Session) cmdReverseContinue(arg string) error {
 	switch st.Kind {
 	case vm.StopTrapped:
 		fmt.Fprintf(s.out, "[back at the trap of thread %s]\n", threadName(st.Thread))
-	default:
-		for _, b := range s.bps {
-			if b.enabled && b.matches(st) {
-				s.announce(b, st)
-			}
+	case vm.StopBreakpoint:
+		if st.Trap != nil {
+			fmt.Fprintf(s.out, "[back at the ebreak of thread %s]\n", threadName(st.Thread))
+			break
 		}
+		s.announceAll(st)
+	default:
+		s.announceAll(st)
 	}
 	if t := s.find(idOf(st.Thread)); t != nil && !s.focused {
 		s.cur = t
 	}
 	s.showBack()
 	return nil
+}
+
+// announceAll says which breakpoints stop st is one of.
+func (s *Session) announceAll(st vm.Stop) {
+	for _, b := range s.bps {
+		if b.enabled && b.matches(st) {
+			s.announce(b, st)
+		}
+	}
 }
 
 func (s *Session) holds(cond string, t *vm.Thread) bool {

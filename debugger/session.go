@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/object"
 	"github.com/spindle-vm/spindle/vm"
 )
@@ -211,6 +212,17 @@ var errEnded = errors.New("the program is not running: it has ended (reverse com
 func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 	if s.ended != nil {
 		return vm.Stop{}, errEnded
+	}
+	if st := s.stop; st.Kind == vm.StopBreakpoint && st.Trap != nil && !st.Ended && st.Thread != nil &&
+		st.Thread.State != vm.Exited && st.Thread.PCAddr() == st.PC && s.m.Steps() == st.Steps {
+		// Stopped at an ebreak of the program: it goes on after it, as gdb goes on after an
+		// int3, where spindle run would end the process. The run changes there: it is an edit
+		// of the timeline, so that a run over this step again finds it (see dropFuture).
+		if err := st.Thread.SetPC(st.PC + isa.InstrSize); err != nil {
+			return vm.Stop{}, err
+		}
+		s.dropFuture()
+		s.stop = vm.Stop{}
 	}
 	s.setBreakpoints()
 	for {

@@ -173,7 +173,7 @@ var Traps = [NumTraps]TrapInfo{
 	{TrapBadJump, "bad jump target", "jr, callr or ret to an address that is neither an instruction's nor one of the three words the loader appends after the text"},
 	{TrapBadSyscall, "bad syscall", "syscall with a service number that does not exist"},
 	{TrapSyscallArg, "bad syscall argument", "a syscall argument is invalid, such as a buffer outside memory"},
-	{TrapBreakpoint, "breakpoint", "ebreak (spindle run has no debugger to take over yet)"},
+	{TrapBreakpoint, "breakpoint", "ebreak, under spindle run (spindle debug stops there, and goes on after it)"},
 }
 
 func (t Trap) String() string {

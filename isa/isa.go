@@ -243,7 +243,7 @@ var Table = [NumOpcodes]Info{
 	ILLEGAL: {ILLEGAL, "illegal", FmtN, CatControl, "trap: illegal instruction (the all-zero word)"},
 	NOP:     {NOP, "nop", FmtN, CatControl, "do nothing"},
 	HALT:    {HALT, "halt", FmtN, CatControl, "end the process with exit status 0"},
-	EBREAK:  {EBREAK, "ebreak", FmtN, CatControl, "stop at a breakpoint: trap with \"breakpoint\" (spindle has no debugger to take over yet)"},
+	EBREAK:  {EBREAK, "ebreak", FmtN, CatControl, "stop at a breakpoint: spindle debug stops there; spindle run traps with \"breakpoint\""},
 
 	MOV: {MOV, "mov", FmtAB, CatMove, "R[A] := R[B]"},
 	LI:  {LI, "li", FmtAI, CatMove, "R[A] := sImm20"},
