@@ -955,10 +955,10 @@ func (s *Session) cmdInfo(arg string) error {
 				return err
 			}
 			if !ok {
-				fmt.Fprintf(s.out, "%-4s %s\n", "pc", s.symbolize(t, t.PCAddr()))
+				fmt.Fprintln(s.out, s.pcLine(t))
 				return nil
 			}
-			fmt.Fprintf(s.out, "%-4s %#18x %20d\n", isa.RegName(r), t.R[r], int64(t.R[r]))
+			fmt.Fprintln(s.out, regLine(t, r))
 			return nil
 		}
 		t, err := s.threadArg(rest)

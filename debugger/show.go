@@ -178,14 +178,24 @@ func formatValue(v uint64, f byte) string {
 // showRegisters prints thread t's registers, four to a line, and its pc.
 func (s *Session) showRegisters(t *vm.Thread) {
 	for r := range isa.NumRegs {
-		fmt.Fprintf(s.out, "%-4s %#18x %20d", isa.RegName(r), t.R[r], int64(t.R[r]))
+		fmt.Fprint(s.out, regLine(t, r))
 		if r%2 == 1 {
 			fmt.Fprintln(s.out)
 		} else {
 			fmt.Fprint(s.out, "    ")
 		}
 	}
-	fmt.Fprintf(s.out, "%-4s %s\n", "pc", s.symbolize(t, t.PCAddr()))
+	fmt.Fprintln(s.out, s.pcLine(t))
+}
+
+// regLine shows register r of thread t, in hex and in signed decimal.
+func regLine(t *vm.Thread, r int) string {
+	return fmt.Sprintf("%-4s %#18x %20d", isa.RegName(r), t.R[r], int64(t.R[r]))
+}
+
+// pcLine shows thread t's pc, with its label and source position.
+func (s *Session) pcLine(t *vm.Thread) string {
+	return fmt.Sprintf("%-4s %s", "pc", s.symbolize(t, t.PCAddr()))
 }
 
 // showBacktrace prints thread t's frames, innermost first.

@@ -138,23 +138,20 @@ func (r *repl) command(line, want string) {
 // the cursor at its end: for the line that readline is editing.
 func (r *repl) expectLine(want string) {
 	r.t.Helper()
-	m := &lineMatcher{screen: r.screen, want: want}
-	if m.Match(nil) {
-		return
-	}
-	if _, err := r.c.Expect(func(o *expect.ExpectOpts) error {
-		o.Matchers = append(o.Matchers, m)
-		return nil
-	}); err != nil {
-		r.fail("waiting for the line %q: %v", want, err)
-	}
+	r.await(&lineMatcher{screen: r.screen, want: want}, fmt.Sprintf("the line %q", want))
 }
 
 // expectScreen waits until the screen shows each of want, on one line, with any run of blanks
 // for a blank: readline lays out the candidates of a completion in columns.
 func (r *repl) expectScreen(want ...string) {
 	r.t.Helper()
-	m := &screenMatcher{screen: r.screen, want: want}
+	r.await(&screenMatcher{screen: r.screen, want: want}, fmt.Sprintf("the screen to show %q", want))
+}
+
+// await waits until the screen matches m, at once if it does already; what names it in a
+// failure.
+func (r *repl) await(m expect.Matcher, what string) {
+	r.t.Helper()
 	if m.Match(nil) {
 		return
 	}
@@ -162,7 +159,7 @@ func (r *repl) expectScreen(want ...string) {
 		o.Matchers = append(o.Matchers, m)
 		return nil
 	}); err != nil {
-		r.fail("waiting for the screen to show %q: %v", want, err)
+		r.fail("waiting for %s: %v", what, err)
 	}
 }
 
