@@ -214,7 +214,7 @@ func (m *Machine) Resume(u Until) (Stop, error) {
 		if orig, ok := m.breaks[t.PC]; ok && t.Proc.code[t.PC] == breakWord {
 			i, before := t.PC, t.Steps
 			t.Proc.code[i] = orig
-			st = m.resume(c, Until{Steps: 1, Switch: u.Switch, Watch: u.Watch})
+			st = m.resume(c, Until{Steps: 1, Switch: u.Switch, Watch: u.Watch, Thread: u.Thread, Return: u.Return})
 			t.Proc.code[i] = breakWord
 			if st.Kind != StopSteps {
 				return st, nil

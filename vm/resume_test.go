@@ -280,6 +280,26 @@ func TestResumeReturn(t *testing.T) {
 	}
 }
 
+// A ret that a breakpoint stopped at, gone past by a Resume with Return, is the return
+// that Resume stops after: the step past the breakpoint must not forget it.
+func TestResumeReturnAtBreakpoint(t *testing.T) {
+	m, _ := loadFile(t, "fib.s", "3", Options{})
+	base := symbol(t, m, "fib.base") // ret
+	if err := m.SetBreakpoint(base); err != nil {
+		t.Fatal(err)
+	}
+	st := resume(t, m, Until{}) // fib(1), called from fib(2), at its ret
+	th := st.Thread
+	if st.Kind != StopBreakpoint || st.PC != base {
+		t.Fatalf("%+v; want the breakpoint at fib.base", st)
+	}
+	ra := th.R[isa.SP]
+	want := m.Process().load64(ra)
+	if st = resume(t, m, Until{Thread: th, Return: ra}); st.Kind != StopReturn || st.PC != want || th.R[isa.SP] != ra+8 {
+		t.Fatalf("%+v; want a StopReturn at %#x, just after the ret", st, want)
+	}
+}
+
 func TestResumeThreadSteps(t *testing.T) {
 	m, out := loadFile(t, "threads/race.s", "", Options{Quantum: 50})
 	// Run until the workers exist, then step the second worker alone.
