@@ -51,6 +51,15 @@ func (b *breakpoint) what() string {
 	return "breakpoint"
 }
 
+// title names a breakpoint in what the session says of it: "Breakpoint", or "Temporary
+// breakpoint" for a tbreak.
+func (b *breakpoint) title() string {
+	if b.temp {
+		return "Temporary breakpoint"
+	}
+	return "Breakpoint"
+}
+
 // location resolves a location to a code address: a label, label+offset, an address,
 // FILE:LINE, a LINE of the current file, or *EXPR. file and line are set for a line.
 func (s *Session) location(spec string) (addr uint64, file string, line int, err error) {
@@ -185,7 +194,9 @@ func (s *Session) breakHit(st vm.Stop) bool {
 		hit = append(hit, b)
 	}
 	for _, b := range hit {
-		s.announce(b, st)
+		if b.id > 0 { // advance and until's own breakpoint stops without a word
+			s.announce(b, st)
+		}
 		if b.temp {
 			s.deleteBreakpoint(b.id)
 		}
@@ -216,9 +227,9 @@ func (s *Session) announce(b *breakpoint, st vm.Stop) {
 	case bpSyscall:
 		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("Catchpoint %d (syscall %s)", b.id, sysName(st.Syscall))))
 	case bpSwitch:
-		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("Breakpoint %d (switch to thread %s)", b.id, threadName(st.Thread))))
+		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("%s %d (switch to thread %s)", b.title(), b.id, threadName(st.Thread))))
 	default:
-		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("Breakpoint %d, %s", b.id, s.symbolize(st.Thread, st.PC))))
+		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("%s %d, %s", b.title(), b.id, s.symbolize(st.Thread, st.PC))))
 	}
 }
 

@@ -33,7 +33,8 @@ func init() {
 		{name: "step", aliases: []string{"s"}, args: "[N]", help: "go to the next source line, into calls", step: true, run: (*Session).cmdStep},
 		{name: "next", aliases: []string{"n"}, args: "[N]", help: "go to the next source line, over calls", step: true, run: (*Session).cmdNext},
 		{name: "finish", args: "", help: "run until the current function returns, and show what it returned in a0", step: true, run: (*Session).cmdFinish},
-		{name: "advance", aliases: []string{"until"}, args: "LOCATION", help: "run until the thread reaches LOCATION (or another stop comes first)", run: (*Session).cmdAdvance},
+		{name: "until", aliases: []string{"u"}, args: "[LOCATION]", help: "next, but not back around a loop: go on to a line past this one, or until the function returns; with LOCATION, run until the current frame reaches it (not a deeper call of it) or returns", step: true, run: (*Session).cmdUntil},
+		{name: "advance", args: "LOCATION", help: "run until the thread reaches LOCATION, or its current function returns (or another stop comes first)", run: (*Session).cmdAdvance},
 		{name: "reverse-stepi", aliases: []string{"rsi", "back"}, args: "[N]", help: "go back one instruction of the current thread, or N", step: true, run: (*Session).cmdReverseStepi},
 		{name: "reverse-step", aliases: []string{"rs"}, args: "[N]", help: "go back to the start of the previous source line, into calls", step: true, run: (*Session).cmdReverseStep},
 		{name: "reverse-next", aliases: []string{"rn"}, args: "[N]", help: "go back to the start of the previous source line, over calls", step: true, run: (*Session).cmdReverseNext},
@@ -44,6 +45,7 @@ func init() {
 		{name: "watch", args: "EXPR [LEN]", help: "stop when the LEN bytes (default 8) at the address EXPR change, showing the old and the new value", run: (*Session).cmdWatch},
 		{name: "catch", args: "syscall [NAME] | trap", help: "stop before a syscall (any, or NAME), or say that traps stop (they always do)", run: (*Session).cmdCatch},
 		{name: "delete", aliases: []string{"d"}, args: "[N...]", help: "delete breakpoints N..., or all of them", run: (*Session).cmdDelete},
+		{name: "clear", args: "[LOCATION]", help: "delete the breakpoints at LOCATION (a FILE:LINE or LINE: those on that line), or at the current line", run: (*Session).cmdClear},
 		{name: "disable", args: "[N...]", help: "disable breakpoints N..., or all of them", run: (*Session).cmdDisable},
 		{name: "enable", args: "[N...]", help: "enable breakpoints N..., or all of them", run: (*Session).cmdEnable},
 		{name: "ignore", args: "N COUNT", help: "go past breakpoint N its next COUNT hits", run: (*Session).cmdIgnore},
@@ -62,7 +64,7 @@ func init() {
 		{name: "sched", args: "", help: "show the threads that can run and those that wait, with what they wait on", run: (*Session).cmdSched},
 		{name: "ctx", args: "", help: "show the focused thread's saved context beside the processor's", run: (*Session).cmdCtx},
 		{name: "trace", args: "switches on|off", help: "print every context switch as it happens", run: (*Session).cmdTrace},
-		{name: "reset", args: "", help: "go back to the start of the program, keeping the breakpoints", run: (*Session).cmdReset},
+		{name: "reset", aliases: []string{"start", "kill"}, args: "", help: "go back to the start of the program, before its first instruction, keeping the breakpoints (run, continue and step go on from there)", run: (*Session).cmdReset},
 		{name: "reload", args: "", help: "assemble the program again and start it again, keeping the breakpoints", run: (*Session).cmdReload},
 		{name: "record", args: "save FILE", help: "write what reproduces this session to FILE: the program's hash, the flags, the input and the commands; spindle debug --replay FILE opens it at the same state", run: (*Session).cmdRecord},
 		{name: "help", aliases: []string{"h"}, args: "[COMMAND]", help: "list the commands, or explain one", run: (*Session).cmdHelp},
@@ -232,8 +234,8 @@ func (s *Session) cmdContinue(arg string) error {
 			return err
 		}
 		for _, b := range s.bps {
-			if b.kind == bpCode && b.addr == s.stop.PC && s.stop.Kind == vm.StopBreakpoint {
-				b.ignore = n - 1
+			if b.id > 0 && b.enabled && b.matches(s.stop) {
+				s.setIgnore(b, n-1)
 			}
 		}
 	}
@@ -345,6 +347,9 @@ func (s *Session) cmdFinish(arg string) error {
 		return err
 	}
 	frames := s.m.Backtrace(t, 2)
+	if len(frames) < 2 {
+		return s.outermost("finish", t, frames[0])
+	}
 	fmt.Fprintf(s.out, "Run till exit from %s\n", frameName(frames[0]))
 	st, err := s.forward(vm.Until{Thread: t, Return: t.R[isa.SP]})
 	if err != nil {
@@ -357,6 +362,15 @@ func (s *Session) cmdFinish(arg string) error {
 	return nil
 }
 
+// outermost is the error of a command that needs a caller, in a thread's outermost frame.
+func (s *Session) outermost(cmd string, t *vm.Thread, f vm.Frame) error {
+	ends := "the thread"
+	if t.ID == 1 {
+		ends = "the process"
+	}
+	return fmt.Errorf("%s: %s is the outermost frame of thread %s: it returns into the loader's stub, which ends %s (next or continue go on)", cmd, frameName(f), threadName(t), ends)
+}
+
 func frameName(f vm.Frame) string {
 	if f.Func == "" {
 		return fmt.Sprintf("%#x", f.PC)
@@ -364,9 +378,36 @@ func frameName(f vm.Frame) string {
 	return f.Func
 }
 
-func (s *Session) cmdAdvance(arg string) error {
+func (s *Session) cmdAdvance(arg string) error { return s.runTo("advance", arg, false) }
+
+func (s *Session) cmdUntil(arg string) error {
 	if arg == "" {
-		return errors.New("advance: where to? (a label, an address or FILE:LINE)")
+		return s.untilPast()
+	}
+	return s.runTo("until", arg, true)
+}
+
+// frameTop returns the address just above thread t's current frame: its caller's sp once it
+// has returned, or the top of its stack in its outermost frame (inner is then false). A frame
+// that the current one calls has a lower top.
+func (s *Session) frameTop(t *vm.Thread) (top uint64, inner bool) {
+	fr := s.m.Backtrace(t, 2)
+	if len(fr) < 2 {
+		return t.StackHi, false
+	}
+	return fr[1].SP, true
+}
+
+// runTo runs the current thread until it reaches the instruction at arg, or its current
+// function returns, or another stop comes first. With thisFrame (until), arriving there in a
+// call deeper than the current frame, as a recursion does, does not count.
+func (s *Session) runTo(cmd, arg string, thisFrame bool) error {
+	if arg == "" {
+		return fmt.Errorf("%s: where to? (a label, an address or FILE:LINE)", cmd)
+	}
+	t, err := s.thread()
+	if err != nil {
+		return err
 	}
 	addr, _, _, err := s.location(arg)
 	if err != nil {
@@ -375,11 +416,61 @@ func (s *Session) cmdAdvance(arg string) error {
 	if err := s.m.SetBreakpoint(addr); err != nil {
 		return err
 	}
+	u := vm.Until{Thread: t}
+	top, inner := s.frameTop(t)
+	if inner {
+		u.Return = top - 8 // where the current frame's return address lies
+	}
 	b := &breakpoint{kind: bpCode, addr: addr, spec: arg, temp: true, enabled: true}
 	s.bps = append(s.bps, b) // no id: it is not listed, and goes when the run stops
-	st, err := s.forward(vm.Until{})
+	var st vm.Stop
+	for {
+		st, err = s.forward(u)
+		if err != nil || st.Kind != vm.StopBreakpoint || st.PC != addr || s.userBreakpointAt(addr) {
+			break
+		}
+		if st.Thread == t {
+			if ft, _ := s.frameTop(t); !thisFrame || ft >= top {
+				break
+			}
+		}
+		// Another thread, or a deeper call, came to the location: go on.
+	}
 	s.bps = slices.DeleteFunc(s.bps, func(x *breakpoint) bool { return x == b })
 	s.setBreakpoints()
+	if err != nil {
+		return err
+	}
+	s.after(st)
+	return nil
+}
+
+// userBreakpointAt reports whether one of the user's enabled breakpoints is at code address addr.
+func (s *Session) userBreakpointAt(addr uint64) bool {
+	return slices.ContainsFunc(s.bps, func(b *breakpoint) bool {
+		return b.id > 0 && b.enabled && b.kind == bpCode && b.addr == addr
+	})
+}
+
+// untilPast is until with no argument: next, but where the next line is back around a loop,
+// it goes on until a line past the current one, or until the current function returns.
+func (s *Session) untilPast() error {
+	t, err := s.thread()
+	if err != nil {
+		return err
+	}
+	start := t.PCAddr()
+	top, _ := s.frameTop(t)
+	var st vm.Stop
+	for {
+		st, err = s.stepLine(t, true)
+		if err != nil || st.Kind != vm.StopSteps || st.Ended || t.State == vm.Exited {
+			break
+		}
+		if ft, _ := s.frameTop(t); t.PCAddr() > start || ft > top {
+			break
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -472,7 +563,7 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 			b.toThread, b.spec = id, "switch to "+strconv.Itoa(id)
 		}
 		b = s.addBreakpoint(b)
-		fmt.Fprintf(s.out, "Breakpoint %d at every context switch%s\n", b.id, strings.TrimPrefix(b.spec, "switch"))
+		fmt.Fprintf(s.out, "%s %d at every context switch%s\n", b.title(), b.id, strings.TrimPrefix(b.spec, "switch"))
 		return nil
 	}
 	spec, cond, _ := strings.Cut(arg, " if ")
@@ -496,7 +587,7 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 		return fmt.Errorf("%#x is not the address of an instruction (%s)", addr, isa.TextSpan(len(s.img.Text)))
 	}
 	b := s.addBreakpoint(&breakpoint{kind: bpCode, spec: spec, addr: addr, file: file, line: line, cond: cond, temp: temp})
-	fmt.Fprintf(s.out, "Breakpoint %d at %s\n", b.id, s.symbolize(s.cur, addr))
+	fmt.Fprintf(s.out, "%s %d at %s\n", b.title(), b.id, s.symbolize(s.cur, addr))
 	return nil
 }
 
@@ -587,6 +678,52 @@ func (s *Session) cmdDelete(arg string) error {
 	return nil
 }
 
+func (s *Session) cmdClear(arg string) error {
+	spec := arg
+	if spec == "" {
+		t, err := s.thread()
+		if err != nil {
+			return err
+		}
+		spec = fmt.Sprintf("*%#x", t.PCAddr())
+		if w := s.where(t); w.File != "" {
+			spec = fmt.Sprintf("%s:%d", w.File, w.Line)
+		}
+	}
+	addr, file, line, err := s.location(spec)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, b := range slices.Clone(s.bps) {
+		if b.id == 0 || b.kind != bpCode {
+			continue
+		}
+		if b.addr == addr || line > 0 && s.lineOf(b.addr) == fmt.Sprintf("%s:%d", file, line) {
+			s.deleteBreakpoint(b.id)
+			ids = append(ids, strconv.Itoa(b.id))
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return fmt.Errorf("clear: no breakpoint at %s", spec)
+	case 1:
+		fmt.Fprintf(s.out, "Deleted breakpoint %s\n", ids[0])
+	default:
+		fmt.Fprintf(s.out, "Deleted breakpoints %s\n", strings.Join(ids, " "))
+	}
+	return nil
+}
+
+// lineOf returns "FILE:LINE" of the instruction at code address addr, or "" if it has none.
+func (s *Session) lineOf(addr uint64) string {
+	img := s.img
+	if i, ok := isa.CodeIndex(addr, len(img.Text)); ok && i < len(img.Lines) && img.Lines[i].Line > 0 {
+		return fmt.Sprintf("%s:%d", img.Files[img.Lines[i].File], img.Lines[i].Line)
+	}
+	return ""
+}
+
 func (s *Session) enable(arg string, on bool) error {
 	bs, err := s.ids(arg)
 	if err != nil {
@@ -614,9 +751,14 @@ func (s *Session) cmdIgnore(arg string) error {
 	if err != nil || n < 0 {
 		return fmt.Errorf("%q is not a count", f[1])
 	}
-	bs[0].ignore = n
-	fmt.Fprintf(s.out, "Will ignore the next %d crossings of breakpoint %d.\n", n, bs[0].id)
+	s.setIgnore(bs[0], n)
 	return nil
+}
+
+// setIgnore makes breakpoint b go past its next n hits.
+func (s *Session) setIgnore(b *breakpoint, n int) {
+	b.ignore = n
+	fmt.Fprintf(s.out, "Will ignore the next %d crossings of %s %d.\n", n, b.what(), b.id)
 }
 
 func (s *Session) cmdCondition(arg string) error {
@@ -977,36 +1119,7 @@ func (s *Session) cmdInfo(arg string) error {
 			fmt.Fprintf(s.out, "process %d  %s  %d threads  %s\n", p.ID, filenameOf(p), len(p.Threads()), state)
 		}
 	case "breakpoints":
-		if !slices.ContainsFunc(s.bps, func(b *breakpoint) bool { return b.id > 0 }) {
-			fmt.Fprintln(s.out, "No breakpoints, watchpoints or catchpoints.")
-		}
-		for _, b := range s.bps {
-			if b.id == 0 {
-				continue
-			}
-			on := "y"
-			if !b.enabled {
-				on = "n"
-			}
-			where := b.spec
-			if b.kind == bpCode {
-				where = s.symbolize(s.cur, b.addr)
-			}
-			fmt.Fprintf(s.out, "%-3d %-10s %s  %s", b.id, b.what(), on, where)
-			if b.temp {
-				fmt.Fprint(s.out, "  (once)")
-			}
-			if b.cond != "" {
-				fmt.Fprintf(s.out, "  if %s", b.cond)
-			}
-			if b.hits > 0 {
-				fmt.Fprintf(s.out, "  hit %d times", b.hits)
-			}
-			if b.ignore > 0 {
-				fmt.Fprintf(s.out, "  ignoring the next %d", b.ignore)
-			}
-			fmt.Fprintln(s.out)
-		}
+		s.showBreakpoints()
 	case "symbols":
 		for _, sym := range s.img.Symbols {
 			if rest == "" || strings.Contains(sym.Name, rest) {
@@ -1031,6 +1144,54 @@ func (s *Session) cmdInfo(arg string) error {
 		}
 	}
 	return nil
+}
+
+// showBreakpoints lists the breakpoints, watchpoints and catchpoints as gdb does: a line
+// each, and a line below it for each of its condition, hits and ignore count.
+func (s *Session) showBreakpoints() {
+	if !slices.ContainsFunc(s.bps, func(b *breakpoint) bool { return b.id > 0 }) {
+		fmt.Fprintln(s.out, "No breakpoints, watchpoints or catchpoints.")
+		return
+	}
+	fmt.Fprintf(s.out, "%-4s %-11s %-5s %-4s %s\n", "Num", "Type", "Disp", "Enb", "What")
+	for _, b := range s.bps {
+		if b.id == 0 {
+			continue
+		}
+		disp, on := "keep", "y"
+		if b.temp {
+			disp = "del"
+		}
+		if !b.enabled {
+			on = "n"
+		}
+		what := b.spec
+		switch b.kind {
+		case bpCode:
+			what = s.symbolize(s.cur, b.addr)
+		case bpWatch:
+			what = fmt.Sprintf("%s: %d bytes at %s", b.spec, b.watch.Len, s.symbolize(s.cur, b.watch.Addr))
+		case bpSwitch:
+			what = "context " + b.spec
+		}
+		fmt.Fprintf(s.out, "%-4d %-11s %-5s %-4s %s\n", b.id, b.what(), disp, on, what)
+		if b.cond != "" {
+			fmt.Fprintf(s.out, "\tstop only if %s\n", b.cond)
+		}
+		if b.hits > 0 {
+			fmt.Fprintf(s.out, "\t%s already hit %d time%s\n", b.what(), b.hits, plural(b.hits))
+		}
+		if b.ignore > 0 {
+			fmt.Fprintf(s.out, "\twill ignore the next %d crossings\n", b.ignore)
+		}
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func filenameOf(p *vm.Process) string {

@@ -300,7 +300,7 @@ func TestREPL(t *testing.T) {
 		r.command("", "Breakpoint 1 at 0x400000 <fib> at fib.s:19")
 		r.send("tbreak fib.b" + keyTab)
 		r.expectLine(prompt + "tbreak fib.base ")
-		r.command("", "Breakpoint 2 at 0x40003c <fib.base> at fib.s:33")
+		r.command("", "Temporary breakpoint 2 at 0x40003c <fib.base> at fib.s:33")
 
 		// A word that is whole already is one of the candidates; a file ends with a colon.
 		r.send("list fib" + keyTab)

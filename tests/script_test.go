@@ -1,6 +1,7 @@
 // Package tests holds the end-to-end tests of the spindle command: Go script tests in
 // testdata/*.txtar, each of which runs the real binary and states its exact stdout, stderr and
-// exit status. A new behaviour is one new file.
+// exit status. A new behaviour is one new file. UPDATE_GOLDEN=1 rewrites what a failing cmp
+// compares with (see TestScripts).
 package tests
 
 import (
@@ -67,6 +68,9 @@ func TestScripts(t *testing.T) {
 			"genfile":  cmdGenfile,
 		},
 		RequireExplicitExec: true,
+		// UPDATE_GOLDEN=1 go test ./tests/ -run TestScripts/NAME rewrites the files that a
+		// failing cmp compares with, in the txtar: read the diff before committing it.
+		UpdateScripts: os.Getenv("UPDATE_GOLDEN") != "",
 	})
 }
 

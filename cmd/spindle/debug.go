@@ -182,14 +182,17 @@ func runDebug(args []string, io stdio) int {
 		t.complete(s)
 	}
 	failed := false
-	s.Banner(path)
 	if rec != nil {
+		// The record is checked and replayed before anything is shown: a record that does not
+		// fit the program prints only its error.
 		if err := s.Replay(rec); err != nil {
 			fmt.Fprintf(io.err, "spindle: %s: %v\n", *replay, err)
 			return exitDataErr
 		}
-		fmt.Fprintf(io.out, "Replayed the %d commands of %s:\n", len(rec.Commands), *replay)
+		fmt.Fprintf(io.out, "%s: replayed the %d commands of %s (seed %d); help lists the commands.\n", path, len(rec.Commands), *replay, opts.Seed)
 		s.Exec("frame")
+	} else {
+		s.Banner(path)
 	}
 	for !s.Quit() {
 		line, ok := lines.command()
