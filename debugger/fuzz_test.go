@@ -11,7 +11,8 @@ import (
 	"github.com/spindle-vm/spindle/vm"
 )
 
-// FuzzDebugger drives a session with a random sequence of commands, forwards and backwards,
+// FuzzDebugger drives a session with a random sequence of commands (step, stepi, next, finish,
+// until, advance, continue and the reverse commands), forwards and backwards,
 // with breakpoints and watchpoints coming and going, and after each command compares the
 // session's machine with a plain run (vm.Load and Resume) to the same step of the machine:
 // wherever the commands have taken the session, it must be in the state the run had there.
@@ -68,7 +69,7 @@ func FuzzDebugger(f *testing.F) {
 // fuzzCommand makes a command line of the next bytes.
 func fuzzCommand(s *Session, p program, next func() int) string {
 	text := len(p.img.Text)
-	switch c := next() % 19; c {
+	switch c := next() % 21; c {
 	case 0:
 		return "step"
 	case 1:
@@ -108,6 +109,10 @@ func fuzzCommand(s *Session, p program, next func() int) string {
 		return fmt.Sprintf("thread %d", 1+next()%5)
 	case 17:
 		return fmt.Sprintf("continue %d", 1+next()%4)
+	case 18:
+		return "until"
+	case 19:
+		return fmt.Sprintf("advance *%#x", isa.CodeAddr((next()<<8|next())%text))
 	default:
 		return fmt.Sprintf("disable %d", 1+next()%8)
 	}
