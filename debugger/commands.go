@@ -41,7 +41,7 @@ func init() {
 		{name: "reverse-finish", args: "", help: "go back to the call of the current function", step: true, run: (*Session).cmdReverseFinish},
 		{name: "reverse-continue", aliases: []string{"rc"}, args: "", help: "go back to the previous breakpoint, watchpoint, catchpoint or trap, or to the start", step: true, run: (*Session).cmdReverseContinue},
 		{name: "break", aliases: []string{"b"}, args: "[LOCATION] [if EXPR] | switch [to THREAD]", help: "stop before the instruction at LOCATION (a label, label+N, an address, FILE:LINE or LINE), when EXPR is not 0; break switch stops at a context switch", run: (*Session).cmdBreak},
-		{name: "tbreak", args: "LOCATION [if EXPR]", help: "break, once", run: (*Session).cmdTbreak},
+		{name: "tbreak", args: "LOCATION [if EXPR]", help: "a temporary breakpoint: break, deleted when it first stops the program", run: (*Session).cmdTbreak},
 		{name: "watch", args: "EXPR [LEN]", help: "stop when the LEN bytes (default 8) at the address EXPR change, showing the old and the new value", run: (*Session).cmdWatch},
 		{name: "catch", args: "syscall [NAME] | trap", help: "stop before a syscall (any, or NAME), or say that traps stop (they always do)", run: (*Session).cmdCatch},
 		{name: "delete", aliases: []string{"d"}, args: "[N...]", help: "delete breakpoints N..., or all of them", run: (*Session).cmdDelete},

@@ -2,7 +2,13 @@ package debugger
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+
+	"github.com/spindle-vm/spindle/asm"
+	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
+	"github.com/spindle-vm/spindle/vm"
 )
 
 // TestPauseBetweenCommands: a Ctrl-C that comes while no command runs the program does not
@@ -18,5 +24,70 @@ func TestPauseBetweenCommands(t *testing.T) {
 	exec(t, s, "stepi 1000")
 	if got := s.m.Steps(); got != 1000 {
 		t.Fatalf("stepi 1000 came to step %d: the pause from before it stopped it", got)
+	}
+}
+
+// TestReloadEdited: reload after the file was edited assembles it again and starts over; a
+// breakpoint at FILE:LINE follows its line's new address, one at a label that is gone is
+// disabled with a word, and the rest stay as they were.
+func TestReloadEdited(t *testing.T) {
+	const before = `main:   li      a0, 1       # 1
+        call    f           # 2
+        li      a0, 0       # 3
+        ret                 # 4
+f:      addi    a0, a0, 1   # 5
+.gone:  ret                 # 6
+`
+	// A comment line before f, two instructions more in it, and its local label renamed: line 6
+	// is now f's first instruction, one instruction earlier than f.gone was.
+	const after = `main:   li      a0, 1       # 1
+        call    f           # 2
+        li      a0, 0       # 3
+        ret                 # 4
+# f adds 3 now                5
+f:      addi    a0, a0, 1   # 6
+        addi    a0, a0, 1   # 7
+        addi    a0, a0, 1   # 8
+.kept:  ret                 # 9
+`
+	src := before
+	cfg := Config{Image: assembleText(t, "p.s", src), Options: testOptions()}
+	cfg.Reload = func() (*object.Image, error) { return asm.Assemble("p.s", []byte(src), nil) }
+	var out bytes.Buffer
+	s, err := New(cfg, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, s, "break p.s:6") // f.gone before the edit; the second addi after it
+	exec(t, s, "break f.gone")
+	exec(t, s, "break f")
+	exec(t, s, "stepi 3")
+	src = after
+	out.Reset()
+	exec(t, s, "reload")
+	if s.m.Steps() != 0 {
+		t.Errorf("after reload the machine is at step %d, not at the start", s.m.Steps())
+	}
+	img := s.img
+	bps := map[int]*breakpoint{}
+	for _, b := range s.bps {
+		bps[b.id] = b
+	}
+	line6 := symbol(t, img, "f")
+	if b := bps[1]; b == nil || !b.enabled || b.addr != line6 {
+		t.Errorf("break p.s:6 after reload: %+v; want it at line 6 of the new text, %#x", b, line6)
+	}
+	if b := bps[2]; b == nil || b.enabled {
+		t.Errorf("break f.gone after reload: %+v; want it disabled", b)
+	}
+	if !strings.Contains(out.String(), "breakpoint 2 (f.gone) is disabled") {
+		t.Errorf("reload said %q; want it to say that breakpoint 2 is disabled", out.String())
+	}
+	if b := bps[3]; b == nil || !b.enabled || b.addr != symbol(t, img, "f") {
+		t.Errorf("break f after reload: %+v; want it at f", b)
+	}
+	exec(t, s, "continue")
+	if s.stop.Kind != vm.StopBreakpoint || s.stop.PC != line6 || s.cur.R[isa.A0] != 1 {
+		t.Errorf("continue stopped at %+v with a0 = %d; want the breakpoints at line 6, f, with a0 = 1", s.stop, s.cur.R[isa.A0])
 	}
 }
