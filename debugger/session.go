@@ -29,9 +29,11 @@ type Config struct {
 	Budget uint64
 
 	// Input gives the program a line of input when it reads and none is waiting: the line
-	// the user types, or the next line of a batch script. ok false ends the input. With
-	// Stdin set it is not used.
-	Input func() (line string, ok bool)
+	// the user types, or the next line of a batch script. io.EOF ends the input;
+	// ErrInputInterrupted holds the program at its read and ends the command that ran it,
+	// with nothing read (the next command that runs the program asks again); any other error
+	// is the command's. With Stdin set it is not used.
+	Input func() (line string, err error)
 
 	// Stdin, if not nil, is all of the program's input, given up front (a file).
 	Stdin []byte
@@ -86,7 +88,10 @@ type Session struct {
 	history  []string
 	typed    []string
 	typedEnd bool
-	quit     bool
+	// inputPauses: for each prompt for input that was interrupted, how many lines had been
+	// typed before it.
+	inputPauses []int
+	quit        bool
 }
 
 type checkpoint struct {
@@ -204,6 +209,11 @@ func (s *Session) thin() bool {
 	return true
 }
 
+// ErrInputInterrupted is what Config.Input returns when the user interrupts the prompt for
+// the program's input (Ctrl-C): the command that was running ends there, and the program
+// waits at its read, as gdb returns to its prompt.
+var ErrInputInterrupted = errors.New("debugger: the prompt for the program's input was interrupted")
+
 // errEnded is the error of a command that runs the program forward after it ended.
 var errEnded = errors.New("the program is not running: it has ended (reverse commands go back; run starts it again)")
 
@@ -276,7 +286,9 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 			}
 			continue
 		case st.Kind == vm.StopInput:
-			if err := s.feed(); err != nil {
+			if err := s.feed(); err == ErrInputInterrupted {
+				return st, nil // the command ends at the read (see showStop)
+			} else if err != nil {
 				return st, err
 			}
 			continue
@@ -369,10 +381,17 @@ func (s *Session) feed() error {
 		return s.m.FeedInput(nil, true)
 	}
 	fmt.Fprintln(s.out, "[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
-	line, ok := s.cfg.Input()
-	if !ok {
+	line, err := s.cfg.Input()
+	switch {
+	case errors.Is(err, ErrInputInterrupted):
+		// Not input: a record keeps where it came, for a replay to stop there too.
+		s.inputPauses = append(s.inputPauses, len(s.typed))
+		return ErrInputInterrupted
+	case err == io.EOF:
 		s.typedEnd = true
 		return s.m.FeedInput(nil, true)
+	case err != nil:
+		return err
 	}
 	s.typed = append(s.typed, line)
 	return s.m.FeedInput([]byte(line+"\n"), false)

@@ -94,6 +94,8 @@ func (s *Session) showStop(st vm.Stop) {
 		}
 	case vm.StopInterrupted:
 		fmt.Fprintln(s.out, s.paint(stopColor, "Paused."))
+	case vm.StopInput:
+		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("Paused while thread %s waits for input, with none read: the next command that runs the program asks again.", threadName(t))))
 	}
 	if t == nil {
 		fmt.Fprintln(s.out, "No thread is running: every thread waits.")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -30,7 +31,9 @@ when --seed is not given), so that reverse execution can go back anywhere.
 
 When the program reads its input and none is waiting, the debugger says so and takes the next
 line you type (in a script, the next line of the script) as the program's input; Ctrl-D ends
-it. With --stdin FILE, FILE is all of the program's input.
+it. Ctrl-C at that prompt returns to the debugger's, with the program still at its read and
+nothing read: the next command that runs the program asks again. With --stdin FILE, FILE is
+all of the program's input.
 
 Flags:
   --batch SCRIPT  run the commands of SCRIPT, without prompts or colour, and exit; commands
@@ -256,10 +259,11 @@ func endStatus(s *debugger.Session) int {
 	return exitSoftware
 }
 
-// A lineSource gives the session its commands, and the program its input.
+// A lineSource gives the session its commands, and the program its input (see
+// debugger.Config.Input).
 type lineSource interface {
 	command() (string, bool)
-	input() (string, bool)
+	input() (string, error)
 }
 
 // scriptLines reads commands, and the program's input, from a script or a pipe.
@@ -272,7 +276,13 @@ func (l *scriptLines) command() (string, bool) {
 	return l.sc.Text(), true
 }
 
-func (l *scriptLines) input() (string, bool) { return l.command() }
+func (l *scriptLines) input() (string, error) {
+	line, ok := l.command()
+	if !ok {
+		return "", io.EOF
+	}
+	return line, nil
+}
 
 // terminal reads commands with readline: history, completion, Enter to repeat.
 type terminal struct {
@@ -315,24 +325,23 @@ func (t *terminal) command() (string, bool) {
 }
 
 // input reads a line of the program's input. It is no command: it stays out of the history,
-// where Up would bring it back at the debugger's prompt, and ~/.spindle_history. Ctrl-C drops
-// the line and asks again, as at the debugger's prompt: only Ctrl-D ends the input, as the
-// debugger's message says, since a program that reads the end of its input often ends too.
-func (t *terminal) input() (string, bool) {
+// where Up would bring it back at the debugger's prompt, and ~/.spindle_history. Ctrl-C
+// returns to the debugger's prompt with the program held at its read, as gdb does; it does not
+// end the input: only Ctrl-D does, as the debugger's message says, since a program that reads
+// the end of its input often ends too.
+func (t *terminal) input() (string, error) {
 	t.rl.SetPrompt("input> ")
 	defer t.rl.SetPrompt("(spindle) ")
 	t.rl.HistoryDisable()
 	defer t.rl.HistoryEnable()
-	for {
-		line, err := t.rl.Readline()
-		switch {
-		case err == readline.ErrInterrupt:
-			continue
-		case err != nil:
-			return "", false
-		}
-		return line, true
+	line, err := t.rl.Readline()
+	switch {
+	case err == readline.ErrInterrupt:
+		return "", debugger.ErrInputInterrupted
+	case err != nil:
+		return "", io.EOF
 	}
+	return line, nil
 }
 
 // complete completes commands, registers, labels and file names.
