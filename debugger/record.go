@@ -123,6 +123,10 @@ func (s *Session) Replay(r *Record) error {
 		if err := s.Exec(c); err != nil {
 			return fmt.Errorf("the recorded command %d, %q, failed: %v", i+1, c, err)
 		}
+		if s.TimedOut() {
+			// It stopped somewhere the recorded session did not: what follows would not match.
+			return fmt.Errorf("the recorded command %d, %q, ran longer than --timeout %v", i+1, c, s.cfg.Timeout)
+		}
 	}
 	return nil
 }

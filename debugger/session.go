@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/object"
@@ -37,6 +38,12 @@ type Config struct {
 
 	// Stdin, if not nil, is all of the program's input, given up front (a file).
 	Stdin []byte
+
+	// Timeout, if not 0, pauses a command that runs the program once it has run for that much
+	// wall time, as Pause does, in the same state a Ctrl-C would leave (TimedOut reports it);
+	// a reverse command goes back to where it started. The time the user takes to type the
+	// program's input does not count.
+	Timeout time.Duration
 
 	// Reload assembles the program again, for the reload command; nil refuses it.
 	Reload func() (*object.Image, error)
@@ -83,6 +90,9 @@ type Session struct {
 	furthest uint64 // the furthest step the run has come to
 
 	last string // the last command, which an empty line repeats
+
+	clock    *clock // the time limit of the command that runs (Config.Timeout)
+	timedOut bool   // the last command was paused by it
 
 	// For a record: the commands that ran, and the lines the program was given.
 	history  []string
@@ -369,6 +379,9 @@ func (s *Session) comesTo(addrs []uint64) (*vm.Thread, uint64, error) {
 	if err := s.m.Restore(snap); err != nil {
 		return nil, 0, err
 	}
+	if st.Kind == vm.StopInterrupted {
+		s.m.Pause() // for the Resume that follows, which the restore must not run past it
+	}
 	if next == nil || next.State != vm.Running || !slices.Contains(addrs, pc) {
 		return nil, 0, nil
 	}
@@ -381,7 +394,9 @@ func (s *Session) feed() error {
 		return s.m.FeedInput(nil, true)
 	}
 	fmt.Fprintln(s.out, "[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
+	again := s.clock.hold()
 	line, err := s.cfg.Input()
+	again()
 	switch {
 	case errors.Is(err, ErrInputInterrupted):
 		// Not input: a record keeps where it came, for a replay to stop there too.
@@ -434,6 +449,10 @@ func (s *Session) seek(target uint64) error {
 		var err error
 		if st, err = s.m.Resume(u); err != nil {
 			return err
+		}
+		if st.Kind == vm.StopInterrupted {
+			s.m.SetPolicy(vm.Focus{})
+			return errPaused
 		}
 		if st.Ended {
 			s.ended = &st

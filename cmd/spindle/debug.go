@@ -41,6 +41,8 @@ Flags:
   --stdin FILE    the program's input
   --budget SIZE   host memory for the snapshots of reverse execution (default 64M); old
                   snapshots are thinned to stay within it
+  --timeout D     pause a command that runs the program after wall time D, such as 10s or
+                  500ms, as Ctrl-C would (default 0: none); a batch script ends there
   --replay REC    open the session that 'record save REC' wrote, at the state it was in: the
                   program, its arguments, the flags and the input come from the record
   --seed S, --sched rr|random, --quantum N, --max-steps N, --max-mem SIZE, --stack SIZE,
@@ -48,7 +50,8 @@ Flags:
                   as for run
 
 Exit status: the program's, as for run, once it has ended; 0 if it has not; 121 when a command
-of a batch script failed; 64 for a bad command line; 65 and 66 as for run.
+of a batch script failed; 124 when --timeout paused a command of a batch script; 64 for a bad
+command line; 65 and 66 as for run.
 `,
 }
 
@@ -65,6 +68,7 @@ func runDebug(args []string, io stdio) int {
 	stdinFile := fs.String("stdin", "", "")
 	budget := sizeFlag(fs, "budget", debugger.DefaultBudget)
 	replay := fs.String("replay", "", "")
+	timeout := fs.Duration("timeout", 0, "")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(io, debugCmd, "%v", flagError(err))
@@ -95,6 +99,9 @@ func runDebug(args []string, io stdio) int {
 	}
 	if msg := rf.checkCounts(fs); msg != "" {
 		return usageError(io, debugCmd, "%s", msg)
+	}
+	if *timeout < 0 {
+		return usageError(io, debugCmd, "--timeout must be 0 (none) or more")
 	}
 	opts := rf.options()
 	opts.Args = pos
@@ -130,7 +137,7 @@ func runDebug(args []string, io stdio) int {
 	defer srcs.close()
 	opts.SourceLine = srcs.line
 
-	cfg := debugger.Config{Image: img, Options: opts, Budget: *budget, Program: path}
+	cfg := debugger.Config{Image: img, Options: opts, Budget: *budget, Program: path, Timeout: *timeout}
 	cfg.Save = func(name string, b []byte) error { return os.WriteFile(name, b, 0o644) }
 	cfg.Reload = func() (*object.Image, error) {
 		img, code := loadProgram(path, io)
@@ -209,6 +216,11 @@ func runDebug(args []string, io stdio) int {
 				fmt.Fprintf(io.err, "%v\n", err)
 			}
 			failed = true
+		}
+		if _, ok := lines.(*scriptLines); ok && s.TimedOut() {
+			// The rest of the script was written for the state the command was to reach.
+			fmt.Fprintf(io.err, "spindle: time limit exceeded: %q ran longer than %v (--timeout); the rest of the script is not run\n", strings.TrimSpace(line), *timeout)
+			return exitLimit
 		}
 	}
 	if failed {
