@@ -123,7 +123,7 @@ func (s *Session) Exec(line string) error {
 	if c.step {
 		s.last = line
 	}
-	if err := c.run(s, strings.TrimSpace(arg)); err != nil {
+	if err := s.run(c, strings.TrimSpace(arg)); err != nil {
 		return err
 	}
 	if c.name != "record" && c.name != "help" && c.name != "quit" {

@@ -34,7 +34,10 @@ type Record struct {
 	Stdin      []byte   `json:"stdin,omitempty"`       // all of the input, when it was given up front
 	Input      []string `json:"input,omitempty"`       // the lines typed as the program's input
 	InputEnded bool     `json:"input_ended,omitempty"` // and then the input was ended
-	Commands   []string `json:"commands"`
+	// InputPauses says where the prompt for input was interrupted (ErrInputInterrupted):
+	// after how many of the lines of Input, once for each time.
+	InputPauses []int    `json:"input_pauses,omitempty"`
+	Commands    []string `json:"commands"`
 }
 
 // recordVersion is the version of the record format.
@@ -61,7 +64,8 @@ func (s *Session) Record(program string) (*Record, error) {
 		Version: recordVersion, Program: program, Hash: hash, Args: o.Args, Seed: o.Seed,
 		Random: o.Sched == vm.SchedRandom, Quantum: o.Quantum, MaxSteps: o.MaxSteps, MaxMem: o.MaxMem,
 		Stack: o.StackSize, MaxThreads: o.MaxThreads, MaxProcs: o.MaxProcs, Budget: s.cfg.Budget,
-		Stdin: s.cfg.Stdin, Input: s.typed, InputEnded: s.typedEnd, Commands: s.history,
+		Stdin: s.cfg.Stdin, Input: s.typed, InputEnded: s.typedEnd, InputPauses: s.inputPauses,
+		Commands: s.history,
 	}, nil
 }
 
@@ -102,18 +106,26 @@ func (s *Session) Replay(r *Record) error {
 	defer func() { s.out, s.cfg.Input = out, input }()
 	s.quiet(true)
 	defer s.quiet(false)
-	lines := r.Input
-	s.cfg.Input = func() (string, bool) {
+	lines, pauses, given := r.Input, r.InputPauses, 0
+	s.cfg.Input = func() (string, error) {
+		if len(pauses) > 0 && pauses[0] == given {
+			pauses = pauses[1:]
+			return "", ErrInputInterrupted
+		}
 		if len(lines) == 0 {
-			return "", false // the input ended, or the recorded session gave no more
+			return "", io.EOF // the input ended, or the recorded session gave no more
 		}
 		line := lines[0]
-		lines = lines[1:]
-		return line, true
+		lines, given = lines[1:], given+1
+		return line, nil
 	}
 	for i, c := range r.Commands {
 		if err := s.Exec(c); err != nil {
 			return fmt.Errorf("the recorded command %d, %q, failed: %v", i+1, c, err)
+		}
+		if s.TimedOut() {
+			// It stopped somewhere the recorded session did not: what follows would not match.
+			return fmt.Errorf("the recorded command %d, %q, ran longer than --timeout %v", i+1, c, s.cfg.Timeout)
 		}
 	}
 	return nil

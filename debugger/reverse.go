@@ -415,6 +415,9 @@ func (s *Session) lastStop(addrs []uint64, user bool, want func(vm.Stop) bool) (
 			if err != nil {
 				return 0, vm.Stop{}, false, err
 			}
+			if st.Kind == vm.StopInterrupted {
+				return 0, vm.Stop{}, false, errPaused
+			}
 			if st.Ended {
 				break
 			}

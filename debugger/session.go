@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/object"
@@ -29,12 +30,20 @@ type Config struct {
 	Budget uint64
 
 	// Input gives the program a line of input when it reads and none is waiting: the line
-	// the user types, or the next line of a batch script. ok false ends the input. With
-	// Stdin set it is not used.
-	Input func() (line string, ok bool)
+	// the user types, or the next line of a batch script. io.EOF ends the input;
+	// ErrInputInterrupted holds the program at its read and ends the command that ran it,
+	// with nothing read (the next command that runs the program asks again); any other error
+	// is the command's. With Stdin set it is not used.
+	Input func() (line string, err error)
 
 	// Stdin, if not nil, is all of the program's input, given up front (a file).
 	Stdin []byte
+
+	// Timeout, if not 0, pauses a command that runs the program once it has run for that much
+	// wall time, as Pause does, in the same state a Ctrl-C would leave (TimedOut reports it);
+	// a reverse command goes back to where it started. The time the user takes to type the
+	// program's input does not count.
+	Timeout time.Duration
 
 	// Reload assembles the program again, for the reload command; nil refuses it.
 	Reload func() (*object.Image, error)
@@ -82,11 +91,17 @@ type Session struct {
 
 	last string // the last command, which an empty line repeats
 
+	clock    *clock // the time limit of the command that runs (Config.Timeout)
+	timedOut bool   // the last command was paused by it
+
 	// For a record: the commands that ran, and the lines the program was given.
 	history  []string
 	typed    []string
 	typedEnd bool
-	quit     bool
+	// inputPauses: for each prompt for input that was interrupted, how many lines had been
+	// typed before it.
+	inputPauses []int
+	quit        bool
 }
 
 type checkpoint struct {
@@ -204,6 +219,11 @@ func (s *Session) thin() bool {
 	return true
 }
 
+// ErrInputInterrupted is what Config.Input returns when the user interrupts the prompt for
+// the program's input (Ctrl-C): the command that was running ends there, and the program
+// waits at its read, as gdb returns to its prompt.
+var ErrInputInterrupted = errors.New("debugger: the prompt for the program's input was interrupted")
+
 // errEnded is the error of a command that runs the program forward after it ended.
 var errEnded = errors.New("the program is not running: it has ended (reverse commands go back; run starts it again)")
 
@@ -276,7 +296,9 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 			}
 			continue
 		case st.Kind == vm.StopInput:
-			if err := s.feed(); err != nil {
+			if err := s.feed(); err == ErrInputInterrupted {
+				return st, nil // the command ends at the read (see showStop)
+			} else if err != nil {
 				return st, err
 			}
 			continue
@@ -357,6 +379,9 @@ func (s *Session) comesTo(addrs []uint64) (*vm.Thread, uint64, error) {
 	if err := s.m.Restore(snap); err != nil {
 		return nil, 0, err
 	}
+	if st.Kind == vm.StopInterrupted {
+		s.m.Pause() // for the Resume that follows, which the restore must not run past it
+	}
 	if next == nil || next.State != vm.Running || !slices.Contains(addrs, pc) {
 		return nil, 0, nil
 	}
@@ -369,10 +394,19 @@ func (s *Session) feed() error {
 		return s.m.FeedInput(nil, true)
 	}
 	fmt.Fprintln(s.out, "[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
-	line, ok := s.cfg.Input()
-	if !ok {
+	again := s.clock.hold()
+	line, err := s.cfg.Input()
+	again()
+	switch {
+	case errors.Is(err, ErrInputInterrupted):
+		// Not input: a record keeps where it came, for a replay to stop there too.
+		s.inputPauses = append(s.inputPauses, len(s.typed))
+		return ErrInputInterrupted
+	case err == io.EOF:
 		s.typedEnd = true
 		return s.m.FeedInput(nil, true)
+	case err != nil:
+		return err
 	}
 	s.typed = append(s.typed, line)
 	return s.m.FeedInput([]byte(line+"\n"), false)
@@ -415,6 +449,10 @@ func (s *Session) seek(target uint64) error {
 		var err error
 		if st, err = s.m.Resume(u); err != nil {
 			return err
+		}
+		if st.Kind == vm.StopInterrupted {
+			s.m.SetPolicy(vm.Focus{})
+			return errPaused
 		}
 		if st.Ended {
 			s.ended = &st

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -176,13 +177,13 @@ func (p program) newSession(t testing.TB, out *bytes.Buffer) *Session {
 	cfg := Config{Image: p.img, Options: p.opts, Stdin: p.stdin}
 	if p.stdin == nil {
 		lines := slices.Clone(p.lines)
-		cfg.Input = func() (string, bool) {
+		cfg.Input = func() (string, error) {
 			if len(lines) == 0 {
-				return "", false
+				return "", io.EOF
 			}
 			l := lines[0]
 			lines = lines[1:]
-			return l, true
+			return l, nil
 		}
 	}
 	s, err := New(cfg, out)

@@ -93,7 +93,9 @@ func (s *Session) showStop(st vm.Stop) {
 			fmt.Fprintf(s.out, "Thread %s stopped at an ebreak\n", threadName(t))
 		}
 	case vm.StopInterrupted:
-		fmt.Fprintln(s.out, s.paint(stopColor, "Paused."))
+		fmt.Fprintln(s.out, s.paint(stopColor, s.pausedLine()))
+	case vm.StopInput:
+		fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("Paused while thread %s waits for input, with none read: the next command that runs the program asks again.", threadName(t))))
 	}
 	if t == nil {
 		fmt.Fprintln(s.out, "No thread is running: every thread waits.")

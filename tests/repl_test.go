@@ -417,9 +417,17 @@ func TestREPL(t *testing.T) {
 		r.send("continue" + keyEnter)
 		r.expect("[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
 		r.expectLine("input> ")
-		// Ctrl-C drops the line typed and asks again; it does not end the input.
+		// Ctrl-C returns to the debugger's prompt, with the program held at its read: the
+		// line typed is dropped, and the input has not ended.
 		r.send("3" + keyCtrlC)
 		r.expect("^C")
+		r.expect("Paused while thread 1.1 waits for input, with none read")
+		r.expect("thread 1.1  0x400040 <main> at fib.s:35")
+		r.expectLine(prompt)
+		r.command("info registers pc", "pc   0x400040 <main> at fib.s:35")
+		// The next command that runs the program asks again.
+		r.send("continue" + keyEnter)
+		r.expect("[the program reads its input, and none is waiting: type a line, or end it with Ctrl-D]")
 		r.expectLine("input> ")
 		r.send("10" + keyEnter)
 		r.expect("55")
@@ -435,7 +443,7 @@ func TestREPL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := string(b), "continue\n"; got != want {
+		if got, want := string(b), "continue\ninfo registers pc\ncontinue\n"; got != want {
 			t.Errorf("~/.spindle_history holds %q, want %q", got, want)
 		}
 	})

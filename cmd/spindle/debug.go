@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -30,7 +31,9 @@ when --seed is not given), so that reverse execution can go back anywhere.
 
 When the program reads its input and none is waiting, the debugger says so and takes the next
 line you type (in a script, the next line of the script) as the program's input; Ctrl-D ends
-it. With --stdin FILE, FILE is all of the program's input.
+it. Ctrl-C at that prompt returns to the debugger's, with the program still at its read and
+nothing read: the next command that runs the program asks again. With --stdin FILE, FILE is
+all of the program's input.
 
 Flags:
   --batch SCRIPT  run the commands of SCRIPT, without prompts or colour, and exit; commands
@@ -38,6 +41,8 @@ Flags:
   --stdin FILE    the program's input
   --budget SIZE   host memory for the snapshots of reverse execution (default 64M); old
                   snapshots are thinned to stay within it
+  --timeout D     pause a command that runs the program after wall time D, such as 10s or
+                  500ms, as Ctrl-C would (default 0: none); a batch script ends there
   --replay REC    open the session that 'record save REC' wrote, at the state it was in: the
                   program, its arguments, the flags and the input come from the record
   --seed S, --sched rr|random, --quantum N, --max-steps N, --max-mem SIZE, --stack SIZE,
@@ -45,7 +50,8 @@ Flags:
                   as for run
 
 Exit status: the program's, as for run, once it has ended; 0 if it has not; 121 when a command
-of a batch script failed; 64 for a bad command line; 65 and 66 as for run.
+of a batch script failed; 124 when --timeout paused a command of a batch script; 64 for a bad
+command line; 65 and 66 as for run.
 `,
 }
 
@@ -62,6 +68,7 @@ func runDebug(args []string, io stdio) int {
 	stdinFile := fs.String("stdin", "", "")
 	budget := sizeFlag(fs, "budget", debugger.DefaultBudget)
 	replay := fs.String("replay", "", "")
+	timeout := fs.Duration("timeout", 0, "")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(io, debugCmd, "%v", flagError(err))
@@ -92,6 +99,9 @@ func runDebug(args []string, io stdio) int {
 	}
 	if msg := rf.checkCounts(fs); msg != "" {
 		return usageError(io, debugCmd, "%s", msg)
+	}
+	if *timeout < 0 {
+		return usageError(io, debugCmd, "--timeout must be 0 (none) or more")
 	}
 	opts := rf.options()
 	opts.Args = pos
@@ -127,7 +137,7 @@ func runDebug(args []string, io stdio) int {
 	defer srcs.close()
 	opts.SourceLine = srcs.line
 
-	cfg := debugger.Config{Image: img, Options: opts, Budget: *budget, Program: path}
+	cfg := debugger.Config{Image: img, Options: opts, Budget: *budget, Program: path, Timeout: *timeout}
 	cfg.Save = func(name string, b []byte) error { return os.WriteFile(name, b, 0o644) }
 	cfg.Reload = func() (*object.Image, error) {
 		img, code := loadProgram(path, io)
@@ -207,6 +217,11 @@ func runDebug(args []string, io stdio) int {
 			}
 			failed = true
 		}
+		if _, ok := lines.(*scriptLines); ok && s.TimedOut() {
+			// The rest of the script was written for the state the command was to reach.
+			fmt.Fprintf(io.err, "spindle: time limit exceeded: %q ran longer than %v (--timeout); the rest of the script is not run\n", strings.TrimSpace(line), *timeout)
+			return exitLimit
+		}
 	}
 	if failed {
 		if _, ok := lines.(*scriptLines); ok {
@@ -256,10 +271,11 @@ func endStatus(s *debugger.Session) int {
 	return exitSoftware
 }
 
-// A lineSource gives the session its commands, and the program its input.
+// A lineSource gives the session its commands, and the program its input (see
+// debugger.Config.Input).
 type lineSource interface {
 	command() (string, bool)
-	input() (string, bool)
+	input() (string, error)
 }
 
 // scriptLines reads commands, and the program's input, from a script or a pipe.
@@ -272,7 +288,13 @@ func (l *scriptLines) command() (string, bool) {
 	return l.sc.Text(), true
 }
 
-func (l *scriptLines) input() (string, bool) { return l.command() }
+func (l *scriptLines) input() (string, error) {
+	line, ok := l.command()
+	if !ok {
+		return "", io.EOF
+	}
+	return line, nil
+}
 
 // terminal reads commands with readline: history, completion, Enter to repeat.
 type terminal struct {
@@ -315,24 +337,23 @@ func (t *terminal) command() (string, bool) {
 }
 
 // input reads a line of the program's input. It is no command: it stays out of the history,
-// where Up would bring it back at the debugger's prompt, and ~/.spindle_history. Ctrl-C drops
-// the line and asks again, as at the debugger's prompt: only Ctrl-D ends the input, as the
-// debugger's message says, since a program that reads the end of its input often ends too.
-func (t *terminal) input() (string, bool) {
+// where Up would bring it back at the debugger's prompt, and ~/.spindle_history. Ctrl-C
+// returns to the debugger's prompt with the program held at its read, as gdb does; it does not
+// end the input: only Ctrl-D does, as the debugger's message says, since a program that reads
+// the end of its input often ends too.
+func (t *terminal) input() (string, error) {
 	t.rl.SetPrompt("input> ")
 	defer t.rl.SetPrompt("(spindle) ")
 	t.rl.HistoryDisable()
 	defer t.rl.HistoryEnable()
-	for {
-		line, err := t.rl.Readline()
-		switch {
-		case err == readline.ErrInterrupt:
-			continue
-		case err != nil:
-			return "", false
-		}
-		return line, true
+	line, err := t.rl.Readline()
+	switch {
+	case err == readline.ErrInterrupt:
+		return "", debugger.ErrInputInterrupted
+	case err != nil:
+		return "", io.EOF
 	}
+	return line, nil
 }
 
 // complete completes commands, registers, labels and file names.

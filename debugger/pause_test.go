@@ -1,0 +1,79 @@
+package debugger
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// spinSrc runs forever.
+const spinSrc = `
+main:   li      t0, 0
+.loop:  addi    t0, t0, 1
+        j       .loop
+`
+
+// TestTimeout: Config.Timeout pauses a command that runs the program. The state it pauses in
+// is the one a plain run comes to in as many steps; a reverse command that it cuts short goes
+// back to where it started; and from there, the run goes on and goes back as without it.
+func TestTimeout(t *testing.T) {
+	img := assembleText(t, "spin.s", spinSrc)
+	var out bytes.Buffer
+	s, err := New(Config{Image: img, Options: testOptions(), Timeout: 50 * time.Millisecond}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := New(Config{Image: img, Options: testOptions()}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// plainAt runs the session without a time limit to step k.
+	plainAt := func(k uint64) state {
+		t.Helper()
+		exec(t, plain, "reset")
+		for now := plain.m.Steps(); now < k; now = plain.m.Steps() {
+			exec(t, plain, "stepi "+itoa(min(k-now, 1<<30)))
+		}
+		return stateOf(plain.m)
+	}
+
+	exec(t, s, "continue")
+	if !s.TimedOut() || !strings.Contains(out.String(), "Paused: the command ran for 50ms of wall time (--timeout).") {
+		t.Fatalf("continue was not paused by the time limit (TimedOut %v):\n%s", s.TimedOut(), out.String())
+	}
+	paused := s.m.Steps()
+	if diff := cmp.Diff(plainAt(paused), stateOf(s.m)); diff != "" {
+		t.Fatalf("paused at step %d in another state than a plain run's (-plain +paused):\n%s", paused, diff)
+	}
+	exec(t, s, "stepi 3")
+	if s.TimedOut() || s.m.Steps() != paused+3 {
+		t.Fatalf("stepi 3 after the pause: at step %d, want %d; TimedOut %v", s.m.Steps(), paused+3, s.TimedOut())
+	}
+
+	// Going back over the whole run without a stop takes longer than the limit: the command
+	// ends where it started.
+	s.cfg.Timeout = 0
+	exec(t, s, "stepi 100000000")
+	s.cfg.Timeout = 20 * time.Millisecond
+	from := s.m.Steps()
+	want := stateOf(s.m)
+	out.Reset()
+	exec(t, s, "reverse-continue")
+	if !s.TimedOut() || !strings.Contains(out.String(), "reverse-continue did not finish: back where it started, at step "+itoa(from)) {
+		t.Fatalf("reverse-continue was not paused by the time limit (TimedOut %v):\n%s", s.TimedOut(), out.String())
+	}
+	if diff := cmp.Diff(want, stateOf(s.m)); diff != "" {
+		t.Fatalf("the paused reverse-continue did not come back to step %d (-before +after):\n%s", from, diff)
+	}
+	exec(t, s, "reverse-stepi")
+	if diff := cmp.Diff(plainAt(from-1), stateOf(s.m)); diff != "" {
+		t.Fatalf("reverse-stepi after the paused reverse-continue (-plain +session):\n%s", diff)
+	}
+}
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
