@@ -119,6 +119,7 @@ func (s *Session) Exec(line string) error {
 		return err
 	}
 	s.m.CancelPause() // a Ctrl-C that came between commands is not for this one
+	s.wasPaused, s.undone = false, false
 	s.last = ""
 	if c.step {
 		s.last = line
@@ -126,8 +127,12 @@ func (s *Session) Exec(line string) error {
 	if err := s.run(c, strings.TrimSpace(arg)); err != nil {
 		return err
 	}
-	if c.name != "record" && c.name != "help" && c.name != "quit" {
-		s.history = append(s.history, line)
+	if c.name == "record" || c.name == "help" || c.name == "quit" || s.undone {
+		return nil // nothing to replay: it changed nothing
+	}
+	s.history = append(s.history, line)
+	if s.wasPaused {
+		s.paused = append(s.paused, PausedCommand{Command: len(s.history) - 1, Steps: s.m.Steps()})
 	}
 	return nil
 }
@@ -165,6 +170,7 @@ func countThread(arg string, find func() (*vm.Thread, error)) (int, *vm.Thread, 
 // after shows a stop, and makes its thread the current one unless a thread is focused.
 func (s *Session) after(st vm.Stop) {
 	s.stop = st
+	s.wasPaused = st.Kind == vm.StopInterrupted
 	if st.Thread != nil && (!s.focused || s.cur == nil || s.cur.State == vm.Exited) {
 		s.cur = st.Thread
 	}

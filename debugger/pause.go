@@ -89,6 +89,7 @@ func (s *Session) run(c *command, arg string) error {
 	}
 	s.clock.stop()
 	s.m.CancelPause()
+	s.undone = true
 	for {
 		// Going back to where it was is a run of at most the distance between snapshots; a
 		// Ctrl-C meanwhile cuts it short too, and it starts again.

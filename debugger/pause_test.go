@@ -3,6 +3,7 @@ package debugger
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -73,6 +74,30 @@ func TestTimeout(t *testing.T) {
 	exec(t, s, "reverse-stepi")
 	if diff := cmp.Diff(plainAt(from-1), stateOf(s.m)); diff != "" {
 		t.Fatalf("reverse-stepi after the paused reverse-continue (-plain +session):\n%s", diff)
+	}
+
+	// A record of the session replays to the same state: the paused continue stops where it
+	// was paused, and the reverse-continue that went back to where it started is not in it.
+	rec, err := s.Record("spin.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"continue", "stepi 3", "stepi 100000000", "reverse-stepi"}; !slices.Equal(rec.Commands, want) {
+		t.Fatalf("the record's commands are %q, want %q", rec.Commands, want)
+	}
+	if want := []PausedCommand{{Command: 0, Steps: paused}}; !slices.Equal(rec.Paused, want) {
+		t.Fatalf("the record's paused commands are %+v, want %+v", rec.Paused, want)
+	}
+	// (A time limit, so that a replay that does not stop where the pause did fails, not hangs.)
+	replayed, err := New(Config{Image: img, Options: testOptions(), Timeout: 5 * time.Second}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := replayed.Replay(rec); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(stateOf(s.m), stateOf(replayed.m)); diff != "" {
+		t.Fatalf("the replay is in another state than the recorded session (-recorded +replayed):\n%s", diff)
 	}
 }
 

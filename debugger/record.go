@@ -38,6 +38,16 @@ type Record struct {
 	// after how many of the lines of Input, once for each time.
 	InputPauses []int    `json:"input_pauses,omitempty"`
 	Commands    []string `json:"commands"`
+	// Paused lists the commands that a Ctrl-C or --timeout stopped, with the step of the run
+	// they stopped at: a replay stops them there too.
+	Paused []PausedCommand `json:"paused,omitempty"`
+}
+
+// A PausedCommand is a command of a record that a pause stopped: its index in Commands, and the
+// step of the run at which it stopped.
+type PausedCommand struct {
+	Command int    `json:"command"`
+	Steps   uint64 `json:"steps"`
 }
 
 // recordVersion is the version of the record format.
@@ -65,7 +75,7 @@ func (s *Session) Record(program string) (*Record, error) {
 		Random: o.Sched == vm.SchedRandom, Quantum: o.Quantum, MaxSteps: o.MaxSteps, MaxMem: o.MaxMem,
 		Stack: o.StackSize, MaxThreads: o.MaxThreads, MaxProcs: o.MaxProcs, Budget: s.cfg.Budget,
 		Stdin: s.cfg.Stdin, Input: s.typed, InputEnded: s.typedEnd, InputPauses: s.inputPauses,
-		Commands: s.history,
+		Commands: s.history, Paused: s.paused,
 	}, nil
 }
 
@@ -119,9 +129,20 @@ func (s *Session) Replay(r *Record) error {
 		lines, given = lines[1:], given+1
 		return line, nil
 	}
+	paused := r.Paused
 	for i, c := range r.Commands {
-		if err := s.Exec(c); err != nil {
+		pause := len(paused) > 0 && paused[0].Command == i
+		if pause {
+			s.pauseAt, s.pausing = paused[0].Steps, true
+			paused = paused[1:]
+		}
+		err := s.Exec(c)
+		s.pausing = false
+		if err != nil {
 			return fmt.Errorf("the recorded command %d, %q, failed: %v", i+1, c, err)
+		}
+		if pause && s.m.Steps() != s.pauseAt {
+			return fmt.Errorf("the recorded command %d, %q, was paused at step %d; replayed, it stopped at step %d", i+1, c, s.pauseAt, s.m.Steps())
 		}
 		if s.TimedOut() {
 			// It stopped somewhere the recorded session did not: what follows would not match.

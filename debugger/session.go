@@ -101,7 +101,16 @@ type Session struct {
 	// inputPauses: for each prompt for input that was interrupted, how many lines had been
 	// typed before it.
 	inputPauses []int
-	quit        bool
+	// paused: the commands of history that a pause stopped, and at which step. A replay stops
+	// each of them there (pauseAt, when pausing), where the recorded session's Ctrl-C or
+	// --timeout did.
+	paused  []PausedCommand
+	pauseAt uint64
+	pausing bool
+	// wasPaused: the command that runs was stopped by a pause; undone: it was a reverse
+	// command that a pause cut short, which went back to where it started.
+	wasPaused, undone bool
+	quit              bool
 }
 
 type checkpoint struct {
@@ -259,6 +268,18 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 		var threadBefore uint64
 		if u.Thread != nil {
 			threadBefore = u.Thread.Steps
+		}
+		if s.pausing && s.pauseAt <= now {
+			// A replay, at the step where the recorded command was paused.
+			s.pausing = false
+			st := vm.Stop{Kind: vm.StopInterrupted, Thread: s.cur, Steps: now}
+			if s.cur != nil {
+				st.PC = s.cur.PCAddr()
+			}
+			return st, nil
+		}
+		if s.pausing && (chunk.Steps == 0 || chunk.Steps > s.pauseAt-now) {
+			chunk.Steps = s.pauseAt - now
 		}
 		st, err := s.m.Resume(chunk)
 		if err != nil {
