@@ -55,10 +55,12 @@ func init() {
 		{name: "display", args: "[EXPR]", help: "show EXPR after every stop; with no EXPR, show the displays now", run: (*Session).cmdDisplay},
 		{name: "undisplay", args: "[N...]", help: "stop showing displays N..., or all of them", run: (*Session).cmdUndisplay},
 		{name: "set", args: "REG = EXPR | *ADDR = EXPR | scheduler-locking on|off", help: "change a register, pc or 8 bytes of memory (in the past, the future after it is dropped), or whether step commands run the focused thread alone", run: (*Session).cmdSet},
-		{name: "info", aliases: []string{"i"}, args: "registers [REG|THREAD] | threads | processes | breakpoints | symbols [TEXT] | frame | display", help: "show part of the state", run: (*Session).cmdInfo},
+		{name: "info", aliases: []string{"i"}, args: "registers [REG|THREAD] | threads | processes | breakpoints | symbols [TEXT] | frame | locals | line [LOCATION] | display", help: "show part of the state; frame and locals describe the selected frame, line the addresses of a source line", run: (*Session).cmdInfo},
 		{name: "backtrace", aliases: []string{"bt", "where"}, args: "[THREAD]", help: "show the calls on a thread's stack", run: (*Session).cmdBacktrace},
-		{name: "frame", aliases: []string{"f"}, args: "", help: "show where the current thread is", run: (*Session).cmdFrame},
-		{name: "list", aliases: []string{"l"}, args: "[LOCATION]", help: "show the source around the current line, or LOCATION", run: (*Session).cmdList},
+		{name: "frame", aliases: []string{"f"}, args: "[N]", help: "select frame N of the current thread's backtrace (0 is where the thread is) and show it; with no N, show the selected frame and the step of the run", run: (*Session).cmdFrame},
+		{name: "up", args: "[N]", help: "select the frame N (1) above the selected one, towards the outermost caller, and show it", run: (*Session).cmdUp},
+		{name: "down", args: "[N]", help: "select the frame N (1) below the selected one, towards where the thread is, and show it", run: (*Session).cmdDown},
+		{name: "list", aliases: []string{"l"}, args: "[LOCATION | A,B | FILE:A,B | -]", help: "show the source around the selected frame's line or LOCATION, or lines A to B; list again goes on after the lines shown, list - shows those before", run: (*Session).cmdList},
 		{name: "disassemble", aliases: []string{"disasm"}, args: "[LOCATION]", help: "show the instructions around pc, or LOCATION", run: (*Session).cmdDisasm},
 		{name: "thread", aliases: []string{"t"}, args: "[PID.TID | TID]", help: "focus a thread: step commands run it (alone, with scheduler-locking on)", run: (*Session).cmdThread},
 		{name: "sched", args: "", help: "show the threads that can run and those that wait, with what they wait on", run: (*Session).cmdSched},
@@ -502,6 +504,7 @@ func (s *Session) toStart() error {
 	s.focused = false
 	s.cur = s.m.Process().Thread(1)
 	s.stop = vm.Stop{}
+	s.selectFrame(0)
 	return nil
 }
 
@@ -957,47 +960,6 @@ func (s *Session) cmdDisasm(arg string) error {
 	return s.disasm(addr, 10, arg == "")
 }
 
-func (s *Session) cmdFrame(arg string) error {
-	if arg != "" {
-		return errors.New("frame takes no argument: it shows where the current thread is; backtrace shows its callers")
-	}
-	if s.ended != nil {
-		s.showEnd(*s.ended)
-		return nil
-	}
-	t, err := s.thread()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(s.out, "[step %d]\n", s.m.Steps())
-	s.showWhere(t)
-	return nil
-}
-
-func (s *Session) cmdList(arg string) error {
-	t := s.cur
-	if t == nil {
-		return errors.New("no current thread")
-	}
-	w := s.where(t)
-	if arg != "" {
-		addr, _, _, err := s.location(arg)
-		if err != nil {
-			return err
-		}
-		w = s.m.ThreadInfo(t).Where
-		img := t.Proc.Image()
-		if i, ok := isa.CodeIndex(addr, len(img.Text)); ok {
-			l := img.Lines[i]
-			w.File, w.Line = img.Files[l.File], int(l.Line)
-		}
-	}
-	if w.File == "" || !s.showSource(w.File, w.Line-5, w.Line+5, s.where(t).Line) {
-		return fmt.Errorf("no source for %s", s.symbolize(t, w.PC))
-	}
-	return nil
-}
-
 func (s *Session) cmdDisplay(arg string) error {
 	if arg == "" {
 		s.showDisplays()
@@ -1047,6 +1009,9 @@ func (s *Session) cmdSet(arg string) error {
 		return errors.New("set: REG = EXPR, *ADDR = EXPR, or scheduler-locking on|off")
 	}
 	lhs, rhs = strings.TrimSpace(strings.TrimPrefix(lhs, "var ")), strings.TrimSpace(rhs)
+	if err := s.setInFrame(strings.TrimPrefix(lhs, "$")); err != nil {
+		return err
+	}
 	t := s.cur
 	if t == nil {
 		return errors.New("no current thread")
@@ -1085,7 +1050,7 @@ func (s *Session) cmdSet(arg string) error {
 
 func (s *Session) cmdInfo(arg string) error {
 	what, rest, _ := strings.Cut(arg, " ")
-	subs := []string{"registers", "threads", "processes", "breakpoints", "symbols", "frame", "display"}
+	subs := []string{"registers", "threads", "processes", "breakpoints", "symbols", "frame", "locals", "line", "display"}
 	var match []string
 	for _, sub := range subs {
 		if strings.HasPrefix(sub, what) && what != "" {
@@ -1133,15 +1098,11 @@ func (s *Session) cmdInfo(arg string) error {
 			}
 		}
 	case "frame":
-		t, err := s.thread()
-		if err != nil {
-			return err
-		}
-		fr := s.m.Backtrace(t, 2)
-		fmt.Fprintf(s.out, "frame of %s in thread %s: pc %s, sp %#x, fp %#x\n", frameName(fr[0]), threadName(t), s.symbolize(t, fr[0].PC), t.R[isa.SP], t.R[isa.FP])
-		if len(fr) > 1 {
-			fmt.Fprintf(s.out, "called from %s\n", s.symbolize(t, fr[1].PC))
-		}
+		return s.infoFrame()
+	case "locals":
+		return s.infoLocals()
+	case "line":
+		return s.infoLine(rest)
 	case "display":
 		for i, d := range s.displays {
 			if d != "" {
@@ -1261,6 +1222,7 @@ func (s *Session) cmdThread(arg string) error {
 		return err
 	}
 	s.cur, s.focused = t, true
+	s.selectFrame(0)
 	lock := "alone (scheduler-locking on)"
 	if !s.lock {
 		lock = "with the others (scheduler-locking off)"

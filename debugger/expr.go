@@ -13,7 +13,8 @@ import (
 // Expressions, as print, display, set, x and break ... if take them: 64-bit integers, with
 //
 //   - numbers in decimal, hex (0x), binary (0b) or octal (0o), and characters ('a', '\n');
-//   - registers by name or alias, with or without $ (a0, $sp, pc);
+//   - registers by name or alias, with or without $ (a0, $sp, pc): pc, sp and fp are the
+//     selected frame's (see frames.go), the others the thread's;
 //   - labels, which stand for their addresses (main, buf, .loop in the current function);
 //   - *EXPR, the 8 bytes of memory at EXPR; and the operators of C:
 //     unary - ~ !, then * / %, + -, << >>, < <= > >=, == !=, &, ^, |, &&, ||.
@@ -255,8 +256,11 @@ func (p *exprParser) primary() (uint64, error) {
 }
 
 // register returns the value of the register named name (a number, a name or an alias, or
-// pc) in thread t.
+// pc) in thread t, or in its selected frame.
 func (s *Session) register(t *vm.Thread, name string) (uint64, bool) {
+	if v, ok := s.frameReg(t, name); ok {
+		return v, true
+	}
 	if name == "pc" {
 		return t.PCAddr(), true
 	}
@@ -267,15 +271,15 @@ func (s *Session) register(t *vm.Thread, name string) (uint64, bool) {
 }
 
 // label returns the address of a label: its full name, or a local one (.loop) of the function
-// t is in.
+// t is in, in its selected frame.
 func (s *Session) label(name string, t *vm.Thread) (uint64, bool) {
 	p := s.m.Process()
 	if t != nil {
 		p = t.Proc
 	}
 	if strings.HasPrefix(name, ".") && t != nil {
-		if fr := s.m.Backtrace(t, 1); len(fr) > 0 && fr[0].Func != "" {
-			if a, ok := p.Lookup(fr[0].Func + name); ok {
+		if f := s.frameOf(t); f.Func != "" {
+			if a, ok := p.Lookup(f.Func + name); ok {
 				return a, true
 			}
 		}

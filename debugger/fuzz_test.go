@@ -69,7 +69,7 @@ func FuzzDebugger(f *testing.F) {
 // fuzzCommand makes a command line of the next bytes.
 func fuzzCommand(s *Session, p program, next func() int) string {
 	text := len(p.img.Text)
-	switch c := next() % 21; c {
+	switch c := next() % 22; c {
 	case 0:
 		return "step"
 	case 1:
@@ -113,6 +113,9 @@ func fuzzCommand(s *Session, p program, next func() int) string {
 		return "until"
 	case 19:
 		return fmt.Sprintf("advance *%#x", isa.CodeAddr((next()<<8|next())%text))
+	case 21:
+		// They change no state: the run after them must be the plain run.
+		return []string{"frame 1", "up 2", "down", "info locals", "list", "list -", "info line", "info frame"}[next()%8]
 	default:
 		return fmt.Sprintf("disable %d", 1+next()%8)
 	}

@@ -75,6 +75,8 @@ type Session struct {
 	lock    bool       // scheduler locking: step commands run only the focused thread
 	ended   *vm.Stop   // the end of the run, when the machine is there
 	lastEnd *vm.Stop   // the end of the run, once it has been reached
+	frame   int        // the selected frame of cur's backtrace (see frames.go)
+	listed  listing    // the lines list showed last
 
 	bps      []*breakpoint
 	nextBP   int
@@ -158,6 +160,7 @@ func (s *Session) load(img *object.Image) error {
 	s.img, s.m = img, m
 	s.stop, s.ended, s.focused = vm.Stop{}, nil, false
 	s.cur = m.Process().Thread(1)
+	s.selectFrame(0)
 	s.cps, s.focus = nil, nil
 	s.interval = 1 << 16
 	s.checkpoint()
@@ -242,6 +245,7 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 	if s.ended != nil {
 		return vm.Stop{}, errEnded
 	}
+	s.selectFrame(0)
 	if st := s.stop; st.Kind == vm.StopBreakpoint && st.Trap != nil && !st.Ended && st.Thread != nil &&
 		st.Thread.State != vm.Exited && st.Thread.PCAddr() == st.PC && s.m.Steps() == st.Steps {
 		// Stopped at an ebreak of the program: it goes on after it, as gdb goes on after an
@@ -449,6 +453,7 @@ func (s *Session) seek(target uint64) error {
 		return fmt.Errorf("step %d is before the start", target)
 	}
 	cp := s.cps[i-1]
+	s.selectFrame(0)
 	if err := s.m.Restore(cp.snap); err != nil {
 		return err
 	}

@@ -34,26 +34,38 @@ func (s *Session) where(t *vm.Thread) vm.Where {
 
 // symbolize names a code address: label+offset, with its source position.
 func (s *Session) symbolize(t *vm.Thread, addr uint64) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%#x", addr)
-	p := s.m.Process()
-	if t != nil {
-		p = t.Proc
+	return fmt.Sprintf("%#x", addr) + s.symbolName(t, addr) + s.sourcePos(t, addr)
+}
+
+// symbolName is the " <label+offset>" of symbolize, or "" where no label names addr.
+func (s *Session) symbolName(t *vm.Thread, addr uint64) string {
+	name, off, ok := s.m.Symbol(s.procOf(t), addr)
+	switch {
+	case !ok:
+		return ""
+	case off == 0:
+		return fmt.Sprintf(" <%s>", name)
 	}
-	if name, off, ok := s.m.Symbol(p, addr); ok {
-		if off == 0 {
-			fmt.Fprintf(&b, " <%s>", name)
-		} else {
-			fmt.Fprintf(&b, " <%s+%d>", name, off)
+	return fmt.Sprintf(" <%s+%d>", name, off)
+}
+
+// sourcePos is the " at FILE:LINE" of symbolize, or "" where addr has no source line.
+func (s *Session) sourcePos(t *vm.Thread, addr uint64) string {
+	img := s.procOf(t).Image()
+	if i, ok := isa.CodeIndex(addr, len(img.Text)); ok && i < len(img.Lines) {
+		if l := img.Lines[i]; l.Line > 0 {
+			return fmt.Sprintf(" at %s:%d", img.Files[l.File], l.Line)
 		}
 	}
-	if i, ok := isa.CodeIndex(addr, len(p.Image().Text)); ok && i < len(p.Image().Lines) {
-		l := p.Image().Lines[i]
-		if l.Line > 0 {
-			fmt.Fprintf(&b, " at %s:%d", p.Image().Files[l.File], l.Line)
-		}
+	return ""
+}
+
+// procOf returns thread t's process, or the first process for no thread.
+func (s *Session) procOf(t *vm.Thread) *vm.Process {
+	if t == nil {
+		return s.m.Process()
 	}
-	return b.String()
+	return t.Proc
 }
 
 // Colours, on a terminal only (Config.Color): where a thread is, in bold; why the run
@@ -121,6 +133,11 @@ func (s *Session) showEnd(st vm.Stop) {
 func (s *Session) showWhere(t *vm.Thread) {
 	w := s.where(t)
 	fmt.Fprintln(s.out, s.paint(whereColor, fmt.Sprintf("thread %s  %s", threadName(t), s.symbolize(t, w.PC))))
+	s.showLine(w)
+}
+
+// showLine prints the source line of w, or its instruction where it has none.
+func (s *Session) showLine(w vm.Where) {
 	if w.Text != "" {
 		fmt.Fprintf(s.out, "%6d\t%s\n", w.Line, strings.TrimRight(w.Text, " \t"))
 	} else {
@@ -203,18 +220,7 @@ func (s *Session) pcLine(t *vm.Thread) string {
 // showBacktrace prints thread t's frames, innermost first.
 func (s *Session) showBacktrace(t *vm.Thread, max int) {
 	for i, f := range s.m.Backtrace(t, max) {
-		fn := f.Func
-		if fn == "" {
-			fn = "??"
-		}
-		if f.Off != 0 {
-			fn = fmt.Sprintf("%s+%d", fn, f.Off)
-		}
-		pos := ""
-		if f.Where.File != "" {
-			pos = fmt.Sprintf(" at %s:%d", f.Where.File, f.Where.Line)
-		}
-		fmt.Fprintf(s.out, "#%d  %#x in %s%s\n", i, f.PC, fn, pos)
+		fmt.Fprintln(s.out, frameLine(i, f))
 	}
 }
 
