@@ -19,7 +19,8 @@ type command struct {
 	aliases []string
 	args    string // the synopsis of its arguments
 	help    string
-	step    bool // an empty line repeats it
+	step    bool   // an empty line repeats it
+	repeat  string // what an empty line after it runs, if not the same line
 	run     func(s *Session, arg string) error
 }
 
@@ -60,7 +61,7 @@ func init() {
 		{name: "frame", aliases: []string{"f"}, args: "[N]", help: "select frame N of the current thread's backtrace (0 is where the thread is) and show it; with no N, show the selected frame and the step of the run", run: (*Session).cmdFrame},
 		{name: "up", args: "[N]", help: "select the frame N (1) above the selected one, towards the outermost caller, and show it", run: (*Session).cmdUp},
 		{name: "down", args: "[N]", help: "select the frame N (1) below the selected one, towards where the thread is, and show it", run: (*Session).cmdDown},
-		{name: "list", aliases: []string{"l"}, args: "[LOCATION | A,B | FILE:A,B | -]", help: "show the source around the selected frame's line or LOCATION, or lines A to B; list again goes on after the lines shown, list - shows those before", run: (*Session).cmdList},
+		{name: "list", aliases: []string{"l"}, args: "[LOCATION | A,B | FILE:A,B | -]", help: "show the source around the selected frame's line or LOCATION, or lines A to B; list again (or Enter) goes on after the lines shown, list - shows those before", step: true, repeat: "list", run: (*Session).cmdList},
 		{name: "disassemble", aliases: []string{"disasm"}, args: "[LOCATION]", help: "show the instructions around pc, or LOCATION", run: (*Session).cmdDisasm},
 		{name: "thread", aliases: []string{"t"}, args: "[PID.TID | TID]", help: "focus a thread: step commands run it (alone, with scheduler-locking on)", run: (*Session).cmdThread},
 		{name: "sched", args: "", help: "show the threads that can run and those that wait, with what they wait on", run: (*Session).cmdSched},
@@ -125,6 +126,9 @@ func (s *Session) Exec(line string) error {
 	s.last = ""
 	if c.step {
 		s.last = line
+		if c.repeat != "" {
+			s.last = c.repeat
+		}
 	}
 	if err := s.run(c, strings.TrimSpace(arg)); err != nil {
 		return err
@@ -1050,7 +1054,7 @@ func (s *Session) cmdSet(arg string) error {
 
 func (s *Session) cmdInfo(arg string) error {
 	what, rest, _ := strings.Cut(arg, " ")
-	subs := []string{"registers", "threads", "processes", "breakpoints", "symbols", "frame", "locals", "line", "display"}
+	subs := InfoTopics()
 	var match []string
 	for _, sub := range subs {
 		if strings.HasPrefix(sub, what) && what != "" {
@@ -1327,6 +1331,11 @@ func (s *Session) cmdHelp(arg string) error {
 	}
 	fmt.Fprintln(s.out, "Any unique prefix of a command works; an empty line repeats a step. help COMMAND says more.")
 	return nil
+}
+
+// InfoTopics returns what info shows, for completion: info registers, info threads, ...
+func InfoTopics() []string {
+	return []string{"registers", "threads", "processes", "breakpoints", "symbols", "frame", "locals", "line", "display"}
 }
 
 // CommandNames returns the names of the commands, for completion.

@@ -323,6 +323,11 @@ func TestREPL(t *testing.T) {
 		r.expectLine(prompt + "help break ")
 		r.command("", "stop before the instruction at LOCATION")
 
+		// info's argument is what it shows.
+		r.send("info brea" + keyTab)
+		r.expectLine(prompt + "info breakpoints ")
+		r.command("", "Num  Type")
+
 		// Several registers begin with s: the first Tab lists them, the second selects the
 		// first, and Enter takes it.
 		r.send("p s" + keyTab)

@@ -376,8 +376,10 @@ func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 	switch {
 	case len(before) == 0:
 		cands = debugger.CommandNames()
-	case len(before) == 1 && (before[0] == "h" || len(before[0]) > 1 && strings.HasPrefix("help", before[0])):
+	case len(before) == 1 && abbreviates(before[0], "help", "h"):
 		cands = debugger.CommandNames()
+	case len(before) == 1 && abbreviates(before[0], "info", "i"):
+		cands = debugger.InfoTopics()
 	default:
 		for r := range isa.NumRegs {
 			cands = append(cands, isa.RegName(r))
@@ -398,4 +400,10 @@ func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 		}
 	}
 	return out, len([]rune(word))
+}
+
+// abbreviates reports whether word names the command name: its alias, or a prefix of it longer
+// than one letter.
+func abbreviates(word, name, alias string) bool {
+	return word == alias || len(word) > 1 && strings.HasPrefix(name, word)
 }
