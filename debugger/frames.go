@@ -113,7 +113,7 @@ func (s *Session) cmdFrame(arg string) error {
 		if s.frame == 0 {
 			s.showWhere(t)
 		} else {
-			s.showFrame(s.frame, fr[0])
+			s.showFrame(t, s.frame, fr[0])
 		}
 		return nil
 	}
@@ -175,30 +175,20 @@ func (s *Session) moveFrame(n int, short func(outer int) error) error {
 		n = outer
 	}
 	s.selectFrame(n)
-	s.showFrame(n, frames[n])
+	s.showFrame(t, n, frames[n])
 	return nil
 }
 
-// frameLine is frame n's line of a backtrace: its number, address, function and position.
-func frameLine(n int, f vm.Frame) string {
-	fn := f.Func
-	if fn == "" {
-		fn = "??"
-	}
-	if f.Off != 0 {
-		fn = fmt.Sprintf("%s+%d", fn, f.Off)
-	}
-	pos := ""
-	if f.Where.File != "" {
-		pos = fmt.Sprintf(" at %s:%d", f.Where.File, f.Where.Line)
-	}
-	return fmt.Sprintf("#%d  %#x in %s%s", n, f.PC, fn, pos)
+// frameLine is frame n of thread t's line of a backtrace: its number, then its address named
+// as every stop names one, by the nearest label (fib.base, or fib+28) and the source line.
+func (s *Session) frameLine(t *vm.Thread, n int, f vm.Frame) string {
+	return fmt.Sprintf("#%d  %s", n, s.symbolize(t, f.PC))
 }
 
 // showFrame shows frame n as frame, up and down do: its line of the backtrace, then its
 // source line.
-func (s *Session) showFrame(n int, f vm.Frame) {
-	fmt.Fprintln(s.out, s.paint(whereColor, frameLine(n, f)))
+func (s *Session) showFrame(t *vm.Thread, n int, f vm.Frame) {
+	fmt.Fprintln(s.out, s.paint(whereColor, s.frameLine(t, n, f)))
 	s.showLine(f.Where)
 }
 

@@ -220,7 +220,7 @@ func (s *Session) pcLine(t *vm.Thread) string {
 // showBacktrace prints thread t's frames, innermost first.
 func (s *Session) showBacktrace(t *vm.Thread, max int) {
 	for i, f := range s.m.Backtrace(t, max) {
-		fmt.Fprintln(s.out, frameLine(i, f))
+		fmt.Fprintln(s.out, s.frameLine(t, i, f))
 	}
 }
 
