@@ -91,3 +91,22 @@ f:      addi    a0, a0, 1   # 6
 		t.Errorf("continue stopped at %+v with a0 = %d; want the breakpoints at line 6, f, with a0 = 1", s.stop, s.cur.R[isa.A0])
 	}
 }
+
+// TestTranscriptLines: what the session says starts on a line of its own, even after output of
+// the program that left its line open; the program's output itself is shown as it was written.
+func TestTranscriptLines(t *testing.T) {
+	img := assembleText(t, "p.s", "main: li a0, 42\n syscall print_int\n li a0, 10\n syscall putc\n ret\n")
+	var out bytes.Buffer
+	s, err := New(Config{Image: img, Options: testOptions()}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, s, "stepi 2")
+	exec(t, s, "stepi 2")
+	want := "42\nthread 1.1  0x400008 <main+8> at p.s:3\n" +
+		"     3\t li a0, 10\n" +
+		"\nthread 1.1  0x400010 <main+16> at p.s:5\n"
+	if !strings.HasPrefix(out.String(), want) {
+		t.Errorf("the transcript is\n%q\nwant it to begin\n%q", out.String(), want)
+	}
+}

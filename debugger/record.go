@@ -154,13 +154,13 @@ func (s *Session) Replay(r *Record) error {
 
 // quiet sends what the session and the program write nowhere, or back to the transcript.
 func (s *Session) quiet(on bool) {
-	w := s.transcript
+	var w, program io.Writer = s.transcript, programSide{s.transcript}
 	if on {
-		w = io.Discard
+		w, program = io.Discard, io.Discard
 	}
 	s.out = w
 	for _, o := range s.outs {
-		o.w = w
+		o.w = program
 	}
 }
 

@@ -64,7 +64,7 @@ type Config struct {
 type Session struct {
 	cfg        Config
 	out        io.Writer // where the session writes: the transcript, or nowhere (see quiet)
-	transcript io.Writer
+	transcript *transcript
 	img        *object.Image
 	m          *vm.Machine
 	outs       [2]*progOutput
@@ -133,7 +133,8 @@ func New(cfg Config, out io.Writer) (*Session, error) {
 	if cfg.Budget == 0 {
 		cfg.Budget = DefaultBudget
 	}
-	s := &Session{cfg: cfg, out: out, transcript: out, lock: true}
+	tr := &transcript{w: out}
+	s := &Session{cfg: cfg, out: tr, transcript: tr, lock: true}
 	if err := s.load(cfg.Image); err != nil {
 		return nil, err
 	}
@@ -146,7 +147,11 @@ func (s *Session) load(img *object.Image) error {
 	opts.CPUs, opts.VirtualClock, opts.Stdin, opts.FeedInput = 1, true, nil, true
 	opts.MaxSnapshotMem = s.cfg.Budget
 	opts.Stats, opts.Trace = false, nil
-	s.outs = [2]*progOutput{{w: s.out}, {w: s.out}}
+	w := s.out
+	if s.out == io.Writer(s.transcript) {
+		w = programSide{s.transcript}
+	}
+	s.outs = [2]*progOutput{{w: w}, {w: w}}
 	opts.Stdout, opts.Stderr = s.outs[0], s.outs[1]
 	m, err := vm.Load(img, opts)
 	if err != nil {
@@ -165,6 +170,35 @@ func (s *Session) load(img *object.Image) error {
 	s.interval = 1 << 16
 	s.checkpoint()
 	return s.setBreakpoints()
+}
+
+// A transcript is what a session shows: what it says, and the program's output, on one writer.
+// What the session says starts on a line of its own: after output that left its last line open
+// (a number printed alone, a prompt waiting for its answer), a newline comes first.
+type transcript struct {
+	w    io.Writer
+	open bool // the program's output left the last line open
+}
+
+// Write writes what the session says.
+func (tr *transcript) Write(b []byte) (int, error) {
+	if tr.open && len(b) > 0 {
+		tr.open = false
+		if _, err := tr.w.Write([]byte{'\n'}); err != nil {
+			return 0, err
+		}
+	}
+	return tr.w.Write(b)
+}
+
+// programSide writes the program's output into a transcript.
+type programSide struct{ tr *transcript }
+
+func (p programSide) Write(b []byte) (int, error) {
+	if len(b) > 0 {
+		p.tr.open = b[len(b)-1] != '\n'
+	}
+	return p.tr.w.Write(b)
 }
 
 // progOutput writes the program's output into the transcript, once: after a step back, the
