@@ -354,16 +354,16 @@ func (s *Session) cmdStep(arg string) error { return s.lineCommand(arg, false) }
 func (s *Session) cmdNext(arg string) error { return s.lineCommand(arg, true) }
 
 func (s *Session) cmdFinish(arg string) error {
-	t, err := s.thread()
+	t, frames, err := s.selected(2)
 	if err != nil {
 		return err
 	}
-	frames := s.m.Backtrace(t, 2)
 	if len(frames) < 2 {
 		return s.outermost("finish", t, frames[0])
 	}
-	fmt.Fprintf(s.out, "Run till exit from %s\n", frameName(frames[0]))
-	st, err := s.forward(vm.Until{Thread: t, Return: t.R[isa.SP]})
+	fmt.Fprintf(s.out, "Run till exit from %s\n", s.frameLine(t, s.frame, frames[0]))
+	// The selected frame's return address lies just below its caller's sp.
+	st, err := s.forward(vm.Until{Thread: t, Return: frames[1].SP - 8})
 	if err != nil {
 		return err
 	}
@@ -585,7 +585,7 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 		if s.cur == nil {
 			return errors.New("break: where? (a label, an address or FILE:LINE)")
 		}
-		spec = fmt.Sprintf("*%#x", s.cur.PCAddr())
+		spec = fmt.Sprintf("*%#x", s.framePC())
 	}
 	addr, file, line, err := s.location(spec)
 	if err != nil {
@@ -939,10 +939,11 @@ func (s *Session) disasm(addr uint64, n int, around bool) error {
 	if around {
 		i = max(0, i-n/2)
 	}
+	here := s.framePC()
 	for j := i; j < min(i+n, len(img.Text)); j++ {
 		a := isa.CodeAddr(j)
 		mark := "  "
-		if s.cur != nil && j == s.cur.PC {
+		if a == here {
 			mark = "=>"
 		}
 		fmt.Fprintf(s.out, "%s %s:\t%s\n", mark, s.symbolize(s.cur, a), object.DisassembleInstr(img.Text[j], a, img))
@@ -954,7 +955,7 @@ func (s *Session) cmdDisasm(arg string) error {
 	if s.cur == nil {
 		return errors.New("no current thread")
 	}
-	addr := s.cur.PCAddr()
+	addr := s.framePC()
 	if arg != "" {
 		var err error
 		if addr, _, _, err = s.location(arg); err != nil {

@@ -90,6 +90,15 @@ func (s *Session) setInFrame(name string) error {
 		"frame 0 selects the thread's (or set a saved word with set *ADDR = EXPR: info locals shows where they are)", name, s.frame, name)
 }
 
+// framePC returns the selected frame's pc: where the current thread is, in frame 0, and a
+// caller's call in another.
+func (s *Session) framePC() uint64 {
+	if pc, ok := s.frameReg(s.cur, "pc"); ok {
+		return pc
+	}
+	return s.cur.PCAddr()
+}
+
 // frameNumber reads a frame number: 0 or more.
 func frameNumber(arg string) (int, error) {
 	n, err := strconv.Atoi(arg)
