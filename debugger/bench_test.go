@@ -71,3 +71,31 @@ func BenchmarkReverseStepi(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkReverseStepiBudget measures a step back at the end of a run of 39 million
+// instructions that write to 64 pages over and over, under a budget of 2 MiB that holds a few
+// of its checkpoints: the distance from the last one to the end is what a step back runs
+// again. It reports the bytes the snapshots hold.
+func BenchmarkReverseStepiBudget(b *testing.B) {
+	s := budgetSession(b, pagesProgram(b, 120_000), budgetTest, new(bytes.Buffer))
+	if err := s.Exec("continue"); err != nil || s.ended == nil {
+		b.Fatalf("%v, stopped for %v", err, s.stop.Kind)
+	}
+	s.out = io.Discard
+	end := s.m.Steps()
+	for b.Loop() {
+		if err := s.Exec("reverse-stepi"); err != nil || s.m.Steps() != end-1 {
+			b.Fatalf("%v, at step %d, want %d", err, s.m.Steps(), end-1)
+		}
+		if mem := s.m.SnapshotMem(); mem > budgetTest {
+			b.Fatalf("the snapshots hold %d bytes, past the budget of %d", mem, budgetTest)
+		}
+		b.StopTimer()
+		if err := s.seek(end); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(s.m.SnapshotMem()), "snapshot-bytes")
+	b.ReportMetric(float64(len(s.cps)), "checkpoints")
+}
