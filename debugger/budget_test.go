@@ -152,3 +152,13 @@ func TestBudgetFilled(t *testing.T) {
 	}
 	r.check(t, s, "continue from the start")
 }
+
+// TestBudgetTooSmall: a budget that cannot hold the first snapshot is refused when the session
+// starts, where it left a session with nothing to go back to, which failed at its first step.
+func TestBudgetTooSmall(t *testing.T) {
+	p := pagesProgram(t, 1)
+	_, err := New(Config{Image: p.img, Options: p.opts, Budget: 64 << 10}, new(bytes.Buffer))
+	if err == nil || !strings.Contains(err.Error(), "cannot hold the program's first snapshot") {
+		t.Fatalf("a budget of 64 KiB for a program of 256 KiB: got %v", err)
+	}
+}

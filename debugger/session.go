@@ -162,13 +162,22 @@ func (s *Session) load(img *object.Image) error {
 			return err
 		}
 	}
+	// Every step back starts from a snapshot, the first one at least: a budget that cannot
+	// hold it leaves nothing to go back to.
+	first, err := m.Snapshot()
+	if errors.Is(err, vm.ErrSnapshotMem) {
+		_, mem := m.Process().Memory()
+		return fmt.Errorf("the snapshot budget (--budget), %d bytes, cannot hold the program's first snapshot: its memory alone takes %d bytes", s.cfg.Budget, len(mem))
+	}
+	if err != nil {
+		return err
+	}
 	s.img, s.m = img, m
 	s.stop, s.ended, s.focused = vm.Stop{}, nil, false
 	s.cur = m.Process().Thread(1)
 	s.selectFrame(0)
-	s.cps, s.focus = nil, nil
+	s.cps, s.focus = []checkpoint{{steps: 0, snap: first}}, nil
 	s.interval = 1 << 16
-	s.checkpoint()
 	return s.setBreakpoints()
 }
 
