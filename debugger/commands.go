@@ -1014,12 +1014,16 @@ func (s *Session) cmdSet(arg string) error {
 		return errors.New("set: REG = EXPR, *ADDR = EXPR, or scheduler-locking on|off")
 	}
 	lhs, rhs = strings.TrimSpace(strings.TrimPrefix(lhs, "var ")), strings.TrimSpace(rhs)
+	if s.ended != nil {
+		// Its threads have exited: a change there would undo the end and go nowhere.
+		return errEnded
+	}
 	if err := s.setInFrame(strings.TrimPrefix(lhs, "$")); err != nil {
 		return err
 	}
-	t := s.cur
-	if t == nil {
-		return errors.New("no current thread")
+	t, err := s.thread()
+	if err != nil {
+		return err
 	}
 	v, err := s.eval(rhs, t)
 	if err != nil {
