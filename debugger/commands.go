@@ -776,9 +776,12 @@ func (s *Session) setIgnore(b *breakpoint, n int) {
 
 func (s *Session) cmdCondition(arg string) error {
 	id, cond, _ := strings.Cut(arg, " ")
-	bs, err := s.ids(id)
-	if err != nil || id == "" {
+	if id == "" {
 		return errors.New("condition: N [EXPR]")
+	}
+	bs, err := s.ids(id)
+	if err != nil {
+		return err
 	}
 	if cond = strings.TrimSpace(cond); cond != "" {
 		if _, err := s.eval(cond, s.cur); err != nil {
@@ -1067,7 +1070,7 @@ func (s *Session) cmdInfo(arg string) error {
 		}
 	}
 	if len(match) != 1 {
-		return fmt.Errorf("info %s: want one of %s", what, strings.Join(subs, ", "))
+		return fmt.Errorf("%s: want one of %s", strings.TrimSpace("info "+what), strings.Join(subs, ", "))
 	}
 	switch match[0] {
 	case "registers":
