@@ -79,6 +79,8 @@ func (s *Session) location(spec string) (addr uint64, file string, line int, err
 			name, num = spec[:i], spec[i+1:]
 		} else if w := s.where(t); w.File != "" {
 			name = w.File
+		} else {
+			return 0, "", 0, fmt.Errorf("%s: no current source file: say FILE:%s", spec, num)
 		}
 		n, err := strconv.Atoi(num)
 		if err != nil || n <= 0 {
