@@ -425,6 +425,9 @@ func (s *Session) runTo(cmd, arg string, thisFrame bool) error {
 	if err != nil {
 		return err
 	}
+	if _, err := codeIndex(t.Proc.Image(), addr); err != nil {
+		return err
+	}
 	if err := s.m.SetBreakpoint(addr); err != nil {
 		return err
 	}
@@ -455,6 +458,16 @@ func (s *Session) runTo(cmd, arg string, thisFrame bool) error {
 	}
 	s.after(st)
 	return nil
+}
+
+// codeIndex returns the index in img's text of the instruction at addr, or an error that says
+// addr is not the address of one.
+func codeIndex(img *object.Image, addr uint64) (int, error) {
+	i, ok := isa.CodeIndex(addr, len(img.Text))
+	if !ok {
+		return 0, fmt.Errorf("%#x is not the address of an instruction (%s)", addr, isa.TextSpan(len(img.Text)))
+	}
+	return i, nil
 }
 
 // userBreakpointAt reports whether one of the user's enabled breakpoints is at code address addr.
@@ -520,15 +533,18 @@ func (s *Session) cmdReload(arg string) error {
 	if err != nil {
 		return err
 	}
-	old := s.bps
+	// The session as it was stays whole until the new program has loaded: a program that does
+	// not load leaves it as it was, its snapshots included.
+	before := *s
 	s.bps = nil
-	for _, c := range s.cps {
+	if err := s.load(img); err != nil {
+		*s = before
+		return fmt.Errorf("reload: %v; the session goes on with the program as it was", err)
+	}
+	for _, c := range before.cps {
 		c.snap.Release()
 	}
-	if err := s.load(img); err != nil {
-		return err
-	}
-	s.bps = old
+	s.bps = before.bps
 	for _, b := range s.bps {
 		if b.kind != bpCode {
 			continue
@@ -596,8 +612,8 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 			return err
 		}
 	}
-	if _, ok := isa.CodeIndex(addr, len(s.img.Text)); !ok {
-		return fmt.Errorf("%#x is not the address of an instruction (%s)", addr, isa.TextSpan(len(s.img.Text)))
+	if _, err := codeIndex(s.img, addr); err != nil {
+		return err
 	}
 	b := s.addBreakpoint(&breakpoint{kind: bpCode, spec: spec, addr: addr, file: file, line: line, cond: cond, temp: temp})
 	fmt.Fprintf(s.out, "%s %d at %s\n", b.title(), b.id, s.symbolize(s.cur, addr))
@@ -935,9 +951,9 @@ func (s *Session) cmdExamine(arg string) error {
 // disasm shows n instructions from addr, marking pc's.
 func (s *Session) disasm(addr uint64, n int, around bool) error {
 	img := s.cur.Proc.Image()
-	i, ok := isa.CodeIndex(addr, len(img.Text))
-	if !ok {
-		return fmt.Errorf("%#x is not the address of an instruction (%s)", addr, isa.TextSpan(len(img.Text)))
+	i, err := codeIndex(img, addr)
+	if err != nil {
+		return err
 	}
 	if around {
 		i = max(0, i-n/2)

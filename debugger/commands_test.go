@@ -2,9 +2,11 @@ package debugger
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/object"
@@ -108,5 +110,43 @@ func TestTranscriptLines(t *testing.T) {
 		"\nthread 1.1  0x400010 <main+16> at p.s:5\n"
 	if !strings.HasPrefix(out.String(), want) {
 		t.Errorf("the transcript is\n%q\nwant it to begin\n%q", out.String(), want)
+	}
+}
+
+// TestReloadKept: reload keeps trace switches on, and a program that no longer assembles
+// leaves the session as it was, able to go back as before.
+func TestReloadKept(t *testing.T) {
+	img := assembleFile(t, "threads/race.s", "100_000", "300")
+	var fail error
+	cfg := Config{Image: img, Options: testOptions()}
+	cfg.Reload = func() (*object.Image, error) {
+		if fail != nil {
+			return nil, fail
+		}
+		return img, nil
+	}
+	var out bytes.Buffer
+	s, err := New(cfg, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, s, "trace switches on")
+	exec(t, s, "reload")
+	out.Reset()
+	exec(t, s, "stepi 100")
+	if !strings.Contains(out.String(), "[switch at step ") {
+		t.Errorf("after reload, trace switches on shows no switch in 100 steps of race.s:\n%s", out.String())
+	}
+	want := stateOf(s.m)
+	fail = errors.New("race.s:1:1: it does not assemble")
+	if err := s.Exec("reload"); err == nil || !strings.Contains(err.Error(), "it does not assemble") {
+		t.Fatalf("reload of a program that does not assemble: %v", err)
+	}
+	if diff := cmp.Diff(want, stateOf(s.m)); diff != "" {
+		t.Fatalf("a failed reload changed the state (-before +after):\n%s", diff)
+	}
+	exec(t, s, "reverse-stepi 50")
+	if s.m.Steps() != 50 {
+		t.Errorf("reverse-stepi 50 after a failed reload came to step %d, want 50", s.m.Steps())
 	}
 }

@@ -173,6 +173,10 @@ func (s *Session) load(img *object.Image) error {
 		return err
 	}
 	s.img, s.m = img, m
+	if s.switches {
+		s.tracer = &switchTracer{s: s, m: m}
+		m.Attach(s.tracer)
+	}
 	s.stop, s.ended, s.focused = vm.Stop{}, nil, false
 	s.cur = m.Process().Thread(1)
 	s.selectFrame(0)

@@ -65,9 +65,9 @@ func (s *Session) frameWhere() vm.Where {
 // codeLine returns the source file and line of the instruction at addr.
 func (s *Session) codeLine(addr uint64) (string, int, error) {
 	img := s.procOf(s.cur).Image()
-	i, ok := isa.CodeIndex(addr, len(img.Text))
-	if !ok {
-		return "", 0, fmt.Errorf("%#x is not the address of an instruction (%s)", addr, isa.TextSpan(len(img.Text)))
+	i, err := codeIndex(img, addr)
+	if err != nil {
+		return "", 0, err
 	}
 	if i >= len(img.Lines) || img.Lines[i].Line == 0 {
 		return "", 0, fmt.Errorf("no source line for %s", s.symbolize(s.cur, addr))
