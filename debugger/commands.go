@@ -109,7 +109,7 @@ func (s *Session) Exec(line string) error {
 		}
 		line = s.last
 	}
-	if strings.HasPrefix(line, "#") {
+	if line = stripComment(line); line == "" {
 		return nil
 	}
 	word, arg, _ := strings.Cut(line, " ")
@@ -141,6 +141,26 @@ func (s *Session) Exec(line string) error {
 		s.paused = append(s.paused, PausedCommand{Command: len(s.history) - 1, Steps: s.m.Steps()})
 	}
 	return nil
+}
+
+// stripComment drops a comment from a command line: from a # at its start, or after a blank,
+// that is not inside a string or a char ('#').
+func stripComment(line string) string {
+	var quote byte
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case quote != 0 && c == '\\':
+			i++
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+			return strings.TrimSpace(line[:i])
+		}
+	}
+	return line
 }
 
 // Quit reports whether the session has been quit.

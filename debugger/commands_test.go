@@ -150,3 +150,40 @@ func TestReloadKept(t *testing.T) {
 		t.Errorf("reverse-stepi 50 after a failed reload came to step %d, want 50", s.m.Steps())
 	}
 }
+
+func TestStripComment(t *testing.T) {
+	for in, want := range map[string]string{
+		"# all of it":              "",
+		"break fib   # stop there": "break fib",
+		"print '#'":                "print '#'",
+		"print '#' # the char":     "print '#'",
+		`print "a # b" # a string`: `print "a # b"`,
+		`print "\" # still in it"`: `print "\" # still in it"`,
+		"print a0#not a comment":   "print a0#not a comment",
+		"delete\t# all":            "delete",
+	} {
+		if got := stripComment(in); got != want {
+			t.Errorf("stripComment(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestEmptyLineRepeats: at the prompt an empty line repeats a step, and after list it lists on.
+func TestEmptyLineRepeats(t *testing.T) {
+	var out bytes.Buffer
+	s, err := New(Config{Image: assembleFile(t, "fib.s"), Options: testOptions(), Stdin: []byte("5\n")}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, s, "stepi")
+	exec(t, s, "")
+	if s.m.Steps() != 2 {
+		t.Errorf("stepi then an empty line: at step %d, want 2", s.m.Steps())
+	}
+	exec(t, s, "list 1,3")
+	out.Reset()
+	exec(t, s, "")
+	if got := out.String(); !strings.HasPrefix(got, "     4\t") {
+		t.Errorf("an empty line after list 1,3 showed\n%s\nwant the lines from 4 on", got)
+	}
+}

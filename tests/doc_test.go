@@ -2,7 +2,6 @@ package tests
 
 import (
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -10,15 +9,14 @@ import (
 )
 
 // TestDebuggerWalkthroughs keeps docs/debugger.md's walk-throughs true: each shows a script,
-// with comments, and what the debugger prints for it, and both must be those of the golden
-// transcript that runs it.
+// comments and all, and what the debugger prints for it, and both must be those of the golden
+// transcript that runs it, so that the doc's script can be copied and run as it is.
 func TestDebuggerWalkthroughs(t *testing.T) {
 	doc, err := os.ReadFile("../docs/debugger.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	blocks := codeBlocks(string(doc))
-	comment := regexp.MustCompile(`\s*#.*$`)
 	for _, golden := range []string{"debug_walk_fib.txtar", "debug_walk_race.txtar"} {
 		ar, err := txtar.ParseFile("testdata/" + golden)
 		if err != nil {
@@ -34,15 +32,11 @@ func TestDebuggerWalkthroughs(t *testing.T) {
 		}
 		var foundScript, foundOut bool
 		for _, b := range blocks {
-			var lines []string
-			for _, l := range strings.Split(b, "\n") {
-				lines = append(lines, comment.ReplaceAllString(l, ""))
-			}
-			foundScript = foundScript || strings.Join(lines, "\n") == script
+			foundScript = foundScript || b == script
 			foundOut = foundOut || b == want
 		}
 		if !foundScript {
-			t.Errorf("docs/debugger.md shows no script that is %s's walk.txt (comments aside):\n%s", golden, script)
+			t.Errorf("docs/debugger.md shows no script that is %s's walk.txt:\n%s", golden, script)
 		}
 		if !foundOut {
 			t.Errorf("docs/debugger.md shows no transcript that is %s's want.out:\n%s", golden, want)

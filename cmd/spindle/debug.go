@@ -279,21 +279,24 @@ type lineSource interface {
 }
 
 // scriptLines reads commands, and the program's input, from a script or a pipe.
+// An empty line of a script does nothing, as in a gdb command file: it does not repeat the last
+// command, as Enter does at the prompt. As the program's input, it is an empty line.
 type scriptLines struct{ sc *bufio.Scanner }
 
 func (l *scriptLines) command() (string, bool) {
-	if !l.sc.Scan() {
-		return "", false
+	for l.sc.Scan() {
+		if line := l.sc.Text(); strings.TrimSpace(line) != "" {
+			return line, true
+		}
 	}
-	return l.sc.Text(), true
+	return "", false
 }
 
 func (l *scriptLines) input() (string, error) {
-	line, ok := l.command()
-	if !ok {
+	if !l.sc.Scan() {
 		return "", io.EOF
 	}
-	return line, nil
+	return l.sc.Text(), nil
 }
 
 // terminal reads commands with readline: history, completion, Enter to repeat.
