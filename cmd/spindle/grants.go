@@ -59,7 +59,7 @@ func parseGrant(s string) (grantSpec, error) {
 	case !strings.HasPrefix(g.guest, "/"):
 		return g, fmt.Errorf("--dir %s: the guest path %q must be absolute, such as /www", s, g.guest)
 	case strings.Contains("/"+g.guest+"/", "/../"):
-		return g, fmt.Errorf("--dir %s: the guest path %q must not have ..", s, g.guest)
+		return g, fmt.Errorf("--dir %s: the guest path %q must not have a .. in it", s, g.guest)
 	}
 	g.guest = path.Clean(g.guest)
 	return g, nil
