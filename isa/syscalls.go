@@ -42,6 +42,18 @@ const (
 	SysFutexWait    Syscall = 64
 	SysFutexWake    Syscall = 65
 	SysChanSendRecv Syscall = 66
+
+	SysOpen    Syscall = 80
+	SysPread   Syscall = 81
+	SysPwrite  Syscall = 82
+	SysSeek    Syscall = 83
+	SysStat    Syscall = 84
+	SysFstat   Syscall = 85
+	SysReaddir Syscall = 86
+	SysMkdir   Syscall = 87
+	SysUnlink  Syscall = 88
+	SysRename  Syscall = 89
+	SysFsync   Syscall = 90
 )
 
 // SyscallInfo documents one service.
@@ -83,7 +95,7 @@ var Syscalls = []SyscallInfo{
 	{SysStart, "start", "a0 = entry (a code address), a1 = argument, a2 = descriptor for its 0, a3 = descriptor for its 1", "a0 = the new process's id", "starts a new process of this same program at entry, with one thread and fresh memory (the data as the program file has it, not as the caller has changed it). The thread starts with a0 = argument and a1 = the address of an argv array that holds one string, the caller's argument 0 (so argc returns 1); ret from entry ends the process with status a0, as from the main entry. Its descriptors are 0 and 1, copies of the caller's a2 and a3, and 2, a copy of the caller's 2; it inherits no other", "entry is not the address of an instruction; a2 or a3 is not an open descriptor"},
 	{SysWait, "wait", "a0 = process id of a child", "a0 = its exit status, the whole 64-bit value", "waits for the child to end, if it has not already; a trapped child's status is 134, a killed one's 137. Once waited for, the child is gone, and its id names no process", "the process is not a child of the caller (the caller itself, its parent, a sibling, a grandchild, or no process at all); a thread has already waited for it, or is waiting for it now"},
 	{SysKill, "kill", "a0 = process id", "a0 = 0, or -1 if there is no such process running (there never was, or it has ended)", "ends the process with status 137: any process but the caller's own, not only a child. Killing the first process ends the run", "the process is the caller's own (use exit)"},
-	{SysPipe, "pipe", "none", "a0 = descriptor of the read end, a1 = descriptor of the write end", "makes a pipe of 64 KiB, whose ends take the lowest free descriptor numbers; a reader of an empty pipe blocks until there is data, or gets 0 once no write end is open; a writer to a full pipe blocks", "the process would have more than 64 descriptors open"},
+	{SysPipe, "pipe", "none", "a0 = descriptor of the read end, a1 = descriptor of the write end", "makes a pipe of 64 KiB, whose ends take the lowest free descriptor numbers; a reader of an empty pipe blocks until there is data, or gets 0 once no write end is open; a writer to a full pipe blocks", "the process would have more descriptors open than it may: --max-fds, 1024 descriptors unless it says otherwise"},
 	{SysClose, "close", "a0 = descriptor", "a0 = 0, or -1 if it was not open", "closes the descriptor; a pipe's readers see end of file once every write end is closed", ""},
 
 	{SysChanMake, "chan_make", "a0 = capacity (0 for unbuffered)", "a0 = a channel handle", "makes a channel for the threads of this process; its handles count up from 1, and mean nothing in another process", "the capacity is over 1048576 (2^20); a negative one is a huge unsigned number, so it traps too"},
@@ -93,6 +105,18 @@ var Syscalls = []SyscallInfo{
 	{SysFutexWait, "futex_wait", "a0 = address, a1 = expected value", "a0 = 0 when woken, 1 if the 64 bits at address were not the expected value", "parks the thread on address if it still holds expected: the building block of mutexes and condition variables", "the 8 bytes at address are not inside the process's memory"},
 	{SysFutexWake, "futex_wake", "a0 = address, a1 = the most threads to wake", "a0 = the number of threads woken", "wakes threads parked on address, oldest first", ""},
 	{SysChanSendRecv, "chan_sendrecv", "a0 = channel to send on, a1 = value, a2 = channel to receive from", "a0 = the value received, a1 = 1; a1 = 0 if the receive channel is closed and empty; a0 = a1 = -1 if the send channel is closed (nothing is received)", "chan_send then chan_recv in one call, as an RPC's request and reply: the thread does not run between the two", "either handle is not one that chan_make returned in this process"},
+
+	{SysOpen, "open", "a0 = path, a1 = its length in bytes, a2 = flags (see Files, below)", "a0 = a descriptor, or an error code", "opens a file or a directory under a grant (see Files, below), and gives it the lowest free descriptor number; read, write and close take the descriptor as they take a pipe's, and return an error code for a file where they would return -1 for a pipe. A read at the end of the file returns 0", "the path must lie inside memory (a length over 4096 is ENAMETOOLONG, checked first)"},
+	{SysPread, "pread", "a0 = fd, a1 = buffer, a2 = length, a3 = offset", "a0 = bytes read, 0 at the end of the file, or an error code", "reads from the file at offset without moving the descriptor's offset", "the buffer is not inside the process's memory"},
+	{SysPwrite, "pwrite", "a0 = fd, a1 = buffer, a2 = length, a3 = offset", "a0 = bytes written, or an error code", "writes to the file at offset without moving the descriptor's offset; a file opened with append refuses it (EINVAL)", "the buffer is not inside the process's memory"},
+	{SysSeek, "seek", "a0 = fd, a1 = offset (signed), a2 = whence: 0 from the start, 1 from the current offset, 2 from the end", "a0 = the new offset from the start, or an error code", "moves the descriptor's offset, where the next read or write starts; past the end is allowed (a write there leaves a hole of zeros), before the start is EINVAL", ""},
+	{SysStat, "stat", "a0 = path, a1 = its length, a2 = buffer of 32 bytes", "a0 = 0, or an error code", "writes the stat struct of the file or directory at path into the buffer (see Files, below); a symbolic link is followed, inside its grant", "the path must lie inside memory (a length over 4096 is ENAMETOOLONG, checked first); the 32 bytes of the buffer are not inside memory"},
+	{SysFstat, "fstat", "a0 = fd, a1 = buffer of 32 bytes", "a0 = 0, or an error code", "writes the stat struct of the open file or directory into the buffer", "the 32 bytes of the buffer are not inside memory"},
+	{SysReaddir, "readdir", "a0 = fd of a directory opened with read, a1 = buffer, a2 = its length", "a0 = the length of the name written, 0 after the last one, or an error code (ERANGE: the buffer is too small for the next name)", "writes the next entry's name into the buffer, without a NUL; the names come in byte order, without . and .., as the directory was at the first readdir of the descriptor", "the buffer is not inside the process's memory"},
+	{SysMkdir, "mkdir", "a0 = path, a1 = its length", "a0 = 0, or an error code", "makes a directory, with mode 0777 less the host's umask", "the path must lie inside memory (a length over 4096 is ENAMETOOLONG, checked first)"},
+	{SysUnlink, "unlink", "a0 = path, a1 = its length", "a0 = 0, or an error code", "removes a file, or an empty directory (ENOTEMPTY for one that is not); a symbolic link is removed, not what it points to. A descriptor open on the file still reads and writes it", "the path must lie inside memory (a length over 4096 is ENAMETOOLONG, checked first)"},
+	{SysRename, "rename", "a0 = old path, a1 = its length, a2 = new path, a3 = its length", "a0 = 0, or an error code", "renames a file or a directory, replacing a file at the new path at once (the step that makes the atomic write of Files, below); both paths must be under the same grant, or it is EXDEV", "either path must lie inside memory (a length over 4096 is ENAMETOOLONG, checked first)"},
+	{SysFsync, "fsync", "a0 = fd", "a0 = 0, or an error code", "waits until what was written to the file is on the host's disk", ""},
 }
 
 var syscallByNum, syscallByName = func() (map[Syscall]SyscallInfo, map[string]SyscallInfo) {

@@ -98,21 +98,22 @@ main:   lk s0, 20000
 // TestPipeDescriptorsFull checks that a pipe that cannot get its two descriptors traps before
 // it charges anything or takes a descriptor.
 func TestPipeDescriptorsFull(t *testing.T) {
-	src := "main:\n" + strings.Repeat("        syscall pipe\n", (MaxDescriptors-3)/2) + "        syscall pipe\n        ret\n"
+	const maxFDs = 64
+	src := "main:\n" + strings.Repeat("        syscall pipe\n", (maxFDs-3)/2) + "        syscall pipe\n        ret\n"
 	img, err := asm.Assemble("full.s", []byte(src), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(img, Options{})
+	m, err := Load(img, Options{MaxFDs: maxFDs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = m.Run()
 	var te *TrapError
-	if !errors.As(err, &te) || te.Trap != isa.TrapSyscallArg || !strings.Contains(te.Detail, "a pipe needs two more") {
+	if !errors.As(err, &te) || te.Trap != isa.TrapSyscallArg || !strings.Contains(te.Detail, "a pipe needs two more, and the most is 64") {
 		t.Fatalf("err = %v, want the pipe's descriptor trap", err)
 	}
-	if got, want := m.Process().kmem.Load(), uint64((MaxDescriptors-3)/2*pipeSize); got != want {
+	if got, want := m.Process().kmem.Load(), uint64((maxFDs-3)/2*pipeSize); got != want {
 		t.Errorf("%d bytes charged, want %d: the refused pipe must charge nothing", got, want)
 	}
 }

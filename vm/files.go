@@ -8,7 +8,7 @@ import (
 )
 
 // A process's descriptors name what it reads and writes: the host's standard streams, which
-// every process shares, and the ends of pipes. A child process starts with copies of two of
+// every process shares, the ends of pipes, and host files (hostfiles.go). A child process starts with copies of two of
 // its parent's descriptors as its 0 and 1, and the parent's 2.
 type descKind uint8
 
@@ -19,15 +19,14 @@ const (
 	descStderr
 	descPipeRead
 	descPipeWrite
+	descFile
 )
 
 type desc struct {
 	kind descKind
 	pipe *pipe
+	file *hostFile
 }
-
-// MaxDescriptors is how many descriptors a process may have open.
-const MaxDescriptors = 64
 
 // pipeSize is how many bytes a pipe holds before a writer blocks.
 const pipeSize = 64 << 10
@@ -50,6 +49,8 @@ func (d desc) open() {
 		d.pipe.readers++
 	case descPipeWrite:
 		d.pipe.writers++
+	case descFile:
+		d.file.refs++
 	}
 }
 
@@ -77,6 +78,10 @@ func (c *cpu) closeFd(p *Process, n uint64) bool {
 	case descPipeWrite:
 		if d.pipe.writers--; d.pipe.writers == 0 {
 			c.wakeAll(&d.pipe.rq)
+		}
+	case descFile:
+		if d.file.refs--; d.file.refs == 0 {
+			d.file.release()
 		}
 	}
 	if pp := d.pipe; pp != nil && pp.readers == 0 && pp.writers == 0 {
@@ -106,7 +111,7 @@ func (p *Process) newFd(d desc) (uint64, bool) {
 			return uint64(i), true
 		}
 	}
-	if len(p.fds) >= MaxDescriptors {
+	if len(p.fds) >= p.Machine.opts.MaxFDs {
 		return 0, false
 	}
 	p.fds = append(p.fds, d)
@@ -117,16 +122,16 @@ func (p *Process) newFd(d desc) (uint64, bool) {
 // and a1 (write).
 func (c *cpu) makePipe(t *Thread) error {
 	p := t.Proc
-	if p.openFds()+2 > MaxDescriptors {
-		return c.badArg(t, "pipe: the process has %d descriptors open; a pipe needs two more, and the most is %d", p.openFds(), MaxDescriptors)
+	if max := c.opts.MaxFDs; p.openFds()+2 > max {
+		return c.badArg(t, "pipe: the process has %d descriptors open; a pipe needs two more, and the most is %d", p.openFds(), max)
 	}
 	if !p.charge(pipeSize) {
 		return c.memLimit(t, "pipe: a pipe's buffer would pass the process's memory limit")
 	}
 	c.pipes++
 	pp := &pipe{id: c.pipes, maker: p, readers: 1, writers: 1}
-	rfd, _ := p.newFd(desc{descPipeRead, pp})
-	wfd, _ := p.newFd(desc{descPipeWrite, pp})
+	rfd, _ := p.newFd(desc{kind: descPipeRead, pipe: pp})
+	wfd, _ := p.newFd(desc{kind: descPipeWrite, pipe: pp})
 	t.R[isa.A0], t.R[isa.A1] = rfd, wfd
 	return nil
 }
@@ -172,6 +177,10 @@ func (c *cpu) write(t *Thread, fd uint64, b []byte, whole bool) bool {
 		c.wakeAll(&pp.rq)
 		r[isa.A0] = uint64(n)
 		return false
+	case descFile:
+		n, err := fileWrite(d.file, b)
+		result(t, n, err)
+		return false
 	default:
 		r[isa.A0] = ^uint64(0)
 		return false
@@ -207,6 +216,9 @@ func (c *cpu) read(t *Thread, fd uint64, b []byte) bool {
 		pp.buf = pp.buf[:copy(pp.buf, pp.buf[n:])]
 		c.wakeAll(&pp.wq)
 		r[isa.A0] = uint64(n)
+	case descFile:
+		n, err := fileRead(d.file, b)
+		result(t, n, err)
 	default:
 		r[isa.A0] = ^uint64(0)
 	}

@@ -71,6 +71,15 @@ type Options struct {
 	// "" forbids spawning files (processes can still start at an entry of the image).
 	ProgramDir string
 
+	// Grants are the host directories the file services may reach (see hostfiles.go and
+	// docs/syscalls.md): without one, every path is refused with EPERM. Their Guest paths are
+	// absolute, clean and distinct; a relative path is relative to the first grant. The Dirs
+	// stay the caller's to close, after the run.
+	Grants []Grant
+
+	// MaxFDs is how many descriptors a process may have open; 0 means DefaultMaxFDs.
+	MaxFDs int
+
 	// Assemble, if not nil, turns a spawned program file that is a source, not an object file,
 	// into an image; readFile reads the files it includes, from ProgramDir only. The VM has no
 	// assembler of its own (asm.AssembleReader, with asm.Options.ReadFile = readFile, is the
@@ -199,7 +208,15 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 	if opts.Quantum <= 0 {
 		opts.Quantum = DefaultQuantum
 	}
+	if opts.MaxFDs == 0 {
+		opts.MaxFDs = DefaultMaxFDs
+	}
+	if err := checkGrants(opts.Grants); err != nil {
+		return nil, &LoadError{Msg: err.Error()}
+	}
 	switch {
+	case opts.MaxFDs < 0 || opts.MaxFDs > MaxFDsLimit:
+		return nil, &LoadError{Msg: fmt.Sprintf("a limit of %d descriptors is outside 1 to %d", opts.MaxFDs, MaxFDsLimit)}
 	case opts.StackSize < MinStackSize:
 		return nil, &LoadError{Msg: fmt.Sprintf("a stack of %d bytes is too small; the least is %d", opts.StackSize, MinStackSize)}
 	case opts.StackSize > MaxStackSize:
@@ -353,6 +370,7 @@ func (m *Machine) runAll() {
 // end makes the result of the run, which is over, and returns the error it ended with.
 func (m *Machine) end() error {
 	m.ended = true
+	m.closeHostFiles()
 	if m.timer != nil {
 		m.timer.Stop()
 	}

@@ -35,6 +35,10 @@ func (m *Machine) Output() (stdout, stderr uint64) {
 	return m.written[0].n, m.written[1].n
 }
 
+// ErrSnapshotFiles is the refusal of Snapshot and Restore for a machine that has grants of host
+// directories (Options.Grants): a Restore could not undo what the program did to the files.
+var ErrSnapshotFiles = errors.New("vm: snapshots cannot undo changes to host files: a machine with granted directories cannot be snapshotted")
+
 // PageSize is the size of the pages in which a snapshot keeps memory.
 const PageSize = 4096
 
@@ -151,6 +155,10 @@ func (m *Machine) snapshotable() error {
 		// Their observers keep counts and write what cannot be taken back. Observers an
 		// embedder attached are no part of the state (see Attach).
 		return errors.New("vm: snapshots need a run without statistics or a trace")
+	case len(m.opts.Grants) > 0:
+		// A Restore cannot take back what the program did to the host's files: reverse
+		// execution would read files as they are now, not as they were.
+		return ErrSnapshotFiles
 	}
 	return nil
 }

@@ -58,6 +58,18 @@ var services = [...]service{
 	isa.SysFutexWait:    {run: (*cpu).sysFutexWait},
 	isa.SysFutexWake:    {run: (*cpu).sysFutexWake},
 	isa.SysChanSendRecv: {run: (*cpu).sysChanSendRecv},
+
+	isa.SysOpen:    {run: (*cpu).sysOpen, shared: true},
+	isa.SysPread:   {run: (*cpu).sysPread, shared: true},
+	isa.SysPwrite:  {run: (*cpu).sysPwrite, shared: true},
+	isa.SysSeek:    {run: (*cpu).sysSeek, shared: true},
+	isa.SysStat:    {run: (*cpu).sysStat, shared: true},
+	isa.SysFstat:   {run: (*cpu).sysFstat, shared: true},
+	isa.SysReaddir: {run: (*cpu).sysReaddir, shared: true},
+	isa.SysMkdir:   {run: (*cpu).sysMkdir, shared: true},
+	isa.SysUnlink:  {run: (*cpu).sysUnlink, shared: true},
+	isa.SysRename:  {run: (*cpu).sysRename, shared: true},
+	isa.SysFsync:   {run: (*cpu).sysFsync, shared: true},
 }
 
 // syscall carries out kernel service n for thread t, whose saved pc is the instruction after

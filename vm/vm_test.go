@@ -466,7 +466,25 @@ func TestSyscallsKeepRegisters(t *testing.T) {
 		"futex_wait":    "la a0, buf\n li a1, 1",
 		"futex_wake":    "la a0, buf\n li a1, 1",
 		"chan_sendrecv": "li a0, 1\n syscall chan_make\n li a1, 5\n mov a2, a0",
+		"open":          "la a0, name\n li a1, 7\n li a2, 1",
+		"pread":         "li a0, 0\n la a1, buf\n li a2, 1\n li a3, 0",
+		"pwrite":        "li a0, 1\n la a1, buf\n li a2, 1\n li a3, 0",
+		"seek":          "li a0, 0\n li a1, 0\n li a2, 0",
+		"stat":          "la a0, name\n li a1, 7\n la a2, buf",
+		"fstat":         "li a0, 0\n la a1, buf",
+		"readdir":       "li a0, 0\n la a1, buf\n li a2, 16",
+		"mkdir":         "la a0, name\n li a1, 7",
+		"unlink":        "la a0, name\n li a1, 7",
+		"rename":        "la a0, name\n li a1, 7\n la a2, name\n li a3, 7",
+		"fsync":         "li a0, 0",
 	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	// The file services find child.s through a grant of dir, and succeed.
+	grants := []Grant{{Guest: "/d", Dir: RootDir(root)}}
 	var marks strings.Builder
 	for r := isa.A0; r <= isa.S3; r++ {
 		fmt.Fprintf(&marks, "        li %s, %d\n", isa.RegName(r), 1000+r)
@@ -477,7 +495,7 @@ func TestSyscallsKeepRegisters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = run(t, img, "5\n", Options{ProgramDir: dir, Assemble: assembleSource, VirtualClock: true})
+		_, _, err = run(t, img, "5\n", Options{ProgramDir: dir, Assemble: assembleSource, VirtualClock: true, Grants: grants})
 		var te *TrapError
 		if !errors.As(err, &te) || te.Trap != isa.TrapBreakpoint || te.Proc != 1 || te.Thread != 1 {
 			t.Fatalf("err = %v, want the ebreak of thread 1", err)
@@ -494,7 +512,7 @@ func TestSyscallsKeepRegisters(t *testing.T) {
 				t.Fatalf("no setup for %s", s.Name)
 			}
 			head := "main:\n" + marks.String() + code + "\n"
-			tail := "\nw: li a0, 0\n ret\n .data\nname: .asciz \"child.s\"\nbuf: .space 16\n"
+			tail := "\nw: li a0, 0\n ret\n .data\nname: .asciz \"child.s\"\nbuf: .space 32\n"
 			before := regs(t, head+" ebreak"+tail)
 			after := regs(t, head+" syscall "+s.Name+"\n ebreak"+tail)
 			for r := range isa.NumRegs {

@@ -46,8 +46,8 @@ Flags:
   --replay REC    open the session that 'record save REC' wrote, at the state it was in: the
                   program, its arguments, the flags and the input come from the record
   --seed S, --sched rr|random, --quantum N, --max-steps N, --max-mem SIZE, --stack SIZE,
-  --max-threads N, --max-procs N
-                  as for run
+  --max-threads N, --max-procs N, --max-fds N
+                  as for run; --dir is refused: files are not yet supported here
 
 Exit status: the program's, as for run, once it has ended; 0 if it has not; 121 when a command
 of a batch script failed; 124 when --timeout paused a command of a batch script; 64 for a bad
@@ -99,6 +99,10 @@ func runDebug(args []string, io stdio) int {
 	}
 	if msg := rf.checkCounts(fs); msg != "" {
 		return usageError(io, debugCmd, "%s", msg)
+	}
+	if len(*rf.dirs) > 0 {
+		// Reverse execution restores snapshots, which cannot undo what a program did to a file.
+		return usageError(io, debugCmd, "--dir: files are not yet supported under the debugger, which could not step back over a change to a file; use spindle run")
 	}
 	if *timeout < 0 {
 		return usageError(io, debugCmd, "--timeout must be 0 (none) or more")

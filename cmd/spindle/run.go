@@ -62,6 +62,14 @@ Flags:
                   chrome://tracing show as a timeline (default json when FILE ends in .json)
   --source-dir DIR     look for the source files that an object file names in DIR, rather
                        than in the object's directory
+  --dir HOST[:GUEST][:ro|rw]
+                  grant the program the host directory HOST, which it sees at the absolute
+                  path GUEST (default: / and HOST's last name, so ./site is /site), read-only
+                  (ro, the default) or read-write (rw); repeatable. Without it the program
+                  reaches no file. A relative path in the program is relative to the first
+                  grant. HOST must not be a symbolic link (see docs/syscalls.md, Files)
+  --max-fds N     descriptors each process may have open, from 1 to 1048576 (default 1024);
+                  an open past it fails with EMFILE
 
 A report of a trap, a limit or a deadlock quotes the source line of each place it names. An
 object file holds only its sources' names: a line is read only when a report needs
@@ -71,7 +79,8 @@ name or symbolic link that leads out of the directory is never read.
 
 Exit status: the program's own (the low 8 bits of exit's argument); 124 when a limit is reached;
 125 on a deadlock; 134 when the program traps; 130 on Ctrl-C, 143 on SIGTERM; 65 when FILE does
-not assemble or is not a valid object file; 66 when FILE or --source-dir cannot be read; 73 when
+not assemble or is not a valid object file; 66 when FILE, --source-dir or a --dir cannot be
+read (or a --dir is a symbolic link); 73 when
 the standard output, the standard error or the trace file cannot be written (a full disk, say),
 with a message that names it; 64 for a bad command line; 70 for an internal error (a bug in
 Spindle).
@@ -175,6 +184,16 @@ func runRun(args []string, io stdio) (status int) {
 		srcs.dir = *sourceDirFlag
 	}
 	defer srcs.close()
+	gs, closeGrants, code, msg := grants(*rf.dirs)
+	if msg != "" {
+		if code == exitUsage {
+			return usageError(io, runCmd, "%s", msg)
+		}
+		fmt.Fprintf(io.err, "spindle: %s\n", msg)
+		return code
+	}
+	defer closeGrants()
+	opts.Grants = gs
 	path := pos[0]
 	img, code := loadProgram(path, io)
 	if img == nil {
@@ -309,13 +328,16 @@ func runRun(args []string, io stdio) (status int) {
 
 // runFlags are the flags that run and debug share: the limits and the scheduling.
 type runFlags struct {
-	maxSteps, maxMem, stack *uint64
-	quantum                 *int64
-	maxThreads, maxProcs    *int
-	seed, sched             *string
+	maxSteps, maxMem, stack      *uint64
+	quantum                      *int64
+	maxThreads, maxProcs, maxFDs *int
+	seed, sched                  *string
+	dirs                         *dirList
 }
 
 func addRunFlags(fs *flag.FlagSet) runFlags {
+	dirs := new(dirList)
+	fs.Var(dirs, "dir", "")
 	return runFlags{
 		maxSteps:   fs.Uint64("max-steps", 0, ""),
 		maxMem:     sizeFlag(fs, "max-mem", vm.DefaultMaxMem),
@@ -325,6 +347,8 @@ func addRunFlags(fs *flag.FlagSet) runFlags {
 		maxProcs:   fs.Int("max-procs", 0, ""),
 		seed:       fs.String("seed", "", ""),
 		sched:      fs.String("sched", "rr", ""),
+		maxFDs:     fs.Int("max-fds", vm.DefaultMaxFDs, ""),
+		dirs:       dirs,
 	}
 }
 
@@ -352,6 +376,8 @@ func (f runFlags) checkCounts(fs *flag.FlagSet) string {
 		return "--max-threads must be 0 (no limit) or more"
 	case *f.maxProcs < 0 || *f.maxProcs == 0 && isSet(fs, "max-procs"):
 		return "--max-procs must be at least 1"
+	case *f.maxFDs < 1 || *f.maxFDs > vm.MaxFDsLimit:
+		return fmt.Sprintf("--max-fds must be from 1 to %d", vm.MaxFDsLimit)
 	}
 	return ""
 }
@@ -359,7 +385,7 @@ func (f runFlags) checkCounts(fs *flag.FlagSet) string {
 // options returns the VM's options that the flags set.
 func (f runFlags) options() vm.Options {
 	return vm.Options{MaxSteps: *f.maxSteps, MaxMem: *f.maxMem, StackSize: *f.stack, Quantum: *f.quantum,
-		MaxThreads: *f.maxThreads, MaxProcs: *f.maxProcs}
+		MaxThreads: *f.maxThreads, MaxProcs: *f.maxProcs, MaxFDs: *f.maxFDs}
 }
 
 // limitFlags are the flags that set the VM's limits.
@@ -407,7 +433,7 @@ func flagError(err error) error {
 	want := map[string]string{
 		"timeout": "a duration such as 10s or 500ms", "max-steps": "a count of instructions, 0 for no limit",
 		"quantum": "a count of instructions", "cpus": "a count of processors", "max-threads": "a count, 0 for no limit",
-		"max-procs": "a count", "stats": "true or false",
+		"max-procs": "a count", "stats": "true or false", "max-fds": "a count of descriptors",
 	}[name]
 	if want == "" {
 		return errors.New(strings.Replace(msg, "for flag -", "for --", 1))

@@ -115,6 +115,8 @@ type data struct {
 	Instructions, OpcodeMap  string
 	Traps, Syscalls, Areas   string
 	Misuses                  string
+	Errnos, OpenFlags, Stat  string
+	StatSize, MaxPath        int
 	MemoryMap, MemoryDiagram string
 	Reach                    string
 	PoolSize                 int
@@ -206,6 +208,11 @@ func newData(diagram string) (*data, error) {
 		Traps:         trapTable(),
 		Syscalls:      syscallTable(),
 		Misuses:       misuseTable(),
+		Errnos:        errnoTable(),
+		OpenFlags:     openFlagTable(),
+		Stat:          statTable(),
+		StatSize:      isa.StatSize,
+		MaxPath:       isa.MaxPath,
 		Areas:         areas,
 		SyscallFormat: isa.Table[isa.SYSCALL].Format.Syntax(),
 		MemoryMap:     memoryMap,
@@ -564,6 +571,33 @@ func syscallTable() string {
 		rows = append(rows, []string{fmt.Sprint(s.Num), code(s.Name), escape(s.Args), escape(s.Ret), escape(s.Doc)})
 	}
 	return table("rllll", []string{"Number", "Name", "Arguments", "Results", "Description"}, rows)
+}
+
+// errnoTable lists the error codes of the file services.
+func errnoTable() string {
+	var rows [][]string
+	for _, e := range isa.Errnos {
+		rows = append(rows, []string{fmt.Sprint(int64(e.Errno)), code(e.Name), escape(e.Doc)})
+	}
+	return table("rll", []string{"Code", "Name", "Returned when"}, rows)
+}
+
+// openFlagTable lists the bits of open's flags.
+func openFlagTable() string {
+	var rows [][]string
+	for _, f := range isa.OpenFlags {
+		rows = append(rows, []string{fmt.Sprint(uint64(f.Flag)), code(f.Name), escape(f.Doc)})
+	}
+	return table("rll", []string{"Bit", "Name", "Meaning"}, rows)
+}
+
+// statTable lists the fields of the struct that stat and fstat write.
+func statTable() string {
+	var rows [][]string
+	for _, f := range isa.StatFields {
+		rows = append(rows, []string{fmt.Sprint(f.Offset), code(f.Name), escape(f.Doc)})
+	}
+	return table("rll", []string{"Offset", "Field", "Meaning"}, rows)
 }
 
 // misuseTable lists, for each service that checks its arguments, the invalid ones that trap.

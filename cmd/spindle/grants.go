@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/spindle-vm/spindle/vm"
+)
+
+// dirList is the repeatable --dir flag: the grants of host directories, as given.
+type dirList []string
+
+func (d *dirList) String() string { return strings.Join(*d, " ") }
+
+func (d *dirList) Set(s string) error {
+	*d = append(*d, s)
+	return nil
+}
+
+// A grantSpec is one --dir HOST[:GUEST][:ro|rw], read.
+type grantSpec struct {
+	host, guest string
+	readOnly    bool
+}
+
+// parseGrant reads one --dir. GUEST defaults to "/" and HOST's last name, so that --dir ./site
+// is /site to the program; read-only is the default.
+func parseGrant(s string) (grantSpec, error) {
+	parts := strings.Split(s, ":")
+	g := grantSpec{readOnly: true}
+	switch parts[len(parts)-1] {
+	case "ro":
+		parts = parts[:len(parts)-1]
+	case "rw":
+		g.readOnly = false
+		parts = parts[:len(parts)-1]
+	}
+	switch len(parts) {
+	case 1:
+		g.host = parts[0]
+		abs, err := filepath.Abs(g.host)
+		if err != nil {
+			return g, err
+		}
+		g.guest = path.Join("/", filepath.ToSlash(filepath.Base(abs)))
+	case 2:
+		g.host, g.guest = parts[0], parts[1]
+	default:
+		return g, fmt.Errorf("--dir %s: want HOST[:GUEST][:ro|rw]", s)
+	}
+	switch {
+	case g.host == "":
+		return g, fmt.Errorf("--dir %s: no host directory", s)
+	case !strings.HasPrefix(g.guest, "/"):
+		return g, fmt.Errorf("--dir %s: the guest path %q must be absolute, such as /www", s, g.guest)
+	case strings.Contains("/"+g.guest+"/", "/../"):
+		return g, fmt.Errorf("--dir %s: the guest path %q must not have a .. in it", s, g.guest)
+	}
+	g.guest = path.Clean(g.guest)
+	return g, nil
+}
+
+// grants reads the --dir flags and opens their directories. A bad flag is a usage error (64),
+// a directory that cannot be granted, a symbolic link among them, a missing input (66); msg
+// says which. close closes the directories opened.
+func grants(dirs dirList) (gs []vm.Grant, close func(), status int, msg string) {
+	close = func() {
+		for _, g := range gs {
+			g.Dir.(interface{ Close() error }).Close()
+		}
+	}
+	seen := map[string]string{}
+	var specs []grantSpec
+	for _, s := range dirs {
+		g, err := parseGrant(s)
+		if err != nil {
+			return nil, func() {}, exitUsage, err.Error()
+		}
+		if other, ok := seen[g.guest]; ok {
+			return nil, func() {}, exitUsage, fmt.Sprintf("--dir %s: %s is granted already, by --dir %s", s, g.guest, other)
+		}
+		seen[g.guest] = s
+		specs = append(specs, g)
+	}
+	for i, g := range specs {
+		root, err := vm.OpenDir(g.host)
+		if err != nil {
+			close()
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, func() {}, exitNoInput, fmt.Sprintf("--dir %s: %s: %v", dirs[i], g.host, err)
+		}
+		gs = append(gs, vm.Grant{Guest: g.guest, Dir: closer{vm.RootDir(root), root}, ReadOnly: g.readOnly})
+	}
+	return gs, close, 0, ""
+}
+
+// closer is a Dir that the command closes after the run.
+type closer struct {
+	vm.Dir
+	root *os.Root
+}
+
+func (c closer) Close() error { return c.root.Close() }
