@@ -84,6 +84,11 @@ func (s *Session) run(c *command, arg string) error {
 	}()
 	from := s.here()
 	err := c.run(s, arg)
+	if errors.Is(err, errStart) {
+		fmt.Fprintln(s.out, s.paint(stopColor, "No more history: this is the start of the program."))
+		s.showBack()
+		return nil
+	}
 	if !errors.Is(err, errPaused) {
 		return err
 	}

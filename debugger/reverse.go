@@ -16,7 +16,9 @@ import (
 // executed its last instruction; going back to a breakpoint runs each stretch between
 // snapshots again, from the last, and takes the last stop in it.
 
-// errStart is the error of a reverse command at the start of the run.
+// errStart is what a reverse command that comes to the start of the run returns: it stops
+// there, as gdb stops at the end of its history, and says so (see Session.run); it is not a
+// failure.
 var errStart = errors.New("no more history: this is the start of the program")
 
 // thread ids, to find a thread again after a restore, which may have made it anew.
@@ -150,9 +152,6 @@ func (s *Session) cmdReverseStepi(arg string) error {
 	id := idOf(t)
 	for i := 0; i < n; i++ {
 		if err := s.backOne(id); err != nil {
-			if err == errStart {
-				s.showBack()
-			}
 			return err
 		}
 		if now := s.m.Steps(); !s.focused && i+1 < n && now > 0 {
@@ -161,7 +160,6 @@ func (s *Session) cmdReverseStepi(arg string) error {
 				return err
 			}
 			if uint64(n-i-1) > now {
-				s.showBack()
 				return errStart
 			}
 			break
@@ -264,9 +262,6 @@ func (s *Session) reverseLines(arg string, over bool) error {
 	id := idOf(t)
 	for range n {
 		if err := s.lineBack(id, over); err != nil {
-			if err == errStart {
-				s.showBack()
-			}
 			return err
 		}
 	}
