@@ -197,8 +197,12 @@ func countThread(arg string, find func() (*vm.Thread, error)) (int, *vm.Thread, 
 func (s *Session) after(st vm.Stop) {
 	s.stop = st
 	s.wasPaused = st.Kind == vm.StopInterrupted
-	if st.Thread != nil && (!s.focused || s.cur == nil || s.cur.State == vm.Exited) {
+	switch {
+	case st.Thread == nil:
+	case !s.focused || s.cur == nil || s.cur.State == vm.Exited:
 		s.cur = st.Thread
+	case stoppedBy(st) && st.Thread != s.cur:
+		s.switchTo(st.Thread)
 	}
 	if s.cur != nil && s.cur.State == vm.Exited {
 		// Its thread ended (and may have been joined): the main thread is shown, if it lives.
@@ -207,6 +211,23 @@ func (s *Session) after(st vm.Stop) {
 		}
 	}
 	s.showStop(st)
+}
+
+// stoppedBy reports whether stop st is one that a thread came to, as a breakpoint, watchpoint,
+// catchpoint, switch or trap, rather than the end of a step or a pause.
+func stoppedBy(st vm.Stop) bool {
+	switch st.Kind {
+	case vm.StopBreakpoint, vm.StopWatchpoint, vm.StopSyscall, vm.StopSwitch, vm.StopTrapped:
+		return true
+	}
+	return false
+}
+
+// switchTo makes thread t the focused one, because it stopped the run, and says so, as gdb
+// does when another thread hits a breakpoint.
+func (s *Session) switchTo(t *vm.Thread) {
+	s.cur = t
+	fmt.Fprintf(s.out, "[Switching to thread %s]\n", threadName(t))
 }
 
 // forward runs forward to u's stop, with the focused thread alone when u names it and

@@ -324,6 +324,17 @@ func (s *Session) cmdReverseContinue(arg string) error {
 	if err := s.seekKeep(k, id, s.focused); err != nil {
 		return err
 	}
+	if st.Kind == vm.StopBreakpoint && st.Trap == nil {
+		if err := s.arrive(st); err != nil {
+			return err
+		}
+	}
+	if st.Kind != vm.StopTrapped && st.Trap == nil {
+		// The stop is the session's last, as if the run had come to it forward (continue N
+		// counts from it); its thread is of the machine as it is now.
+		st.Thread = s.find(idOf(st.Thread))
+		s.stop = st
+	}
 	switch st.Kind {
 	case vm.StopTrapped:
 		fmt.Fprintf(s.out, "[back at the trap of thread %s]\n", threadName(st.Thread))
@@ -336,11 +347,40 @@ func (s *Session) cmdReverseContinue(arg string) error {
 	default:
 		s.announceAll(st)
 	}
-	if t := s.find(idOf(st.Thread)); t != nil && !s.focused {
+	switch t := s.find(idOf(st.Thread)); {
+	case t == nil || t == s.cur:
+	case s.focused:
+		s.switchTo(t)
+	default:
 		s.cur = t
 	}
 	s.showBack()
 	return nil
+}
+
+// arrive puts the machine where a forward run stops at breakpoint stop st, at st's step: st's
+// thread switched in and at the breakpoint, before its instruction. A seek to that step stops
+// before the switch, with the thread that ran before on the processor; a run forward from
+// there would come to the breakpoint a second time, and stop at it again.
+func (s *Session) arrive(st vm.Stop) error {
+	t := s.find(idOf(st.Thread))
+	if t == nil || t.State == vm.Running {
+		return nil
+	}
+	now := s.m.Steps()
+	if err := s.applyFocus(now); err != nil {
+		return err
+	}
+	s.outs[0].mute, s.outs[1].mute = true, true
+	got, err := s.m.Resume(vm.Until{Steps: 1})
+	s.outs[0].mute, s.outs[1].mute = false, false
+	if err := errors.Join(err, s.m.SetPolicy(vm.Focus{})); err != nil {
+		return err
+	}
+	if got.Kind == vm.StopBreakpoint && got.Thread == t && s.m.Steps() == now {
+		return nil
+	}
+	return s.seek(now) // the run went another way than the forward one: back to the step
 }
 
 // announceAll says which breakpoints stop st is one of.
