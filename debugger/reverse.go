@@ -329,7 +329,7 @@ func (s *Session) cmdReverseContinue(arg string) error {
 			return err
 		}
 	}
-	if st.Kind != vm.StopTrapped && st.Trap == nil {
+	if st.Kind != vm.StopTrapped {
 		// The stop is the session's last, as if the run had come to it forward (continue N
 		// counts from it); its thread is of the machine as it is now.
 		st.Thread = s.find(idOf(st.Thread))
@@ -340,7 +340,7 @@ func (s *Session) cmdReverseContinue(arg string) error {
 		fmt.Fprintf(s.out, "[back at the trap of thread %s]\n", threadName(st.Thread))
 	case vm.StopBreakpoint:
 		if st.Trap != nil {
-			fmt.Fprintf(s.out, "[back at the ebreak of thread %s]\n", threadName(st.Thread))
+			s.showEbreak(st)
 			break
 		}
 		s.announceAll(st)

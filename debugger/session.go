@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/object"
 	"github.com/spindle-vm/spindle/vm"
 )
@@ -145,6 +144,7 @@ func New(cfg Config, out io.Writer) (*Session, error) {
 func (s *Session) load(img *object.Image) error {
 	opts := s.cfg.Options
 	opts.CPUs, opts.VirtualClock, opts.Stdin, opts.FeedInput = 1, true, nil, true
+	opts.EbreakGoesOn = true // an ebreak of the program stops it, and continue goes on after it
 	opts.MaxSnapshotMem = s.cfg.Budget
 	opts.Stats, opts.Trace = false, nil
 	w := s.out
@@ -293,17 +293,6 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 		return vm.Stop{}, errEnded
 	}
 	s.selectFrame(0)
-	if st := s.stop; st.Kind == vm.StopBreakpoint && st.Trap != nil && !st.Ended && st.Thread != nil &&
-		st.Thread.State != vm.Exited && st.Thread.PCAddr() == st.PC && s.m.Steps() == st.Steps {
-		// Stopped at an ebreak of the program: it goes on after it, as gdb goes on after an
-		// int3, where spindle run would end the process. The run changes there: it is an edit
-		// of the timeline, so that a run over this step again finds it (see dropFuture).
-		if err := st.Thread.SetPC(st.PC + isa.InstrSize); err != nil {
-			return vm.Stop{}, err
-		}
-		s.dropFuture()
-		s.stop = vm.Stop{}
-	}
 	s.setBreakpoints()
 	for {
 		now := s.m.Steps()

@@ -102,7 +102,7 @@ func (s *Session) showStop(st vm.Stop) {
 		}
 	case vm.StopBreakpoint:
 		if st.Trap != nil {
-			fmt.Fprintf(s.out, "Thread %s stopped at an ebreak\n", threadName(t))
+			s.showEbreak(st)
 		}
 	case vm.StopInterrupted:
 		fmt.Fprintln(s.out, s.paint(stopColor, s.pausedLine()))
@@ -115,6 +115,12 @@ func (s *Session) showStop(st vm.Stop) {
 	}
 	s.showWhere(t)
 	s.showDisplays()
+}
+
+// showEbreak says that an ebreak of the program stopped it: the thread has executed it, and
+// goes on from the next instruction.
+func (s *Session) showEbreak(st vm.Stop) {
+	fmt.Fprintln(s.out, s.paint(stopColor, fmt.Sprintf("Thread %s stopped after the ebreak at %s", threadName(st.Thread), s.symbolize(st.Thread, st.Trap.PC))))
 }
 
 // showEnd says how the run ended.

@@ -56,6 +56,7 @@ type cpu struct {
 	watches     []watching // the watchpoints
 	lastThread  *Thread    // with watchpoints, the thread that ran the last instruction
 	hit         *WatchHit  // the watchpoint that stopped it
+	ebreakHit   *TrapError // the ebreak that stopped it, with Options.EbreakGoesOn
 	tracking    bool       // snapshots are taken: execMark runs where exec would (see Snapshot)
 	wantsInput  *Thread    // a thread that reads input not fed yet (see Options.FeedInput)
 }

@@ -60,7 +60,8 @@
 // it stopped in a Stop: a number of steps of the machine or of one thread, the next context
 // switch, a syscall (any, or named ones), a return of a thread past a frame (a debugger's next
 // and finish), a change of watched memory (Until.Watch, with the old and the new bytes), or a
-// breakpoint (SetBreakpoint, or an ebreak in the program). A trap stops the machine at the
+// breakpoint (SetBreakpoint, or an ebreak in the program: a trap, or with Options.EbreakGoesOn
+// a stop just after it, from which the next Resume goes on). A trap stops the machine at the
 // trapping instruction with nothing changed; the next Resume acts on it as Run does, unless its
 // thread's pc was moved. Pause, from any goroutine, stops a Resume at the next check point and
 // keeps the run resumable (CancelPause takes one back); Interrupt ends it. With

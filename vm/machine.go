@@ -107,6 +107,12 @@ type Options struct {
 	// one processor, and no Stdin.
 	FeedInput bool
 
+	// EbreakGoesOn makes ebreak a debugger's breakpoint instruction: it executes (a step, like
+	// any instruction), and the Resume stops after it with StopBreakpoint, its Trap the
+	// ebreak's report; the next Resume goes on with the instruction after it. Without it,
+	// ebreak traps, as it does under spindle run, and the trap ends the process.
+	EbreakGoesOn bool
+
 	// ProcessTrapped, if not nil, receives the trap that ended a process other than the first
 	// while the run goes on (the first one's ends the run, and Run returns it). The output
 	// written before it has been flushed. When it is nil, the trap's report goes to Stderr.

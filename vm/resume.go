@@ -283,8 +283,8 @@ func (m *Machine) resume(c *cpu, u Until) Stop {
 	m.runAll()
 	c.target, c.catchSwitch, c.returnOf, c.syscalls, c.stepping, c.skipSyscall = 0, false, nil, nil, false, nil
 	c.watches, c.lastThread = nil, nil
-	hit := c.hit
-	c.hit = nil
+	hit, ebreak := c.hit, c.ebreakHit
+	c.hit, c.ebreakHit = nil, nil
 	if c.done.Load() {
 		return m.over()
 	}
@@ -299,6 +299,9 @@ func (m *Machine) resume(c *cpu, u Until) Stop {
 		if st.Kind == StopSyscall || st.Kind == StopInput {
 			st.Syscall = isa.Syscall(t.Proc.code[t.PC].Uimm24())
 		}
+	}
+	if ebreak != nil {
+		st.Trap = ebreak // the ebreak executed: st.PC is the instruction after it
 	}
 	if st.Trap != nil && st.Trap.Trap == isa.TrapBreakpoint {
 		st.Kind = StopBreakpoint

@@ -196,6 +196,18 @@ func TestResumeEbreak(t *testing.T) {
 	if st = resume(t, m, Until{}); !st.Ended || st.Kind != StopTrapped {
 		t.Errorf("%+v, want the run ended by the ebreak's trap, as Run ends it", st)
 	}
+
+	// With EbreakGoesOn, as under a debugger, the ebreak executes and the run stops after it;
+	// the next Resume goes on from the instruction after it.
+	m, _ = loadSource(t, "main: li a0, 1\n ebreak\n li a0, 7\n ret\n", "", Options{EbreakGoesOn: true})
+	ebreak := symbol(t, m, "main") + isa.InstrSize
+	st = resume(t, m, Until{})
+	if st.Kind != StopBreakpoint || st.Trap == nil || st.Trap.PC != ebreak || st.PC != ebreak+isa.InstrSize || st.Steps != 2 || st.Ended {
+		t.Fatalf("%+v, want a stop after the ebreak at %#x, at step 2", st, ebreak)
+	}
+	if st = resume(t, m, Until{}); !st.Ended || st.Kind != StopExited || st.ExitCode != 7 {
+		t.Errorf("%+v, want the run to go on after the ebreak and exit with 7", st)
+	}
 }
 
 func TestResumeSwitch(t *testing.T) {

@@ -366,6 +366,14 @@ func (c *cpu) stopBefore(t *Thread, pc int, budget int64, why StopKind) error {
 	return c.pause(t, why)
 }
 
+// ebreak stops the run after the ebreak at pc, which a debugger's run executes as an
+// instruction (Options.EbreakGoesOn): the thread goes on from the next one.
+func (c *cpu) ebreak(t *Thread, pc int, budget int64) error {
+	c.leave(t, pc+1, budget, nil)
+	c.ebreakHit = c.trap(t, pc, isa.TrapBreakpoint, "").(*TrapError)
+	return c.pause(t, StopBreakpoint)
+}
+
 // now returns the clock: nanoseconds since the run began, real or virtual.
 func (c *cpu) now() int64 {
 	if c.virtual {
