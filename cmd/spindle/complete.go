@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spindle-vm/spindle/debugger"
@@ -168,6 +169,9 @@ func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 	field := ""
 	if len(fields) > 0 && !strings.HasSuffix(text, " ") && !strings.HasSuffix(text, "\t") {
 		field, fields = fields[len(fields)-1], fields[:len(fields)-1]
+	}
+	if slices.ContainsFunc(strings.Fields(text), func(f string) bool { return strings.HasPrefix(f, "#") }) {
+		return nil, 0 // a comment
 	}
 	syn := commandLine
 	if len(fields) > 0 {

@@ -156,6 +156,8 @@ func TestComplete(t *testing.T) {
 		{fib, "delete ", nil},
 		{fib, "nosuch s", nil},
 		{fib, "s s", nil}, // s is step's alias
+		{fib, "print a0 # fi", nil},
+		{fib, "# fi", nil},
 	} {
 		got := tc.c.candidates(tc.line)
 		if diff := cmp.Diff(tc.want, got); diff != "" {
