@@ -328,6 +328,23 @@ func TestREPL(t *testing.T) {
 		r.expectLine(prompt + "info breakpoints ")
 		r.command("", "Num  Type")
 
+		// A command's name may have a '-' in it: Tab completes what the reverse commands
+		// share, and the next lists them.
+		r.send("rev" + keyTab)
+		r.expectLine(prompt + "reverse-")
+		r.send(keyTab)
+		r.expectScreen("reverse-stepi reverse-step reverse-next reverse-finish reverse-continue")
+		r.send("co" + keyTab)
+		r.expectLine(prompt + "reverse-continue ")
+		r.command("", "[no breakpoint, watchpoint, catchpoint or trap before: back at the start]")
+
+		// catch's arguments, and the syscalls by name.
+		r.send("catch sy" + keyTab)
+		r.expectLine(prompt + "catch syscall ")
+		r.send("print_i" + keyTab)
+		r.expectLine(prompt + "catch syscall print_int ")
+		r.command("", "Catchpoint 4 (syscall print_int)")
+
 		// Several registers begin with s: the first Tab lists them, the second selects the
 		// first, and Enter takes it.
 		r.send("p s" + keyTab)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/chzyer/readline"
 	"github.com/spindle-vm/spindle/debugger"
-	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/object"
 	"github.com/spindle-vm/spindle/vm"
 )
@@ -363,54 +362,7 @@ func (t *terminal) input() (string, error) {
 	return line, nil
 }
 
-// complete completes commands, registers, labels and file names.
+// complete makes Tab complete commands and their arguments (see complete.go).
 func (t *terminal) complete(s *debugger.Session) {
 	t.rl.Config.AutoComplete = completer{s}
-}
-
-type completer struct{ s *debugger.Session }
-
-// Do completes the word before the cursor: a command's name first, and help's argument;
-// registers, labels and files elsewhere. A file is followed by a colon, for FILE:LINE, the only
-// place one is written. A word that is already a whole candidate is one of the candidates, so
-// that Tab after "fib" lists fib, fib.base and fib.s instead of changing it to "fib.".
-func (c completer) Do(line []rune, pos int) ([][]rune, int) {
-	text := string(line[:pos])
-	start := strings.LastIndexAny(text, " */+-(") + 1
-	word := text[start:]
-	before := strings.Fields(text[:start])
-	var cands, files []string
-	switch {
-	case len(before) == 0:
-		cands = debugger.CommandNames()
-	case len(before) == 1 && abbreviates(before[0], "help", "h"):
-		cands = debugger.CommandNames()
-	case len(before) == 1 && abbreviates(before[0], "info", "i"):
-		cands = debugger.InfoTopics()
-	default:
-		for r := range isa.NumRegs {
-			cands = append(cands, isa.RegName(r))
-		}
-		cands = append(cands, "pc")
-		cands = append(cands, c.s.Labels()...)
-		files = c.s.Files()
-	}
-	var out [][]rune
-	for _, cand := range cands {
-		if strings.HasPrefix(cand, word) {
-			out = append(out, []rune(cand[len(word):]+" "))
-		}
-	}
-	for _, f := range files {
-		if strings.HasPrefix(f, word) {
-			out = append(out, []rune(f[len(word):]+":"))
-		}
-	}
-	return out, len([]rune(word))
-}
-
-// abbreviates reports whether word names the command name: its alias, or a prefix of it longer
-// than one letter.
-func abbreviates(word, name, alias string) bool {
-	return word == alias || len(word) > 1 && strings.HasPrefix(name, word)
 }
