@@ -77,9 +77,7 @@ func (s *Session) location(spec string) (addr uint64, file string, line int, err
 		name, num := "", spec
 		if i > 0 {
 			name, num = spec[:i], spec[i+1:]
-		} else if w := s.where(t); w.File != "" {
-			name = w.File
-		} else {
+		} else if name = s.defaultFile(s.where(t).File); name == "" {
 			return 0, "", 0, fmt.Errorf("%s: no current source file: say FILE:%s", spec, num)
 		}
 		n, err := strconv.Atoi(num)
@@ -104,6 +102,19 @@ func (s *Session) location(spec string) (addr uint64, file string, line int, err
 	}
 	addr, err = s.eval(spec, t)
 	return addr, "", 0, err
+}
+
+// defaultFile is the file that a LINE without FILE: is of: file, the current one, or where
+// there is none (the program has ended, or the thread is in the loader's stub) the file of the
+// program's entry point, as gdb defaults to main's.
+func (s *Session) defaultFile(file string) string {
+	if file != "" {
+		return file
+	}
+	if i, ok := isa.CodeIndex(s.img.Entry, len(s.img.Text)); ok && i < len(s.img.Lines) && s.img.Lines[i].Line > 0 {
+		return s.img.Files[s.img.Lines[i].File]
+	}
+	return ""
 }
 
 func isNumber(s string) bool {
@@ -188,11 +199,11 @@ func (s *Session) breakHit(st vm.Stop) bool {
 				continue
 			}
 		}
+		b.hits++ // a crossing ignored is a hit too, as gdb counts them
 		if b.ignore > 0 {
 			b.ignore--
 			continue
 		}
-		b.hits++
 		hit = append(hit, b)
 	}
 	for _, b := range hit {

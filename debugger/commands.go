@@ -121,6 +121,9 @@ func (s *Session) Exec(line string) error {
 	if err != nil {
 		return err
 	}
+	if arg = strings.TrimSpace(arg); c.args == "" && arg != "" {
+		return fmt.Errorf("%s takes no argument (found %q)", c.name, arg)
+	}
 	s.m.CancelPause() // a Ctrl-C that came between commands is not for this one
 	s.wasPaused, s.undone = false, false
 	s.last = ""
@@ -286,10 +289,15 @@ func (s *Session) cmdContinue(arg string) error {
 		if err != nil {
 			return err
 		}
+		at := false
 		for _, b := range s.bps {
 			if b.id > 0 && b.enabled && b.matches(s.stop) {
 				s.setIgnore(b, n-1)
+				at = true
 			}
+		}
+		if !at {
+			fmt.Fprintln(s.out, "Not stopped at a breakpoint: the count is ignored.")
 		}
 	}
 	st, err := s.forward(vm.Until{})
@@ -421,7 +429,7 @@ func (s *Session) outermost(cmd string, t *vm.Thread, f vm.Frame) error {
 	if t.ID == 1 {
 		ends = "the process"
 	}
-	return fmt.Errorf("%s: %s is the outermost frame of thread %s: it returns into the loader's stub, which ends %s (next or continue go on)", cmd, frameName(f), threadName(t), ends)
+	return fmt.Errorf("%s: %s is the outermost frame of thread %s: the loader started it, and it returns into the loader's stub, which ends %s", cmd, frameName(f), threadName(t), ends)
 }
 
 func frameName(f vm.Frame) string {
@@ -636,8 +644,11 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 		fmt.Fprintf(s.out, "%s %d at every context switch%s\n", b.title(), b.id, strings.TrimPrefix(b.spec, "switch"))
 		return nil
 	}
-	spec, cond, _ := strings.Cut(arg, " if ")
-	spec = strings.TrimSpace(spec)
+	spec, cond, hasIf := strings.Cut(arg+" ", " if ")
+	spec, cond = strings.TrimSpace(spec), strings.TrimSpace(cond)
+	if hasIf && cond == "" {
+		return errors.New("break: if what? (a condition after if, such as a0 == 3)")
+	}
 	if spec == "" {
 		if s.cur == nil {
 			return errors.New("break: where? (a label, an address or FILE:LINE)")
@@ -648,13 +659,18 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 	if err != nil {
 		return err
 	}
-	if cond = strings.TrimSpace(cond); cond != "" {
+	if cond != "" {
 		if _, err := s.eval(cond, s.cur); err != nil {
 			return err
 		}
 	}
 	if _, err := codeIndex(s.img, addr); err != nil {
 		return err
+	}
+	for _, o := range s.bps {
+		if o.id > 0 && o.kind == bpCode && o.addr == addr {
+			fmt.Fprintf(s.out, "Note: breakpoint %d is also at %s.\n", o.id, s.symbolize(s.cur, addr))
+		}
 	}
 	b := s.addBreakpoint(&breakpoint{kind: bpCode, spec: spec, addr: addr, file: file, line: line, cond: cond, temp: temp})
 	fmt.Fprintf(s.out, "%s %d at %s\n", b.title(), b.id, s.symbolize(s.cur, addr))
@@ -828,7 +844,14 @@ func (s *Session) cmdIgnore(arg string) error {
 // setIgnore makes breakpoint b go past its next n hits.
 func (s *Session) setIgnore(b *breakpoint, n int) {
 	b.ignore = n
-	fmt.Fprintf(s.out, "Will ignore the next %d crossings of %s %d.\n", n, b.what(), b.id)
+	switch n {
+	case 0:
+		fmt.Fprintf(s.out, "Will stop the next time %s %d is reached.\n", b.what(), b.id)
+	case 1:
+		fmt.Fprintf(s.out, "Will ignore the next crossing of %s %d.\n", b.what(), b.id)
+	default:
+		fmt.Fprintf(s.out, "Will ignore the next %d crossings of %s %d.\n", n, b.what(), b.id)
+	}
 }
 
 func (s *Session) cmdCondition(arg string) error {

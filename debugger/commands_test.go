@@ -187,3 +187,32 @@ func TestEmptyLineRepeats(t *testing.T) {
 		t.Errorf("an empty line after list 1,3 showed\n%s\nwant the lines from 4 on", got)
 	}
 }
+
+// TestBreakpointCounts: a crossing that ignore goes past counts as a hit, as gdb counts it, and
+// continue N says how many it will go past, in words that fit the count.
+func TestBreakpointCounts(t *testing.T) {
+	var out bytes.Buffer
+	s, err := New(Config{Image: assembleFile(t, "fib.s"), Options: testOptions(), Stdin: []byte("5\n")}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, s, "break fib")
+	exec(t, s, "ignore 1 2")
+	exec(t, s, "continue") // past two, stops at the third
+	if b := s.breakpoint(1); b == nil || b.hits != 3 {
+		t.Fatalf("breakpoint 1 after ignore 1 2 and a continue: %+v; want 3 hits", b)
+	}
+	out.Reset()
+	exec(t, s, "continue 2")
+	if got, want := out.String(), "Will ignore the next crossing of breakpoint 1.\n"; !strings.HasPrefix(got, want) {
+		t.Errorf("continue 2 said %q, want it to begin %q", got, want)
+	}
+	out.Reset()
+	exec(t, s, "break fib")
+	if !strings.Contains(out.String(), "Note: breakpoint 1 is also at 0x400000 <fib>") {
+		t.Errorf("a second breakpoint at fib said %q, want a note that breakpoint 1 is there", out.String())
+	}
+	if err := s.Exec("sched now"); err == nil || !strings.Contains(err.Error(), "sched takes no argument") {
+		t.Errorf("sched with an argument: %v, want that it takes none", err)
+	}
+}

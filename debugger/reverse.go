@@ -279,7 +279,7 @@ func (s *Session) cmdReverseFinish(arg string) error {
 	}
 	fr := s.m.Backtrace(t, 2)
 	if len(fr) < 2 {
-		return fmt.Errorf("%s was called by no function the backtrace can see", frameName(fr[0]))
+		return s.outermost("reverse-finish", t, fr[0])
 	}
 	if err := s.backToCall(idOf(t), fr[1].PC, fr[1].SP); err != nil {
 		return err

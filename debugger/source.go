@@ -35,7 +35,7 @@ func (s *Session) sourceLine(spec string) (file string, line int, ok bool, err e
 		return "", 0, false, nil
 	}
 	if !hasFile {
-		if name = s.frameWhere().File; name == "" {
+		if name = s.defaultFile(s.frameWhere().File); name == "" {
 			return "", 0, false, fmt.Errorf("%s: no current source file: say FILE:%s", spec, num)
 		}
 	}
