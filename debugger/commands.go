@@ -65,7 +65,7 @@ func init() {
 		{name: "disassemble", aliases: []string{"disasm"}, args: "[LOCATION]", help: "show the instructions around pc, or LOCATION", run: (*Session).cmdDisasm},
 		{name: "thread", aliases: []string{"t"}, args: "[PID.TID | TID]", help: "focus a thread: step commands run it (alone, with scheduler-locking on)", run: (*Session).cmdThread},
 		{name: "sched", args: "", help: "show the threads that can run and those that wait, with what they wait on", run: (*Session).cmdSched},
-		{name: "ctx", args: "", help: "show the focused thread's saved context beside the processor's", run: (*Session).cmdCtx},
+		{name: "ctx", args: "", help: "show the focused thread's context: the processor's registers if it runs, else what is saved in the thread, beside the processor's", run: (*Session).cmdCtx},
 		{name: "trace", args: "switches on|off", help: "print every context switch as it happens", run: (*Session).cmdTrace},
 		{name: "reset", aliases: []string{"start", "kill"}, args: "", help: "go back to the start of the program, before its first instruction, keeping the breakpoints (run, continue and step go on from there)", run: (*Session).cmdReset},
 		{name: "reload", args: "", help: "assemble the program again and start it again, keeping the breakpoints", run: (*Session).cmdReload},
@@ -1360,12 +1360,34 @@ func (s *Session) cmdCtx(arg string) error {
 	info := s.m.ThreadInfo(t)
 	fmt.Fprintf(s.out, "thread %s: %s, %d steps, switched in %d times, stack %#x to %#x\n",
 		threadName(t), strings.ToLower(info.State.String()), info.Steps, info.Switches, t.StackLo, t.StackHi)
-	if t.State == vm.Running {
-		fmt.Fprintln(s.out, "It is on the processor: its context is the processor's registers.")
-	} else {
-		fmt.Fprintln(s.out, "It is off the processor: its context is saved in its thread, and is what a switch restores.")
+	var running *vm.Thread
+	for _, p := range s.m.Processes() {
+		for _, o := range p.Threads() {
+			if o.State == vm.Running {
+				running = o
+			}
+		}
 	}
-	s.showRegisters(t)
+	switch {
+	case running == t:
+		fmt.Fprintln(s.out, "It is on the processor: its context is the processor's registers, and is saved in the thread when a switch takes it off.")
+		s.showRegisters(t)
+		return nil
+	case running == nil:
+		fmt.Fprintln(s.out, "It is off the processor, and so is every thread: its context is saved in the thread, and is what a switch restores.")
+		s.showRegisters(t)
+		return nil
+	}
+	fmt.Fprintf(s.out, "It is off the processor, which runs thread %s: its context is saved in the thread, and is what a switch to it restores (* where it differs from the processor's).\n", threadName(running))
+	fmt.Fprintf(s.out, "%-4s %39s   %39s\n", "", "thread "+threadName(t)+" (saved)", "processor (thread "+threadName(running)+")")
+	for r := range isa.NumRegs {
+		mark := ""
+		if t.R[r] != running.R[r] {
+			mark = "  *"
+		}
+		fmt.Fprintf(s.out, "%-4s %#18x %20d   %#18x %20d%s\n", isa.RegName(r), t.R[r], int64(t.R[r]), running.R[r], int64(running.R[r]), mark)
+	}
+	fmt.Fprintf(s.out, "%-4s saved:     %s\n%-4s processor: %s\n", "pc", s.symbolize(t, t.PCAddr()), "", s.symbolize(running, running.PCAddr()))
 	return nil
 }
 
