@@ -38,6 +38,7 @@ type breakpoint struct {
 	watch      vm.Watch    // bpWatch
 	syscall    isa.Syscall // bpSyscall
 	anySyscall bool
+	thread     *threadID // bpCode: break ... thread N stops only that thread
 	toThread   int // bpSwitch: stop only at a switch to this thread (its id); 0 for any
 }
 
@@ -220,7 +221,8 @@ func (s *Session) breakHit(st vm.Stop) bool {
 func (b *breakpoint) matches(st vm.Stop) bool {
 	switch b.kind {
 	case bpCode:
-		return st.Kind == vm.StopBreakpoint && st.Trap == nil && st.PC == b.addr
+		return st.Kind == vm.StopBreakpoint && st.Trap == nil && st.PC == b.addr &&
+			(b.thread == nil || st.Thread != nil && idOf(st.Thread) == *b.thread)
 	case bpWatch:
 		return st.Kind == vm.StopWatchpoint && st.Watch != nil && st.Watch.Addr == b.watch.Addr && st.Watch.Len == b.watch.Len
 	case bpSyscall:

@@ -41,7 +41,7 @@ func init() {
 		{name: "reverse-next", aliases: []string{"rn"}, args: "[N]", help: "go back to the start of the previous source line, over calls", step: true, run: (*Session).cmdReverseNext},
 		{name: "reverse-finish", args: "", help: "go back to the call of the current function", step: true, run: (*Session).cmdReverseFinish},
 		{name: "reverse-continue", aliases: []string{"rc"}, args: "", help: "go back to the previous breakpoint, watchpoint, catchpoint or trap, or to the start", step: true, run: (*Session).cmdReverseContinue},
-		{name: "break", aliases: []string{"b"}, args: "[LOCATION] [if EXPR] | switch [to THREAD]", help: "stop before the instruction at LOCATION (a label, label+N, an address, FILE:LINE or LINE), when EXPR is not 0; break switch stops at a context switch", run: (*Session).cmdBreak},
+		{name: "break", aliases: []string{"b"}, args: "[LOCATION] [thread THREAD] [if EXPR] | switch [to THREAD]", help: "stop before the instruction at LOCATION (a label, label+N, an address, FILE:LINE or LINE), in THREAD only if given, when EXPR is not 0; break switch stops at a context switch", run: (*Session).cmdBreak},
 		{name: "tbreak", args: "LOCATION [if EXPR]", help: "a temporary breakpoint: break, deleted when it first stops the program", run: (*Session).cmdTbreak},
 		{name: "watch", args: "EXPR [LEN]", help: "stop when the LEN bytes (default 8) at the address EXPR change, showing the old and the new value", run: (*Session).cmdWatch},
 		{name: "catch", args: "syscall [NAME] | trap", help: "stop before a syscall (any, or NAME), or say that traps stop (they always do)", run: (*Session).cmdCatch},
@@ -649,6 +649,14 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 	if hasIf && cond == "" {
 		return errors.New("break: if what? (a condition after if, such as a0 == 3)")
 	}
+	var only *threadID
+	if rest, th, ok := strings.Cut(" "+spec+" ", " thread "); ok {
+		id, err := s.threadID(strings.TrimSpace(th))
+		if err != nil {
+			return fmt.Errorf("break ... thread %s: %v", strings.TrimSpace(th), err)
+		}
+		spec, only = strings.TrimSpace(rest), &id
+	}
 	if spec == "" {
 		if s.cur == nil {
 			return errors.New("break: where? (a label, an address or FILE:LINE)")
@@ -672,7 +680,7 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 			fmt.Fprintf(s.out, "Note: breakpoint %d is also at %s.\n", o.id, s.symbolize(s.cur, addr))
 		}
 	}
-	b := s.addBreakpoint(&breakpoint{kind: bpCode, spec: spec, addr: addr, file: file, line: line, cond: cond, temp: temp})
+	b := s.addBreakpoint(&breakpoint{kind: bpCode, spec: spec, addr: addr, file: file, line: line, cond: cond, temp: temp, thread: only})
 	fmt.Fprintf(s.out, "%s %d at %s\n", b.title(), b.id, s.symbolize(s.cur, addr))
 	return nil
 }
@@ -1234,6 +1242,9 @@ func (s *Session) showBreakpoints() {
 			what = "context " + b.spec
 		}
 		fmt.Fprintf(s.out, "%-4d %-11s %-5s %-4s %s\n", b.id, b.what(), disp, on, what)
+		if b.thread != nil {
+			fmt.Fprintf(s.out, "\tstop only in thread %d.%d\n", b.thread.pid, b.thread.tid)
+		}
 		if b.cond != "" {
 			fmt.Fprintf(s.out, "\tstop only if %s\n", b.cond)
 		}
@@ -1261,33 +1272,42 @@ func filenameOf(p *vm.Process) string {
 }
 
 // threadArg reads a thread as PID.TID or TID (of the current process); "" is the current one.
+// threadID reads a thread's name, TID (of the current process) or PID.TID, whether or not the
+// thread exists yet: a breakpoint may name a thread that the program has still to make.
+func (s *Session) threadID(arg string) (threadID, error) {
+	pid, tid := 1, arg
+	if s.cur != nil {
+		pid = s.cur.Proc.ID
+	}
+	if p, t, ok := strings.Cut(arg, "."); ok {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 {
+			return threadID{}, fmt.Errorf("%q is not a thread: want TID or PID.TID", arg)
+		}
+		pid, tid = n, t
+	}
+	id, err := strconv.Atoi(tid)
+	if err != nil || id <= 0 {
+		return threadID{}, fmt.Errorf("%q is not a thread: want TID or PID.TID", arg)
+	}
+	return threadID{pid, id}, nil
+}
+
 func (s *Session) threadArg(arg string) (*vm.Thread, error) {
 	if arg == "" {
 		return s.thread()
 	}
-	pid, tid := 0, arg
-	if p, t, ok := strings.Cut(arg, "."); ok {
-		n, err := strconv.Atoi(p)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a thread: want TID or PID.TID", arg)
-		}
-		pid, tid = n, t
-	} else if s.cur != nil {
-		pid = s.cur.Proc.ID
-	} else {
-		pid = 1
-	}
-	id, err := strconv.Atoi(tid)
+	id, err := s.threadID(arg)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a thread: want TID or PID.TID", arg)
+		return nil, err
 	}
-	p := s.process(pid)
+	p := s.process(id.pid)
 	if p == nil {
-		return nil, fmt.Errorf("no process %d", pid)
+		return nil, fmt.Errorf("no process %d", id.pid)
 	}
-	t := p.Thread(id)
+	t := p.Thread(id.tid)
 	if t == nil || t.State == vm.Exited {
-		return nil, fmt.Errorf("no thread %d.%d (info threads lists them)", pid, id)
+		return nil, fmt.Errorf("no thread %d.%d (info threads lists them)", id.pid, id.tid)
 	}
 	return t, nil
 }
