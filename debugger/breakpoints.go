@@ -39,7 +39,9 @@ type breakpoint struct {
 	syscall    isa.Syscall // bpSyscall
 	anySyscall bool
 	thread     *threadID // bpCode: break ... thread N stops only that thread
-	toThread   int // bpSwitch: stop only at a switch to this thread (its id); 0 for any
+	commands   []string  // commands N ... end: run when it stops the program
+	silent     bool      // and it stops without a word
+	toThread   int       // bpSwitch: stop only at a switch to this thread (its id); 0 for any
 }
 
 func (b *breakpoint) what() string {
@@ -207,8 +209,11 @@ func (s *Session) breakHit(st vm.Stop) bool {
 		}
 		hit = append(hit, b)
 	}
+	if len(hit) > 0 {
+		s.hit = hit
+	}
 	for _, b := range hit {
-		if b.id > 0 { // advance and until's own breakpoint stops without a word
+		if b.id > 0 && !b.silent { // advance and until's own breakpoint stops without a word
 			s.announce(b, st)
 		}
 		if b.temp {

@@ -70,6 +70,9 @@ func init() {
 		{name: "reset", aliases: []string{"start", "kill"}, args: "", help: "go back to the start of the program, before its first instruction, keeping the breakpoints (run, continue and step go on from there)", run: (*Session).cmdReset},
 		{name: "reload", args: "", help: "assemble the program again and start it again, keeping the breakpoints", run: (*Session).cmdReload},
 		{name: "record", args: "save FILE", help: "write what reproduces this session to FILE: the program's hash, the flags, the input and the commands; spindle debug --replay FILE opens it at the same state", run: (*Session).cmdRecord},
+		{name: "commands", args: "[N...]", help: "give breakpoints N (or the last one made) commands to run when they stop the program: the lines that follow, up to end; silent first stops without a word", run: (*Session).cmdCommands},
+		{name: "echo", args: "TEXT", help: "print TEXT, with C's escapes (\\n for a newline, which echo does not add)", run: (*Session).cmdEcho},
+		{name: "printf", args: "\"FORMAT\", EXPR...", help: "print EXPRs by FORMAT, as C's printf: %d %i %u %x %X %o %b %c %s (the string at the address) %%", run: (*Session).cmdPrintf},
 		{name: "help", aliases: []string{"h"}, args: "[COMMAND]", help: "list the commands, or explain one", run: (*Session).cmdHelp},
 		{name: "quit", aliases: []string{"q", "exit"}, help: "leave the debugger", run: (*Session).cmdQuit},
 	}
@@ -102,6 +105,11 @@ func lookup(word string) (*command, error) {
 // Exec runs one command line. An empty line repeats the last step-like command. An error is
 // the command's: the session goes on.
 func (s *Session) Exec(line string) error {
+	if s.defining != nil {
+		s.define(line)
+		s.history = append(s.history, line)
+		return nil
+	}
 	line = strings.TrimSpace(line)
 	if line == "" {
 		if s.last == "" {
@@ -136,22 +144,41 @@ func (s *Session) Exec(line string) error {
 	if err := s.run(c, strings.TrimSpace(arg)); err != nil {
 		return err
 	}
-	if c.name == "record" || c.name == "help" || c.name == "quit" || s.undone {
-		return nil // nothing to replay: it changed nothing
+	switch {
+	case c.name == "record" || c.name == "help" || c.name == "quit" || s.undone:
+		// Nothing to replay: it changed nothing.
+	case s.inCommands:
+		// A breakpoint's command: a replay runs it when the breakpoint stops the run again.
+	default:
+		s.history = append(s.history, line)
+		if s.wasPaused {
+			s.paused = append(s.paused, PausedCommand{Command: len(s.history) - 1, Steps: s.m.Steps()})
+		}
 	}
-	s.history = append(s.history, line)
-	if s.wasPaused {
-		s.paused = append(s.paused, PausedCommand{Command: len(s.history) - 1, Steps: s.m.Steps()})
-	}
+	s.runCommands()
 	return nil
 }
 
 // stripComment drops a comment from a command line: from a # at its start, or after a blank,
 // that is not inside a string or a char ('#').
 func stripComment(line string) string {
+	end := len(line)
+	outsideQuotes(line, func(i int) bool {
+		if line[i] == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
+			end = i
+			return false
+		}
+		return true
+	})
+	return strings.TrimSpace(line[:end])
+}
+
+// outsideQuotes calls f with the index of each byte of text that is not inside a string or a
+// char ("a, b", '#'), until f returns false.
+func outsideQuotes(text string, f func(i int) bool) {
 	var quote byte
-	for i := 0; i < len(line); i++ {
-		switch c := line[i]; {
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
 		case quote != 0 && c == '\\':
 			i++
 		case quote != 0 && c == quote:
@@ -159,11 +186,12 @@ func stripComment(line string) string {
 		case quote != 0:
 		case c == '"' || c == '\'':
 			quote = c
-		case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
-			return strings.TrimSpace(line[:i])
+		default:
+			if !f(i) {
+				return
+			}
 		}
 	}
-	return line
 }
 
 // Quit reports whether the session has been quit.
@@ -200,9 +228,21 @@ func countThread(arg string, find func() (*vm.Thread, error)) (int, *vm.Thread, 
 func (s *Session) after(st vm.Stop) {
 	s.stop = st
 	s.wasPaused = st.Kind == vm.StopInterrupted
+	silent := false
+	if stoppedBy(st) && len(s.hit) > 0 {
+		silent = true
+		for _, b := range s.hit {
+			silent = silent && b.silent
+			if len(b.commands) > 0 {
+				s.queued = append(s.queued, b)
+			}
+		}
+	}
 	switch {
 	case st.Thread == nil:
 	case !s.focused || s.cur == nil || s.cur.State == vm.Exited:
+		s.cur = st.Thread
+	case stoppedBy(st) && st.Thread != s.cur && silent:
 		s.cur = st.Thread
 	case stoppedBy(st) && st.Thread != s.cur:
 		s.switchTo(st.Thread)
@@ -212,6 +252,9 @@ func (s *Session) after(st vm.Stop) {
 		if main := s.m.Process().Thread(1); main != nil && main.State != vm.Exited {
 			s.cur, s.focused = main, false
 		}
+	}
+	if silent {
+		return
 	}
 	s.showStop(st)
 }
@@ -1253,6 +1296,12 @@ func (s *Session) showBreakpoints() {
 		}
 		if b.ignore > 0 {
 			fmt.Fprintf(s.out, "\twill ignore the next %d crossings\n", b.ignore)
+		}
+		if b.silent {
+			fmt.Fprintln(s.out, "\t\tsilent")
+		}
+		for _, c := range b.commands {
+			fmt.Fprintf(s.out, "\t\t%s\n", c)
 		}
 	}
 }

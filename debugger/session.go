@@ -112,6 +112,13 @@ type Session struct {
 	// command that a pause cut short, which went back to where it started.
 	wasPaused, undone bool
 	quit              bool
+
+	// Commands at stops (script.go): the list being typed, the breakpoints that stopped the
+	// last run, and those whose commands are still to run.
+	defining   *definition
+	hit        []*breakpoint
+	queued     []*breakpoint
+	inCommands bool
 }
 
 type checkpoint struct {
@@ -293,6 +300,7 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 		return vm.Stop{}, errEnded
 	}
 	s.selectFrame(0)
+	s.hit = nil
 	s.setBreakpoints()
 	for {
 		now := s.m.Steps()

@@ -368,6 +368,22 @@ func TestREPL(t *testing.T) {
 		r.quit(0)
 	})
 
+	t.Run("commands prompt", func(t *testing.T) {
+		// The lines of a commands list are asked for with gdb's "> ", up to end.
+		r := startREPL(t, t.TempDir(), dir, "spin.s")
+		r.command("break main.loop", "Breakpoint 1 at 0x400004 <main.loop> at spin.s:3")
+		r.send("commands" + keyEnter)
+		r.expectLine("> ")
+		r.send("silent" + keyEnter)
+		r.expectLine("> ")
+		r.send(`printf "t0 = %d\n", t0` + keyEnter)
+		r.expectLine("> ")
+		r.send("end" + keyEnter)
+		r.expectLine(prompt)
+		r.command("continue", "t0 = 0")
+		r.quit(0)
+	})
+
 	t.Run("history", func(t *testing.T) {
 		home := t.TempDir()
 		r := startREPL(t, home, dir, "spin.s")

@@ -116,6 +116,9 @@ var argSyntax = map[string]*syntax{
 	"reset":       nil,
 	"reload":      nil,
 	"record":      {keywords: []keyword{{"save", &syntax{words: hostFiles}}}},
+	"commands":    nil,
+	"echo":        nil,
+	"printf":      {then: expression},
 	"help":        {words: commandNames},
 	"quit":        nil,
 }

@@ -208,6 +208,10 @@ func runDebug(args []string, io stdio) int {
 		s.Banner(path)
 	}
 	for !s.Quit() {
+		if t, ok := lines.(*terminal); ok {
+			// The lines of a commands list get gdb's prompt for them.
+			t.rl.SetPrompt(map[bool]string{true: "> ", false: "(spindle) "}[s.Defining()])
+		}
 		line, ok := lines.command()
 		if !ok {
 			break
