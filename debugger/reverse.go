@@ -383,6 +383,16 @@ func (s *Session) arrive(st vm.Stop) error {
 	return s.seek(now) // the run went another way than the forward one: back to the step
 }
 
+// sameStop reports whether stops a and b are one stop: at one step, of one kind, of one thread,
+// at one place (they may come from two runs of the same stretch, with threads of each).
+func sameStop(a, b vm.Stop) bool {
+	if a.Kind != b.Kind || a.Steps != b.Steps || a.PC != b.PC || a.Syscall != b.Syscall ||
+		a.Thread == nil || b.Thread == nil || idOf(a.Thread) != idOf(b.Thread) {
+		return false
+	}
+	return a.Watch == nil || b.Watch != nil && a.Watch.Addr == b.Watch.Addr
+}
+
 // announceAll says which breakpoints stop st is one of.
 func (s *Session) announceAll(st vm.Stop) {
 	for _, b := range s.bps {
@@ -403,6 +413,12 @@ func (s *Session) holds(cond string, t *vm.Thread) bool {
 func (s *Session) lastStop(addrs []uint64, user bool, want func(vm.Stop) bool) (uint64, vm.Stop, bool, error) {
 	now := s.m.Steps()
 	defer s.setBreakpoints()
+	// Several stops can come at one step (a watchpoint, then a catchpoint on the syscall after
+	// the store): at one of them, those the run came to before it at this step are before it.
+	here := s.stop
+	sameStep := user && here.Steps == now && here.Thread != nil && !here.Ended &&
+		(here.Kind == vm.StopWatchpoint || here.Kind == vm.StopSyscall || here.Kind == vm.StopSwitch ||
+			here.Kind == vm.StopBreakpoint && here.Trap == nil)
 	for i := len(s.cps) - 1; i >= 0; i-- {
 		from := s.cps[i].steps
 		if from >= now {
@@ -424,7 +440,11 @@ func (s *Session) lastStop(addrs []uint64, user bool, want func(vm.Stop) bool) (
 		var found vm.Stop
 		var at uint64
 		ok := false
-		for cur, look := from, true; cur < to; cur = s.m.Steps() {
+		end := to
+		if sameStep && to == now {
+			end = now + 1 // through the stops at this step, in the order the run came to them
+		}
+		for cur, look := from, true; cur < end; cur = s.m.Steps() {
 			if err := s.applyFocus(cur); err != nil {
 				return 0, vm.Stop{}, false, err
 			}
@@ -439,9 +459,9 @@ func (s *Session) lastStop(addrs []uint64, user bool, want func(vm.Stop) bool) (
 					found, at, ok = st, cur, true
 				}
 			}
-			u := vm.Until{Steps: to - cur}
-			if end := s.focusEnd(cur); end > cur && end < to {
-				u.Steps = end - cur
+			u := vm.Until{Steps: end - cur}
+			if fe := s.focusEnd(cur); fe > cur && fe < end {
+				u.Steps = fe - cur
 			}
 			if user {
 				u = s.until(u)
@@ -457,10 +477,13 @@ func (s *Session) lastStop(addrs []uint64, user bool, want func(vm.Stop) bool) (
 				break
 			}
 			look = st.Kind == vm.StopSteps
-			if st.Kind != vm.StopSteps && st.Steps < now && want(st) {
+			if sameStep && sameStop(st, here) {
+				break // where the scan began: what comes after it is not before it
+			}
+			if st.Kind != vm.StopSteps && (st.Steps < now || sameStep && st.Steps == now) && want(st) {
 				found, at, ok = st, st.Steps, true
 			}
-			if st.Kind == vm.StopSteps && s.m.Steps() == to {
+			if st.Kind == vm.StopSteps && s.m.Steps() == end {
 				break
 			}
 		}

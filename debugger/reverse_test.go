@@ -1,6 +1,7 @@
 package debugger
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,5 +90,43 @@ func TestReverseContinueToOtherThread(t *testing.T) {
 	exec(t, s, "stepi")
 	if s.m.Steps() != steps+1 || s.cur.PC == pc {
 		t.Errorf("stepi after it: step %d to %d, pc %d to %d; want one instruction of thread 1.2", steps, s.m.Steps(), pc, s.cur.PC)
+	}
+}
+
+// TestReverseContinueSameStep: a watchpoint and a catchpoint that stop the run at one step (a
+// store, then a syscall) are two stops in that order, backwards as forwards.
+func TestReverseContinueSameStep(t *testing.T) {
+	const src = `        .data
+total:  .quad   0
+        .text
+main:   li      a0, 3
+        la      t0, total
+        sd      a0, 0(t0)
+        syscall print_int
+        li      a0, 0
+        ret
+`
+	var out strings.Builder
+	s, err := New(Config{Image: assembleText(t, "p.s", src), Options: testOptions()}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := func(cmds ...string) []vm.StopKind {
+		var ks []vm.StopKind
+		for _, c := range cmds {
+			exec(t, s, c)
+			ks = append(ks, s.stop.Kind)
+		}
+		return ks
+	}
+	exec(t, s, "watch total")
+	exec(t, s, "catch syscall print_int")
+	got := kinds("continue", "continue", "reverse-continue", "continue", "reverse-continue", "reverse-continue")
+	want := []vm.StopKind{vm.StopWatchpoint, vm.StopSyscall, vm.StopWatchpoint, vm.StopSyscall, vm.StopWatchpoint, 0}
+	if !slices.Equal(got, want) {
+		t.Errorf("continue, continue, reverse-continue, continue, reverse-continue, reverse-continue stopped for %v, want %v:\n%s", got, want, out.String())
+	}
+	if s.m.Steps() != 0 {
+		t.Errorf("the last reverse-continue came to step %d, want the start", s.m.Steps())
 	}
 }
