@@ -53,7 +53,7 @@ func init() {
 		{name: "condition", args: "N [EXPR]", help: "make breakpoint N stop only when EXPR is not 0; no EXPR removes the condition", run: (*Session).cmdCondition},
 		{name: "print", aliases: []string{"p"}, args: "[/FMT] EXPR", help: "show the value of EXPR: registers, labels, *ADDR, numbers and C's operators; FMT is x, d, u, t, c or s (the string at the address)", run: (*Session).cmdPrint},
 		{name: "x", args: "/NFU ADDR", help: "examine memory: N units of U (b, h, w, g: 1, 2, 4, 8 bytes) in format F (x, d, u, t, c, s, i)", run: (*Session).cmdExamine},
-		{name: "display", args: "[EXPR]", help: "show EXPR after every stop; with no EXPR, show the displays now", run: (*Session).cmdDisplay},
+		{name: "display", args: "[/F] [EXPR]", help: "show EXPR after every stop, in format F (x, d, u, t, c; s the string at the address, i the instruction there, as display/i pc); with no EXPR, show the displays now", run: (*Session).cmdDisplay},
 		{name: "undisplay", args: "[N...]", help: "stop showing displays N..., or all of them", run: (*Session).cmdUndisplay},
 		{name: "set", args: "REG = EXPR | *ADDR = EXPR | scheduler-locking on|off", help: "change a register, pc or 8 bytes of memory (in the past, the future after it is dropped), or whether step commands run the focused thread alone", run: (*Session).cmdSet},
 		{name: "info", aliases: []string{"i"}, args: "registers [REG|THREAD] | threads | processes | breakpoints | symbols [TEXT] | frame | locals | line [LOCATION] | display", help: "show part of the state; frame and locals describe the selected frame, line the addresses of a source line", run: (*Session).cmdInfo},
@@ -1105,8 +1105,8 @@ func (s *Session) cmdDisplay(arg string) error {
 		return nil
 	}
 	f, expr := format(arg)
-	if _, err := valueFormat(f); err != nil {
-		return fmt.Errorf("display: %v: want x, d, u, t or c", err)
+	if _, err := valueFormat(f); err != nil && f != "i" && f != "s" {
+		return fmt.Errorf("display: %v: want x, d, u, t, c, s (the string at the address) or i (the instruction there)", err)
 	}
 	if _, err := s.eval(expr, s.cur); err != nil {
 		return err

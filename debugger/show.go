@@ -176,7 +176,22 @@ func (s *Session) showDisplay(n int, d string) {
 		fmt.Fprintf(s.out, "%d: %s = <%v>\n", n, expr, err)
 		return
 	}
-	fmt.Fprintf(s.out, "%d: %s = %s\n", n, expr, formatValue(v, fc))
+	switch fc {
+	case 'i': // display/i pc: the instruction at the address, as x/i shows it
+		fmt.Fprintf(s.out, "%d: x/i %s\n", n, expr)
+		if err := s.disasm(v, 1, false); err != nil {
+			fmt.Fprintf(s.out, "   <%v>\n", err)
+		}
+	case 's':
+		str, err := s.cString(v)
+		if err != nil {
+			fmt.Fprintf(s.out, "%d: %s = <%v>\n", n, expr, err)
+			return
+		}
+		fmt.Fprintf(s.out, "%d: %s = %q\n", n, expr, str)
+	default:
+		fmt.Fprintf(s.out, "%d: %s = %s\n", n, expr, formatValue(v, fc))
+	}
 }
 
 // formatValue writes v in format f: x hex, d signed, u unsigned, t binary, c char, or by
