@@ -33,7 +33,7 @@ func init() {
 		{name: "stepi", aliases: []string{"si"}, args: "[N]", help: "execute one instruction, or N", step: true, run: (*Session).cmdStepi},
 		{name: "step", aliases: []string{"s"}, args: "[N]", help: "go to the next source line, into calls", step: true, run: (*Session).cmdStep},
 		{name: "next", aliases: []string{"n"}, args: "[N]", help: "go to the next source line, over calls", step: true, run: (*Session).cmdNext},
-		{name: "finish", args: "", help: "run until the current function returns, and show what it returned in a0", step: true, run: (*Session).cmdFinish},
+		{name: "finish", args: "", help: "run until the selected frame's function returns (the current one, unless up chose another), and show what it returned in a0", step: true, run: (*Session).cmdFinish},
 		{name: "until", aliases: []string{"u"}, args: "[LOCATION]", help: "next, but not back around a loop: go on to a line past this one, or until the function returns; with LOCATION, run until the current frame reaches it (not a deeper call of it) or returns", step: true, run: (*Session).cmdUntil},
 		{name: "advance", args: "LOCATION", help: "run until the thread reaches LOCATION, or its current function returns (or another stop comes first)", run: (*Session).cmdAdvance},
 		{name: "reverse-stepi", aliases: []string{"rsi", "back"}, args: "[N]", help: "go back one instruction of the current thread, or N", step: true, run: (*Session).cmdReverseStepi},
