@@ -208,9 +208,11 @@ func runDebug(args []string, io stdio) int {
 		s.Banner(path)
 	}
 	for !s.Quit() {
-		if t, ok := lines.(*terminal); ok {
-			// The lines of a commands list get gdb's prompt for them.
-			t.rl.SetPrompt(map[bool]string{true: "> ", false: "(spindle) "}[s.Defining()])
+		if t, ok := lines.(*terminal); ok && t.listing != s.Defining() {
+			// The lines of a commands list get gdb's prompt for them. (Only a change is set:
+			// readline redraws the line at each SetPrompt.)
+			t.listing = s.Defining()
+			t.rl.SetPrompt(map[bool]string{true: "> ", false: "(spindle) "}[t.listing])
 		}
 		line, ok := lines.command()
 		if !ok {
@@ -308,7 +310,8 @@ func (l *scriptLines) input() (string, error) {
 
 // terminal reads commands with readline: history, completion, Enter to repeat.
 type terminal struct {
-	rl *readline.Instance
+	rl      *readline.Instance
+	listing bool // the prompt is "> ", for the lines of a commands list
 }
 
 func newTerminal(in *os.File, io stdio) (*terminal, error) {
