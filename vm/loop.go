@@ -74,9 +74,6 @@ func (c *cpu) exec(t *Thread) error {
 			p.exit(0)
 			return c.leave(t, pc, budget, nil)
 		case isa.EBREAK:
-			if c.opts.EbreakGoesOn {
-				return c.ebreak(t, pc, budget)
-			}
 			return c.fault(t, pc, budget, isa.TrapBreakpoint, "")
 
 		case isa.MOV:

@@ -52,9 +52,6 @@ func (c *cpu) execStep(t *Thread) error {
 			p.exit(0)
 			return c.leave(t, pc, budget, nil)
 		case isa.EBREAK:
-			if c.opts.EbreakGoesOn {
-				return c.ebreak(t, pc, budget)
-			}
 			return c.fault(t, pc, budget, isa.TrapBreakpoint, "")
 
 		case isa.MOV:
@@ -584,9 +581,6 @@ func (c *cpu) execMark(t *Thread) error {
 			p.exit(0)
 			return c.leave(t, pc, budget, nil)
 		case isa.EBREAK:
-			if c.opts.EbreakGoesOn {
-				return c.ebreak(t, pc, budget)
-			}
 			return c.fault(t, pc, budget, isa.TrapBreakpoint, "")
 
 		case isa.MOV:

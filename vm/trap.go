@@ -217,6 +217,11 @@ func sourceLine(src []byte, n int) string {
 // fault, memFault, stackFault and jumpFault are how the loop stops at a trap: they retire the
 // slice's steps, store pc, and build the report.
 func (c *cpu) fault(t *Thread, pc int, budget int64, kind isa.Trap, detail string) error {
+	if kind == isa.TrapBreakpoint && c.opts.EbreakGoesOn {
+		// Under a debugger, an ebreak is no trap: decided here, out of the loop, whose
+		// lines the profile that builds it is keyed by.
+		return c.ebreak(t, pc, budget)
+	}
 	return c.leave(t, pc, budget, c.trap(t, pc, kind, detail))
 }
 
