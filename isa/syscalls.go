@@ -5,7 +5,7 @@ type Syscall uint32
 
 // The services. Their numbers are stable: they are compiled into programs. Numbers are grouped
 // by area, with room to grow in each: 1-19 the process's own I/O and memory, 20-39 threads,
-// 40-59 processes and pipes, 60-79 channels and synchronization, 80 and up files and network.
+// 40-59 processes and pipes, 60-79 channels and synchronization, 80-99 files, 100-119 the network.
 const (
 	SysExit     Syscall = 1
 	SysWrite    Syscall = 2
@@ -54,6 +54,12 @@ const (
 	SysUnlink  Syscall = 88
 	SysRename  Syscall = 89
 	SysFsync   Syscall = 90
+
+	SysListen   Syscall = 100
+	SysAccept   Syscall = 101
+	SysConnect  Syscall = 102
+	SysShutdown Syscall = 103
+	SysSockopt  Syscall = 104
 )
 
 // SyscallInfo documents one service.
@@ -71,8 +77,8 @@ type SyscallInfo struct {
 // Syscalls lists the services in number order.
 var Syscalls = []SyscallInfo{
 	{SysExit, "exit", "a0 = status", "does not return", "ends the process with the given exit status: its parent's wait gets the whole 64-bit value, and the low 8 bits of the first process's status become spindle's own exit status", ""},
-	{SysWrite, "write", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes written, or -1 for a descriptor that is not open for writing, a pipe with no read end open, or a host stream that does not take the output (a full disk: the output is buffered, so the write after the one that filled the buffer returns -1)", "writes bytes to the descriptor: the host's output or error stream (1 and 2 in the first process) or a pipe's write end; to a pipe it writes what fits, blocking only while the pipe is full", "the buffer is not inside the process's memory (see Buffers, below)"},
-	{SysRead, "read", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes read, 0 at end of input (or for a length of 0), or -1 for a descriptor that is not open for reading", "reads up to length bytes from the descriptor: the host's input (0 in the first process) or a pipe's read end; it blocks until there is at least one byte, or the end", "the buffer is not inside the process's memory (see Buffers, below)"},
+	{SysWrite, "write", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes written, or -1 for a descriptor that is not open for writing, a pipe with no read end open, or a host stream that does not take the output (a full disk: the output is buffered, so the write after the one that filled the buffer returns -1)", "writes bytes to the descriptor: the host's output or error stream (1 and 2 in the first process) or a pipe's write end; to a pipe it writes what fits, blocking only while the pipe is full. For a file or a connection, see Files and Network, below", "the buffer is not inside the process's memory (see Buffers, below)"},
+	{SysRead, "read", "a0 = fd, a1 = buffer, a2 = length", "a0 = bytes read, 0 at end of input (or for a length of 0), or -1 for a descriptor that is not open for reading", "reads up to length bytes from the descriptor: the host's input (0 in the first process) or a pipe's read end; it blocks until there is at least one byte, or the end. For a file or a connection, see Files and Network, below", "the buffer is not inside the process's memory (see Buffers, below)"},
 	{SysPrintInt, "print_int", "a0 = value", "nothing", "writes the signed decimal value to descriptor 1, without a newline", ""},
 	{SysReadInt, "read_int", "none", "a0 = value, a1 = 1; or a0 = 0, a1 = 0 at end of input, for an empty line, and for a line that is not an integer", "reads one line from descriptor 0, its newline included, and parses it as a signed decimal integer such as -42 or +5, ignoring white space around it (see Reading numbers, below). From the host's input, a line over 4096 bytes, its newline included, is consumed and refused; from a pipe, a line ends at its newline or after 65536 bytes, whichever comes first", ""},
 	{SysBrk, "brk", "a0 = new break, or 0 to ask", "a0 = the break after the call", "sets the end of the heap; a break below the heap's floor is refused and the old one returned, and one past the memory limit stops the run (see The heap, below)", ""},
@@ -96,7 +102,7 @@ var Syscalls = []SyscallInfo{
 	{SysWait, "wait", "a0 = process id of a child", "a0 = its exit status, the whole 64-bit value", "waits for the child to end, if it has not already; a trapped child's status is 134, a killed one's 137. Once waited for, the child is gone, and its id names no process", "the process is not a child of the caller (the caller itself, its parent, a sibling, a grandchild, or no process at all); a thread has already waited for it, or is waiting for it now"},
 	{SysKill, "kill", "a0 = process id", "a0 = 0, or -1 if there is no such process running (there never was, or it has ended)", "ends the process with status 137: any process but the caller's own, not only a child. Killing the first process ends the run", "the process is the caller's own (use exit)"},
 	{SysPipe, "pipe", "none", "a0 = descriptor of the read end, a1 = descriptor of the write end", "makes a pipe of 64 KiB, whose ends take the lowest free descriptor numbers; a reader of an empty pipe blocks until there is data, or gets 0 once no write end is open; a writer to a full pipe blocks", "the process would have more descriptors open than it may: --max-fds, 1024 descriptors unless it says otherwise"},
-	{SysClose, "close", "a0 = descriptor", "a0 = 0, or -1 if it was not open", "closes the descriptor; a pipe's readers see end of file once every write end is closed", ""},
+	{SysClose, "close", "a0 = descriptor", "a0 = 0, or -1 if it was not open", "closes the descriptor; a pipe's readers see end of file once every write end is closed. Closing a socket's last descriptor closes it on the host: a listening socket stops listening, and a connection's peer reads end of file", ""},
 
 	{SysChanMake, "chan_make", "a0 = capacity (0 for unbuffered)", "a0 = a channel handle", "makes a channel for the threads of this process; its handles count up from 1, and mean nothing in another process", "the capacity is over 1048576 (2^20); a negative one is a huge unsigned number, so it traps too"},
 	{SysChanSend, "chan_send", "a0 = channel, a1 = value", "a0 = 0, or -1 if the channel is closed", "sends value; blocks until a receiver takes it (unbuffered) or there is room (buffered)", "the handle is not one that chan_make returned in this process"},
@@ -117,6 +123,12 @@ var Syscalls = []SyscallInfo{
 	{SysUnlink, "unlink", "a0 = path, a1 = its length", "a0 = 0, or an error code", "removes a file, or an empty directory (ENOTEMPTY for one that is not); a symbolic link is removed, not what it points to. A descriptor open on the file still reads and writes it", "the path must lie inside memory (a length over 4096 is ENAMETOOLONG, checked first)"},
 	{SysRename, "rename", "a0 = old path, a1 = its length, a2 = new path, a3 = its length", "a0 = 0, or an error code", "renames a file or a directory, replacing a file at the new path at once (the step that makes the atomic write of Files, below); both paths must be under the same grant, or it is EXDEV", "either path must lie inside memory (a length over 4096 is ENAMETOOLONG, checked first)"},
 	{SysFsync, "fsync", "a0 = fd", "a0 = 0, or an error code", "waits until what was written to the file is on the host's disk", ""},
+
+	{SysListen, "listen", "a0 = address, a1 = its length in bytes", "a0 = a listening descriptor, or an error code", "listens for TCP connections at the address, HOST:PORT such as 127.0.0.1:8080, which a --net grant must name exactly as the program does (see Network, below); with port 0 the host chooses one, and spindle says which on stderr. The descriptor takes the lowest free number; accept takes connections from it, and close stops listening", "the address must lie inside memory (a length over 256 is EINVAL, checked first)"},
+	{SysAccept, "accept", "a0 = a listening descriptor", "a0 = a descriptor of the new connection, or an error code", "waits for a client to connect and gives the connection the lowest free descriptor number, for read, write, shutdown and close; only the calling thread waits", ""},
+	{SysConnect, "connect", "a0 = address, a1 = its length in bytes, a2 = the most milliseconds to wait, 0 for the host's own limit", "a0 = a descriptor of the connection, or an error code", "connects to HOST:PORT, which a --net connect= grant must name exactly as the program does (see Network, below), and gives the connection the lowest free descriptor number; only the calling thread waits", "the address must lie inside memory (a length over 256 is EINVAL, checked first)"},
+	{SysShutdown, "shutdown", "a0 = a connection's descriptor, a1 = how: 0 reading, 1 writing, 2 both", "a0 = 0, or an error code", "ends one direction of the connection or both, and keeps the descriptor: after writing, the peer reads end of file once it has read the rest, and this side can still read its answer; after reading, reads return 0. close ends both and frees the descriptor", ""},
+	{SysSockopt, "sockopt", "a0 = a socket's descriptor, a1 = option, a2 = value", "a0 = 0, or an error code", "sets an option of a listening socket or a connection: 1 the receive timeout, 2 the send timeout, in milliseconds (see Network, below)", ""},
 }
 
 var syscallByNum, syscallByName = func() (map[Syscall]SyscallInfo, map[string]SyscallInfo) {

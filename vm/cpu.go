@@ -285,14 +285,15 @@ func (c *cpu) finish(err error) {
 // It reports whether a pause came instead (see Machine.Pause). The caller holds the kernel
 // lock.
 func (c *cpu) waitForWork() (paused bool) {
-	if c.pollInput() {
+	if c.pollInput() || c.pollNet() {
 		return false
 	}
 	next, ok := c.nextDeadline()
-	reading := c.in.pending.Load()
+	// A read of the input or an operation on the network in flight will wake a thread.
+	reading := c.in.pending.Load() || c.net.inflight > 0
 	if !c.multi {
-		// Alone, the processor waits for the next deadline or for input, then wakes the
-		// threads they were for.
+		// Alone, the processor waits for the next deadline, for input or for the network,
+		// then wakes the threads they were for.
 		switch {
 		case reading:
 			c.waitInput(next, ok)
@@ -356,8 +357,8 @@ func (c *cpu) running() bool {
 	return false
 }
 
-// waitInput waits, alone, for the pump's result, until the deadline if there is one, or an
-// interrupt.
+// waitInput waits, alone, for the pump's result or the network's, until the deadline if there
+// is one, or an interrupt.
 func (c *cpu) waitInput(deadline uint64, timed bool) {
 	var timeout <-chan time.Time
 	if timed {
@@ -373,6 +374,8 @@ func (c *cpu) waitInput(deadline uint64, timed bool) {
 	select {
 	case r := <-c.in.results:
 		c.deliver(r)
+	case <-c.net.note:
+		c.pollNet()
 	case <-timeout:
 	case <-c.stopped:
 	case <-c.pauses:
@@ -438,9 +441,10 @@ func (c *cpu) runProcess(p *Process) error {
 		if len(p.timers) > 0 {
 			c.wakeSleepers(p)
 		}
-		if p.hasInbox.Load() || c.in.pending.Load() {
+		if p.hasInbox.Load() || c.in.pending.Load() || c.net.ready.Load() {
 			c.lock()
 			c.pollInput()
+			c.pollNet()
 			c.drainInbox(p)
 			c.unlock()
 		}

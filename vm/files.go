@@ -9,7 +9,8 @@ import (
 
 // A process's descriptors name what it reads and writes: the host's standard streams, which
 // every process shares, the ends of pipes, and host files (hostfiles.go). A child process starts with copies of two of
-// its parent's descriptors as its 0 and 1, and the parent's 2.
+// its parent's descriptors as its 0 and 1, and the parent's 2. Sockets, listening or connected,
+// are net.go's.
 type descKind uint8
 
 const (
@@ -20,12 +21,14 @@ const (
 	descPipeRead
 	descPipeWrite
 	descFile
+	descSocket
 )
 
 type desc struct {
 	kind descKind
 	pipe *pipe
 	file *hostFile
+	sock *socket
 }
 
 // pipeSize is how many bytes a pipe holds before a writer blocks.
@@ -51,6 +54,8 @@ func (d desc) open() {
 		d.pipe.writers++
 	case descFile:
 		d.file.refs++
+	case descSocket:
+		d.sock.refs++
 	}
 }
 
@@ -83,6 +88,8 @@ func (c *cpu) closeFd(p *Process, n uint64) bool {
 		if d.file.refs--; d.file.refs == 0 {
 			d.file.release()
 		}
+	case descSocket:
+		c.closeSocket(d.sock)
 	}
 	if pp := d.pipe; pp != nil && pp.readers == 0 && pp.writers == 0 {
 		// Nobody can reach the pipe any more: its maker may have another.
@@ -181,6 +188,8 @@ func (c *cpu) write(t *Thread, fd uint64, b []byte, whole bool) bool {
 		n, err := fileWrite(d.file, b)
 		result(t, n, err)
 		return false
+	case descSocket:
+		return c.sockWrite(t, fd, d.sock, b, whole)
 	default:
 		r[isa.A0] = ^uint64(0)
 		return false
@@ -219,6 +228,8 @@ func (c *cpu) read(t *Thread, fd uint64, b []byte) bool {
 	case descFile:
 		n, err := fileRead(d.file, b)
 		result(t, n, err)
+	case descSocket:
+		return c.sockRead(t, fd, d.sock, b)
 	default:
 		r[isa.A0] = ^uint64(0)
 	}

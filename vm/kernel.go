@@ -58,6 +58,7 @@ type kernel struct {
 	published atomic.Uint64 // the processors' steps, as of their last check points
 	pipes     int
 	in        *input
+	net       *network
 	stdout    *bufio.Writer
 	stderr    *bufio.Writer
 	written   [2]counter // the bytes that have gone from stdout and stderr to the host

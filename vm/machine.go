@@ -80,6 +80,15 @@ type Options struct {
 	// MaxFDs is how many descriptors a process may have open; 0 means DefaultMaxFDs.
 	MaxFDs int
 
+	// NetGrants are the addresses the network services may listen at or connect to (see
+	// net.go and docs/syscalls.md): without one, listen and connect fail with EACCES. Network
+	// is the host's network they reach; nil means HostNetwork(). Listening, if not nil, is
+	// told the address of each socket the program listens at, as the host bound it (the port
+	// it chose for a port 0); it is called from the processor, and must not block.
+	NetGrants []NetGrant
+	Network   Network
+	Listening func(addr string)
+
 	// Assemble, if not nil, turns a spawned program file that is a source, not an object file,
 	// into an image; readFile reads the files it includes, from ProgramDir only. The VM has no
 	// assembler of its own (asm.AssembleReader, with asm.Options.ReadFile = readFile, is the
@@ -220,6 +229,9 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 	if err := checkGrants(opts.Grants); err != nil {
 		return nil, &LoadError{Msg: err.Error()}
 	}
+	if err := checkNetGrants(opts.NetGrants); err != nil {
+		return nil, &LoadError{Msg: err.Error()}
+	}
 	switch {
 	case opts.MaxFDs < 0 || opts.MaxFDs > MaxFDsLimit:
 		return nil, &LoadError{Msg: fmt.Sprintf("a limit of %d descriptors is outside 1 to %d", opts.MaxFDs, MaxFDsLimit)}
@@ -253,7 +265,7 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{image: img, kernel: &kernel{opts: opts, virtual: opts.VirtualClock, start: time.Now(),
-		in: newInput(opts.Stdin, !opts.VirtualClock, opts.FeedInput), written: [2]counter{{w: opts.Stdout}, {w: opts.Stderr}}}}
+		in: newInput(opts.Stdin, !opts.VirtualClock, opts.FeedInput), net: newNetwork(&opts), written: [2]counter{{w: opts.Stdout}, {w: opts.Stderr}}}}
 	m.stdout, m.stderr = newWriter(&m.written[0], 16<<10), newWriter(&m.written[1], 4<<10)
 	n := max(opts.CPUs, 1)
 	if opts.Trace != nil {
@@ -377,6 +389,7 @@ func (m *Machine) runAll() {
 func (m *Machine) end() error {
 	m.ended = true
 	m.closeHostFiles()
+	m.closeSockets()
 	if m.timer != nil {
 		m.timer.Stop()
 	}

@@ -95,9 +95,10 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	if err := c.publish(t); err != nil {
 		return nil, err
 	}
-	if t.Proc.hasInbox.Load() || c.in.pending.Load() {
+	if t.Proc.hasInbox.Load() || c.in.pending.Load() || c.net.ready.Load() {
 		c.lock()
 		c.pollInput()
+		c.pollNet()
 		c.drainInbox(t.Proc)
 		c.unlock()
 	}
@@ -604,7 +605,7 @@ func (t *Thread) leafCaller() (int, bool) {
 // waitPC returns the index of the instruction where a blocked thread waits: its syscall. Its
 // saved pc is past the syscall, unless the syscall restarts when the thread wakes.
 func (t *Thread) waitPC() int {
-	if t.State != Blocked || t.wait == waitRead || t.wait == waitWrite {
+	if t.State != Blocked || t.wait == waitRead || t.wait == waitWrite || t.wait == waitAccept {
 		return t.PC
 	}
 	return t.PC - 1
@@ -645,6 +646,12 @@ func (t *Thread) waitString() string {
 		return fmt.Sprintf("write to descriptor %d", t.waitOn)
 	case waitProc:
 		return fmt.Sprintf("wait for process %d", t.waitOn)
+	case waitAccept:
+		return fmt.Sprintf("accept on descriptor %d", t.waitOn)
+	case waitConnect:
+		return "connect"
+	case waitSending:
+		return fmt.Sprintf("write to descriptor %d, in flight", t.waitOn)
 	}
 	return "nothing"
 }

@@ -39,6 +39,11 @@ func (m *Machine) Output() (stdout, stderr uint64) {
 // directories (Options.Grants): a Restore could not undo what the program did to the files.
 var ErrSnapshotFiles = errors.New("vm: snapshots cannot undo changes to host files: a machine with granted directories cannot be snapshotted")
 
+// ErrSnapshotNet is the error of Snapshot and Restore on a machine granted the network
+// (Options.NetGrants): a Restore could not take back what the program sent, nor make its peers
+// send again what it had read.
+var ErrSnapshotNet = errors.New("vm: snapshots cannot undo what went over the network: a machine with network grants cannot be snapshotted")
+
 // PageSize is the size of the pages in which a snapshot keeps memory.
 const PageSize = 4096
 
@@ -159,6 +164,9 @@ func (m *Machine) snapshotable() error {
 		// A Restore cannot take back what the program did to the host's files: reverse
 		// execution would read files as they are now, not as they were.
 		return ErrSnapshotFiles
+	case len(m.opts.NetGrants) > 0:
+		// Nor what it sent, nor what its peers did since.
+		return ErrSnapshotNet
 	}
 	return nil
 }

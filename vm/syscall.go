@@ -70,6 +70,12 @@ var services = [...]service{
 	isa.SysUnlink:  {run: (*cpu).sysUnlink, shared: true},
 	isa.SysRename:  {run: (*cpu).sysRename, shared: true},
 	isa.SysFsync:   {run: (*cpu).sysFsync, shared: true},
+
+	isa.SysListen:   {run: (*cpu).sysListen, shared: true},
+	isa.SysAccept:   {run: (*cpu).sysAccept, shared: true},
+	isa.SysConnect:  {run: (*cpu).sysConnect, shared: true},
+	isa.SysShutdown: {run: (*cpu).sysShutdown, shared: true},
+	isa.SysSockopt:  {run: (*cpu).sysSockopt, shared: true},
 }
 
 // syscall carries out kernel service n for thread t, whose saved pc is the instruction after

@@ -28,15 +28,18 @@ func (s ThreadState) String() string {
 type waitKind uint8
 
 const (
-	waitNone  waitKind = iota
-	waitJoin           // waitOn = the thread id
-	waitSend           // waitOn = the channel handle; waitVal = the value
-	waitRecv           // waitOn = the channel handle
-	waitFutex          // waitOn = the address
-	waitSleep          // waitOn = the deadline, in clock nanoseconds
-	waitRead           // waitOn = the descriptor
-	waitWrite          // waitOn = the descriptor
-	waitProc           // waitOn = the process id
+	waitNone    waitKind = iota
+	waitJoin             // waitOn = the thread id
+	waitSend             // waitOn = the channel handle; waitVal = the value
+	waitRecv             // waitOn = the channel handle
+	waitFutex            // waitOn = the address
+	waitSleep            // waitOn = the deadline, in clock nanoseconds
+	waitRead             // waitOn = the descriptor
+	waitWrite            // waitOn = the descriptor
+	waitProc             // waitOn = the process id
+	waitAccept           // waitOn = the listening socket's descriptor
+	waitConnect          // waitOn = 0
+	waitSending          // waitOn = the connection's descriptor: its write is in flight
 )
 
 // A thread's whole context, besides its stack, is this struct: the processor context, where its

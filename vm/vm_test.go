@@ -477,6 +477,11 @@ func TestSyscallsKeepRegisters(t *testing.T) {
 		"unlink":        "la a0, name\n li a1, 7",
 		"rename":        "la a0, name\n li a1, 7\n la a2, name\n li a3, 7",
 		"fsync":         "li a0, 0",
+		"listen":        "la a0, name\n li a1, 7",
+		"accept":        "li a0, 0",
+		"connect":       "la a0, name\n li a1, 7\n li a2, 0",
+		"shutdown":      "li a0, 0\n li a1, 2",
+		"sockopt":       "li a0, 0\n li a1, 1\n li a2, 5",
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {

@@ -116,6 +116,8 @@ type data struct {
 	Traps, Syscalls, Areas   string
 	Misuses                  string
 	Errnos, OpenFlags, Stat  string
+	SockOpts                 string
+	MaxAddr                  int
 	StatSize, MaxPath        int
 	MemoryMap, MemoryDiagram string
 	Reach                    string
@@ -210,6 +212,8 @@ func newData(diagram string) (*data, error) {
 		Misuses:       misuseTable(),
 		Errnos:        errnoTable(),
 		OpenFlags:     openFlagTable(),
+		SockOpts:      sockOptTable(),
+		MaxAddr:       isa.MaxAddr,
 		Stat:          statTable(),
 		StatSize:      isa.StatSize,
 		MaxPath:       isa.MaxPath,
@@ -589,6 +593,15 @@ func openFlagTable() string {
 		rows = append(rows, []string{fmt.Sprint(uint64(f.Flag)), code(f.Name), escape(f.Doc)})
 	}
 	return table("rll", []string{"Bit", "Name", "Meaning"}, rows)
+}
+
+// sockOptTable lists the options of sockopt.
+func sockOptTable() string {
+	var rows [][]string
+	for _, o := range isa.SockOpts {
+		rows = append(rows, []string{fmt.Sprint(o.Opt), code(o.Name), escape(o.Doc)})
+	}
+	return table("rll", []string{"Option", "Name", "Value"}, rows)
 }
 
 // statTable lists the fields of the struct that stat and fstat write.
