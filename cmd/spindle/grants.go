@@ -4,15 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spindle-vm/spindle/vm"
 )
 
-// dirList is the repeatable --dir flag: the grants of host directories, as given.
+// dirList is a repeatable flag, --dir or --net: the grants, as given.
 type dirList []string
 
 func (d *dirList) String() string { return strings.Join(*d, " ") }
@@ -109,3 +111,30 @@ type closer struct {
 }
 
 func (c closer) Close() error { return c.root.Close() }
+
+// netGrants reads the --net flags: ADDR lets the program listen at ADDR, connect=ADDR lets it
+// connect to ADDR. A bad flag is a usage error.
+func netGrants(flags dirList) ([]vm.NetGrant, string) {
+	var gs []vm.NetGrant
+	for _, s := range flags {
+		g := vm.NetGrant{Addr: s}
+		if a, ok := strings.CutPrefix(s, "connect="); ok {
+			g = vm.NetGrant{Addr: a, Connect: true}
+		}
+		host, port, err := net.SplitHostPort(g.Addr)
+		if err != nil {
+			return nil, fmt.Sprintf("--net %s: want HOST:PORT to listen at, or connect=HOST:PORT", s)
+		}
+		n, err := strconv.ParseUint(port, 10, 16)
+		switch {
+		case err != nil:
+			return nil, fmt.Sprintf("--net %s: the port %q must be a number from 0 to 65535", s, port)
+		case g.Connect && host == "":
+			return nil, fmt.Sprintf("--net %s: a grant to connect needs a host", s)
+		case g.Connect && n == 0:
+			return nil, fmt.Sprintf("--net %s: a grant to connect needs a port other than 0", s)
+		}
+		gs = append(gs, g)
+	}
+	return gs, ""
+}

@@ -69,7 +69,16 @@ Flags:
                   reaches no file. A relative path in the program is relative to the first
                   grant. HOST must not be a symbolic link (see docs/syscalls.md, Files)
   --max-fds N     descriptors each process may have open, from 1 to 1048576 (default 1024);
-                  an open past it fails with EMFILE
+                  an open, listen, accept or connect past it fails with EMFILE
+  --net HOST:PORT let the program listen at HOST:PORT, as it names it; port 0 lets the host
+                  choose, such as 127.0.0.1:0 or :0 (every interface). For each socket it
+                  listens at, spindle writes "spindle: listening on HOST:PORT" to stderr with
+                  the port the host chose. Repeatable
+  --net connect=HOST:PORT
+                  let the program connect to HOST:PORT, as it names it; repeatable. Without a
+                  --net the program reaches no network: listen and connect fail with EACCES
+                  (see docs/syscalls.md, Network). A run with --net is not reproducible, even
+                  with --seed
 
 A report of a trap, a limit or a deadlock quotes the source line of each place it names. An
 object file holds only its sources' names: a line is read only when a report needs
@@ -194,6 +203,12 @@ func runRun(args []string, io stdio) (status int) {
 	}
 	defer closeGrants()
 	opts.Grants = gs
+	if opts.NetGrants, msg = netGrants(*rf.nets); msg != "" {
+		return usageError(io, runCmd, "%s", msg)
+	}
+	opts.Listening = func(addr string) {
+		fmt.Fprintf(io.err, "spindle: listening on %s\n", addr)
+	}
 	path := pos[0]
 	img, code := loadProgram(path, io)
 	if img == nil {
@@ -332,12 +347,13 @@ type runFlags struct {
 	quantum                      *int64
 	maxThreads, maxProcs, maxFDs *int
 	seed, sched                  *string
-	dirs                         *dirList
+	dirs, nets                   *dirList
 }
 
 func addRunFlags(fs *flag.FlagSet) runFlags {
-	dirs := new(dirList)
+	dirs, nets := new(dirList), new(dirList)
 	fs.Var(dirs, "dir", "")
+	fs.Var(nets, "net", "")
 	return runFlags{
 		maxSteps:   fs.Uint64("max-steps", 0, ""),
 		maxMem:     sizeFlag(fs, "max-mem", vm.DefaultMaxMem),
@@ -349,6 +365,7 @@ func addRunFlags(fs *flag.FlagSet) runFlags {
 		sched:      fs.String("sched", "rr", ""),
 		maxFDs:     fs.Int("max-fds", vm.DefaultMaxFDs, ""),
 		dirs:       dirs,
+		nets:       nets,
 	}
 }
 
