@@ -22,8 +22,10 @@
 // pipes, the host's streams, the observers, the flags that stop the run, and the kernel lock,
 // which guards them when there are several processors. Its services run on the processor of
 // the thread that calls them: lifecycle.go starts, ends, waits for and kills processes, and
-// spawn.go loads the program files that spawn runs. A Machine is the kernel and the state of the
-// API that drives it (Resume's, the breakpoints', the snapshots'), which no processor reaches.
+// spawn.go loads the program files that spawn runs; hostfiles.go reaches the host's files, and
+// net.go its network, only through the grants of Options. A Machine is the kernel and the state
+// of the API that drives it (Resume's, the breakpoints', the snapshots'), which no processor
+// reaches.
 //
 // # Memory
 //
