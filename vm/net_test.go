@@ -86,6 +86,42 @@ func freeAddr(t *testing.T) string {
 	return a
 }
 
+// goServer listens at a loopback address, serves each connection with serve on a goroutine of
+// its own until the test ends, and returns the address.
+func goServer(t *testing.T, serve func(c net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// expectOutput waits for the run's end and checks that it ended well, with output want.
+func expectOutput(t *testing.T, wait func() (string, error), want string) {
+	t.Helper()
+	out, err := wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}
+
 // TestNetGrants checks that listen and connect reach the host only at the addresses granted,
 // as the program names them, and that a refusal is EACCES, after which the program goes on.
 func TestNetGrants(t *testing.T) {
@@ -117,13 +153,7 @@ func TestNetGrants(t *testing.T) {
 			src := ".data\n" + data + ".text\nmain:" + load + " syscall " + tt.service + "\n" + printA0 +
 				" la a0, after\n syscall puts\n ret\n .data\nafter: .asciz \"goes on\\n\"\n"
 			wait, _ := netRun(t, src, Options{NetGrants: tt.grants, Network: spy})
-			out, err := wait()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := fmt.Sprintf("%d\ngoes on\n", tt.want); out != want {
-				t.Errorf("output %q, want %q", out, want)
-			}
+			expectOutput(t, wait, fmt.Sprintf("%d\ngoes on\n", tt.want))
 			if asked := len(spy.asked) > 0; asked != tt.asked {
 				t.Errorf("the host was asked %q; want asked = %v", spy.asked, tt.asked)
 			}
@@ -134,24 +164,12 @@ func TestNetGrants(t *testing.T) {
 // TestNetClient connects to a Go server, writes a request, shuts its writing side, and reads
 // the answer to its end: the services a client needs, in order.
 func TestNetClient(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	addr := l.Addr().String()
 	got := make(chan string, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			got <- err.Error()
-			return
-		}
-		defer c.Close()
+	addr := goServer(t, func(c net.Conn) {
 		req, _ := io.ReadAll(c) // until the client's shutdown
 		got <- string(req)
 		fmt.Fprintf(c, "answer to %s", req)
-	}()
+	})
 	data, load := addrData("addr", addr)
 	src := `.data
 ` + data + `req: .ascii "question"
@@ -190,13 +208,7 @@ main: ` + load + ` li a2, 5000
  ret
 `
 	wait, _ := netRun(t, src, Options{NetGrants: []NetGrant{{Addr: addr, Connect: true}}})
-	out, err := wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "8\n0\n0\nanswer to question0\n"; out != want {
-		t.Errorf("output %q, want %q", out, want)
-	}
+	expectOutput(t, wait, "8\n0\n0\nanswer to question0\n")
 	if r := <-got; r != "question" {
 		t.Errorf("the server read %q", r)
 	}
@@ -253,13 +265,7 @@ server: la t0, lfd
 running: .asciz "main runs\n"
 `
 			wait, _ := netRun(t, src, Options{CPUs: cpus, NetGrants: []NetGrant{{Addr: free}, {Addr: free, Connect: true}}})
-			out, err := wait()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := "main runs\nping\n"; out != want {
-				t.Errorf("output %q, want %q", out, want)
-			}
+			expectOutput(t, wait, "main runs\nping\n")
 		})
 	}
 }
@@ -267,23 +273,12 @@ running: .asciz "main runs\n"
 // TestNetTimeouts checks sockopt's timeouts: a read that waits past the receive timeout
 // returns ETIMEDOUT, and the connection stays usable; so does an accept.
 func TestNetTimeouts(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	addr := l.Addr().String()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	addr := goServer(t, func(c net.Conn) {
 		b := make([]byte, 1)
 		c.Read(b) // the program's word that its read timed out
 		c.Write([]byte("late"))
 		io.Copy(io.Discard, c)
-	}()
+	})
 	free := freeAddr(t)
 	data, load := addrData("addr", addr)
 	ldata, lload := addrData("laddr", free)
@@ -336,13 +331,7 @@ main: ` + load + ` li a2, 5000
  ret
 `
 	wait, _ := netRun(t, src, Options{NetGrants: []NetGrant{{Addr: addr, Connect: true}, {Addr: free}}})
-	out, err := wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := fmt.Sprintf("0\n%d\nlate\n%d\n%d\n", isa.ETIMEDOUT, isa.ETIMEDOUT, isa.EINVAL); out != want {
-		t.Errorf("output %q, want %q", out, want)
-	}
+	expectOutput(t, wait, fmt.Sprintf("0\n%d\nlate\n%d\n%d\n", isa.ETIMEDOUT, isa.ETIMEDOUT, isa.EINVAL))
 }
 
 // TestNetLimits checks that the descriptors and the memory of connections are limited, with an
@@ -373,59 +362,34 @@ main: ` + load + ` syscall listen
  .data
 ready: .asciz "ready\n"
 `
-	wait, addrs := netRun(t, src, Options{MaxFDs: 4, NetGrants: []NetGrant{{Addr: free}}})
-	<-addrs
-	c, err := net.Dial("tcp", free)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	out, err := wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := fmt.Sprintf("3\nready\n%d\n0\n", isa.EMFILE); out != want {
-		t.Errorf("with --max-fds 4: output %q, want %q", out, want)
-	}
-
-	// A memory limit that holds the listener (512 bytes) but not a connection (33 KiB).
-	wait, addrs = netRun(t, src, Options{StackSize: 4096, MaxMem: 4096 + 8192, NetGrants: []NetGrant{{Addr: free}}})
-	<-addrs
-	c2, err := net.Dial("tcp", free)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	out, err = wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := fmt.Sprintf("3\nready\n%d\n", isa.ENOMEM); out != want {
-		t.Errorf("with a small --max-mem: output %q, want %q", out, want)
+	for _, tt := range []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"--max-fds 4", Options{MaxFDs: 4}, fmt.Sprintf("3\nready\n%d\n0\n", isa.EMFILE)},
+		// A memory limit that holds the listener (512 bytes) but not a connection (33 KiB).
+		{"a small --max-mem", Options{StackSize: 4096, MaxMem: 4096 + 8192}, fmt.Sprintf("3\nready\n%d\n", isa.ENOMEM)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.NetGrants = []NetGrant{{Addr: free}}
+			wait, addrs := netRun(t, src, tt.opts)
+			<-addrs
+			c, err := net.Dial("tcp", free)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			expectOutput(t, wait, tt.want)
+		})
 	}
 }
 
 // TestNetShutdownRead checks that after shutdown of reading, read returns 0, and that the
 // errors of descriptors that are not connections are the documented ones.
 func TestNetShutdownRead(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	addr := l.Addr().String()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(io.Discard, c) // sends nothing: a read would wait for ever
-			}()
-		}
-	}()
+	// A server that sends nothing: a read would wait for ever.
+	addr := goServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
 	data, load := addrData("addr", addr)
 	free := freeAddr(t)
 	ldata, lload := addrData("laddr", free)
@@ -483,15 +447,8 @@ main: ` + load + ` li a2, 0
  ret
 `
 	wait, _ := netRun(t, src, Options{NetGrants: []NetGrant{{Addr: addr, Connect: true}, {Addr: free}}})
-	out, err := wait()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := fmt.Sprintf("0\n0\n%d\n%d\n%d\n%d\n%d\n%d\n%d\n%d\n", isa.EINVAL, isa.ENOTSOCK, isa.EBADF, isa.EINVAL,
-		isa.ENOTCONN, isa.ENOTCONN, isa.ENOTCONN, isa.EPIPE)
-	if out != want {
-		t.Errorf("output %q, want %q", out, want)
-	}
+	expectOutput(t, wait, fmt.Sprintf("0\n0\n%d\n%d\n%d\n%d\n%d\n%d\n%d\n%d\n", isa.EINVAL, isa.ENOTSOCK, isa.EBADF,
+		isa.EINVAL, isa.ENOTCONN, isa.ENOTCONN, isa.ENOTCONN, isa.EPIPE))
 }
 
 // TestNetSnapshotRefused checks that a machine with network grants cannot be snapshotted.

@@ -121,20 +121,5 @@ main:   li      t0, 2
         mov     a0, s0
         syscall exit
 
-# strlen: a0 = the address of a NUL-terminated string; returns its length in a0.
-strlen: mov     t0, a0
-.loop:  lbu     t1, 0(t0)
-        beqz    t1, .end
-        inc     t0
-        jmp     .loop
-.end:   sub     a0, t0, a0
-        ret
-
-# eputs: writes the NUL-terminated string at a0 to stderr.
-eputs:  push    a0
-        call    strlen
-        mov     a2, a0
-        pop     a1
-        li      a0, 2
-        syscall write
-        ret
+# strlen and eputs.
+        .include "../lib/str.s"

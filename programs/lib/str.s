@@ -1,0 +1,24 @@
+# lib/str.s: the string functions that the programs in programs/files and programs/net share.
+#
+#     .include "../lib/str.s"       # in the text of a program in programs/files or programs/net
+#
+# It defines no main and no data of its own. Each function takes its argument in a0, returns in
+# a0, and uses t0 and t1 besides, as the calling convention allows.
+
+# strlen: a0 = the address of a NUL-terminated string; returns its length in a0.
+strlen: mov     t0, a0
+.loop:  lbu     t1, 0(t0)
+        beqz    t1, .end
+        inc     t0
+        jmp     .loop
+.end:   sub     a0, t0, a0
+        ret
+
+# eputs: writes the NUL-terminated string at a0 to stderr.
+eputs:  push    a0
+        call    strlen
+        mov     a2, a0
+        pop     a1
+        li      a0, 2
+        syscall write
+        ret
