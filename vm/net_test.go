@@ -478,3 +478,20 @@ func TestNetBadGrants(t *testing.T) {
 		}
 	}
 }
+
+// stallingNet is a Network whose connects never get through: Dial waits until it is given up.
+type stallingNet struct{ Network }
+
+func (stallingNet) Dial(ctx context.Context, addr string) (Conn, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestNetConnectTimeout checks connect's own limit: a connect that does not get through within
+// it returns ETIMEDOUT, and the program goes on.
+func TestNetConnectTimeout(t *testing.T) {
+	data, load := addrData("addr", "192.0.2.1:80")
+	src := ".data\n" + data + " .text\nmain:" + load + " li a2, 30\n syscall connect\n" + printA0 + " li a0, 0\n ret\n"
+	wait, _ := netRun(t, src, Options{Network: stallingNet{}, NetGrants: []NetGrant{{Addr: "192.0.2.1:80", Connect: true}}})
+	expectOutput(t, wait, fmt.Sprintf("%d\n", isa.ETIMEDOUT))
+}
