@@ -99,6 +99,9 @@ func (s *Session) framePC() uint64 {
 	return s.cur.PCAddr()
 }
 
+// maxFrames bounds a frame number: more than any stack holds, and far from overflowing.
+const maxFrames = 1 << 20
+
 // frameNumber reads a frame number: 0 or more.
 func frameNumber(arg string) (int, error) {
 	n, err := strconv.Atoi(arg)
@@ -144,7 +147,7 @@ func (s *Session) cmdUp(arg string) error {
 	if err != nil {
 		return err
 	}
-	return s.moveFrame(s.frame+n, func(outer int) error {
+	return s.moveFrame(s.frame+min(n, maxFrames), func(outer int) error {
 		if outer > s.frame {
 			return nil // as in gdb, up N goes as far up as there are frames
 		}
@@ -175,13 +178,16 @@ func (s *Session) moveFrame(n int, short func(outer int) error) error {
 	if err != nil {
 		return err
 	}
+	n = min(max(n, 0), maxFrames)
 	frames := s.m.Backtrace(t, n+1)
 	if n >= len(frames) {
 		outer := len(frames) - 1
-		if err := short(outer); err != nil {
-			return err
+		if short != nil {
+			if err := short(outer); err != nil {
+				return err
+			}
 		}
-		n = outer
+		n = outer // the stack is shorter than asked (or than it was, after a set): its end
 	}
 	s.selectFrame(n)
 	s.showFrame(t, n, frames[n])
