@@ -529,7 +529,7 @@ func (s *Session) runTo(cmd, arg string, thisFrame bool) error {
 		u.Return = top - 8 // where the current frame's return address lies
 	}
 	b := &breakpoint{kind: bpCode, addr: addr, spec: arg, enabled: true} // not temp: a hit that does not count must not delete it
-	s.bps = append(s.bps, b) // no id: it is not listed, and goes when the run stops
+	s.bps = append(s.bps, b)                                             // no id: it is not listed, and goes when the run stops
 	var st vm.Stop
 	for {
 		st, err = s.forward(u)
