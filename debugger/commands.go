@@ -528,8 +528,10 @@ func (s *Session) runTo(cmd, arg string, thisFrame bool) error {
 	if inner {
 		u.Return = top - 8 // where the current frame's return address lies
 	}
-	b := &breakpoint{kind: bpCode, addr: addr, spec: arg, enabled: true} // not temp: a hit that does not count must not delete it
-	s.bps = append(s.bps, b)                                             // no id: it is not listed, and goes when the run stops
+	// No id: it is not listed, and goes when the run stops. Not temp: a hit that does not
+	// count (a deeper call, another thread) must not delete it.
+	b := &breakpoint{kind: bpCode, addr: addr, spec: arg, enabled: true}
+	s.bps = append(s.bps, b)
 	var st vm.Stop
 	for {
 		st, err = s.forward(u)
