@@ -132,8 +132,13 @@ func (s *Session) Exec(line string) error {
 	if arg = strings.TrimSpace(arg); c.args == "" && arg != "" {
 		return fmt.Errorf("%s takes no argument (found %q)", c.name, arg)
 	}
-	s.m.CancelPause() // a Ctrl-C that came between commands is not for this one
-	s.wasPaused, s.undone = false, false
+	if !s.inCommands {
+		// A Ctrl-C that came between commands is not for this one; one that came during a
+		// breakpoint's commands is for the command that stopped there, and ends them.
+		s.m.CancelPause()
+		s.wasPaused = false
+	}
+	s.undone = false
 	s.last = ""
 	if c.step {
 		s.last = line
@@ -155,7 +160,6 @@ func (s *Session) Exec(line string) error {
 			s.paused = append(s.paused, PausedCommand{Command: len(s.history) - 1, Steps: s.m.Steps()})
 		}
 	}
-	s.runCommands()
 	return nil
 }
 
@@ -227,7 +231,9 @@ func countThread(arg string, find func() (*vm.Thread, error)) (int, *vm.Thread, 
 // after shows a stop, and makes its thread the current one unless a thread is focused.
 func (s *Session) after(st vm.Stop) {
 	s.stop = st
-	s.wasPaused = st.Kind == vm.StopInterrupted
+	if st.Kind == vm.StopInterrupted {
+		s.wasPaused = true
+	}
 	silent := false
 	if stoppedBy(st) && len(s.hit) > 0 {
 		silent = true

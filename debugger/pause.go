@@ -20,10 +20,11 @@ var errPaused = errors.New("paused")
 
 // clock is the time limit of one command.
 type clock struct {
-	timer  *time.Timer
-	fired  chan struct{} // closed once the timer's function has run
-	end    time.Time     // when the timer fires
-	timeUp atomic.Bool   // the timer has fired and paused the machine
+	timer   *time.Timer
+	fired   chan struct{} // closed once the timer's function has run
+	end     time.Time     // when the timer fires
+	timeUp  atomic.Bool   // the timer has fired and paused the machine
+	stopped bool          // stop has run
 }
 
 // startClock pauses the machine after Config.Timeout, or returns nil when there is no limit.
@@ -41,9 +42,14 @@ func (s *Session) startClock() *clock {
 	return c
 }
 
-// stop stops the clock; once it returns, the timer will not pause the machine.
+// stop stops the clock; once it returns, the timer will not pause the machine. It may be
+// called again.
 func (c *clock) stop() {
-	if c != nil && !c.timer.Stop() {
+	if c == nil || c.stopped {
+		return
+	}
+	c.stopped = true
+	if !c.timer.Stop() {
 		<-c.fired
 	}
 }
@@ -51,7 +57,7 @@ func (c *clock) stop() {
 // hold stops the clock while the user types the program's input, and returns what starts it
 // again with the time that was left.
 func (c *clock) hold() (resume func()) {
-	if c == nil || !c.timer.Stop() {
+	if c == nil || c.stopped || !c.timer.Stop() {
 		return func() {} // no limit, or it has fired: the machine stops once it runs again
 	}
 	left := time.Until(c.end)
@@ -75,13 +81,29 @@ func (s *Session) pausedLine() string {
 
 // run runs command c with the time limit, and brings a reverse command that a pause cut short
 // back to where it started.
+//
+// The commands of the breakpoints that the command stopped at run within it, under its time
+// limit: a list that runs the program on and on stops at the limit, or at a Ctrl-C.
 func (s *Session) run(c *command, arg string) error {
+	if s.inCommands {
+		return s.runOne(c, arg) // a breakpoint's command, within the command that stopped there
+	}
 	s.timedOut = false
 	s.clock = s.startClock()
 	defer func() {
 		s.clock.stop()
 		s.clock = nil
 	}()
+	if err := s.runOne(c, arg); err != nil {
+		return err
+	}
+	s.runCommands()
+	return nil
+}
+
+// runOne runs command c, and brings a reverse command that a pause cut short back to where it
+// started.
+func (s *Session) runOne(c *command, arg string) error {
 	from := s.here()
 	err := c.run(s, arg)
 	if errors.Is(err, errStart) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spindle-vm/spindle/vm"
 )
 
 // spinSrc runs forever.
@@ -102,3 +103,59 @@ func TestTimeout(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// TestCommandsListStops: a breakpoint's commands that run the program on and on (continue at
+// a breakpoint in an endless loop) stop at the time limit of the command that began them, and
+// at a Ctrl-C; a record of it replays to the same step.
+func TestCommandsListStops(t *testing.T) {
+	img := assembleText(t, "spin.s", spinSrc)
+	for _, how := range []string{"timeout", "ctrl-c"} {
+		t.Run(how, func(t *testing.T) {
+			cfg := Config{Image: img, Options: testOptions()}
+			if how == "timeout" {
+				cfg.Timeout = 100 * time.Millisecond
+			}
+			var out bytes.Buffer
+			s, err := New(cfg, &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []string{"break main.loop", "commands", "silent", "continue", "end"} {
+				exec(t, s, c)
+			}
+			if how == "ctrl-c" {
+				time.AfterFunc(100*time.Millisecond, s.Pause)
+			}
+			done := make(chan error, 1)
+			go func() { done <- s.Exec("run") }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("run with a commands list that continues did not stop")
+			}
+			if s.stop.Kind != vm.StopInterrupted {
+				t.Fatalf("the list ended at %+v, want the pause", s.stop)
+			}
+			rec, err := s.Record("spin.s")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.Paused) != 1 || rec.Paused[0].Steps != s.m.Steps() {
+				t.Fatalf("the record's paused commands are %+v, want run's, at step %d", rec.Paused, s.m.Steps())
+			}
+			replayed, err := New(Config{Image: img, Options: testOptions(), Timeout: 10 * time.Second}, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := replayed.Replay(rec); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(stateOf(s.m), stateOf(replayed.m)); diff != "" {
+				t.Fatalf("the replay is in another state (-recorded +replayed):\n%s", diff)
+			}
+		})
+	}
+}

@@ -73,12 +73,16 @@ func (s *Session) runCommands() {
 		b := s.queued[0]
 		s.queued = s.queued[1:]
 		for _, line := range b.commands {
-			before := s.m.Steps()
+			moves := s.moves
 			if err := s.Exec(line); err != nil {
 				fmt.Fprintf(s.out, "[breakpoint %d's command %q: %v]\n", b.id, line, err)
 				break
 			}
-			if s.m.Steps() != before || s.quit {
+			if s.wasPaused || s.timedOut || s.undone {
+				s.queued = nil // a Ctrl-C or the time limit ends every list
+				return
+			}
+			if s.moves != moves || s.quit {
 				break
 			}
 		}

@@ -119,6 +119,7 @@ type Session struct {
 	hit        []*breakpoint
 	queued     []*breakpoint
 	inCommands bool
+	moves      int // runs of the machine, forward or to a step of the past: a command that moved it
 }
 
 type checkpoint struct {
@@ -301,6 +302,7 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 	}
 	s.selectFrame(0)
 	s.hit = nil
+	s.moves++
 	s.setBreakpoints()
 	for {
 		now := s.m.Steps()
@@ -484,6 +486,7 @@ func (s *Session) feed() error {
 // seek puts the machine where it was after target steps, which it has run past: from the
 // last snapshot at or before it, it runs forward again, with no breakpoint.
 func (s *Session) seek(target uint64) error {
+	s.moves++
 	i, _ := slices.BinarySearchFunc(s.cps, target+1, func(c checkpoint, t uint64) int {
 		switch {
 		case c.steps < t:
