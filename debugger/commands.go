@@ -244,6 +244,11 @@ func (s *Session) after(st vm.Stop) {
 			}
 		}
 	}
+	if s.focused && s.cur != nil && s.cur.State == vm.Exited {
+		// The focused thread has ended: no thread is focused any more.
+		fmt.Fprintf(s.out, "[thread %s has exited: no thread is focused]\n", threadName(s.cur))
+		s.focused = false
+	}
 	switch {
 	case st.Thread == nil:
 	case !s.focused || s.cur == nil || s.cur.State == vm.Exited:

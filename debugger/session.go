@@ -350,7 +350,7 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 		}
 		if u.ThreadSteps > 0 {
 			u.ThreadSteps -= min(u.ThreadSteps, u.Thread.Steps-threadBefore)
-			done = done || u.ThreadSteps == 0
+			done = done || u.ThreadSteps == 0 || u.Thread.State == vm.Exited // it takes no more
 		}
 		switch {
 		case st.Ended:

@@ -241,10 +241,14 @@ func (m *Machine) Resume(u Until) (Stop, error) {
 			if u.Steps > 0 {
 				v.Steps = min(v.Steps, u.Steps)
 			}
+			v.Switch = true // a thread's exit is a switch: it takes no more steps after it
 			before := m.steps()
 			st = m.resume(c, v)
-			if st.Kind != StopSteps || u.Thread.Steps >= goal {
-				return st, nil
+			if st.Kind == StopSwitch && !u.Switch {
+				st.Kind = StopSteps // a switch asked for only to see an exit: a step stop
+			}
+			if st.Kind != StopSteps || u.Thread.Steps >= goal || u.Thread.State == Exited {
+				return st, nil // its steps are done, or it has ended and takes no more
 			}
 			if u.Steps > 0 {
 				if u.Steps -= st.Steps - before; u.Steps == 0 {
