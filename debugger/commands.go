@@ -334,6 +334,15 @@ func (s *Session) cmdRun(arg string) error {
 			return err
 		}
 	}
+	// A breakpoint at the first instruction stops run there, as in gdb (break main, run): a
+	// continue from here would go past it.
+	if t := s.cur; t != nil && s.userBreakpointAt(t.PCAddr()) {
+		s.hit = nil
+		if hit := (vm.Stop{Kind: vm.StopBreakpoint, Thread: t, PC: t.PCAddr()}); s.breakHit(hit) {
+			s.after(hit)
+			return nil
+		}
+	}
 	return s.cmdContinue("")
 }
 
