@@ -277,7 +277,9 @@ func (s *Session) cmdReverseFinish(arg string) error {
 	if err != nil {
 		return err
 	}
-	fr := s.m.Backtrace(t, 2)
+	// Back to the call of the selected frame, as finish finishes it.
+	fr := s.m.Backtrace(t, s.frame+2)
+	fr = fr[min(s.frame, len(fr)-1):]
 	if len(fr) < 2 {
 		return s.outermost("reverse-finish", t, fr[0])
 	}

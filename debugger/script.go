@@ -18,11 +18,18 @@ type definition struct {
 	lines []string
 }
 
+// ShowFrame shows where the session is, as frame does, without being a command of its
+// history (a record saved after a replay holds the commands of the session, not this).
+func (s *Session) ShowFrame() { s.cmdFrame("") }
+
 // Defining reports whether the session is taking the lines of a commands list, up to end: the
 // prompt for them is ">" in gdb.
 func (s *Session) Defining() bool { return s.defining != nil }
 
 func (s *Session) cmdCommands(arg string) error {
+	if s.inCommands {
+		return errors.New("commands: a breakpoint's commands cannot give commands to breakpoints")
+	}
 	var bs []*breakpoint
 	if arg == "" {
 		// The last breakpoint made, as in gdb.
@@ -47,8 +54,12 @@ func (s *Session) cmdCommands(arg string) error {
 // define takes one line of a commands list.
 func (s *Session) define(line string) {
 	d := s.defining
-	if strings.TrimSpace(line) != "end" {
-		d.lines = append(d.lines, strings.TrimSpace(line))
+	line = stripComment(strings.TrimSpace(line))
+	if line == "" {
+		return // an empty line in a list would repeat the last step when the list runs
+	}
+	if line != "end" {
+		d.lines = append(d.lines, line)
 		return
 	}
 	s.defining = nil

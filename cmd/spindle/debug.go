@@ -207,7 +207,7 @@ func runDebug(args []string, io stdio) int {
 			return exitDataErr
 		}
 		fmt.Fprintf(io.out, "%s: replayed the %d commands of %s (seed %d); help lists the commands.\n", path, len(rec.Commands), *replay, opts.Seed)
-		s.Exec("frame")
+		s.ShowFrame()
 	} else {
 		s.Banner(path)
 	}
@@ -235,6 +235,11 @@ func runDebug(args []string, io stdio) int {
 			fmt.Fprintf(io.err, "spindle: time limit exceeded: %q ran longer than %v (--timeout); the rest of the script is not run\n", strings.TrimSpace(line), *timeout)
 			return exitLimit
 		}
+	}
+	if s.Defining() {
+		// A commands list that the script left open is lost: a failed command.
+		fmt.Fprintln(io.err, "commands: the script ended before the end of the list; the list is not kept")
+		failed = true
 	}
 	if failed {
 		if _, ok := lines.(*scriptLines); ok {
