@@ -133,7 +133,8 @@ func checkStop(m *vm.Machine, u vm.Until, st vm.Stop, before, threadBefore uint6
 	case vm.StopSteps:
 		machine := u.Steps > 0 && st.Steps-before == u.Steps
 		thread := u.ThreadSteps > 0 && u.Thread.Steps-threadBefore == u.ThreadSteps
-		if !machine && !thread {
+		exited := u.ThreadSteps > 0 && u.Thread.State == vm.Exited // it takes no more steps
+		if !machine && !thread && !exited {
 			return fmt.Sprintf("%d steps, %d of the thread", st.Steps-before, u.Thread.Steps-threadBefore)
 		}
 	case vm.StopBreakpoint:
