@@ -659,7 +659,12 @@ func (s *Session) cmdReload(arg string) error {
 		c.snap.Release()
 	}
 	s.bps = before.bps
+	s.reloaded = true
 	for _, b := range s.bps {
+		if b.kind == bpWatch {
+			s.rewatch(b)
+			continue
+		}
 		if b.kind != bpCode {
 			continue
 		}
@@ -681,6 +686,22 @@ func (s *Session) cmdReload(arg string) error {
 	fmt.Fprintln(s.out, "Reloaded; the program starts again.")
 	s.showWhere(s.cur)
 	return nil
+}
+
+// rewatch points watchpoint b at its expression's memory in the machine as it is now (after a
+// reload, a new one), or disables it if there is no such memory.
+func (s *Session) rewatch(b *breakpoint) {
+	p := s.procOf(s.cur)
+	addr, err := s.eval(b.spec, s.cur)
+	if err == nil {
+		err = p.ReadMemory(addr, make([]byte, b.watch.Len))
+	}
+	if err != nil {
+		fmt.Fprintf(s.out, "watchpoint %d (%s) is disabled: %v\n", b.id, b.spec, err)
+		b.enabled = false
+		return
+	}
+	b.watch = vm.Watch{Proc: p, Addr: addr, Len: b.watch.Len}
 }
 
 func (s *Session) cmdQuit(arg string) error {
@@ -731,6 +752,13 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 	addr, file, line, err := s.location(spec)
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(spec, ".") {
+		// A label local to the current function: its whole name, so that a reload, where
+		// the current function is main, finds the same one.
+		if name, off, ok := s.m.Symbol(s.procOf(s.cur), addr); ok && off == 0 {
+			spec = name
+		}
 	}
 	if cond != "" {
 		if _, err := s.eval(cond, s.cur); err != nil {

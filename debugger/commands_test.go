@@ -2,7 +2,6 @@ package debugger
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 
@@ -117,11 +116,14 @@ func TestTranscriptLines(t *testing.T) {
 // leaves the session as it was, able to go back as before.
 func TestReloadKept(t *testing.T) {
 	img := assembleFile(t, "threads/race.s", "100_000", "300")
-	var fail error
+	fail := false
 	cfg := Config{Image: img, Options: testOptions()}
 	cfg.Reload = func() (*object.Image, error) {
-		if fail != nil {
-			return nil, fail
+		if fail {
+			// It assembles, but does not load: the session has begun to load it.
+			bad := *img
+			bad.Entry = 0x10
+			return &bad, nil
 		}
 		return img, nil
 	}
@@ -137,13 +139,17 @@ func TestReloadKept(t *testing.T) {
 	if !strings.Contains(out.String(), "[switch at step ") {
 		t.Errorf("after reload, trace switches on shows no switch in 100 steps of race.s:\n%s", out.String())
 	}
+	exec(t, s, "break worker")
 	want := stateOf(s.m)
-	fail = errors.New("race.s:1:1: it does not assemble")
-	if err := s.Exec("reload"); err == nil || !strings.Contains(err.Error(), "it does not assemble") {
-		t.Fatalf("reload of a program that does not assemble: %v", err)
+	fail = true
+	if err := s.Exec("reload"); err == nil || !strings.Contains(err.Error(), "the session goes on with the program as it was") {
+		t.Fatalf("reload of a program that does not load: %v", err)
 	}
 	if diff := cmp.Diff(want, stateOf(s.m)); diff != "" {
 		t.Fatalf("a failed reload changed the state (-before +after):\n%s", diff)
+	}
+	if s.breakpoint(1) == nil {
+		t.Error("a failed reload lost breakpoint 1")
 	}
 	exec(t, s, "reverse-stepi 50")
 	if s.m.Steps() != 50 {
@@ -214,5 +220,48 @@ func TestBreakpointCounts(t *testing.T) {
 	}
 	if err := s.Exec("sched now"); err == nil || !strings.Contains(err.Error(), "sched takes no argument") {
 		t.Errorf("sched with an argument: %v, want that it takes none", err)
+	}
+}
+
+// TestReloadWatchAndLocal: after reload, a watchpoint watches the new machine's memory, a
+// breakpoint at a label local to the function it was made in stays there, and a record is
+// refused, since the history is of two programs.
+func TestReloadWatchAndLocal(t *testing.T) {
+	const src = `        .data
+count:  .quad   0
+        .text
+main:   call    f
+        la      t0, count
+        li      t1, 7
+        sd      t1, 0(t0)
+        li      a0, 0
+        ret
+f:      li      t0, 3
+.loop:  dec     t0
+        bnez    t0, .loop
+        ret
+`
+	img := assembleText(t, "p.s", src)
+	cfg := Config{Image: img, Options: testOptions(), Program: "p.s"}
+	cfg.Reload = func() (*object.Image, error) { return assembleText(t, "p.s", src), nil }
+	cfg.Save = func(string, []byte) error { return nil }
+	var out bytes.Buffer
+	s, err := New(cfg, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"break f", "run", "break .loop", "watch count", "reload", "delete 1"} {
+		exec(t, s, c)
+	}
+	if b := s.breakpoint(2); b == nil || b.spec != "f.loop" || b.addr != symbol(t, s.img, "f.loop") {
+		t.Errorf("break .loop after reload: %+v; want it at f.loop", b)
+	}
+	exec(t, s, "delete 2")
+	exec(t, s, "continue")
+	if s.stop.Kind != vm.StopWatchpoint {
+		t.Errorf("continue after reload stopped at %+v, want the watchpoint on count", s.stop)
+	}
+	if err := s.Exec("record save r.json"); err == nil || !strings.Contains(err.Error(), "reloaded") {
+		t.Errorf("record after reload: %v, want a refusal", err)
 	}
 }

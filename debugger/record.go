@@ -173,6 +173,9 @@ func (s *Session) cmdRecord(arg string) error {
 	if s.cfg.Save == nil {
 		return errors.New("record: this session cannot write files")
 	}
+	if s.reloaded {
+		return errors.New("record: the program was reloaded in this session, and a record replays one program from its start: save the record before a reload, or open the program again (spindle debug) and record there")
+	}
 	rec, err := s.Record(s.cfg.Program)
 	if err != nil {
 		return err

@@ -119,7 +119,8 @@ type Session struct {
 	hit        []*breakpoint
 	queued     []*breakpoint
 	inCommands bool
-	moves      int // runs of the machine, forward or to a step of the past: a command that moved it
+	moves      int  // runs of the machine, forward or to a step of the past: a command that moved it
+	reloaded   bool // the program was assembled again: the history is of two programs
 }
 
 type checkpoint struct {
