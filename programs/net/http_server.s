@@ -199,8 +199,9 @@ serve:  enter   CONN
         push    a0, a1
         la      a2, v_11
         call    equal
+        mov     t0, a0
         pop     a1, a0
-        bnez    a0, .v_ok
+        bnez    t0, .v_ok
         la      a2, v_10
         call    equal
         beqz    a0, .bad
