@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -397,5 +398,37 @@ func TestHTTPServerFaults(t *testing.T) {
 	}
 	if e := s.errors(); e != "" {
 		t.Errorf("stderr: %s", e)
+	}
+}
+
+// TestEchoSingle shows what echo_server.s's threads are for: echo_single.s, with one thread,
+// echoes a second client only once the first has gone.
+func TestEchoSingle(t *testing.T) {
+	s := startServer(t, "run", "--net", "127.0.0.1:0", "../programs/net/echo_single.s", "127.0.0.1:0")
+	first, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := roundTrip(first, "first\n"); err != nil {
+		t.Fatal(err)
+	}
+	second, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	io.WriteString(second, "second\n")
+	second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	buf := make([]byte, 7)
+	if n, err := second.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the second client, while the first is served, read %q, %v; want nothing", buf[:n], err)
+	}
+	if err := roundTrip(first, "still first\n"); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	second.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(second, buf); err != nil || string(buf) != "second\n" {
+		t.Errorf("the second client, once the first left: %q, %v", buf, err)
 	}
 }
