@@ -2,8 +2,8 @@
 #
 #     .include "../lib/str.s"       # in the text of a program in programs/files or programs/net
 #
-# It defines no main and no data of its own. Each function takes its argument in a0, returns in
-# a0, and uses t0 and t1 besides, as the calling convention allows.
+# It defines no main and no data of its own. Each function takes its arguments in a0 (and a1),
+# returns in a0, and uses t0 and t1 besides, as the calling convention allows.
 
 # strlen: a0 = the address of a NUL-terminated string; returns its length in a0.
 strlen: mov     t0, a0
@@ -22,3 +22,14 @@ eputs:  push    a0
         li      a0, 2
         syscall write
         ret
+
+# appendstr: a0 = where to write, a1 = the address of a NUL-terminated string; copies the string
+# there, without its NUL, and returns in a0 the address past it, where the next may follow.
+appendstr:
+        lbu     t0, 0(a1)
+        beqz    t0, .end
+        sb      t0, 0(a0)
+        inc     a0
+        inc     a1
+        jmp     appendstr
+.end:   ret

@@ -1,0 +1,3 @@
+module github.com/spindle-vm/spindle/bench
+
+go 1.26
