@@ -36,13 +36,13 @@ func init() {
 		{name: "finish", args: "", help: "run until the selected frame's function returns (the current one, unless up chose another), and show what it returned in a0", step: true, run: (*Session).cmdFinish},
 		{name: "until", aliases: []string{"u"}, args: "[LOCATION]", help: "next, but not back around a loop: go on to a line past this one, or until the function returns; with LOCATION, run until the current frame reaches it (not a deeper call of it) or returns", step: true, run: (*Session).cmdUntil},
 		{name: "advance", args: "LOCATION", help: "run until the thread reaches LOCATION, or its current function returns (or another stop comes first)", run: (*Session).cmdAdvance},
-		{name: "reverse-stepi", aliases: []string{"rsi", "back"}, args: "[N]", help: "go back one instruction of the current thread, or N", step: true, run: (*Session).cmdReverseStepi},
+		{name: "reverse-stepi", aliases: []string{"rsi", "back"}, args: "[N]", help: "go back one instruction, or N: of the focused thread (thread N), else of the machine, whichever thread executed it", step: true, run: (*Session).cmdReverseStepi},
 		{name: "reverse-step", aliases: []string{"rs"}, args: "[N]", help: "go back to the start of the previous source line, into calls", step: true, run: (*Session).cmdReverseStep},
 		{name: "reverse-next", aliases: []string{"rn"}, args: "[N]", help: "go back to the start of the previous source line, over calls", step: true, run: (*Session).cmdReverseNext},
 		{name: "reverse-finish", args: "", help: "go back to the call of the current function", step: true, run: (*Session).cmdReverseFinish},
 		{name: "reverse-continue", aliases: []string{"rc"}, args: "", help: "go back to the previous breakpoint, watchpoint, catchpoint or trap, or to the start", step: true, run: (*Session).cmdReverseContinue},
 		{name: "break", aliases: []string{"b"}, args: "[LOCATION] [thread THREAD] [if EXPR] | switch [to THREAD]", help: "stop before the instruction at LOCATION (a label, label+N, an address, FILE:LINE or LINE), in THREAD only if given, when EXPR is not 0; break switch stops at a context switch", run: (*Session).cmdBreak},
-		{name: "tbreak", args: "LOCATION [if EXPR]", help: "a temporary breakpoint: break, deleted when it first stops the program", run: (*Session).cmdTbreak},
+		{name: "tbreak", args: "LOCATION [thread THREAD] [if EXPR]", help: "a temporary breakpoint: break, deleted when it first stops the program", run: (*Session).cmdTbreak},
 		{name: "watch", args: "EXPR [LEN]", help: "stop when the LEN bytes (default 8) at the address EXPR change, showing the old and the new value", run: (*Session).cmdWatch},
 		{name: "catch", args: "syscall [NAME] | trap", help: "stop before a syscall (any, or NAME), or say that traps stop (they always do)", run: (*Session).cmdCatch},
 		{name: "delete", aliases: []string{"d"}, args: "[N...]", help: "delete breakpoints N..., or all of them", run: (*Session).cmdDelete},
@@ -1370,7 +1370,6 @@ func filenameOf(p *vm.Process) string {
 	return "?"
 }
 
-// threadArg reads a thread as PID.TID or TID (of the current process); "" is the current one.
 // threadID reads a thread's name, TID (of the current process) or PID.TID, whether or not the
 // thread exists yet: a breakpoint may name a thread that the program has still to make.
 func (s *Session) threadID(arg string) (threadID, error) {
@@ -1392,6 +1391,7 @@ func (s *Session) threadID(arg string) (threadID, error) {
 	return threadID{pid, id}, nil
 }
 
+// threadArg reads a thread as PID.TID or TID (of the current process); "" is the current one.
 func (s *Session) threadArg(arg string) (*vm.Thread, error) {
 	if arg == "" {
 		return s.thread()
@@ -1477,8 +1477,8 @@ func (s *Session) cmdCtx(arg string) error {
 		return err
 	}
 	info := s.m.ThreadInfo(t)
-	fmt.Fprintf(s.out, "thread %s: %s, %d steps, switched in %d times, stack %#x to %#x\n",
-		threadName(t), strings.ToLower(info.State.String()), info.Steps, info.Switches, t.StackLo, t.StackHi)
+	fmt.Fprintf(s.out, "thread %s: %s, %d steps, switched in %d time%s, stack %#x to %#x\n",
+		threadName(t), strings.ToLower(info.State.String()), info.Steps, info.Switches, plural(int(min(info.Switches, 2))), t.StackLo, t.StackHi)
 	var running *vm.Thread
 	for _, p := range s.m.Processes() {
 		for _, o := range p.Threads() {

@@ -30,6 +30,7 @@ type Record struct {
 	Stack      uint64   `json:"stack,omitempty"`
 	MaxThreads int      `json:"max_threads,omitempty"`
 	MaxProcs   int      `json:"max_procs,omitempty"`
+	MaxFDs     int      `json:"max_fds,omitempty"`
 	Budget     uint64   `json:"budget,omitempty"`
 	Stdin      []byte   `json:"stdin,omitempty"`       // all of the input, when it was given up front
 	Input      []string `json:"input,omitempty"`       // the lines typed as the program's input
@@ -73,7 +74,7 @@ func (s *Session) Record(program string) (*Record, error) {
 	return &Record{
 		Version: recordVersion, Program: program, Hash: hash, Args: o.Args, Seed: o.Seed,
 		Random: o.Sched == vm.SchedRandom, Quantum: o.Quantum, MaxSteps: o.MaxSteps, MaxMem: o.MaxMem,
-		Stack: o.StackSize, MaxThreads: o.MaxThreads, MaxProcs: o.MaxProcs, Budget: s.cfg.Budget,
+		Stack: o.StackSize, MaxThreads: o.MaxThreads, MaxProcs: o.MaxProcs, MaxFDs: o.MaxFDs, Budget: s.cfg.Budget,
 		Stdin: s.cfg.Stdin, Input: s.typed, InputEnded: s.typedEnd, InputPauses: s.inputPauses,
 		Commands: s.history, Paused: s.paused,
 	}, nil
@@ -83,6 +84,7 @@ func (s *Session) Record(program string) (*Record, error) {
 func (r *Record) Options(base vm.Options) vm.Options {
 	base.Args, base.Seed, base.Quantum, base.MaxSteps = r.Args, r.Seed, r.Quantum, r.MaxSteps
 	base.MaxMem, base.StackSize, base.MaxThreads, base.MaxProcs = r.MaxMem, r.Stack, r.MaxThreads, r.MaxProcs
+	base.MaxFDs = r.MaxFDs
 	base.Sched = vm.SchedRoundRobin
 	if r.Random {
 		base.Sched = vm.SchedRandom
@@ -187,7 +189,7 @@ func (s *Session) cmdRecord(arg string) error {
 	if err := s.cfg.Save(name, append(b, '\n')); err != nil {
 		return err
 	}
-	fmt.Fprintf(s.out, "Saved the session (%d commands, %d lines of input) to %s: spindle debug --replay %s opens it here again.\n",
-		len(rec.Commands), len(rec.Input), name, name)
+	fmt.Fprintf(s.out, "Saved the session (%d command%s, %d line%s of input) to %s: spindle debug --replay %s opens it here again.\n",
+		len(rec.Commands), plural(len(rec.Commands)), len(rec.Input), plural(len(rec.Input)), name, name)
 	return nil
 }

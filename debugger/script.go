@@ -139,7 +139,11 @@ func unescape(text string) (string, error) {
 }
 
 // verb is one conversion of printf's format: flags, width, precision and a letter.
-var verb = regexp.MustCompile(`%[-+ #0]*[0-9]*(?:\.[0-9]+)?[a-zA-Z%]`)
+// C's length modifiers (%ld, %llx, %zu) are taken and mean nothing: every value is 64 bits.
+var verb = regexp.MustCompile(`%[-+ #0]*[0-9]*(?:\.[0-9]+)?(?:hh|h|ll|l|z|j|t)?[a-zA-Z%]`)
+
+// lengths are the length modifiers that verb takes.
+var lengths = regexp.MustCompile(`(hh|h|ll|l|z|j|t)$`)
 
 func (s *Session) cmdPrintf(arg string) error {
 	if !strings.HasPrefix(arg, `"`) {
@@ -184,7 +188,7 @@ func (s *Session) cmdPrintf(arg string) error {
 			return err
 		}
 		n++
-		spec := v[:len(v)-1]
+		spec := lengths.ReplaceAllString(v[:len(v)-1], "")
 		switch letter {
 		case 'd', 'i':
 			fmt.Fprintf(&out, spec+"d", int64(x))
@@ -193,7 +197,7 @@ func (s *Session) cmdPrintf(arg string) error {
 		case 'x', 'X', 'o', 'b':
 			fmt.Fprintf(&out, spec+string(letter), x)
 		case 'c':
-			fmt.Fprintf(&out, spec+"c", rune(byte(x)))
+			fmt.Fprintf(&out, spec+"s", string([]byte{byte(x)})) // one byte, as C's, not a rune
 		case 's':
 			str, err := s.cString(x)
 			if err != nil {

@@ -264,11 +264,8 @@ func (s *Session) showThreads() {
 }
 
 // showSource lists lines lo to hi of file, marking line mark.
-func (s *Session) showSource(file string, lo, hi, mark int) bool {
+func (s *Session) showSource(file string, lo, hi, mark int) {
 	lines := s.sourceLines(file)
-	if lines == nil {
-		return false
-	}
 	for n := max(lo, 1); n <= min(hi, len(lines)); n++ {
 		m := " "
 		if n == mark {
@@ -276,7 +273,6 @@ func (s *Session) showSource(file string, lo, hi, mark int) bool {
 		}
 		fmt.Fprintf(s.out, "%s%5d\t%s\n", m, n, lines[n-1])
 	}
-	return true
 }
 
 // sourceLines returns the lines of one of the program's source files, if the image has it.
