@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 	"github.com/spindle-vm/spindle/vm"
 )
 
@@ -91,14 +92,8 @@ func (s *Session) location(spec string) (addr uint64, file string, line int, err
 		if !ok {
 			return 0, "", 0, fmt.Errorf("no source file %q in the program (its files: %s)", name, strings.Join(img.Files, ", "))
 		}
-		// The first instruction of the line, or of the next line that has code.
-		best := -1
-		for i, l := range img.Lines {
-			if img.Files[l.File] == f && int(l.Line) >= n && (best < 0 || l.Line < img.Lines[best].Line) {
-				best = i
-			}
-		}
-		if best < 0 {
+		best, ok := firstCode(img, f, n)
+		if !ok {
 			return 0, "", 0, fmt.Errorf("%s:%d and the lines after it have no code", f, n)
 		}
 		return isa.CodeAddr(best), f, n, nil
@@ -114,10 +109,20 @@ func (s *Session) defaultFile(file string) string {
 	if file != "" {
 		return file
 	}
-	if i, ok := isa.CodeIndex(s.img.Entry, len(s.img.Text)); ok && i < len(s.img.Lines) && s.img.Lines[i].Line > 0 {
-		return s.img.Files[s.img.Lines[i].File]
+	file, _, _ = sourceOf(s.img, s.img.Entry)
+	return file
+}
+
+// firstCode returns the index of the first instruction of line n of file in img, or of the
+// first line after it that has code.
+func firstCode(img *object.Image, file string, n int) (int, bool) {
+	best := -1
+	for i, l := range img.Lines {
+		if img.Files[l.File] == file && int(l.Line) >= n && (best < 0 || l.Line < img.Lines[best].Line) {
+			best = i
+		}
 	}
-	return ""
+	return best, best >= 0
 }
 
 func isNumber(s string) bool {

@@ -886,7 +886,7 @@ func (s *Session) cmdClear(arg string) error {
 		if b.id == 0 || b.kind != bpCode {
 			continue
 		}
-		if b.addr == addr || line > 0 && s.lineOf(b.addr) == fmt.Sprintf("%s:%d", file, line) {
+		if f, n, ok := sourceOf(s.img, b.addr); b.addr == addr || line > 0 && ok && f == file && n == line {
 			s.deleteBreakpoint(b.id)
 			ids = append(ids, strconv.Itoa(b.id))
 		}
@@ -900,15 +900,6 @@ func (s *Session) cmdClear(arg string) error {
 		fmt.Fprintf(s.out, "Deleted breakpoints %s\n", strings.Join(ids, " "))
 	}
 	return nil
-}
-
-// lineOf returns "FILE:LINE" of the instruction at code address addr, or "" if it has none.
-func (s *Session) lineOf(addr uint64) string {
-	img := s.img
-	if i, ok := isa.CodeIndex(addr, len(img.Text)); ok && i < len(img.Lines) && img.Lines[i].Line > 0 {
-		return fmt.Sprintf("%s:%d", img.Files[img.Lines[i].File], img.Lines[i].Line)
-	}
-	return ""
 }
 
 func (s *Session) enable(arg string, on bool) error {

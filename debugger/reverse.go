@@ -291,12 +291,7 @@ func (s *Session) cmdReverseFinish(arg string) error {
 }
 
 func (s *Session) cmdReverseContinue(arg string) error {
-	var addrs []uint64
-	for _, b := range s.bps {
-		if b.enabled && b.kind == bpCode {
-			addrs = append(addrs, b.addr)
-		}
-	}
+	addrs := s.codeBreakpoints()
 	var id threadID
 	if s.cur != nil {
 		id = idOf(s.cur)

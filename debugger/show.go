@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spindle-vm/spindle/isa"
+	"github.com/spindle-vm/spindle/object"
 	"github.com/spindle-vm/spindle/vm"
 )
 
@@ -51,13 +52,20 @@ func (s *Session) symbolName(t *vm.Thread, addr uint64) string {
 
 // sourcePos is the " at FILE:LINE" of symbolize, or "" where addr has no source line.
 func (s *Session) sourcePos(t *vm.Thread, addr uint64) string {
-	img := s.procOf(t).Image()
-	if i, ok := isa.CodeIndex(addr, len(img.Text)); ok && i < len(img.Lines) {
-		if l := img.Lines[i]; l.Line > 0 {
-			return fmt.Sprintf(" at %s:%d", img.Files[l.File], l.Line)
-		}
+	if file, line, ok := sourceOf(s.procOf(t).Image(), addr); ok {
+		return fmt.Sprintf(" at %s:%d", file, line)
 	}
 	return ""
+}
+
+// sourceOf returns the source file and line of the instruction at code address addr of img;
+// ok is false where there is none (not an instruction, or one without a line).
+func sourceOf(img *object.Image, addr uint64) (file string, line int, ok bool) {
+	if i, ok := isa.CodeIndex(addr, len(img.Text)); ok && i < len(img.Lines) && img.Lines[i].Line > 0 {
+		l := img.Lines[i]
+		return img.Files[l.File], int(l.Line), true
+	}
+	return "", 0, false
 }
 
 // procOf returns thread t's process, or the first process for no thread.

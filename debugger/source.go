@@ -65,15 +65,14 @@ func (s *Session) frameWhere() vm.Where {
 // codeLine returns the source file and line of the instruction at addr.
 func (s *Session) codeLine(addr uint64) (string, int, error) {
 	img := s.procOf(s.cur).Image()
-	i, err := codeIndex(img, addr)
-	if err != nil {
+	if _, err := codeIndex(img, addr); err != nil {
 		return "", 0, err
 	}
-	if i >= len(img.Lines) || img.Lines[i].Line == 0 {
+	file, line, ok := sourceOf(img, addr)
+	if !ok {
 		return "", 0, fmt.Errorf("no source line for %s", s.symbolize(s.cur, addr))
 	}
-	l := img.Lines[i]
-	return img.Files[l.File], int(l.Line), nil
+	return file, line, nil
 }
 
 func (s *Session) cmdList(arg string) error {
@@ -176,14 +175,8 @@ func (s *Session) infoLine(arg string) error {
 	case err != nil:
 		return err
 	case ok:
-		// The first instruction of the line, or of the next line after it that has code.
-		best := -1
-		for i, l := range img.Lines {
-			if img.Files[l.File] == file && int(l.Line) >= line && (best < 0 || l.Line < img.Lines[best].Line) {
-				best = i
-			}
-		}
-		if best < 0 {
+		best, ok := firstCode(img, file, line)
+		if !ok {
 			return fmt.Errorf("line %d of %q has no code, and no line after it has", line, file)
 		}
 		addr = isa.CodeAddr(best)
