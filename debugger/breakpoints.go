@@ -218,7 +218,8 @@ func (s *Session) breakHit(st vm.Stop) bool {
 		s.hit = hit
 	}
 	for _, b := range hit {
-		if b.id > 0 && !b.silent { // advance and until's own breakpoint stops without a word
+		// advance and until's own breakpoint (no id), and a silent one, stop without a word.
+		if b.id > 0 && !b.silent {
 			s.announce(b, st)
 		}
 		if b.temp {
