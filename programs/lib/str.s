@@ -1,4 +1,5 @@
-# lib/str.s: the string functions that the programs in programs/files and programs/net share.
+# lib/str.s: the string functions that the programs in programs/files and programs/net share,
+# and die, which ends a program with a message.
 #
 #     .include "../lib/str.s"       # in the text of a program in programs/files or programs/net
 #
@@ -22,6 +23,13 @@ eputs:  push    a0
         li      a0, 2
         syscall write
         ret
+
+# die: writes the NUL-terminated string at a0 to stderr, and exits with status a1. It does not
+# return.
+die:    push    a1
+        call    eputs
+        pop     a0
+        syscall exit
 
 # appendstr: a0 = where to write, a1 = the address of a NUL-terminated string; copies the string
 # there, without its NUL, and returns in a0 the address past it, where the next may follow.
