@@ -27,65 +27,27 @@
 
         .equ    BUF, 4096               # bytes a thread reads at a time, on its own stack
         .equ    STACK, 8192             # each connection thread's stack: its buffer and a frame
-        .equ    REAPQ, 64               # finished threads that may wait for the reaper
 
         .data
 usage:  .asciz  "usage: echo_server.s HOST:PORT\n"
 m_lstn: .asciz  "echo_server.s: cannot listen\n"
 m_acpt: .asciz  "echo_server.s: accept failed; going on\n"
-        .align  8
-reapch: .quad   0                       # the channel on which finished threads give their ids
 
+# main listens, starts the reaper and accepts for ever, starting a thread at serve for each
+# client: all of that is run_server, in lib/server.s, which http_server.s shares.
         .text
 main:   li      t0, 2
         bne     a0, t0, .usage
-        ld      s0, 8(a1)               # the address, argument 1
-        mov     a0, s0
-        call    strlen
-        mov     a1, a0
-        mov     a0, s0
-        syscall listen                  # a0 = the listening descriptor, or an error code
-        li      t0, 0
-        blt     a0, t0, .nolisten
-        mov     s0, a0                  # s0 = the listening descriptor
-
-        li      a0, REAPQ
-        syscall chan_make
-        la      t0, reapch
-        sd      a0, 0(t0)
-        la      a0, reaper
-        li      a1, 0
-        li      a2, 256
-        syscall thread_spawn
-
-.accept:
-        mov     a0, s0
-        syscall accept                  # parks this thread until a client connects
-        li      t0, 0
-        blt     a0, t0, .failed
-        mov     a1, a0                  # the new thread's argument: its connection
-        la      a0, serve
+        ld      a0, 8(a1)               # the address, argument 1
+        la      a1, serve               # the thread that serves one connection
         li      a2, STACK
-        syscall thread_spawn
-        jmp     .accept
-.failed:
-        la      a0, m_acpt
-        call    eputs
-        li      a0, 10                  # let the connections that end give back what they hold
-        syscall sleep
-        jmp     .accept
-
-.nolisten:
-        neg     s0, a0                  # the error code, made positive: the exit status
-        la      a0, m_lstn
-        call    eputs
-        mov     a0, s0
-        syscall exit
+        la      a3, m_lstn
+        la      a4, m_acpt
+        call    run_server              # never returns
 
 .usage: la      a0, usage
-        call    eputs
-        li      a0, 2
-        syscall exit
+        li      a1, 2
+        call    die
 
 # serve(a0 = a connection's descriptor) echoes what the client sends until it closes its side
 # (read returns 0) or the connection fails (below 0), then closes it and ends its thread.
@@ -110,23 +72,10 @@ serve:  enter   BUF                     # the buffer: BUF bytes of this thread's
         bnez    s2, .write
         jmp     .read
 .done:  mov     a0, s0
-        syscall close
-        la      t0, reapch
-        ld      s1, 0(t0)
-        syscall gettid
-        mov     a1, a0
-        mov     a0, s1
-        syscall chan_send               # the reaper joins this thread once it has ended
+        call    conn_done               # close it; the reaper joins this thread once it has ended
         leave
         ret
 
-# reaper joins the threads that served a connection, as they end.
-reaper: la      t0, reapch
-        ld      s0, 0(t0)
-.next:  mov     a0, s0
-        syscall chan_recv               # a0 = the id of a thread that is ending
-        syscall thread_join
-        jmp     .next
-
-# strlen and eputs.
+# run_server, listen_on and conn_done; strlen, eputs and die.
+        .include "../lib/server.s"
         .include "../lib/str.s"

@@ -47,7 +47,6 @@
         .equ    ROOTMAX, 255            # the longest directory, the second argument
         .equ    OUTMAX, 4096            # a response's head, or a block of a file
         .equ    IDLE, 60000             # ms a connection may stay silent, or slow to take bytes
-        .equ    REAPQ, 64               # finished threads that may wait for the reaper
 
         .equ    O_READ, 1               # open's flags, sockopt's options (docs/syscalls.md)
         .equ    RECV_TIMEOUT, 1
@@ -95,7 +94,6 @@ crlf:   .asciz  "\r\n"
 nl:     .asciz  "\n"
         .align  8
 root:   .quad   0                       # the directory served: argument 2
-reapch: .quad   0                       # the channel on which finished threads give their ids
 
         .text
 main:   li      t0, 3
@@ -108,52 +106,16 @@ main:   li      t0, 3
         bgt     a0, t0, .usage
         la      t0, root
         sd      s1, 0(t0)
-        mov     a0, s0
-        call    strlen
-        mov     a1, a0
-        mov     a0, s0
-        syscall listen                  # a0 = the listening descriptor, or an error code
-        li      t0, 0
-        blt     a0, t0, .nolisten
-        mov     s0, a0                  # s0 = the listening descriptor
-
-        li      a0, REAPQ
-        syscall chan_make
-        la      t0, reapch
-        sd      a0, 0(t0)
-        la      a0, reaper
-        li      a1, 0
-        li      a2, 256
-        syscall thread_spawn
-
-.accept:
-        mov     a0, s0
-        syscall accept                  # parks this thread until a client connects
-        li      t0, 0
-        blt     a0, t0, .failed
-        mov     a1, a0                  # the new thread's argument: its connection
-        la      a0, serve
+        mov     a0, s0                  # then serve as echo_server.s does (lib/server.s)
+        la      a1, serve               # the thread that serves one connection
         li      a2, STACK
-        syscall thread_spawn
-        jmp     .accept
-.failed:
-        la      a0, m_acpt
-        call    eputs
-        li      a0, 10                  # let the connections that end give back what they hold
-        syscall sleep
-        jmp     .accept
-
-.nolisten:
-        neg     s0, a0                  # the error code, made positive: the exit status
-        la      a0, m_lstn
-        call    eputs
-        mov     a0, s0
-        syscall exit
+        la      a3, m_lstn
+        la      a4, m_acpt
+        call    run_server              # never returns
 
 .usage: la      a0, usage
-        call    eputs
-        li      a0, 2
-        syscall exit
+        li      a1, 2
+        call    die
 
 # serve(a0 = a connection's descriptor) answers the client's requests until the connection
 # closes, then closes it and ends its thread. s0 points at the connection's struct, in the frame.
@@ -377,13 +339,7 @@ serve:  enter   CONN
 .next:  ld      t0, C_CLOSE(s0)
         beqz    t0, .request
 .done:  ld      a0, C_FD(s0)
-        syscall close
-        la      t0, reapch
-        ld      s1, 0(t0)
-        syscall gettid
-        mov     a1, a0
-        mov     a0, s1
-        syscall chan_send               # the reaper joins this thread once it has ended
+        call    conn_done               # close it; the reaper joins this thread once it has ended
         leave
         ret
 
@@ -615,13 +571,6 @@ utoa:   mov     t0, a1                  # count its digits: t1
         bnez    a1, .digit
         ret
 
-# reaper joins the threads that served a connection, as they end.
-reaper: la      t0, reapch
-        ld      s0, 0(t0)
-.next:  mov     a0, s0
-        syscall chan_recv               # a0 = the id of a thread that is ending
-        syscall thread_join
-        jmp     .next
-
-# strlen, eputs and appendstr.
+# run_server, listen_on and conn_done; strlen, eputs, die and appendstr.
+        .include "../lib/server.s"
         .include "../lib/str.s"
