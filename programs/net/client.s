@@ -139,24 +139,19 @@ main:   li      t0, 3
 .exit:  syscall exit
 
 .cut:   la      a0, m_head
-        call    eputs
-        li      a0, 1
-        syscall exit
+        li      a1, 1
+        call    die
 .noconn:
-        neg     s0, a0                  # the error code, made positive: the exit status
+        neg     a1, a0                  # the error code, made positive: the exit status
         la      a0, m_conn
-        call    eputs
-        mov     a0, s0
-        syscall exit
+        call    die
 .toolong:
         la      a0, m_long
-        call    eputs
-        li      a0, 2
-        syscall exit
+        li      a1, 2
+        call    die
 .usage: la      a0, usage
-        call    eputs
-        li      a0, 2
-        syscall exit
+        li      a1, 2
+        call    die
 
-# strlen, eputs and appendstr.
+# strlen, eputs, die and appendstr.
         .include "../lib/str.s"

@@ -19,14 +19,9 @@ buf:    .space  BUF
         .text
 main:   li      t0, 2
         bne     a0, t0, .usage
-        ld      s0, 8(a1)               # the address, argument 1
-        mov     a0, s0
-        call    strlen
-        mov     a1, a0
-        mov     a0, s0
-        syscall listen
-        li      t0, 0
-        blt     a0, t0, .nolisten
+        ld      a0, 8(a1)               # the address, argument 1
+        la      a1, m_lstn
+        call    listen_on               # exits if it cannot (lib/server.s)
         mov     s0, a0                  # s0 = the listening descriptor
 
 .accept:
@@ -55,17 +50,11 @@ main:   li      t0, 2
         syscall close
         jmp     .accept
 
-.nolisten:
-        neg     s0, a0                  # the error code, made positive: the exit status
-        la      a0, m_lstn
-        call    eputs
-        mov     a0, s0
-        syscall exit
-
 .usage: la      a0, usage
-        call    eputs
-        li      a0, 2
-        syscall exit
+        li      a1, 2
+        call    die
 
-# strlen and eputs.
+# listen_on, from the servers with threads: this one uses none of their threads, only the way
+# they listen. strlen, eputs and die.
+        .include "../lib/server.s"
         .include "../lib/str.s"
