@@ -128,9 +128,7 @@ func TestHTTPServerGo(t *testing.T) {
 	if dials != 1 {
 		t.Errorf("%d requests took %d connections, want 1 (keep-alive)", len(tests), dials)
 	}
-	if e := s.errors(); e != "" {
-		t.Errorf("stderr: %s", e)
-	}
+	s.checkQuiet()
 }
 
 // exchange sends req on a connection of its own and reads until the server closes it.
@@ -324,24 +322,12 @@ func TestHTTPServerFaults(t *testing.T) {
 
 	// Clients that go away mid-request: in the request line, in a header, with a reset.
 	for i, part := range []string{"GET /ind", "GET / HTTP/1.1\r\nHost: x", "GET / HTTP/1.1\r\n"} {
-		c, err := net.Dial("tcp", s.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.WriteString(c, part)
-		if i == 2 {
-			c.(*net.TCPConn).SetLinger(0)
-		}
-		c.Close()
+		hangUp(t, s.addr, []byte(part), i == 2)
 	}
 	ok("clients that disconnected mid-request")
 
 	// Garbage: every byte value, newlines among them: a 400, and the connection closes.
-	garbage := make([]byte, 0, 4096)
-	for i := range 4096 {
-		garbage = append(garbage, byte(i*7))
-	}
-	if got := exchange(t, s.addr, string(garbage)); !strings.HasPrefix(got, "HTTP/1.1 400 Bad Request\r\n") {
+	if got := exchange(t, s.addr, string(garbage(4096))); !strings.HasPrefix(got, "HTTP/1.1 400 Bad Request\r\n") {
 		t.Errorf("garbage: got %.80q, want a 400", got)
 	}
 	ok("garbage")
@@ -365,22 +351,7 @@ func TestHTTPServerFaults(t *testing.T) {
 	ok("a header line of 1 MB")
 
 	// 500 connections that stall, some mid-request: each holds a thread parked in read.
-	var stalled []net.Conn
-	defer func() {
-		for _, c := range stalled {
-			c.Close()
-		}
-	}()
-	for i := range 500 {
-		c, err := net.DialTimeout("tcp", s.addr, 10*time.Second)
-		if err != nil {
-			t.Fatalf("connection %d: %v", i, err)
-		}
-		if i%2 == 1 {
-			io.WriteString(c, "GET / HTTP/1.1\r\nHo")
-		}
-		stalled = append(stalled, c)
-	}
+	stalled := stall(t, s.addr, 500, "GET / HTTP/1.1\r\nHo")
 	ok("500 connections that stall")
 	// Each stalled connection still gets its answer once it finishes its request.
 	for _, i := range []int{1, 250, 499} {
@@ -396,9 +367,7 @@ func TestHTTPServerFaults(t *testing.T) {
 			t.Errorf("stalled connection %d, finished: %q, %v", i, b, err)
 		}
 	}
-	if e := s.errors(); e != "" {
-		t.Errorf("stderr: %s", e)
-	}
+	s.checkQuiet()
 }
 
 // TestEchoSingle shows what echo_server.s's threads are for: echo_single.s, with one thread,

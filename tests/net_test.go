@@ -83,6 +83,62 @@ func (s *server) errors() string {
 	return s.stderr.String()
 }
 
+// checkQuiet fails the test if the program wrote anything to stderr after the listening line.
+func (s *server) checkQuiet() {
+	s.t.Helper()
+	if e := s.errors(); e != "" {
+		s.t.Errorf("stderr: %s", e)
+	}
+}
+
+// hangUp connects to addr, writes sent, and closes the connection without reading: with reset,
+// abruptly (a reset, not an orderly end), as a client that crashes does.
+func hangUp(t *testing.T, addr string, sent []byte, reset bool) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write(sent)
+	if reset {
+		c.(*net.TCPConn).SetLinger(0)
+	}
+	c.Close()
+}
+
+// garbage is n bytes of every value in turn, control characters, invalid UTF-8 and NULs among
+// them.
+func garbage(n int) []byte {
+	b := make([]byte, 0, n)
+	for i := range n {
+		b = append(b, byte(i*7))
+	}
+	return b
+}
+
+// stall opens n connections to addr that stall: the odd ones send part and no more, the even
+// ones nothing. They are closed when the test ends.
+func stall(t *testing.T, addr string, n int, part string) []net.Conn {
+	t.Helper()
+	var stalled []net.Conn
+	t.Cleanup(func() {
+		for _, c := range stalled {
+			c.Close()
+		}
+	})
+	for i := range n {
+		c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		if i%2 == 1 {
+			io.WriteString(c, part)
+		}
+		stalled = append(stalled, c)
+	}
+	return stalled
+}
+
 // echoServer runs programs/net/echo_server.s at a port the host chooses.
 func echoServer(t *testing.T, flags ...string) *server {
 	args := append([]string{"run", "--net", "127.0.0.1:0"}, flags...)
@@ -147,9 +203,7 @@ func TestEchoServerClients(t *testing.T) {
 			for err := range errs {
 				t.Error(err)
 			}
-			if e := s.errors(); e != "" {
-				t.Errorf("stderr: %s", e)
-			}
+			s.checkQuiet()
 		})
 	}
 }
@@ -226,45 +280,20 @@ func TestEchoServerFaults(t *testing.T) {
 	// A client that goes away mid-message, without reading what was echoed: it closes with
 	// bytes unread, so the server's write fails (a reset), and its thread must end alone.
 	for range 5 {
-		c, err := net.Dial("tcp", s.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Write(random(t, 100_000))
-		c.(*net.TCPConn).SetLinger(0) // a reset, not an orderly end
-		c.Close()
+		hangUp(t, s.addr, random(t, 100_000), true)
 	}
 	ok("clients that disconnected mid-message")
 
 	// Garbage: every byte value, control characters, invalid UTF-8, NULs. The server echoes
 	// bytes, and these are bytes.
-	garbage := make([]byte, 0, 256*8)
-	for i := range 256 * 8 {
-		garbage = append(garbage, byte(i*7))
-	}
-	if err := echo(s.addr, garbage); err != nil {
+	if err := echo(s.addr, garbage(256*8)); err != nil {
 		t.Errorf("garbage: %v", err)
 	}
 	ok("garbage")
 
 	// 500 connections that stall: some send nothing, some half a line. Each holds a thread
 	// parked in read; the next client is served all the same, and the server does not spin.
-	var stalled []net.Conn
-	defer func() {
-		for _, c := range stalled {
-			c.Close()
-		}
-	}()
-	for i := range 500 {
-		c, err := net.DialTimeout("tcp", s.addr, 10*time.Second)
-		if err != nil {
-			t.Fatalf("connection %d: %v", i, err)
-		}
-		if i%2 == 1 {
-			io.WriteString(c, "half a li")
-		}
-		stalled = append(stalled, c)
-	}
+	stalled := stall(t, s.addr, 500, "half a li")
 	ok("500 connections that stall")
 	// Every stalled connection is accepted, its thread waiting in read: the half lines came
 	// back, and the server then uses next to no CPU.
@@ -280,9 +309,7 @@ func TestEchoServerFaults(t *testing.T) {
 	if used := cpuTicks(t, s.cmd.Process.Pid) - before; used > 20 {
 		t.Errorf("with every thread waiting on the network, the server used %d ms of CPU in 1 s", used*10)
 	}
-	if e := s.errors(); e != "" {
-		t.Errorf("stderr: %s", e)
-	}
+	s.checkQuiet()
 }
 
 // TestEchoServerLimits runs the server with room for few connections: a client past the
