@@ -2,7 +2,7 @@
 # programs/net share. The program gives the part that differs, the thread that serves one
 # connection (its handler); this file does the rest:
 #
-#     .include "../lib/server.s"    # in the text of a program in programs/net, with str.s
+#     .include "../lib/server.s"    # in the text of a program in programs/net
 #
 #   - listen_on listens at an address, or exits as every server here does when it cannot;
 #   - run_server listens, starts the reaper, and then accepts for ever, starting a thread at
@@ -10,7 +10,8 @@
 #   - conn_done is how a handler ends: it closes the connection and hands the thread's id to
 #     the reaper, which joins the thread once it has ended.
 #
-# It uses strlen, eputs and die from str.s, which the program includes too. Its one word of
+# It uses strlen, eputs and die from str.s, which it includes, so the program has them too: a
+# program that includes server.s does not include str.s again. Its one word of
 # data, the reaper's channel, it keeps in .data, and it leaves the assembler in .text.
 
         .equ    REAPQ, 64               # finished threads that may wait for the reaper
@@ -103,3 +104,5 @@ reaper: la      t0, reapch
         syscall chan_recv               # a0 = the id of a thread that is ending
         syscall thread_join
         jmp     .next
+
+        .include "str.s"                # strlen, eputs and die, for this file and the program

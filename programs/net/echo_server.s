@@ -78,4 +78,3 @@ serve:  enter   BUF                     # the buffer: BUF bytes of this thread's
 
 # run_server, listen_on and conn_done; strlen, eputs and die.
         .include "../lib/server.s"
-        .include "../lib/str.s"

@@ -57,4 +57,3 @@ main:   li      t0, 2
 # listen_on, from the servers with threads: this one uses none of their threads, only the way
 # they listen. strlen, eputs and die.
         .include "../lib/server.s"
-        .include "../lib/str.s"

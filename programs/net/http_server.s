@@ -573,4 +573,3 @@ utoa:   mov     t0, a1                  # count its digits: t1
 
 # run_server, listen_on and conn_done; strlen, eputs, die and appendstr.
         .include "../lib/server.s"
-        .include "../lib/str.s"
