@@ -290,7 +290,7 @@ func (c *cpu) waitForWork() (paused bool) {
 	}
 	next, ok := c.nextDeadline()
 	// A read of the input or an operation on the network in flight will wake a thread.
-	reading := c.in.pending.Load() || c.net.inflight > 0
+	reading := c.hostEvents.Load()&hostReading != 0 || c.net.inflight > 0
 	if !c.multi {
 		// Alone, the processor waits for the next deadline, for input or for the network,
 		// then wakes the threads they were for.
@@ -441,7 +441,7 @@ func (c *cpu) runProcess(p *Process) error {
 		if len(p.timers) > 0 {
 			c.wakeSleepers(p)
 		}
-		if p.hasInbox.Load() || c.in.pending.Load() || c.net.ready.Load() {
+		if p.hasInbox.Load() || c.hostEvents.Load() != 0 {
 			c.lock()
 			c.pollInput()
 			c.pollNet()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"slices"
-	"sync/atomic"
 )
 
 // The host's standard input, shared by every process whose descriptor 0 it is.
@@ -26,9 +25,8 @@ const MaxInputLine = 4096
 
 type input struct {
 	r       io.Reader
-	buf     []byte      // read from the host, not yet by the program
-	eof     bool        // the host has no more
-	pending atomic.Bool // the pump is reading; read by processors without the lock
+	buf     []byte // read from the host, not yet by the program
+	eof     bool   // the host has no more
 	async   bool
 	results chan inResult // the pump's reads
 	waiters queue         // threads parked until input arrives
@@ -107,8 +105,8 @@ func (c *cpu) fill(t *Thread) bool {
 		c.wantsInput = t
 		return false
 	}
-	if !in.pending.Load() {
-		in.pending.Store(true)
+	if c.hostEvents.Load()&hostReading == 0 {
+		c.hostEvents.Or(hostReading)
 		go func() {
 			b := make([]byte, inChunk)
 			n, err := in.r.Read(b)
@@ -128,7 +126,7 @@ func (c *cpu) fill(t *Thread) bool {
 		// on the real clock, and the run ends at the next check point.
 		select {
 		case r := <-in.results:
-			in.pending.Store(false)
+			c.hostEvents.And(^hostReading)
 			c.gotInput(r.data, r.err)
 			return true
 		case <-c.stopped:
@@ -156,7 +154,7 @@ func (c *cpu) pollInput() bool {
 // deliver hands the pump's result to the threads waiting for input. The caller holds the kernel
 // lock.
 func (c *cpu) deliver(r inResult) {
-	c.in.pending.Store(false)
+	c.hostEvents.And(^hostReading)
 	c.gotInput(r.data, r.err)
 	c.wakeAll(&c.in.waiters)
 }

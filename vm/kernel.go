@@ -20,6 +20,12 @@ import (
 //
 // With several processors, the kernel lock guards what is here but the atomics and what is set
 // once in Load; with one, nothing runs concurrently with the loop, and no lock is taken.
+// The bits of kernel.hostEvents.
+const (
+	hostReading uint32 = 1 << iota // the input pump is reading: its result will come
+	hostNetDone                    // completions of network operations wait in network.done
+)
+
 type kernel struct {
 	opts Options
 	cpus []*cpu // the processors, which steal from each other's ready queues
@@ -59,9 +65,14 @@ type kernel struct {
 	pipes     int
 	in        *input
 	net       *network
-	stdout    *bufio.Writer
-	stderr    *bufio.Writer
-	written   [2]counter // the bytes that have gone from stdout and stderr to the host
+	// hostEvents says, in one word that a check point reads without the lock, whether the
+	// host may have something for the processors: the input pump is reading (hostReading), or
+	// network operations have completed (hostNetDone). One load tests both at every check
+	// point, which a switch passes through.
+	hostEvents atomic.Uint32
+	stdout     *bufio.Writer
+	stderr     *bufio.Writer
+	written    [2]counter // the bytes that have gone from stdout and stderr to the host
 
 	start   time.Time
 	virtual bool

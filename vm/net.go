@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -143,7 +142,6 @@ type network struct {
 	mu     sync.Mutex
 	done   []completion // posted, not yet applied
 	closed bool         // the run is over: a late connection is closed at once
-	ready  atomic.Bool  // done is not empty; read by processors at check points, without a lock
 	note   chan struct{}
 
 	inflight int // operations on goroutines, not yet applied; under the kernel lock
@@ -293,7 +291,7 @@ func (k *kernel) post(d completion) {
 		return
 	}
 	n.done = append(n.done, d)
-	n.ready.Store(true)
+	k.hostEvents.Or(hostNetDone) // done is not empty
 	n.mu.Unlock()
 	select {
 	case n.note <- struct{}{}:
@@ -312,13 +310,13 @@ func (k *kernel) post(d completion) {
 // the kernel lock.
 func (c *cpu) pollNet() bool {
 	n := c.net
-	if !n.ready.Load() {
+	if c.hostEvents.Load()&hostNetDone == 0 {
 		return false
 	}
 	n.mu.Lock()
 	done := n.done
 	n.done = nil
-	n.ready.Store(false)
+	c.hostEvents.And(^hostNetDone)
 	n.mu.Unlock()
 	for _, d := range done {
 		n.inflight--

@@ -95,7 +95,7 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	if err := c.publish(t); err != nil {
 		return nil, err
 	}
-	if t.Proc.hasInbox.Load() || c.in.pending.Load() || c.net.ready.Load() {
+	if t.Proc.hasInbox.Load() || c.hostEvents.Load() != 0 {
 		c.lock()
 		c.pollInput()
 		c.pollNet()
