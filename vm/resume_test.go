@@ -312,20 +312,26 @@ func TestResumeReturnAtBreakpoint(t *testing.T) {
 	}
 }
 
+// switchedTo resumes m from switch to switch until one is to thread id of the first process,
+// and returns that thread.
+func switchedTo(t *testing.T, m *Machine, id int) *Thread {
+	t.Helper()
+	for {
+		st := resume(t, m, Until{Switch: true})
+		if st.Ended {
+			t.Fatalf("no switch to thread %d", id)
+		}
+		if st.Thread.ID == id {
+			return st.Thread
+		}
+	}
+}
+
 // A Resume for more steps of a thread than it takes before it exits stops when it exits, not
 // at the end of the run.
 func TestResumeThreadStepsExit(t *testing.T) {
 	m, _ := loadFile(t, "threads/hello.s", "", Options{})
-	var w *Thread
-	for w == nil {
-		st := resume(t, m, Until{Switch: true})
-		if st.Ended {
-			t.Fatal("no worker ran")
-		}
-		if st.Thread.ID == 2 {
-			w = st.Thread
-		}
-	}
+	w := switchedTo(t, m, 2)
 	st := resume(t, m, Until{Thread: w, ThreadSteps: 1 << 20})
 	if st.Ended || w.State != Exited {
 		t.Fatalf("%+v, thread 2 %v: want a stop where thread 2 exits, before the run ends", st, w.State)
@@ -335,16 +341,7 @@ func TestResumeThreadStepsExit(t *testing.T) {
 func TestResumeThreadSteps(t *testing.T) {
 	m, out := loadFile(t, "threads/race.s", "", Options{Quantum: 50})
 	// Run until the workers exist, then step the second worker alone.
-	var w *Thread
-	for w == nil {
-		st := resume(t, m, Until{Switch: true})
-		if st.Ended {
-			t.Fatal("no worker ran")
-		}
-		if st.Thread.ID == 3 {
-			w = st.Thread
-		}
-	}
+	w := switchedTo(t, m, 3)
 	for range 20 {
 		before, total := w.Steps, m.steps()
 		st := resume(t, m, Until{Thread: w, ThreadSteps: 7})
