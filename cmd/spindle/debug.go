@@ -216,7 +216,11 @@ func runDebug(args []string, io stdio) int {
 			// The lines of a commands list get gdb's prompt for them. (Only a change is set:
 			// readline redraws the line at each SetPrompt.)
 			t.listing = s.Defining()
-			t.rl.SetPrompt(map[bool]string{true: "> ", false: "(spindle) "}[t.listing])
+			prompt := "(spindle) "
+			if t.listing {
+				prompt = "> "
+			}
+			t.rl.SetPrompt(prompt)
 		}
 		line, ok := lines.command()
 		if !ok {
