@@ -237,6 +237,10 @@ prog.s:2:10: unexpected character U+001B
 prog.s:1:1: 'sp' is a register; a label cannot have its name
     sp:	nop
     ^`},
+		{"register as a local label's scope", "A1.x:\tnop\n", `
+prog.s:1:1: 'A1' is a register; a label cannot have its name, nor a local label name it as its scope
+    A1.x:	nop
+    ^`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -167,6 +167,11 @@ func (a *assembler) defineLabel(l *srcLine, lb *labelAST) {
 		full = a.scope + name
 	case dots == 1 && !strings.HasPrefix(name, "."):
 		// A qualified local label: it names a local label explicitly and leaves the scope alone.
+		// Its scope is a global label's name, and so cannot be a register's either.
+		if scope, _, _ := strings.Cut(name, "."); isa.IsRegName(scope) {
+			a.errorf(l, col, "'%s' is a register; a label cannot have its name, nor a local label name it as its scope", scope)
+			return
+		}
 	case dots > 1:
 		a.errorf(l, col, "invalid label name '%s' (a local label is .name, or scope.name)", name)
 		return
