@@ -59,6 +59,7 @@ type cpu struct {
 	ebreakHit   *TrapError // the ebreak that stopped it, with Options.EbreakGoesOn
 	tracking    bool       // snapshots are taken: execMark runs where exec would (see Snapshot)
 	wantsInput  *Thread    // a thread that reads input not fed yet (see Options.FeedInput)
+	polls       uint64     // check points and idle waits, where the host's news is taken (see hostlog.go)
 }
 
 // procQuantum is how many thread slices a process runs before it yields its processor to a
@@ -285,6 +286,7 @@ func (c *cpu) finish(err error) {
 // It reports whether a pause came instead (see Machine.Pause). The caller holds the kernel
 // lock.
 func (c *cpu) waitForWork() (paused bool) {
+	c.polls++
 	if c.pollInput() || c.pollNet() {
 		return false
 	}
@@ -293,9 +295,10 @@ func (c *cpu) waitForWork() (paused bool) {
 	reading := c.hostEvents.Load()&hostReading != 0 || c.net.inflight > 0
 	if !c.multi {
 		// Alone, the processor waits for the next deadline, for input or for the network,
-		// then wakes the threads they were for.
+		// then wakes the threads they were for. On the virtual clock, idle time is skipped:
+		// it jumps to the deadline without waiting for the host, whose news comes at a poll.
 		switch {
-		case reading:
+		case reading && !(ok && c.virtual):
 			c.waitInput(next, ok)
 		case ok:
 			c.sleepUntil(next)
@@ -371,15 +374,41 @@ func (c *cpu) waitInput(deadline uint64, timed bool) {
 	if c.pausing() {
 		return
 	}
+	if c.replaying() && !c.replayWait() {
+		return
+	}
 	select {
 	case r := <-c.in.results:
 		c.deliver(r)
 	case <-c.net.note:
+		c.polls++
 		c.pollNet()
 	case <-timeout:
 	case <-c.stopped:
 	case <-c.pauses:
 	}
+}
+
+// replayWait is an idle wait for the network in a replay of the host log, which says what came
+// and at which poll: the polls that brought nothing are skipped. It reports whether the wait
+// goes on live: the log has nothing more, and the run waited here when it was furthest.
+func (c *cpu) replayWait() (live bool) {
+	l := &c.hlog
+	switch {
+	case l.pos == len(l.entries):
+		c.polls = max(c.polls, l.frontier)
+		return true
+	case l.entries[l.pos].what == "done":
+		c.polls = max(c.polls, l.entries[l.pos].poll-1)
+		c.polls++
+		c.pollNet()
+	default:
+		// Nothing but the network could wake a thread, and the log says that the host was
+		// asked for something first: the run went another way.
+		c.logged("done")
+		c.finish(c.hlog.diverged)
+	}
+	return false
 }
 
 // wakeDue wakes the sleepers whose time has come in every blocked process. The caller holds
@@ -441,6 +470,7 @@ func (c *cpu) runProcess(p *Process) error {
 		if len(p.timers) > 0 {
 			c.wakeSleepers(p)
 		}
+		c.polls++
 		if p.hasInbox.Load() || c.hostEvents.Load() != 0 {
 			c.lock()
 			c.pollInput()

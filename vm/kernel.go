@@ -24,6 +24,7 @@ import (
 const (
 	hostReading uint32 = 1 << iota // the input pump is reading: its result will come
 	hostNetDone                    // completions of network operations wait in network.done
+	hostReplay                     // the host log is replayed: completions may be due (hostlog.go)
 )
 
 type kernel struct {
@@ -70,6 +71,7 @@ type kernel struct {
 	// network operations have completed (hostNetDone). One load tests both at every check
 	// point, which a switch passes through.
 	hostEvents atomic.Uint32
+	hlog       hostLog // what the host gave, for a restored machine to replay (hostlog.go)
 	stdout     *bufio.Writer
 	stderr     *bufio.Writer
 	written    [2]counter // the bytes that have gone from stdout and stderr to the host

@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -267,6 +268,11 @@ func Load(img *object.Image, opts Options) (*Machine, error) {
 	m := &Machine{image: img, kernel: &kernel{opts: opts, virtual: opts.VirtualClock, start: time.Now(),
 		in: newInput(opts.Stdin, !opts.VirtualClock, opts.FeedInput), net: newNetwork(&opts), written: [2]counter{{w: opts.Stdout}, {w: opts.Stderr}}}}
 	m.stdout, m.stderr = newWriter(&m.written[0], 16<<10), newWriter(&m.written[1], 4<<10)
+	m.opts.Grants = slices.Clone(opts.Grants)
+	for i := range m.opts.Grants {
+		g := &m.opts.Grants[i]
+		g.Dir = logDir{g.Dir, m.kernel} // see hostlog.go
+	}
 	n := max(opts.CPUs, 1)
 	if opts.Trace != nil {
 		var stream *bufio.Writer // the program's, if the trace goes to the same place
@@ -388,8 +394,15 @@ func (m *Machine) runAll() {
 // end makes the result of the run, which is over, and returns the error it ended with.
 func (m *Machine) end() error {
 	m.ended = true
-	m.closeHostFiles()
-	m.closeSockets()
+	if !m.holdsHost() || m.touch("end") {
+		// What the run leaves open is closed, as the end's own doing: not logged, but the
+		// end is, when it closes something of the host's (see hostlog.go).
+		on := m.hlog.on
+		m.hlog.on = false
+		m.closeHostFiles()
+		m.closeSockets()
+		m.hlog.on = on
+	}
 	if m.timer != nil {
 		m.timer.Stop()
 	}

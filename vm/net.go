@@ -2,12 +2,14 @@ package vm
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -38,11 +40,16 @@ import (
 // one write gives the host.
 const connBuf = 16 << 10
 
-// The memory a socket is charged: the kernel's object and the host's, and a connection's two
-// buffers.
+// The memory a socket is charged: the kernel's object and the host's; a listening socket's
+// accept in flight, on a goroutine; and a connection's two buffers and its read and write in
+// flight, each on a goroutine. goroutineSize is what a goroutine that waits in Go's network
+// poller takes: its stack, which starts at 2 KiB and grows in the calls of a read, and its
+// record.
 const (
-	sockSize = 512
-	connSize = sockSize + 2*connBuf
+	sockSize      = 512
+	goroutineSize = 4 << 10
+	listenSize    = sockSize + goroutineSize
+	connSize      = sockSize + 2*connBuf + 2*goroutineSize
 )
 
 // maxSockTimeout is the longest timeout sockopt takes, in milliseconds: about 35 years, as for
@@ -183,7 +190,7 @@ type socket struct {
 	// A listening socket: the accept in flight, and the connection it got, or its error,
 	// until a thread takes it.
 	accepting bool
-	accepted  Conn
+	accepted  *socket
 	acceptErr error
 
 	// A connection's reading side: the host's read in flight goes into rstore; what it read
@@ -205,21 +212,23 @@ type socket struct {
 }
 
 // release closes s on the host and gives its charge back.
-func (s *socket) release() {
+func (k *kernel) release(s *socket) {
 	if s.closed {
 		return
 	}
 	s.closed = true
-	if s.listener != nil {
-		s.listener.Close()
+	if k.touch("close") {
+		if s.listener != nil {
+			s.listener.Close()
+		}
+		if s.conn != nil {
+			s.conn.Close() // a read or write in flight returns, and posts its completion
+		}
+		if s.accepted != nil {
+			s.accepted.conn.Close()
+		}
 	}
-	if s.conn != nil {
-		s.conn.Close() // a read or write in flight returns, and posts its completion
-	}
-	if s.accepted != nil {
-		s.accepted.Close()
-		s.accepted = nil
-	}
+	s.accepted = nil
 	s.opener.uncharge(s.charged)
 	s.charged, s.rbuf = 0, nil
 }
@@ -230,7 +239,7 @@ func (c *cpu) closeSocket(s *socket) {
 	if s.refs--; s.refs > 0 {
 		return
 	}
-	s.release()
+	c.release(s)
 	c.wakeAll(&s.rq)
 	c.wakeAll(&s.wq)
 }
@@ -241,7 +250,7 @@ func (k *kernel) closeSockets() {
 	for _, p := range k.procs {
 		for i, d := range p.fds {
 			if d.kind == descSocket {
-				d.sock.release()
+				k.release(d.sock)
 				p.fds[i] = desc{}
 			}
 		}
@@ -274,8 +283,17 @@ type completion struct {
 	s    *socket // accept, read and write's
 	t    *Thread // connect's
 	n    int
+	data []byte // what a read read
 	conn Conn
 	err  error
+}
+
+// launch starts a network operation, f, on a goroutine of its own, which posts its completion;
+// in a replay of the host log the completion comes from the log instead.
+func (k *kernel) launch(what string, f func()) {
+	if k.touch(what) {
+		go f()
+	}
 }
 
 // post gives the kernel a completion, from the goroutine that did the work, and wakes a
@@ -306,10 +324,21 @@ func (k *kernel) post(d completion) {
 	}
 }
 
-// pollNet applies the completions posted, and reports whether there were any. The caller holds
-// the kernel lock.
+// pollNet applies the completions posted, and reports whether there were any: in a replay of
+// the host log, the ones it holds for this poll (see hostlog.go). The caller holds the kernel
+// lock.
 func (c *cpu) pollNet() bool {
 	n := c.net
+	if c.replaying() {
+		applied := false
+		for l := &c.hlog; l.pos < len(l.entries) && l.entries[l.pos].what == "done" && l.entries[l.pos].poll == c.polls; {
+			e, _ := c.logged("done")
+			n.inflight--
+			c.complete(e.done)
+			applied = true
+		}
+		return applied
+	}
 	if c.hostEvents.Load()&hostNetDone == 0 {
 		return false
 	}
@@ -320,9 +349,25 @@ func (c *cpu) pollNet() bool {
 	n.mu.Unlock()
 	for _, d := range done {
 		n.inflight--
+		if e, _ := c.logged("done"); e != nil {
+			e.poll, e.done = c.polls, d
+			e.done.data = bytes.Clone(d.data) // the socket reads into the same buffer again
+		}
 		c.complete(d)
 	}
 	return len(done) > 0
+}
+
+// current returns thread t as the machine has it now: after a Restore, a thread made since the
+// snapshot was made again, as another object.
+func (k *kernel) current(t *Thread) *Thread {
+	i, ok := slices.BinarySearchFunc(k.procs, t.Proc.ID, func(p *Process, id int) int { return cmp.Compare(p.ID, id) })
+	if ok {
+		if u := k.procs[i].thread(uint64(t.ID)); u != nil {
+			return u
+		}
+	}
+	return t
 }
 
 // complete applies one completion and wakes the threads it was for.
@@ -332,17 +377,19 @@ func (c *cpu) complete(d completion) {
 	case opAccept:
 		s.accepting = false
 		if s.closed {
-			if d.conn != nil {
-				d.conn.Close()
-			}
+			c.closeConn(d.conn)
 			return
 		}
-		s.accepted, s.acceptErr = d.conn, d.err
+		if d.conn != nil {
+			// Charged, and given its opener, when a thread takes it.
+			s.accepted = c.made(socket{conn: d.conn})
+		}
+		s.acceptErr = d.err
 		c.wakeAll(&s.rq)
 	case opRead:
 		s.reading = false
 		if !s.closed && !s.rdShut {
-			s.rbuf = s.rstore[:d.n]
+			s.rbuf = d.data
 			switch {
 			case d.err == nil:
 			case d.n == 0 && timedOut(d.err):
@@ -369,27 +416,33 @@ func (c *cpu) complete(d completion) {
 		c.wakeAny(t)
 		c.wakeAll(&s.wq)
 	case opConnect:
-		t := d.t
+		t := c.current(d.t)
 		p := t.Proc
 		switch {
 		case t.State == Exited:
-			if d.conn != nil {
-				d.conn.Close()
-			}
+			c.closeConn(d.conn)
 			return
 		case d.err != nil:
 			p.uncharge(connSize)
 			t.R[isa.A0] = uint64(netErrno(d.err))
 		default:
-			s := &socket{conn: d.conn, refs: 1, opener: p, charged: connSize}
+			s := c.made(socket{conn: d.conn, refs: 1, opener: p, charged: connSize})
 			fd, ok := p.newFd(desc{kind: descSocket, sock: s})
 			if !ok {
-				s.release()
+				c.release(s)
 				fd = errCode(isa.EMFILE)
 			}
 			t.R[isa.A0] = fd
 		}
 		c.wakeAny(t)
+	}
+}
+
+// closeConn closes a connection that came for nothing: its socket was closed, or its thread
+// has exited.
+func (k *kernel) closeConn(conn Conn) {
+	if conn != nil && k.touch("close") {
+		conn.Close()
 	}
 }
 
@@ -491,18 +544,19 @@ func (c *cpu) sysListen(t *Thread) (*Thread, error) {
 		return fail(t, isa.EACCES)
 	case p.openFds() >= c.opts.MaxFDs:
 		return fail(t, isa.EMFILE)
-	case !p.charge(sockSize):
+	case !p.charge(listenSize):
 		return fail(t, isa.ENOMEM)
 	}
-	l, err := c.net.host.Listen(addr)
+	live := !c.replaying()
+	l, err := hostCall(c.kernel, "listen", func() (Listener, error) { return c.net.host.Listen(addr) })
 	if err != nil {
-		p.uncharge(sockSize)
+		p.uncharge(listenSize)
 		return fail(t, netErrno(err))
 	}
-	s := &socket{listener: l, refs: 1, opener: p, charged: sockSize}
+	s := c.made(socket{listener: l, refs: 1, opener: p, charged: listenSize})
 	fd, _ := p.newFd(desc{kind: descSocket, sock: s})
-	if c.net.listening != nil {
-		c.net.listening(l.Addr().String())
+	if c.net.listening != nil && live {
+		c.net.listening(l.Addr().String()) // said once: not again in a replay
 	}
 	r[isa.A0] = fd
 	return t, nil
@@ -525,8 +579,9 @@ func (c *cpu) sysAccept(t *Thread) (*Thread, error) {
 		if !p.charge(connSize) {
 			return fail(t, isa.ENOMEM)
 		}
-		ns := &socket{conn: s.accepted, refs: 1, opener: p, charged: connSize}
+		ns := s.accepted
 		s.accepted = nil
+		ns.refs, ns.opener, ns.charged = 1, p, connSize
 		t.R[isa.A0], _ = p.newFd(desc{kind: descSocket, sock: ns})
 		return t, nil
 	case s.acceptErr != nil:
@@ -538,11 +593,11 @@ func (c *cpu) sysAccept(t *Thread) (*Thread, error) {
 		s.accepting = true
 		c.net.inflight++
 		l, d := s.listener, s.recvTimeout
-		go func() {
+		c.launch("accept", func() {
 			deadline(l.SetDeadline, d)
 			conn, err := l.Accept()
 			c.post(completion{op: opAccept, s: s, conn: conn, err: err})
-		}()
+		})
 	}
 	c.restart(t, waitAccept, fd)
 	s.rq.push(t)
@@ -568,7 +623,7 @@ func (c *cpu) sysConnect(t *Thread) (*Thread, error) {
 	}
 	c.net.inflight++
 	host, ctx, timeout := c.net.host, c.net.ctx, time.Duration(r[isa.A2])*time.Millisecond
-	go func() {
+	c.launch("connect", func() {
 		if timeout > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -576,7 +631,7 @@ func (c *cpu) sysConnect(t *Thread) (*Thread, error) {
 		}
 		conn, err := host.Dial(ctx, addr)
 		c.post(completion{op: opConnect, t: t, conn: conn, err: err})
-	}()
+	})
 	c.block(t, waitConnect, 0)
 	return c.after(t, true, nil)
 }
@@ -609,11 +664,11 @@ func (c *cpu) sockRead(t *Thread, fd uint64, s *socket, b []byte) bool {
 				s.rstore = make([]byte, connBuf)
 			}
 			conn, buf, d := s.conn, s.rstore, s.recvTimeout
-			go func() {
+			c.launch("recv", func() {
 				deadline(conn.SetReadDeadline, d)
 				n, err := conn.Read(buf)
-				c.post(completion{op: opRead, s: s, n: n, err: err})
-			}()
+				c.post(completion{op: opRead, s: s, n: n, data: buf[:max(n, 0)], err: err})
+			})
 		}
 		c.restart(t, waitRead, fd)
 		s.rq.push(t)
@@ -649,11 +704,11 @@ func (c *cpu) sockWrite(t *Thread, fd uint64, s *socket, b []byte, whole bool) b
 		s.writing, s.writer, s.quiet = true, t, whole
 		c.net.inflight++
 		conn, buf, d := s.conn, s.wstore[:n], s.sendTimeout
-		go func() {
+		c.launch("send", func() {
 			deadline(conn.SetWriteDeadline, d)
 			n, err := conn.Write(buf)
 			c.post(completion{op: opWrite, s: s, n: n, err: err})
-		}()
+		})
 		c.block(t, waitSending, fd)
 		return true
 	}
@@ -673,12 +728,16 @@ func (c *cpu) sysShutdown(t *Thread) (*Thread, error) {
 	}
 	if how != isa.ShutWrite && !s.rdShut {
 		s.rdShut, s.rbuf = true, nil
-		s.conn.CloseRead() // a read in flight returns
+		if c.touch("shutdown") {
+			s.conn.CloseRead() // a read in flight returns
+		}
 		c.wakeAll(&s.rq)
 	}
 	if how != isa.ShutRead && !s.wrShut {
 		s.wrShut = true
-		s.conn.CloseWrite()
+		if c.touch("shutdown") {
+			s.conn.CloseWrite()
+		}
 	}
 	t.R[isa.A0] = 0
 	return t, nil

@@ -3,7 +3,6 @@ package vm
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -449,21 +448,6 @@ main: ` + load + ` li a2, 0
 	wait, _ := netRun(t, src, Options{NetGrants: []NetGrant{{Addr: addr, Connect: true}, {Addr: free}}})
 	expectOutput(t, wait, fmt.Sprintf("0\n0\n%d\n%d\n%d\n%d\n%d\n%d\n%d\n%d\n", isa.EINVAL, isa.ENOTSOCK, isa.EBADF,
 		isa.EINVAL, isa.ENOTCONN, isa.ENOTCONN, isa.ENOTCONN, isa.EPIPE))
-}
-
-// TestNetSnapshotRefused checks that a machine with network grants cannot be snapshotted.
-func TestNetSnapshotRefused(t *testing.T) {
-	img, err := asm.Assemble("s.s", []byte("main: ret\n"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(img, Options{VirtualClock: true, NetGrants: []NetGrant{{Addr: "127.0.0.1:0"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Snapshot(); !errors.Is(err, ErrSnapshotNet) {
-		t.Errorf("Snapshot: %v, want ErrSnapshotNet", err)
-	}
 }
 
 // TestNetBadGrants checks that Load refuses a grant that names no address.

@@ -174,10 +174,15 @@ type Stop struct {
 //
 // A machine with several processors runs to its end in one Resume: u must be the zero Until,
 // and no breakpoint may be set. The debugger runs one.
-func (m *Machine) Resume(u Until) (Stop, error) {
+func (m *Machine) Resume(u Until) (_ Stop, err error) {
 	if m.ended {
 		return Stop{}, errors.New("vm: the run is over")
 	}
+	defer func() {
+		if err == nil {
+			err = m.hlog.diverged
+		}
+	}()
 	if !m.begun {
 		m.begin()
 	}
@@ -285,6 +290,9 @@ func (m *Machine) resume(c *cpu, u Until) Stop {
 	}
 	c.stepping = c.returnOf != nil || c.syscalls != nil || c.catchSwitch
 	m.runAll()
+	if l := &m.hlog; l.pos == len(l.entries) {
+		l.frontier = max(l.frontier, c.polls) // the furthest the run has been with the host
+	}
 	c.target, c.catchSwitch, c.returnOf, c.syscalls, c.stepping, c.skipSyscall = 0, false, nil, nil, false, nil
 	c.watches, c.lastThread = nil, nil
 	hit, ebreak := c.hit, c.ebreakHit

@@ -95,6 +95,7 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	if err := c.publish(t); err != nil {
 		return nil, err
 	}
+	c.polls++
 	if t.Proc.hasInbox.Load() || c.hostEvents.Load() != 0 {
 		c.lock()
 		c.pollInput()

@@ -35,15 +35,6 @@ func (m *Machine) Output() (stdout, stderr uint64) {
 	return m.written[0].n, m.written[1].n
 }
 
-// ErrSnapshotFiles is the refusal of Snapshot and Restore for a machine that has grants of host
-// directories (Options.Grants): a Restore could not undo what the program did to the files.
-var ErrSnapshotFiles = errors.New("vm: snapshots cannot undo changes to host files: a machine with granted directories cannot be snapshotted")
-
-// ErrSnapshotNet is the error of Snapshot and Restore on a machine granted the network
-// (Options.NetGrants): a Restore could not take back what the program sent, nor make its peers
-// send again what it had read.
-var ErrSnapshotNet = errors.New("vm: snapshots cannot undo what went over the network: a machine with network grants cannot be snapshotted")
-
 // PageSize is the size of the pages in which a snapshot keeps memory.
 const PageSize = 4096
 
@@ -62,6 +53,10 @@ type Snapshot struct {
 	published   uint64
 	pipeCount   int
 	pipes       map[*pipe]pipe
+	files       map[*hostFile]hostFile
+	sockets     map[*socket]socket
+	hostPos     int // entries of the host log taken (see hostlog.go)
+	inflight    int // network operations in flight
 	cpu         cpuSnapshot
 	inPos       uint64 // bytes of input read
 	inAt        uint64 // bytes of input taken from the host (see input.at)
@@ -112,6 +107,7 @@ type cpuSnapshot struct {
 	stopKind                               StopKind
 	trapped                                *TrapError
 	started                                bool
+	polls                                  uint64
 }
 
 // Size returns the bytes of host memory the snapshot copied when it was taken: the pages
@@ -160,13 +156,6 @@ func (m *Machine) snapshotable() error {
 		// Their observers keep counts and write what cannot be taken back. Observers an
 		// embedder attached are no part of the state (see Attach).
 		return errors.New("vm: snapshots need a run without statistics or a trace")
-	case len(m.opts.Grants) > 0:
-		// A Restore cannot take back what the program did to the host's files: reverse
-		// execution would read files as they are now, not as they were.
-		return ErrSnapshotFiles
-	case len(m.opts.NetGrants) > 0:
-		// Nor what it sent, nor what its peers did since.
-		return ErrSnapshotNet
 	}
 	return nil
 }
@@ -183,6 +172,7 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 	m.flush()
 	c := m.cpus[0]
 	m.in.startLog()
+	m.hlog.on = true
 	s := &Snapshot{
 		m:           m,
 		Steps:       c.steps,
@@ -195,6 +185,10 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 		published:   m.published.Load(),
 		pipeCount:   m.pipes,
 		pipes:       map[*pipe]pipe{},
+		files:       map[*hostFile]hostFile{},
+		sockets:     map[*socket]socket{},
+		hostPos:     m.hlog.pos,
+		inflight:    m.net.inflight,
 		inPos:       m.in.consumed(),
 		inAt:        m.in.at,
 		inEOF:       m.in.eof,
@@ -205,7 +199,7 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 		steps: c.steps, switches: c.switches, handoffs: c.handoffs, unpublished: c.unpublished,
 		sliceStart: c.sliceStart, skipped: c.skipped, procSlices: c.procSlices,
 		cur: c.cur, ready: slices.Clone(c.ready.ps), paused: c.paused, stopThread: c.stopThread,
-		stopKind: c.stopKind, trapped: c.trapped, started: c.started,
+		stopKind: c.stopKind, trapped: c.trapped, started: c.started, polls: c.polls,
 	}
 	if c.pcg != nil {
 		s.cpu.rng, _ = c.pcg.MarshalBinary()
@@ -234,12 +228,21 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 			}
 		}
 		for _, d := range p.fds {
-			if d.pipe != nil {
+			switch {
+			case d.pipe != nil:
 				if _, ok := s.pipes[d.pipe]; !ok {
 					v := *d.pipe
 					v.buf = slices.Clone(d.pipe.buf)
 					s.pipes[d.pipe] = v
 					s.objects += uint64(len(v.buf)) + objectSize
+				}
+			case d.file != nil:
+				s.files[d.file] = *d.file
+				s.objects += objectSize
+			case d.sock != nil:
+				s.objects += s.keepSocket(d.sock)
+				if a := d.sock.accepted; a != nil {
+					s.objects += s.keepSocket(a)
 				}
 			}
 		}
@@ -280,6 +283,17 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 	}
 	c.tracking = true
 	return s, nil
+}
+
+// keepSocket keeps the state of socket so in s, and returns the bytes it copied.
+func (s *Snapshot) keepSocket(so *socket) uint64 {
+	if _, ok := s.sockets[so]; ok {
+		return 0
+	}
+	v := *so
+	v.rbuf = slices.Clone(so.rbuf) // the host's next read goes into the same store
+	s.sockets[so] = v
+	return uint64(len(v.rbuf)) + sockSize
 }
 
 // clone copies a process's core with the slices and maps in it, but not its memory.
@@ -388,6 +402,17 @@ func (m *Machine) Restore(s *Snapshot) error {
 		*pp = v
 		pp.buf = slices.Clone(v.buf)
 	}
+	for f, v := range s.files {
+		*f = v
+	}
+	for so, v := range s.sockets {
+		*so = v
+		so.rbuf = slices.Clone(v.rbuf)
+	}
+	m.hlog.pos, m.hlog.diverged, m.net.inflight = s.hostPos, nil, s.inflight
+	if m.hlog.pos < len(m.hlog.entries) {
+		m.hostEvents.Or(hostReplay) // a completion may be due at any check point
+	}
 	m.procs = slices.Clone(s.table)
 	m.lastPid, m.zombies, m.pipes = s.lastPid, s.zombies, s.pipeCount
 	m.readyCount.Store(s.readyCount)
@@ -397,7 +422,7 @@ func (m *Machine) Restore(s *Snapshot) error {
 	c.steps, c.switches, c.handoffs, c.unpublished = cs.steps, cs.switches, cs.handoffs, cs.unpublished
 	c.sliceStart, c.skipped, c.procSlices = cs.sliceStart, cs.skipped, cs.procSlices
 	c.cur, c.ready.ps, c.paused, c.stopThread = cs.cur, slices.Clone(cs.ready), cs.paused, cs.stopThread
-	c.stopKind, c.trapped, c.started = cs.stopKind, cs.trapped, cs.started
+	c.stopKind, c.trapped, c.started, c.polls = cs.stopKind, cs.trapped, cs.started, cs.polls
 	if c.pcg != nil {
 		if err := c.pcg.UnmarshalBinary(cs.rng); err != nil {
 			return err

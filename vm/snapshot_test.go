@@ -84,6 +84,13 @@ func dump(m *Machine) []string {
 				pipes[fd.pipe] = true
 			}
 			add("  fd %d: kind %d pipe %d", i, fd.kind, id)
+			if f := fd.file; f != nil {
+				add("    file: refs %d listed %v next %d charged %d", f.refs, f.listed, f.next, f.charged)
+			}
+			if s := fd.sock; s != nil {
+				add("    socket: refs %d closed %v accepting %v accepted %v reading %v rbuf %q rerr %v writing %v shut %v %v rq%s wq%s",
+					s.refs, s.closed, s.accepting, s.accepted != nil, s.reading, s.rbuf, s.rerr, s.writing, s.rdShut, s.wrShut, ids(s.rq), ids(s.wq))
+			}
 		}
 		for _, t := range p.threads {
 			joiner := 0
