@@ -294,6 +294,9 @@ func (s *Session) forward(u vm.Until) (vm.Stop, error) {
 	alone := s.focused && s.lock && u.Thread != nil
 	from := s.m.Steps()
 	if s.diverges(from, alone) {
+		if err := s.diverge("a thread alone"); err != nil {
+			return vm.Stop{}, err
+		}
 		fmt.Fprintln(s.out, "[the run goes another way from here: what followed is dropped]")
 		s.dropFuture()
 	}
@@ -310,6 +313,16 @@ func (s *Session) forward(u vm.Until) (vm.Stop, error) {
 		}
 	}
 	return st, err
+}
+
+// diverge tells the machine that the run goes another way from here, for what, or says why it
+// cannot: the program used files or the network later, and they cannot be taken back.
+func (s *Session) diverge(what string) error {
+	if s.m.Diverge() != nil {
+		return fmt.Errorf("%s: the program used files or the network after this point, and they cannot be taken back: "+
+			"its past cannot be changed here (it can at step %d, where it was furthest)", what, s.furthest)
+	}
+	return nil
 }
 
 // diverges reports whether a run forward from step now, with a thread alone or not, may not
@@ -1202,6 +1215,9 @@ func (s *Session) cmdSet(arg string) error {
 	}
 	v, err := s.eval(rhs, t)
 	if err != nil {
+		return err
+	}
+	if err := s.diverge("set"); err != nil {
 		return err
 	}
 	if s.m.Steps() < s.furthest {

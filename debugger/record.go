@@ -71,6 +71,10 @@ func (s *Session) Record(program string) (*Record, error) {
 		return nil, err
 	}
 	o := s.cfg.Options
+	if len(o.Grants) > 0 || len(o.NetGrants) > 0 {
+		// The record holds what the program read from its input, not from files or peers.
+		return nil, errors.New("a session with --dir or --net cannot be recorded: its replay would use the files and the network again, as they are then")
+	}
 	return &Record{
 		Version: recordVersion, Program: program, Hash: hash, Args: o.Args, Seed: o.Seed,
 		Random: o.Sched == vm.SchedRandom, Quantum: o.Quantum, MaxSteps: o.MaxSteps, MaxMem: o.MaxMem,
@@ -180,7 +184,7 @@ func (s *Session) cmdRecord(arg string) error {
 	}
 	rec, err := s.Record(s.cfg.Program)
 	if err != nil {
-		return err
+		return fmt.Errorf("record: %w", err)
 	}
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {

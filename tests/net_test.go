@@ -36,7 +36,14 @@ type server struct {
 // program listens. The run is stopped when the test ends.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
+	return startServerOut(t, nil, args...)
+}
+
+// startServerOut is startServer with the standard output going to stdout.
+func startServerOut(t *testing.T, stdout io.Writer, args ...string) *server {
+	t.Helper()
 	s := &server{t: t, cmd: exec.Command(filepath.Join(binDir, "spindle"), args...), done: make(chan struct{})}
+	s.cmd.Stdout = stdout
 	pipe, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -46,8 +46,9 @@ Flags:
                   program, its arguments, the flags and the input come from the record
   --seed S, --sched rr|random, --quantum N, --max-steps N, --max-mem SIZE, --stack SIZE,
   --max-threads N, --max-procs N, --max-fds N
-                  as for run; --dir and --net are refused: files and the network are not yet
-                  supported here
+  --dir HOST[:GUEST][:ro|rw], --net ADDR
+                  as for run; going back and forward again, the run takes what the files
+                  and the network gave from a log, and does not touch them twice
 
 Exit status: the program's, as for run, once it has ended; 0 if it has not; 121 when a command
 of a batch script failed; 124 when --timeout paused a command of a batch script; 64 for a bad
@@ -100,18 +101,16 @@ func runDebug(args []string, io stdio) int {
 	if msg := rf.checkCounts(fs); msg != "" {
 		return usageError(io, debugCmd, "%s", msg)
 	}
-	if len(*rf.dirs) > 0 {
-		// Reverse execution restores snapshots, which cannot undo what a program did to a file.
-		return usageError(io, debugCmd, "--dir: files are not yet supported under the debugger, which could not step back over a change to a file; use spindle run")
-	}
-	if len(*rf.nets) > 0 {
-		return usageError(io, debugCmd, "--net: the network is not yet supported under the debugger, which could not step back over what went over it; use spindle run")
-	}
 	if *timeout < 0 {
 		return usageError(io, debugCmd, "--timeout must be 0 (none) or more")
 	}
 	opts := rf.options()
 	opts.Args = pos
+	closeGrants, code := rf.grant(io, debugCmd, &opts)
+	if closeGrants == nil {
+		return code
+	}
+	defer closeGrants()
 	switch *rf.sched {
 	case "rr":
 	case "random":

@@ -138,3 +138,27 @@ func netGrants(flags dirList) ([]vm.NetGrant, string) {
 	}
 	return gs, ""
 }
+
+// grant opens the directories of --dir and checks the addresses of --net into opts, for
+// command c, and makes the address a program listens at known on stderr, in a line a script
+// can read. It returns what closes the directories, or nil and the exit status of a refusal,
+// which it has reported.
+func (rf *runFlags) grant(io stdio, c *command, opts *vm.Options) (close func(), status int) {
+	gs, closeGrants, code, msg := grants(*rf.dirs)
+	if msg != "" {
+		if code == exitUsage {
+			return nil, usageError(io, c, "%s", msg)
+		}
+		fmt.Fprintf(io.err, "spindle: %s\n", msg)
+		return nil, code
+	}
+	opts.Grants = gs
+	if opts.NetGrants, msg = netGrants(*rf.nets); msg != "" {
+		closeGrants()
+		return nil, usageError(io, c, "%s", msg)
+	}
+	opts.Listening = func(addr string) {
+		fmt.Fprintf(io.err, "spindle: listening on %s\n", addr)
+	}
+	return closeGrants, 0
+}

@@ -193,22 +193,11 @@ func runRun(args []string, io stdio) (status int) {
 		srcs.dir = *sourceDirFlag
 	}
 	defer srcs.close()
-	gs, closeGrants, code, msg := grants(*rf.dirs)
-	if msg != "" {
-		if code == exitUsage {
-			return usageError(io, runCmd, "%s", msg)
-		}
-		fmt.Fprintf(io.err, "spindle: %s\n", msg)
+	closeGrants, code := rf.grant(io, runCmd, &opts)
+	if closeGrants == nil {
 		return code
 	}
 	defer closeGrants()
-	opts.Grants = gs
-	if opts.NetGrants, msg = netGrants(*rf.nets); msg != "" {
-		return usageError(io, runCmd, "%s", msg)
-	}
-	opts.Listening = func(addr string) {
-		fmt.Fprintf(io.err, "spindle: listening on %s\n", addr)
-	}
 	path := pos[0]
 	img, code := loadProgram(path, io)
 	if img == nil {
