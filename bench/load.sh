@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 n=${1:-1000}
+ulimit -n $((n + 1024)) # each process: the holder, or a server, holds n connections
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
@@ -33,7 +34,7 @@ serve() {
 
 for server in spindle go; do
   if [[ $server == spindle ]]; then
-    serve spindle 8080 "$tmp/spindle" run --net 127.0.0.1:8080 --dir "$tmp/site:/www" \
+    serve spindle 8080 "$tmp/spindle" run --max-fds $((n + 64)) --net 127.0.0.1:8080 --dir "$tmp/site:/www" \
       ../programs/net/http_server.s 127.0.0.1:8080 /www
     port=8080
   else

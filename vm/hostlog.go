@@ -41,7 +41,7 @@ type hostLog struct {
 	on       bool // the machine has been snapshotted: dealings with the host are logged
 	entries  []hostEntry
 	pos      int    // the next entry a replay takes; len(entries) when the run is live
-	cur      int    // the entry of the dealing logged or replayed last, or -1 (see made)
+	cur      int    // with on, the entry of the dealing logged or replayed last, or -1 (see made)
 	frontier uint64 // the last poll the run made live (see cpu.polls)
 	diverged error
 }
@@ -62,6 +62,9 @@ type hostEntry struct {
 // caller to fill with what the host answers, or nil when nothing is logged yet.
 func (k *kernel) logged(what string) (e *hostEntry, live bool) {
 	l := &k.hlog
+	if !l.on {
+		return nil, true // (and nothing written: processors may call this at once)
+	}
 	l.cur = -1
 	if l.pos < len(l.entries) {
 		e := &l.entries[l.pos]
@@ -76,9 +79,6 @@ func (k *kernel) logged(what string) (e *hostEntry, live bool) {
 			k.hostEvents.And(^hostReplay)
 		}
 		return e, false
-	}
-	if !l.on {
-		return nil, true
 	}
 	l.entries = append(l.entries, hostEntry{what: what})
 	l.cur = l.pos
@@ -127,7 +127,7 @@ func readCall(k *kernel, what string, b []byte, f func() (int, error)) (int, err
 // started hold it, and post their completions for it.
 func (k *kernel) made(v socket) *socket {
 	l := &k.hlog
-	if l.cur < 0 {
+	if !l.on || l.cur < 0 {
 		s := new(socket)
 		*s = v
 		return s
