@@ -1486,14 +1486,7 @@ func (s *Session) cmdCtx(arg string) error {
 	info := s.m.ThreadInfo(t)
 	fmt.Fprintf(s.out, "thread %s: %s, %d steps, switched in %d time%s, stack %#x to %#x\n",
 		threadName(t), strings.ToLower(info.State.String()), info.Steps, info.Switches, plural(int(min(info.Switches, 2))), t.StackLo, t.StackHi)
-	var running *vm.Thread
-	for _, p := range s.m.Processes() {
-		for _, o := range p.Threads() {
-			if o.State == vm.Running {
-				running = o
-			}
-		}
-	}
+	running := s.running()
 	switch {
 	case running == t:
 		fmt.Fprintln(s.out, "It is on the processor: its context is the processor's registers, and is saved in the thread when a switch takes it off.")

@@ -165,8 +165,8 @@ func (s *Session) quiet(on bool) {
 		w, program = io.Discard, io.Discard
 	}
 	s.out = w
-	for _, o := range s.outs {
-		o.w = program
+	for i, o := range s.outs {
+		o.w = s.cfg.programOutput(i, program)
 	}
 }
 

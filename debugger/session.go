@@ -38,6 +38,10 @@ type Config struct {
 	// Stdin, if not nil, is all of the program's input, given up front (a file).
 	Stdin []byte
 
+	// Stdout and Stderr, if not nil, take the program's output in place of the transcript,
+	// each once as the transcript would (see progOutput): an editor shows it apart.
+	Stdout, Stderr io.Writer
+
 	// Timeout, if not 0, pauses a command that runs the program once it has run for that much
 	// wall time, as Pause does, in the same state a Ctrl-C would leave (TimedOut reports it);
 	// a reverse command goes back to where it started. The time the user takes to type the
@@ -160,7 +164,7 @@ func (s *Session) load(img *object.Image) error {
 	if s.out == io.Writer(s.transcript) {
 		w = programSide{s.transcript}
 	}
-	s.outs = [2]*progOutput{{w: w}, {w: w}}
+	s.outs = [2]*progOutput{{w: s.cfg.programOutput(0, w)}, {w: s.cfg.programOutput(1, w)}}
 	opts.Stdout, opts.Stderr = s.outs[0], s.outs[1]
 	m, err := vm.Load(img, opts)
 	if err != nil {
