@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chzyer/readline"
 	"github.com/spindle-vm/spindle/debugger"
@@ -95,36 +96,17 @@ func runDebug(args []string, io stdio) int {
 	if len(pos) == 0 {
 		return usageError(io, debugCmd, "no program file given")
 	}
-	if msg := rf.check(); msg != "" {
+	opts, msg := debugOptions(fs, rf, pos, *timeout)
+	if msg != "" {
 		return usageError(io, debugCmd, "%s", msg)
 	}
-	if msg := rf.checkCounts(fs); msg != "" {
-		return usageError(io, debugCmd, "%s", msg)
-	}
-	if *timeout < 0 {
-		return usageError(io, debugCmd, "--timeout must be 0 (none) or more")
-	}
-	opts := rf.options()
-	opts.Args = pos
 	closeGrants, code := rf.grant(io, debugCmd, &opts)
 	if closeGrants == nil {
 		return code
 	}
 	defer closeGrants()
-	switch *rf.sched {
-	case "rr":
-	case "random":
-		opts.Sched = vm.SchedRandom
-	default:
-		return usageError(io, debugCmd, "invalid --sched %q: want rr or random", *rf.sched)
-	}
-	if *rf.seed == "" {
-		opts.Seed = rand.Uint64() % 1_000_000
-		if opts.Sched == vm.SchedRandom {
-			fmt.Fprintf(io.err, "spindle: the run's seed is %d; give --seed %d to debug the same run again\n", opts.Seed, opts.Seed)
-		}
-	} else if opts.Seed, err = strconv.ParseUint(*rf.seed, 0, 64); err != nil {
-		return usageError(io, debugCmd, "invalid --seed %q: want an unsigned integer", *rf.seed)
+	if *rf.seed == "" && opts.Sched == vm.SchedRandom {
+		fmt.Fprintf(io.err, "spindle: the run's seed is %d; give --seed %d to debug the same run again\n", opts.Seed, opts.Seed)
 	}
 	if rec != nil {
 		opts = rec.Options(opts)
@@ -133,25 +115,11 @@ func runDebug(args []string, io stdio) int {
 		}
 	}
 	path := pos[0]
-	img, code := loadProgram(path, io)
-	if img == nil {
+	cfg, srcs, code := debugConfig(path, opts, *budget, *timeout, io)
+	if code != 0 {
 		return code
 	}
-	opts.ProgramDir = filepath.Dir(path)
-	opts.Assemble = assembleSpawned
-	srcs := &sourceDir{dir: filepath.Dir(path)}
 	defer srcs.close()
-	opts.SourceLine = srcs.line
-
-	cfg := debugger.Config{Image: img, Options: opts, Budget: *budget, Program: path, Timeout: *timeout}
-	cfg.Save = func(name string, b []byte) error { return os.WriteFile(name, b, 0o644) }
-	cfg.Reload = func() (*object.Image, error) {
-		img, code := loadProgram(path, io)
-		if img == nil {
-			return nil, fmt.Errorf("reload: %s did not load (status %d)", path, code)
-		}
-		return img, nil
-	}
 	if *stdinFile != "" {
 		b, err := os.ReadFile(*stdinFile)
 		if err != nil {
@@ -252,6 +220,63 @@ func runDebug(args []string, io stdio) int {
 	return endStatus(s)
 }
 
+// debugOptions checks the flags of a debugging session, given its program and arguments pos,
+// and returns the run's options, or what is wrong with them. A random schedule without a seed
+// draws one. The grants of --dir and --net are the caller's (runFlags.grant).
+func debugOptions(fs *flag.FlagSet, rf runFlags, pos []string, timeout time.Duration) (vm.Options, string) {
+	if msg := rf.check(); msg != "" {
+		return vm.Options{}, msg
+	}
+	if msg := rf.checkCounts(fs); msg != "" {
+		return vm.Options{}, msg
+	}
+	if timeout < 0 {
+		return vm.Options{}, "--timeout must be 0 (none) or more"
+	}
+	opts := rf.options()
+	opts.Args = pos
+	switch *rf.sched {
+	case "rr":
+	case "random":
+		opts.Sched = vm.SchedRandom
+	default:
+		return vm.Options{}, fmt.Sprintf("invalid --sched %q: want rr or random", *rf.sched)
+	}
+	if *rf.seed == "" {
+		opts.Seed = rand.Uint64() % 1_000_000
+	} else if seed, err := strconv.ParseUint(*rf.seed, 0, 64); err != nil {
+		return vm.Options{}, fmt.Sprintf("invalid --seed %q: want an unsigned integer", *rf.seed)
+	} else {
+		opts.Seed = seed
+	}
+	return opts, ""
+}
+
+// debugConfig loads the program at path and makes the configuration of a session that debugs
+// it with opts. A program that does not load has been reported on io.err, with the status.
+// The sourceDir is the caller's to close.
+func debugConfig(path string, opts vm.Options, budget uint64, timeout time.Duration, io stdio) (debugger.Config, *sourceDir, int) {
+	img, code := loadProgram(path, io)
+	if img == nil {
+		return debugger.Config{}, nil, code
+	}
+	opts.ProgramDir = filepath.Dir(path)
+	opts.Assemble = assembleSpawned
+	srcs := &sourceDir{dir: filepath.Dir(path)}
+	opts.SourceLine = srcs.line
+
+	cfg := debugger.Config{Image: img, Options: opts, Budget: budget, Program: path, Timeout: timeout}
+	cfg.Save = func(name string, b []byte) error { return os.WriteFile(name, b, 0o644) }
+	cfg.Reload = func() (*object.Image, error) {
+		img, code := loadProgram(path, io)
+		if img == nil {
+			return nil, fmt.Errorf("reload: %s did not load (status %d)", path, code)
+		}
+		return img, nil
+	}
+	return cfg, srcs, 0
+}
+
 // execInterruptible runs a command; Ctrl-C meanwhile pauses the program.
 func execInterruptible(s *debugger.Session, line string) error {
 	sigs := make(chan os.Signal, 1)
@@ -276,6 +301,11 @@ func endStatus(s *debugger.Session) int {
 	if !ok {
 		return 0
 	}
+	return stopStatus(st)
+}
+
+// stopStatus is the exit status of a run that ended as st says, as spindle run gives it.
+func stopStatus(st vm.Stop) int {
 	var te *vm.TrapError
 	var le *vm.LimitError
 	var de *vm.DeadlockError
