@@ -13,6 +13,7 @@ require (
 )
 
 require (
+	github.com/google/go-dap v0.12.0 // indirect
 	golang.org/x/sys v0.26.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
 )

@@ -4,6 +4,7 @@
 //
 //	spindle run [flags] FILE [-- ARGS...]   run a program (source or object file)
 //	spindle debug [flags] FILE [-- ARGS...] step through a program, forwards and backwards
+//	spindle dap [--listen ADDR]             serve an editor's debugger (Debug Adapter Protocol)
 //	spindle asm [-o OUT] FILE               assemble FILE into an object file
 //	spindle disasm FILE                     print an object file as assembly
 //	spindle version                         print the version
@@ -58,7 +59,7 @@ type stdio struct {
 var commands []*command
 
 func init() {
-	commands = []*command{runCmd, debugCmd, asmCmd, disasmCmd, versionCmd, helpCmd}
+	commands = []*command{runCmd, debugCmd, dapCmd, asmCmd, disasmCmd, versionCmd, helpCmd}
 }
 
 func main() {
