@@ -157,7 +157,9 @@ func errorResponse(seq int, command string, id int, msg string) *dap.ErrorRespon
 	}
 }
 
-func ev(name string) dap.Event { return dap.Event{ProtocolMessage: dap.ProtocolMessage{Type: "event"}, Event: name} }
+func ev(name string) dap.Event {
+	return dap.Event{ProtocolMessage: dap.ProtocolMessage{Type: "event"}, Event: name}
+}
 
 // stopped is a stopped event.
 func stopped(reason string, thread int, hit ...int) *dap.StoppedEvent {

@@ -46,6 +46,7 @@ func (sv *server) handle(m dap.Message) {
 func (sv *server) handleLaunched(m dap.Message) {
 	switch m := m.(type) {
 	case *dap.ConfigurationDoneRequest:
+		sv.running.Store(!sv.launch.StopOnEntry)
 		sv.send(&dap.ConfigurationDoneResponse{Response: response(m)})
 		sv.configured = true
 		sv.start()
@@ -237,7 +238,7 @@ func (sv *server) onLaunch(req *dap.LaunchRequest) {
 	}
 	sv.send(&dap.LaunchResponse{Response: response(req)})
 	s.Banner(filepath.Base(args.Program))
-	sv.threadEvents()
+	sv.threadEvents(s.Threads())
 	// The client sends its breakpoints now, then configurationDone (see start).
 	sv.send(&dap.InitializedEvent{Event: event("initialized")})
 }

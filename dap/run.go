@@ -2,7 +2,6 @@ package dap
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/google/go-dap"
 	"github.com/spindle-vm/spindle/vm"
@@ -35,10 +34,12 @@ func (sv *server) onRun(req dap.RequestMessage) {
 	var resp dap.Message
 	switch r := req.(type) {
 	case *dap.ContinueRequest:
+		sv.running.Store(true) // before the client hears it runs, and may pause it
 		sv.send(&dap.ContinueResponse{Response: response(r), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
 		sv.run("", "continue")
 		return
 	case *dap.ReverseContinueRequest:
+		sv.running.Store(true)
 		sv.send(&dap.ReverseContinueResponse{Response: response(r)})
 		sv.run("", "reverse-continue")
 		return
@@ -77,6 +78,7 @@ func (sv *server) onRun(req dap.RequestMessage) {
 	} else {
 		lines = append(lines, line)
 	}
+	sv.running.Store(true)
 	sv.send(resp)
 	sv.run("step", lines...)
 }
@@ -86,6 +88,7 @@ func (sv *server) onRun(req dap.RequestMessage) {
 // the debug console; the program stops where it came to, as in the REPL.
 func (sv *server) run(reason string, lines ...string) {
 	if sv.terminated {
+		sv.running.Store(false)
 		sv.output("important", "the session has ended: restart starts the program again\n")
 		return
 	}
@@ -107,7 +110,7 @@ func (sv *server) run(reason string, lines ...string) {
 // one that says why (a breakpoint, a trap, a pause); or that the run has ended.
 func (sv *server) stopped(reason string) {
 	sv.refs.reset()
-	sv.threadEvents()
+	sv.threadEvents(sv.s.Threads())
 	st, ids := sv.s.Stopped()
 	end, ended := sv.s.AtEnd()
 	if ended && !sv.launch.StopAtEnd {
@@ -120,7 +123,7 @@ func (sv *server) stopped(reason string) {
 	}
 	switch st.Kind {
 	case vm.StopTrapped:
-		body.Reason, body.Description, body.Text = "exception", "Trap: "+firstLine(st.Trap.Error()), st.Trap.Report()
+		body.Reason, body.Description, body.Text = "exception", firstLine(st.Trap.Error()), st.Trap.Report()
 	case vm.StopBreakpoint:
 		if st.Trap != nil {
 			body.Reason, body.Description = "breakpoint", "ebreak"
@@ -157,6 +160,7 @@ func (sv *server) stopped(reason string) {
 // ended tells the client that the run is over: the program's exit status, and that the
 // session ends.
 func (sv *server) ended(end vm.Stop) {
+	sv.threadEvents(nil) // a process that traps ends with its threads as they were
 	sv.send(&dap.ExitedEvent{Event: event("exited"), Body: dap.ExitedEventBody{ExitCode: sv.status(end)}})
 	sv.terminate()
 }
@@ -170,8 +174,8 @@ func (sv *server) status(end vm.Stop) int {
 
 // threadEvents tells the client of the threads that have started and exited since it was last
 // told.
-func (sv *server) threadEvents() {
-	started, exited := sv.threads.changes(sv.s.Threads())
+func (sv *server) threadEvents(alive []*vm.Thread) {
+	started, exited := sv.threads.changes(alive)
 	for _, id := range exited {
 		sv.send(&dap.ThreadEvent{Event: event("thread"), Body: dap.ThreadEventBody{Reason: "exited", ThreadId: id}})
 	}
@@ -182,7 +186,7 @@ func (sv *server) threadEvents() {
 
 func threadName(t *vm.Thread) string { return fmt.Sprintf("%d.%d", t.Proc.ID, t.ID) }
 
-// trapText is the report of the trap the program is stopped at, if it is at one.
+// trap is the trap of the trap the program is stopped at, if it is at one.
 func (sv *server) trap() (*vm.TrapError, bool) {
 	st, _ := sv.s.Stopped()
 	if st.Trap == nil || st.Kind != vm.StopTrapped && st.Kind != vm.StopBreakpoint {
@@ -197,12 +201,8 @@ func (sv *server) onExceptionInfo(req *dap.ExceptionInfoRequest) {
 		sv.fail(req, errFailed, "exceptionInfo: the program is not stopped at a trap")
 		return
 	}
-	id := trap.Trap.String()
-	if strings.Contains(id, " ") {
-		id = strings.ReplaceAll(id, " ", "_")
-	}
 	sv.send(&dap.ExceptionInfoResponse{Response: response(req), Body: dap.ExceptionInfoResponseBody{
-		ExceptionId: id,
+		ExceptionId: trap.Trap.String(),
 		Description: firstLine(trap.Error()),
 		BreakMode:   "always",
 		Details:     &dap.ExceptionDetails{Message: trap.Report(), TypeName: "trap"},

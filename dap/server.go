@@ -22,6 +22,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/go-dap"
 	"github.com/spindle-vm/spindle/debugger"
@@ -111,9 +112,7 @@ func (sv *server) read() error {
 	for {
 		content, err := dap.ReadBaseMessage(r)
 		if err != nil {
-			if s := sv.session.Load(); s != nil && sv.running.Load() {
-				s.Pause() // the client has gone: the program must not run on for no one
-			}
+			sv.stopRun() // the client has gone: the program must not run on for no one
 			return err
 		}
 		sv.log("<-", content)
@@ -127,9 +126,7 @@ func (sv *server) read() error {
 			sv.pause(m)
 			continue
 		case *dap.DisconnectRequest, *dap.TerminateRequest:
-			if s := sv.session.Load(); s != nil && sv.running.Load() {
-				s.Pause() // so that the handler comes to it
-			}
+			sv.stopRun() // so that the handler comes to it
 		}
 		if _, ok := m.(dap.RequestMessage); !ok {
 			sv.sendError(0, "", errBadRequest, "the client sends requests only: a %T is not one", m)
@@ -175,10 +172,26 @@ func fieldName(e *json.UnmarshalTypeError) string {
 // point, and the handler that ran it says where (a stopped event with reason pause). A pause
 // while nothing runs has nothing to stop.
 func (sv *server) pause(req *dap.PauseRequest) {
-	if s := sv.session.Load(); s != nil && sv.running.Load() {
-		s.Pause()
-	}
+	sv.stopRun()
 	sv.send(&dap.PauseResponse{Response: response(req)})
+}
+
+// stopRun pauses the command that runs the program, if one does. A command takes back a pause
+// that came before it started (Session.Exec, as the REPL's Ctrl-C between commands), and the
+// handler may be just about to start one: so the pause is asked again, every millisecond, until
+// the handler's commands are over.
+func (sv *server) stopRun() {
+	s := sv.session.Load()
+	if s == nil || !sv.running.Load() {
+		return
+	}
+	s.Pause()
+	go func() {
+		for sv.running.Load() {
+			time.Sleep(time.Millisecond)
+			s.Pause()
+		}
+	}()
 }
 
 // send writes a message to the client, with the next seq. After a write fails, it writes no

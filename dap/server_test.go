@@ -166,3 +166,338 @@ func (c *client) variables(ref int) map[string]dap.Variable {
 
 var _ = base64.StdEncoding
 var _ = fmt.Sprint
+
+// TestRaceSession is the race of docs/debugger.md in an editor: a conditional breakpoint on the
+// store that loses updates, two steps back in its thread, the second across the context switch
+// that let the other thread run between its load and its store, then a data breakpoint on the
+// counter, forward and back.
+func TestRaceSession(t *testing.T) {
+	c := newClient(t)
+	race := program(t, "threads/race.s")
+	c.start(map[string]any{"program": race, "seed": 1, "sched": "random"})
+	src := &dap.Source{Name: "race.s", Path: race}
+
+	seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": race},
+		"breakpoints": []map[string]any{{"line": 44, "condition": "*counter + 1 != t2"}}})
+	expect(c, &dap.SetBreakpointsResponse{Response: ok(seq, "setBreakpoints"), Body: dap.SetBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Id: 1, Verified: true, Source: src, Line: 44, InstructionReference: "0x400010"},
+	}}})
+	seq = c.send("configurationDone", nil)
+	expect(c, &dap.ConfigurationDoneResponse{Response: ok(seq, "configurationDone")})
+	expect(c, threadEvent("started", 2))
+	expect(c, threadEvent("started", 3))
+	expect(c, stopped("breakpoint", 2, 1))
+	seq = c.send("threads", nil)
+	expect(c, &dap.ThreadsResponse{Response: ok(seq, "threads"), Body: dap.ThreadsResponseBody{Threads: []dap.Thread{
+		{Id: 1, Name: "1.1"}, {Id: 2, Name: "1.2"}, {Id: 3, Name: "1.3"},
+	}}})
+	for expr, want := range map[string]string{"*counter": "1087 (0x43f)", "t2": "515 (0x203)", "frame": "[step 5464]"} {
+		if got := firstLine(c.evaluate(expr, 0)); got != want {
+			t.Errorf("at the lost update, %s = %q; want %q", expr, got, want)
+		}
+	}
+
+	seq = c.send("stepBack", map[string]any{"threadId": 2})
+	expect(c, &dap.StepBackResponse{Response: ok(seq, "stepBack")})
+	expect(c, stopped("step", 2))
+	if _, at := c.stackTop(2); at != "race.s:42" {
+		t.Errorf("one step back: at %s; want race.s:42, the add", at)
+	}
+	seq = c.send("stepBack", map[string]any{"threadId": 2})
+	expect(c, &dap.StepBackResponse{Response: ok(seq, "stepBack")})
+	expect(c, stopped("step", 2))
+	top, at := c.stackTop(2)
+	if at != "race.s:40" {
+		t.Errorf("two steps back: at %s; want race.s:40, the load", at)
+	}
+	ctx := c.variables(c.scopes(top.Id)["Thread context"])
+	if got := ctx["step of the run"].Value; got != "2593" {
+		t.Errorf("two steps back, across the switch: at step %s; want 2593", got)
+	}
+	if got := c.evaluate("*counter", 0); got != "514 (0x202)" {
+		t.Errorf("at the load, *counter = %q; want 514", got)
+	}
+
+	seq = c.send("dataBreakpointInfo", map[string]any{"name": "counter"})
+	expect(c, &dap.DataBreakpointInfoResponse{Response: ok(seq, "dataBreakpointInfo"), Body: dap.DataBreakpointInfoResponseBody{
+		DataId: "counter 8", Description: "the 8 bytes at 0x10000000 (counter)", AccessTypes: []dap.DataBreakpointAccessType{"write"}}})
+	seq = c.send("setDataBreakpoints", map[string]any{"breakpoints": []map[string]any{{"dataId": "counter 8", "accessType": "write"}}})
+	expect(c, &dap.SetDataBreakpointsResponse{Response: ok(seq, "setDataBreakpoints"), Body: dap.SetDataBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Id: 2, Verified: true},
+	}}})
+	seq = c.send("continue", map[string]any{"threadId": 2})
+	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	want := stopped("data breakpoint", 3, 2)
+	want.Body.Description = "data breakpoint: 8 bytes at 0x10000000 changed"
+	expect(c, want)
+	if got := firstLine(c.evaluate("frame", 0)); got != "[step 2599]" {
+		t.Errorf("the next write: %s; want [step 2599], thread 1.3's store", got)
+	}
+	seq = c.send("reverseContinue", map[string]any{"threadId": 2})
+	expect(c, &dap.ReverseContinueResponse{Response: ok(seq, "reverseContinue")})
+	want = stopped("data breakpoint", 2, 2)
+	want.Body.Description = "data breakpoint: 8 bytes at 0x10000000 changed"
+	expect(c, want)
+	if got := firstLine(c.evaluate("frame", 0)); got != "[step 2591]" {
+		t.Errorf("the write before: %s; want [step 2591], thread 1.2's own store before its load", got)
+	}
+	c.disconnect()
+}
+
+// trapProgram loads through a null pointer at line 7.
+const trapProgram = `        .data
+buf:    .quad   7
+        .text
+main:   la      t0, buf
+        ld      a0, 0(t0)
+        li      t1, 0
+        ld      a1, 0(t1)       # a null pointer: the load traps
+        ret
+`
+
+// TestTrapSession stops at a label and at an instruction, reads and writes memory and a
+// register, disassembles, and comes to a trap, shown as an exception; it steps back from the
+// trap, runs to the end, and restarts.
+func TestTrapSession(t *testing.T) {
+	c := newClient(t)
+	prog := writeFile(t, "trap.s", trapProgram)
+	c.start(map[string]any{"program": prog, "stopOnEntry": true})
+	src := &dap.Source{Name: "trap.s", Path: prog}
+
+	seq := c.send("setFunctionBreakpoints", map[string]any{"breakpoints": []map[string]any{{"name": "main"}, {"name": "nosuch"}}})
+	expect(c, &dap.SetFunctionBreakpointsResponse{Response: ok(seq, "setFunctionBreakpoints"), Body: dap.SetFunctionBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Id: 1, Verified: true, Source: src, Line: 4, InstructionReference: "0x400000"},
+		{Verified: false, Message: `in "nosuch": no register or label is named nosuch`},
+	}}})
+	seq = c.send("setInstructionBreakpoints", map[string]any{"breakpoints": []map[string]any{{"instructionReference": "0x400004", "offset": 4}}})
+	expect(c, &dap.SetInstructionBreakpointsResponse{Response: ok(seq, "setInstructionBreakpoints"), Body: dap.SetInstructionBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Id: 2, Verified: true, Source: src, Line: 6, InstructionReference: "0x400008"},
+	}}})
+	seq = c.send("configurationDone", nil)
+	expect(c, &dap.ConfigurationDoneResponse{Response: ok(seq, "configurationDone")})
+	expect(c, stopped("entry", 1))
+	seq = c.send("continue", map[string]any{"threadId": 1})
+	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	expect(c, stopped("instruction breakpoint", 1, 2))
+
+	seq = c.send("readMemory", map[string]any{"memoryReference": "0x10000000", "count": 8})
+	expect(c, &dap.ReadMemoryResponse{Response: ok(seq, "readMemory"), Body: dap.ReadMemoryResponseBody{
+		Address: "0x10000000", Data: base64.StdEncoding.EncodeToString([]byte{7, 0, 0, 0, 0, 0, 0, 0})}})
+	seq = c.send("readMemory", map[string]any{"memoryReference": "0x1000", "offset": 16, "count": 4})
+	expect(c, &dap.ReadMemoryResponse{Response: ok(seq, "readMemory"), Body: dap.ReadMemoryResponseBody{Address: "0x1010", UnreadableBytes: 4}})
+	seq = c.send("writeMemory", map[string]any{"memoryReference": "0x10000000", "data": base64.StdEncoding.EncodeToString([]byte{9, 1})})
+	expect(c, &dap.WriteMemoryResponse{Response: ok(seq, "writeMemory"), Body: dap.WriteMemoryResponseBody{BytesWritten: 2}})
+	if got := c.evaluate("*buf", 0); got != "265 (0x109)" {
+		t.Errorf("after writeMemory, *buf = %q; want 265: 9 and 1, the other bytes as they were", got)
+	}
+	seq = c.send("disassemble", map[string]any{"memoryReference": "0x400008", "instructionOffset": -3, "instructionCount": 6, "resolveSymbols": true})
+	expect(c, &dap.DisassembleResponse{Response: ok(seq, "disassemble"), Body: dap.DisassembleResponseBody{Instructions: []dap.DisassembledInstruction{
+		{Address: "0x3ffffc", Instruction: "??"},
+		{Address: "0x400000", InstructionBytes: "00000606", Instruction: "lk t0, buf", Symbol: "main", Location: src, Line: 4},
+		{Address: "0x400004", InstructionBytes: "0000602a", Instruction: "ld a0, 0(t0)", Symbol: "main+4", Line: 5},
+		{Address: "0x400008", InstructionBytes: "00000705", Instruction: "li t1, 0", Symbol: "main+8", Line: 6},
+		{Address: "0x40000c", InstructionBytes: "0000712a", Instruction: "ld a1, 0(t1)", Symbol: "main+12", Line: 7},
+		{Address: "0x400010", InstructionBytes: "0000003f", Instruction: "ret", Symbol: "main+16", Line: 8},
+	}}})
+	regs := c.scopes(c.frameID(1))["Registers"]
+	seq = c.send("setVariable", map[string]any{"variablesReference": regs, "name": "a0", "value": "6 * 7"})
+	expect(c, &dap.SetVariableResponse{Response: ok(seq, "setVariable"), Body: dap.SetVariableResponseBody{Value: "0x2a (42)"}})
+
+	seq = c.send("continue", map[string]any{"threadId": 1})
+	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	st := expect(c, stopped("exception", 1), cmp.FilterPath(func(p cmp.Path) bool {
+		return p.Last().String() == ".Text" || p.Last().String() == ".Description"
+	}, cmp.Ignore()))
+	seq = c.send("exceptionInfo", map[string]any{"threadId": 1})
+	info := expect(c, &dap.ExceptionInfoResponse{Response: ok(seq, "exceptionInfo"), Body: dap.ExceptionInfoResponseBody{ExceptionId: "", Description: "", BreakMode: "always", Details: &dap.ExceptionDetails{TypeName: "trap"}}},
+		cmp.FilterPath(func(p cmp.Path) bool {
+			return p.Last().String() == ".ExceptionId" || p.Last().String() == ".Description" || p.Last().String() == ".Message"
+		}, cmp.Ignore()))
+	if st.Body.Text != info.Body.Details.Message || !strings.Contains(st.Body.Text, "registers:") {
+		t.Errorf("the stop's text is not the trap's report:\n%s\nexceptionInfo:\n%s", st.Body.Text, info.Body.Details.Message)
+	}
+	const what = "trap: memory access out of bounds: null pointer: 8-byte access at 0x0; memory is 0xff00000 to 0x10000010"
+	if st.Body.Description != what || info.Body.Description != what || info.Body.ExceptionId != "memory access out of bounds" {
+		t.Errorf("the trap is described as %q, exceptionInfo %q and %q; want %q", st.Body.Description, info.Body.ExceptionId, info.Body.Description, what)
+	}
+
+	seq = c.send("stepBack", map[string]any{"threadId": 1, "granularity": "instruction"})
+	expect(c, &dap.StepBackResponse{Response: ok(seq, "stepBack")})
+	expect(c, stopped("step", 1))
+	if _, at := c.stackTop(1); at != "trap.s:6" {
+		t.Errorf("a step back from the trap: at %s; want trap.s:6", at)
+	}
+	seq = c.send("continue", map[string]any{"threadId": 1})
+	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	expect(c, stopped("exception", 1), cmp.FilterPath(func(p cmp.Path) bool {
+		return p.Last().String() == ".Text" || p.Last().String() == ".Description"
+	}, cmp.Ignore()))
+	seq = c.send("continue", map[string]any{"threadId": 1})
+	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	expect(c, threadEvent("exited", 1))
+	expect(c, &dap.ExitedEvent{Event: ev("exited"), Body: dap.ExitedEventBody{ExitCode: 134}})
+	expect(c, &dap.TerminatedEvent{Event: ev("terminated")})
+
+	seq = c.send("restart", nil)
+	expect(c, &dap.RestartResponse{Response: ok(seq, "restart")})
+	expect(c, threadEvent("started", 1))
+	expect(c, stopped("entry", 1))
+	c.disconnect()
+}
+
+// frameID returns the id of thread's innermost frame.
+func (c *client) frameID(thread int) int {
+	c.t.Helper()
+	f, _ := c.stackTop(thread)
+	return f.Id
+}
+
+// TestMalformedInput sends what a client should not: requests out of order, bytes that are not
+// JSON, unknown commands, fields of the wrong type or missing, references that do not exist.
+// Each gets an error response that says what is wrong, and the server goes on: the session
+// after them works.
+func TestMalformedInput(t *testing.T) {
+	c := newClient(t)
+	seq := c.send("threads", nil)
+	expect(c, errorResponse(seq, "threads", errOrder, "threads before initialize: initialize comes first"))
+	c.sendRaw([]byte(`{"seq": 2, "type": "request", "command": `))
+	expect(c, errorResponse(0, "", errBadRequest, "the message is not JSON: unexpected end of JSON input"))
+	c.seq++
+	seq = c.send("frobnicate", map[string]any{})
+	expect(c, errorResponse(seq, "frobnicate", errUnknown, `unknown command "frobnicate"`))
+	c.seq++
+	c.sendRaw([]byte(fmt.Sprintf(`{"seq": %d, "type": "event", "event": "stopped", "body": {"reason": "step"}}`, c.seq)))
+	expect(c, errorResponse(0, "", errBadRequest, "the client sends requests only: a *dap.StoppedEvent is not one"))
+	c.seq++
+	c.sendRaw([]byte(fmt.Sprintf(`{"seq": %d, "type": "telegram"}`, c.seq)))
+	expect(c, errorResponse(c.seq, "", errBadRequest, `type "telegram" is not one that a client sends`))
+
+	seq = c.send("initialize", map[string]any{"adapterID": "spindle"})
+	expect(c, &dap.InitializeResponse{Response: ok(seq, "initialize"), Body: capabilities})
+	seq = c.send("initialize", map[string]any{"adapterID": "spindle"})
+	expect(c, errorResponse(seq, "initialize", errOrder, "initialize came twice"))
+	seq = c.send("stackTrace", map[string]any{"threadId": 1})
+	expect(c, errorResponse(seq, "stackTrace", errOrder, "stackTrace before launch: there is no program yet"))
+	seq = c.send("launch", map[string]any{"program": 5})
+	expect(c, errorResponse(seq, "launch", errBadRequest, "launch: json: cannot unmarshal number into Go struct field LaunchArgs.program of type string"))
+	seq = c.send("launch", map[string]any{"stopOnEntry": true})
+	expect(c, errorResponse(seq, "launch", errBadRequest, `launch: no program: set "program" to the assembly source or object file to debug`))
+	seq = c.send("launch", map[string]any{"program": "/nonexistent/prog.s"})
+	expect(c, errorResponse(seq, "launch", errLaunchFailed, "open /nonexistent/prog.s: no such file or directory"))
+	bad := writeFile(t, "bad.s", "main: frob a0\n")
+	seq = c.send("launch", map[string]any{"program": bad})
+	r := c.next()
+	if e, ok := r.(*dap.ErrorResponse); !ok || e.RequestSeq != seq || !strings.Contains(e.Message, "bad.s:1:7: unknown instruction 'frob'") {
+		t.Errorf("launch of a program that does not assemble: %s", describe(r))
+	}
+
+	prog := writeFile(t, "trap.s", trapProgram)
+	c.send("launch", map[string]any{"program": prog, "stopOnEntry": true})
+	expect(c, &dap.LaunchResponse{Response: ok(c.seq, "launch")})
+	expect(c, threadEvent("started", 1))
+	expect(c, &dap.InitializedEvent{Event: ev("initialized")})
+	seq = c.send("launch", map[string]any{"program": prog})
+	expect(c, errorResponse(seq, "launch", errOrder, "launch came twice: one session debugs one program"))
+	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": prog}, "breakpoints": "line 4"})
+	expect(c, errorResponse(seq, "setBreakpoints", errBadRequest, "setBreakpoints: arguments.breakpoints is a JSON string; want []dap.SourceBreakpoint"))
+	seq = c.send("setBreakpoints", map[string]any{"breakpoints": []map[string]any{{"line": 4}}})
+	expect(c, errorResponse(seq, "setBreakpoints", errBadRequest, "setBreakpoints: the source has no path"))
+	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": prog},
+		"breakpoints": []map[string]any{{"line": 0}, {"line": 4, "hitCondition": "% 2"}, {"line": 5, "condition": "a0 +"}}})
+	expect(c, &dap.SetBreakpointsResponse{Response: ok(seq, "setBreakpoints"), Body: dap.SetBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Message: "line 0: lines start at 1"},
+		{Message: `hit condition "% 2": want N, >= N or > N (N a count): the program stops at the Nth hit and at each one after`},
+		{Message: `in "a0 +": an operand is missing at the end`},
+	}}})
+	seq = c.send("setDataBreakpoints", map[string]any{"breakpoints": []map[string]any{{"dataId": "buf"}, {"dataId": "buf 8", "accessType": "read"}}})
+	expect(c, &dap.SetDataBreakpointsResponse{Response: ok(seq, "setDataBreakpoints"), Body: dap.SetDataBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Message: `dataId "buf": want an address and a count of bytes, as dataBreakpointInfo gives it`},
+		{Message: "access type read: a data breakpoint stops at a write that changes the bytes"},
+	}}})
+	seq = c.send("configurationDone", nil)
+	expect(c, &dap.ConfigurationDoneResponse{Response: ok(seq, "configurationDone")})
+	expect(c, stopped("entry", 1))
+
+	seq = c.send("stackTrace", map[string]any{"threadId": 7})
+	expect(c, errorResponse(seq, "stackTrace", errFailed, "stackTrace: no thread 7 (threads lists them)"))
+	seq = c.send("variables", map[string]any{"variablesReference": 99})
+	expect(c, errorResponse(seq, "variables", errFailed, "variables: no variables 99: they are good until the program runs again"))
+	seq = c.send("scopes", map[string]any{"frameId": "one"})
+	expect(c, errorResponse(seq, "scopes", errBadRequest, "scopes: arguments.frameId is a JSON string; want int"))
+	seq = c.send("evaluate", map[string]any{"expression": "a0 + )", "context": "watch"})
+	expect(c, errorResponse(seq, "evaluate", errFailed, `in "a0 + )": unexpected ")"`))
+	seq = c.send("evaluate", map[string]any{"expression": "frame 9", "context": "repl"})
+	expect(c, errorResponse(seq, "evaluate", errFailed, "no frame 9: thread 1.1 has only frame 0 (backtrace lists its frames)"))
+	seq = c.send("next", map[string]any{"threadId": 42})
+	expect(c, errorResponse(seq, "next", errFailed, "next: no thread 42 (threads lists them)"))
+	seq = c.send("readMemory", map[string]any{"memoryReference": "buf", "count": 8})
+	expect(c, errorResponse(seq, "readMemory", errBadRequest, `readMemory: memory reference "buf": want an address, such as 0x10000000`))
+	seq = c.send("disassemble", map[string]any{"memoryReference": "0x400000", "instructionCount": 1 << 30})
+	expect(c, errorResponse(seq, "disassemble", errBadRequest, "disassemble: instructionCount 1073741824: want 0 to 16384"))
+	seq = c.send("writeMemory", map[string]any{"memoryReference": "0x10000000", "data": "not base64!"})
+	expect(c, errorResponse(seq, "writeMemory", errBadRequest, "writeMemory: data is up to 1048576 bytes in base64"))
+	seq = c.send("exceptionInfo", map[string]any{"threadId": 1})
+	expect(c, errorResponse(seq, "exceptionInfo", errFailed, "exceptionInfo: the program is not stopped at a trap"))
+	seq = c.send("attach", map[string]any{})
+	expect(c, errorResponse(seq, "attach", errUnknown, "attach: spindle dap launches its program (launch); it cannot attach to a run"))
+	seq = c.send("goto", map[string]any{"threadId": 1, "targetId": 1})
+	expect(c, errorResponse(seq, "goto", errUnknown, "goto is not supported by spindle dap"))
+
+	// After all that, the session works.
+	seq = c.send("threads", nil)
+	expect(c, &dap.ThreadsResponse{Response: ok(seq, "threads"), Body: dap.ThreadsResponseBody{Threads: []dap.Thread{{Id: 1, Name: "1.1"}}}})
+	seq = c.send("next", map[string]any{"threadId": 1})
+	expect(c, &dap.NextResponse{Response: ok(seq, "next")})
+	expect(c, stopped("step", 1))
+	if _, at := c.stackTop(1); at != "trap.s:5" {
+		t.Errorf("after next: at %s; want trap.s:5", at)
+	}
+	c.disconnect()
+}
+
+// loopProgram counts in t0 for ever.
+const loopProgram = `main:   li      t0, 0
+.loop:  addi    t0, t0, 1
+        j       .loop
+`
+
+// TestHitConditionAndPause stops at the fifth hit of a breakpoint and at each one after, and
+// pauses a program that runs for ever.
+func TestHitConditionAndPause(t *testing.T) {
+	c := newClient(t)
+	prog := writeFile(t, "loop.s", loopProgram)
+	c.start(map[string]any{"program": prog})
+	seq := c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": prog}, "breakpoints": []map[string]any{{"line": 2, "hitCondition": "5"}}})
+	expect(c, &dap.SetBreakpointsResponse{Response: ok(seq, "setBreakpoints"), Body: dap.SetBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Id: 1, Verified: true, Source: &dap.Source{Name: "loop.s", Path: prog}, Line: 2, InstructionReference: "0x400004"},
+	}}})
+	c.send("configurationDone", nil)
+	expect(c, &dap.ConfigurationDoneResponse{Response: ok(c.seq, "configurationDone")})
+	expect(c, stopped("breakpoint", 1, 1))
+	if got := c.evaluate("t0", 0); got != "4" {
+		t.Errorf("at the fifth hit, t0 = %q; want 4", got)
+	}
+	c.send("continue", map[string]any{"threadId": 1})
+	expect(c, &dap.ContinueResponse{Response: ok(c.seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	expect(c, stopped("breakpoint", 1, 1))
+	if got := c.evaluate("t0", 0); got != "5" {
+		t.Errorf("at the sixth hit, t0 = %q; want 5", got)
+	}
+	// The same breakpoint asked for again is kept, with its count.
+	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": prog}, "breakpoints": []map[string]any{{"line": 2, "hitCondition": "5"}}})
+	expect(c, &dap.SetBreakpointsResponse{Response: ok(seq, "setBreakpoints"), Body: dap.SetBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Id: 1, Verified: true, Source: &dap.Source{Name: "loop.s", Path: prog}, Line: 2, InstructionReference: "0x400004"},
+	}}})
+	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": prog}, "breakpoints": []any{}})
+	expect(c, &dap.SetBreakpointsResponse{Response: ok(seq, "setBreakpoints")})
+
+	c.send("continue", map[string]any{"threadId": 1})
+	expect(c, &dap.ContinueResponse{Response: ok(c.seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	seq = c.send("pause", map[string]any{"threadId": 1})
+	expect(c, &dap.PauseResponse{Response: ok(seq, "pause")})
+	expect(c, stopped("pause", 1))
+	if !strings.Contains(c.output["console"], "Paused.") {
+		t.Errorf("the debug console does not say the program paused:\n%s", c.output["console"])
+	}
+	c.disconnect()
+}
