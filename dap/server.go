@@ -70,11 +70,15 @@ func Serve(conn io.ReadWriteCloser, cfg Config) error {
 		}
 	}
 	conn.Close()
-	err := <-readErr
-	if sv.disconnected || errors.Is(err, io.EOF) {
+	if sv.disconnected {
+		// The reader may be blocked on a connection that Close does not end, such as the
+		// standard input: it ends with the process.
 		return sv.writeErr()
 	}
-	return err
+	if err := <-readErr; !errors.Is(err, io.EOF) {
+		return err
+	}
+	return sv.writeErr()
 }
 
 // A server is one client's connection and the session it debugs.

@@ -174,7 +174,7 @@ func cmdGenfile(ts *testscript.TestScript, neg bool, args []string) {
 // the VM would leave a stale "ok (cached)". It must run inside a test: opens are only
 // recorded from m.Run on.
 func touchSources(root string) {
-	for _, dir := range []string{"cmd", "isa", "object", "asm", "vm", "debugger", "programs"} {
+	for _, dir := range []string{"cmd", "isa", "object", "asm", "vm", "debugger", "dap", "programs"} {
 		filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
 				if f, err := os.Open(path); err == nil {

@@ -1,0 +1,157 @@
+package tests
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-dap"
+)
+
+// The DAP server as an editor runs it: the real binary, over its standard input and output,
+// and over TCP with --listen. (dap/server_test.go drives whole sessions in process.)
+
+// dapConn is an editor's end of a connection to spindle dap.
+type dapConn struct {
+	t   *testing.T
+	w   io.Writer
+	r   *bufio.Reader
+	seq int
+	out string // the program's output, from output events
+}
+
+func (c *dapConn) send(command string, args any) {
+	c.t.Helper()
+	c.seq++
+	b, _ := json.Marshal(map[string]any{"seq": c.seq, "type": "request", "command": command, "arguments": args})
+	if err := dap.WriteBaseMessage(c.w, b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// next reads messages up to the next that is not an output event, and checks that it is of
+// the type of want.
+func next[T dap.Message](c *dapConn, want T) T {
+	c.t.Helper()
+	for {
+		m, err := dap.ReadProtocolMessage(c.r)
+		if err != nil {
+			c.t.Fatalf("reading from spindle dap: %v", err)
+		}
+		if o, ok := m.(*dap.OutputEvent); ok {
+			if o.Body.Category == "stdout" {
+				c.out += o.Body.Output
+			}
+			continue
+		}
+		got, ok := m.(T)
+		if !ok {
+			b, _ := json.Marshal(m)
+			c.t.Fatalf("got %T %s; want a %T", m, b, want)
+		}
+		return got
+	}
+}
+
+// session runs hello.s to its end through c, after a launch whose flag is refused.
+func (c *dapConn) session(dir string) {
+	c.t.Helper()
+	c.send("initialize", map[string]any{"adapterID": "spindle"})
+	next(c, &dap.InitializeResponse{})
+	c.send("launch", map[string]any{"program": "hello.s", "cwd": dir, "quantum": 0})
+	if e := next(c, &dap.ErrorResponse{}); e.Message != `launch configuration: "quantum" must be from 1 to 100000000` {
+		c.t.Errorf("launch with quantum 0: %q", e.Message)
+	}
+	c.send("launch", map[string]any{"program": "hello.s", "cwd": dir, "seed": 3, "maxMem": "16M"})
+	next(c, &dap.LaunchResponse{})
+	next(c, &dap.ThreadEvent{})
+	next(c, &dap.InitializedEvent{})
+	c.send("configurationDone", nil)
+	next(c, &dap.ConfigurationDoneResponse{})
+	next(c, &dap.ThreadEvent{})
+	if e := next(c, &dap.ExitedEvent{}); e.Body.ExitCode != 0 {
+		c.t.Errorf("exit code %d; want 0", e.Body.ExitCode)
+	}
+	next(c, &dap.TerminatedEvent{})
+	if c.out != "Hello, world!\n" {
+		c.t.Errorf("the program's output: %q", c.out)
+	}
+	c.send("disconnect", nil)
+	next(c, &dap.DisconnectResponse{})
+}
+
+// hello returns a directory that holds programs/hello.s.
+func hello(t *testing.T) string {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "programs", "hello.s"))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "hello.s"), b, 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestDAPStdio(t *testing.T) {
+	dir := hello(t)
+	cmd := exec.Command(filepath.Join(binDir, "spindle"), "dap")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	(&dapConn{t: t, w: in, r: bufio.NewReader(out)}).session(dir)
+	if err := waitFor(cmd, 10*time.Second); err != nil || stderr.Len() > 0 {
+		t.Errorf("spindle dap: %v; stderr:\n%s", err, stderr.String())
+	}
+}
+
+func TestDAPListen(t *testing.T) {
+	dir := hello(t)
+	cmd := exec.Command(filepath.Join(binDir, "spindle"), "dap", "--listen", "127.0.0.1:0")
+	errs, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(errs).ReadString('\n')
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "spindle dap: listening on ")
+	if err != nil || !ok {
+		cmd.Process.Kill()
+		t.Fatalf("spindle dap --listen says %q, %v", line, err)
+	}
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		cmd.Process.Kill()
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	(&dapConn{t: t, w: conn, r: bufio.NewReader(conn)}).session(dir)
+	if err := waitFor(cmd, 10*time.Second); err != nil {
+		t.Errorf("spindle dap --listen: %v", err)
+	}
+}
+
+// waitFor waits for cmd to exit, and kills it if it takes longer than d.
+func waitFor(cmd *exec.Cmd, d time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		cmd.Process.Kill()
+		return fmt.Errorf("still running after %v", d)
+	}
+}
