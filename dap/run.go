@@ -2,6 +2,7 @@ package dap
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/google/go-dap"
 	"github.com/spindle-vm/spindle/vm"
@@ -64,13 +65,17 @@ func (sv *server) onRun(req dap.RequestMessage) {
 			line = "reverse-stepi"
 		}
 	}
+	lines := []string{}
 	t := sv.threads.thread(sv.s, thread)
-	if t == nil {
+	_, ended := sv.s.AtEnd()
+	switch {
+	case t == nil && ended && strings.HasPrefix(line, "reverse-"):
+		// At the end every thread has exited: going back goes back in the one that ended the
+		// run, as in the REPL.
+	case t == nil:
 		sv.fail(req, errFailed, "%s: no thread %d (threads lists them)", req.GetRequest().Command, thread)
 		return
-	}
-	lines := []string{}
-	if !sv.s.Focused(t) {
+	case !sv.s.Focused(t):
 		lines = append(lines, "thread "+threadName(t))
 	}
 	if single {
@@ -113,9 +118,13 @@ func (sv *server) stopped(reason string) {
 	sv.threadEvents(sv.s.Threads())
 	st, ids := sv.s.Stopped()
 	end, ended := sv.s.AtEnd()
-	if ended && !sv.launch.StopAtEnd {
-		sv.ended(end)
-		return
+	if ended {
+		sv.threadEvents(nil) // a process that traps ends with its threads as they were
+		sv.send(&dap.ExitedEvent{Event: event("exited"), Body: dap.ExitedEventBody{ExitCode: sv.status(end)}})
+		if !sv.launch.StopAtEnd {
+			sv.terminate()
+			return
+		}
 	}
 	body := dap.StoppedEventBody{Reason: reason, AllThreadsStopped: true, HitBreakpointIds: ids}
 	if reason == "entry" {
@@ -155,14 +164,6 @@ func (sv *server) stopped(reason string) {
 		body.ThreadId = sv.threads.id(t)
 	}
 	sv.send(&dap.StoppedEvent{Event: event("stopped"), Body: body})
-}
-
-// ended tells the client that the run is over: the program's exit status, and that the
-// session ends.
-func (sv *server) ended(end vm.Stop) {
-	sv.threadEvents(nil) // a process that traps ends with its threads as they were
-	sv.send(&dap.ExitedEvent{Event: event("exited"), Body: dap.ExitedEventBody{ExitCode: sv.status(end)}})
-	sv.terminate()
 }
 
 func (sv *server) status(end vm.Stop) int {

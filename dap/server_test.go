@@ -501,3 +501,27 @@ func TestHitConditionAndPause(t *testing.T) {
 	}
 	c.disconnect()
 }
+
+// TestStopAtEnd stays at the end of the run, and steps back into it.
+func TestStopAtEnd(t *testing.T) {
+	c := newClient(t)
+	fib := program(t, "fib.s")
+	c.start(map[string]any{"program": fib, "stdin": writeFile(t, "one.txt", "1\n"), "stopAtEnd": true})
+	c.send("configurationDone", nil)
+	expect(c, &dap.ConfigurationDoneResponse{Response: ok(c.seq, "configurationDone")})
+	expect(c, threadEvent("exited", 1))
+	expect(c, &dap.ExitedEvent{Event: ev("exited"), Body: dap.ExitedEventBody{ExitCode: 0}})
+	end := stopped("end", 1)
+	end.Body.Description = "the program ended (status 0): step back to go back into the run"
+	expect(c, end)
+	seq := c.send("threads", nil)
+	expect(c, &dap.ThreadsResponse{Response: ok(seq, "threads"), Body: dap.ThreadsResponseBody{Threads: []dap.Thread{{Id: 1, Name: "1.1 (exited)"}}}})
+	seq = c.send("stepBack", map[string]any{"threadId": 1})
+	expect(c, &dap.StepBackResponse{Response: ok(seq, "stepBack")})
+	expect(c, threadEvent("started", 1))
+	expect(c, stopped("step", 1))
+	if _, at := c.stackTop(1); at != "fib.s:42" {
+		t.Errorf("a step back from the end: at %s; want fib.s:42, main's ret", at)
+	}
+	c.disconnect()
+}
