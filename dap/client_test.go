@@ -264,3 +264,38 @@ func (c *client) evaluate(expr string, frame int) string {
 	}
 	return e.Body.Result
 }
+
+// cont continues the program in thread, and reads the response.
+func (c *client) cont(thread int) {
+	c.t.Helper()
+	seq := c.send("continue", map[string]any{"threadId": thread})
+	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+}
+
+// step sends a request that runs the program and whose response has no body (next, stepIn,
+// stepOut, stepBack, reverseContinue), and reads the response.
+func (c *client) step(command string, args map[string]any) {
+	c.t.Helper()
+	seq := c.send(command, args)
+	r := ok(seq, command)
+	want := map[string]dap.Message{
+		"next": &dap.NextResponse{Response: r}, "stepIn": &dap.StepInResponse{Response: r},
+		"stepOut": &dap.StepOutResponse{Response: r}, "stepBack": &dap.StepBackResponse{Response: r},
+		"reverseContinue": &dap.ReverseContinueResponse{Response: r},
+	}[command]
+	expect(c, want)
+}
+
+// stepTo runs a step request (see step) whose args name a thread, which must stop there with
+// reason step, at want (file:line); it returns the thread's innermost frame.
+func (c *client) stepTo(command string, args map[string]any, want string) dap.StackFrame {
+	c.t.Helper()
+	c.step(command, args)
+	thread := args["threadId"].(int)
+	expect(c, stopped("step", thread))
+	top, at := c.stackTop(thread)
+	if at != want {
+		c.t.Errorf("after %s: at %s; want %s", command, at, want)
+	}
+	return top
+}

@@ -67,19 +67,11 @@ func TestFibSession(t *testing.T) {
 		}
 	}
 
-	seq = c.send("continue", map[string]any{"threadId": 1})
-	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	c.cont(1)
 	expect(c, stopped("breakpoint", 1, 2))
-	seq = c.send("next", map[string]any{"threadId": 1})
-	expect(c, &dap.NextResponse{Response: ok(seq, "next")})
+	c.step("next", map[string]any{"threadId": 1})
 	expect(c, stopped("step", 1))
-	seq = c.send("next", map[string]any{"threadId": 1})
-	expect(c, &dap.NextResponse{Response: ok(seq, "next")})
-	expect(c, stopped("step", 1))
-	top, at := c.stackTop(1)
-	if at != "fib.s:24" {
-		t.Errorf("after enter and push: at %s; want fib.s:24", at)
-	}
+	top := c.stepTo("next", map[string]any{"threadId": 1}, "fib.s:24") // after enter and push
 	locals := c.variables(c.scopes(top.Id)["Locals"])
 	for _, want := range []dap.Variable{
 		{Name: "8(fp)", Value: "0x40004c <main+12> at " + fib + ":38", Type: "return address", EvaluateName: "*(fp+8)"},
@@ -94,30 +86,19 @@ func TestFibSession(t *testing.T) {
 
 	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": fib}, "breakpoints": []any{}})
 	expect(c, &dap.SetBreakpointsResponse{Response: ok(seq, "setBreakpoints")})
-	seq = c.send("stepOut", map[string]any{"threadId": 1})
-	expect(c, &dap.StepOutResponse{Response: ok(seq, "stepOut")})
-	expect(c, stopped("step", 1))
-	if _, at := c.stackTop(1); at != "fib.s:38" {
-		t.Errorf("after stepOut: at %s; want fib.s:38, after the call", at)
-	}
+	c.stepTo("stepOut", map[string]any{"threadId": 1}, "fib.s:38") // just after the call
 	if got := c.evaluate("a0", 0); got != "5" {
 		t.Errorf("evaluate a0 = %q; want 5 (fib(5))", got)
 	}
 	if got := c.evaluate("p/x a0 + 1", 0); got != "a0 + 1 = 0x6" {
 		t.Errorf("evaluate p/x a0 + 1 = %q", got)
 	}
-	seq = c.send("stepBack", map[string]any{"threadId": 1})
-	expect(c, &dap.StepBackResponse{Response: ok(seq, "stepBack")})
-	expect(c, stopped("step", 1))
-	if _, at := c.stackTop(1); at != "fib.s:37" {
-		t.Errorf("after stepBack: at %s; want fib.s:37, the call", at)
-	}
+	c.stepTo("stepBack", map[string]any{"threadId": 1}, "fib.s:37") // the call
 	if got := c.evaluate("info breakpoints", 0); got != "No breakpoints, watchpoints or catchpoints." {
 		t.Errorf("info breakpoints in the debug console: %q", got)
 	}
 
-	seq = c.send("continue", map[string]any{"threadId": 1})
-	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	c.cont(1)
 	expect(c, threadEvent("exited", 1))
 	expect(c, &dap.ExitedEvent{Event: ev("exited"), Body: dap.ExitedEventBody{ExitCode: 0}})
 	expect(c, &dap.TerminatedEvent{Event: ev("terminated")})
@@ -197,19 +178,8 @@ func TestRaceSession(t *testing.T) {
 		}
 	}
 
-	seq = c.send("stepBack", map[string]any{"threadId": 2})
-	expect(c, &dap.StepBackResponse{Response: ok(seq, "stepBack")})
-	expect(c, stopped("step", 2))
-	if _, at := c.stackTop(2); at != "race.s:42" {
-		t.Errorf("one step back: at %s; want race.s:42, the add", at)
-	}
-	seq = c.send("stepBack", map[string]any{"threadId": 2})
-	expect(c, &dap.StepBackResponse{Response: ok(seq, "stepBack")})
-	expect(c, stopped("step", 2))
-	top, at := c.stackTop(2)
-	if at != "race.s:40" {
-		t.Errorf("two steps back: at %s; want race.s:40, the load", at)
-	}
+	c.stepTo("stepBack", map[string]any{"threadId": 2}, "race.s:42")        // the add
+	top := c.stepTo("stepBack", map[string]any{"threadId": 2}, "race.s:40") // the load, across the context switch
 	ctx := c.variables(c.scopes(top.Id)["Thread context"])
 	if got := ctx["step of the run"].Value; got != "2593" {
 		t.Errorf("two steps back, across the switch: at step %s; want 2593", got)
@@ -225,16 +195,14 @@ func TestRaceSession(t *testing.T) {
 	expect(c, &dap.SetDataBreakpointsResponse{Response: ok(seq, "setDataBreakpoints"), Body: dap.SetDataBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
 		{Id: 2, Verified: true},
 	}}})
-	seq = c.send("continue", map[string]any{"threadId": 2})
-	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	c.cont(2)
 	want := stopped("data breakpoint", 3, 2)
 	want.Body.Description = "data breakpoint: 8 bytes at 0x10000000 changed"
 	expect(c, want)
 	if got := firstLine(c.evaluate("frame", 0)); got != "[step 2599]" {
 		t.Errorf("the next write: %s; want [step 2599], thread 1.3's store", got)
 	}
-	seq = c.send("reverseContinue", map[string]any{"threadId": 2})
-	expect(c, &dap.ReverseContinueResponse{Response: ok(seq, "reverseContinue")})
+	c.step("reverseContinue", map[string]any{"threadId": 2})
 	want = stopped("data breakpoint", 2, 2)
 	want.Body.Description = "data breakpoint: 8 bytes at 0x10000000 changed"
 	expect(c, want)
@@ -276,8 +244,7 @@ func TestTrapSession(t *testing.T) {
 	seq = c.send("configurationDone", nil)
 	expect(c, &dap.ConfigurationDoneResponse{Response: ok(seq, "configurationDone")})
 	expect(c, stopped("entry", 1))
-	seq = c.send("continue", map[string]any{"threadId": 1})
-	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	c.cont(1)
 	expect(c, stopped("instruction breakpoint", 1, 2))
 
 	seq = c.send("readMemory", map[string]any{"memoryReference": "0x10000000", "count": 8})
@@ -303,8 +270,7 @@ func TestTrapSession(t *testing.T) {
 	seq = c.send("setVariable", map[string]any{"variablesReference": regs, "name": "a0", "value": "6 * 7"})
 	expect(c, &dap.SetVariableResponse{Response: ok(seq, "setVariable"), Body: dap.SetVariableResponseBody{Value: "0x2a (42)"}})
 
-	seq = c.send("continue", map[string]any{"threadId": 1})
-	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	c.cont(1)
 	st := expect(c, stopped("exception", 1), cmp.FilterPath(func(p cmp.Path) bool {
 		return p.Last().String() == ".Text" || p.Last().String() == ".Description"
 	}, cmp.Ignore()))
@@ -321,19 +287,12 @@ func TestTrapSession(t *testing.T) {
 		t.Errorf("the trap is described as %q, exceptionInfo %q and %q; want %q", st.Body.Description, info.Body.ExceptionId, info.Body.Description, what)
 	}
 
-	seq = c.send("stepBack", map[string]any{"threadId": 1, "granularity": "instruction"})
-	expect(c, &dap.StepBackResponse{Response: ok(seq, "stepBack")})
-	expect(c, stopped("step", 1))
-	if _, at := c.stackTop(1); at != "trap.s:6" {
-		t.Errorf("a step back from the trap: at %s; want trap.s:6", at)
-	}
-	seq = c.send("continue", map[string]any{"threadId": 1})
-	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	c.stepTo("stepBack", map[string]any{"threadId": 1, "granularity": "instruction"}, "trap.s:6") // a step back from the trap
+	c.cont(1)
 	expect(c, stopped("exception", 1), cmp.FilterPath(func(p cmp.Path) bool {
 		return p.Last().String() == ".Text" || p.Last().String() == ".Description"
 	}, cmp.Ignore()))
-	seq = c.send("continue", map[string]any{"threadId": 1})
-	expect(c, &dap.ContinueResponse{Response: ok(seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	c.cont(1)
 	expect(c, threadEvent("exited", 1))
 	expect(c, &dap.ExitedEvent{Event: ev("exited"), Body: dap.ExitedEventBody{ExitCode: 134}})
 	expect(c, &dap.TerminatedEvent{Event: ev("terminated")})
@@ -446,12 +405,7 @@ func TestMalformedInput(t *testing.T) {
 	// After all that, the session works.
 	seq = c.send("threads", nil)
 	expect(c, &dap.ThreadsResponse{Response: ok(seq, "threads"), Body: dap.ThreadsResponseBody{Threads: []dap.Thread{{Id: 1, Name: "1.1"}}}})
-	seq = c.send("next", map[string]any{"threadId": 1})
-	expect(c, &dap.NextResponse{Response: ok(seq, "next")})
-	expect(c, stopped("step", 1))
-	if _, at := c.stackTop(1); at != "trap.s:5" {
-		t.Errorf("after next: at %s; want trap.s:5", at)
-	}
+	c.stepTo("next", map[string]any{"threadId": 1}, "trap.s:5")
 	c.disconnect()
 }
 
@@ -477,8 +431,7 @@ func TestHitConditionAndPause(t *testing.T) {
 	if got := c.evaluate("t0", 0); got != "4" {
 		t.Errorf("at the fifth hit, t0 = %q; want 4", got)
 	}
-	c.send("continue", map[string]any{"threadId": 1})
-	expect(c, &dap.ContinueResponse{Response: ok(c.seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	c.cont(1)
 	expect(c, stopped("breakpoint", 1, 1))
 	if got := c.evaluate("t0", 0); got != "5" {
 		t.Errorf("at the sixth hit, t0 = %q; want 5", got)
@@ -491,8 +444,7 @@ func TestHitConditionAndPause(t *testing.T) {
 	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": prog}, "breakpoints": []any{}})
 	expect(c, &dap.SetBreakpointsResponse{Response: ok(seq, "setBreakpoints")})
 
-	c.send("continue", map[string]any{"threadId": 1})
-	expect(c, &dap.ContinueResponse{Response: ok(c.seq, "continue"), Body: dap.ContinueResponseBody{AllThreadsContinued: true}})
+	c.cont(1)
 	seq = c.send("pause", map[string]any{"threadId": 1})
 	expect(c, &dap.PauseResponse{Response: ok(seq, "pause")})
 	expect(c, stopped("pause", 1))
@@ -516,8 +468,7 @@ func TestStopAtEnd(t *testing.T) {
 	expect(c, end)
 	seq := c.send("threads", nil)
 	expect(c, &dap.ThreadsResponse{Response: ok(seq, "threads"), Body: dap.ThreadsResponseBody{Threads: []dap.Thread{{Id: 1, Name: "1.1 (exited)"}}}})
-	seq = c.send("stepBack", map[string]any{"threadId": 1})
-	expect(c, &dap.StepBackResponse{Response: ok(seq, "stepBack")})
+	c.step("stepBack", map[string]any{"threadId": 1})
 	expect(c, threadEvent("started", 1))
 	expect(c, stopped("step", 1))
 	if _, at := c.stackTop(1); at != "fib.s:42" {
