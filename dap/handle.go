@@ -243,14 +243,8 @@ func (sv *server) onLaunch(req *dap.LaunchRequest) {
 	sv.send(&dap.InitializedEvent{Event: event("initialized")})
 }
 
-// exec runs a command line of the session, refusing while the lines of a commands list are
-// being typed in the debug console, which would take it for one of them.
-func (sv *server) exec(line string) error {
-	if sv.s.Defining() {
-		return fmt.Errorf("a commands list is being typed in the debug console: end it with end first")
-	}
-	return sv.s.Exec(line)
-}
+// exec runs a command line of the session.
+func (sv *server) exec(line string) error { return sv.s.Command(line) }
 
 // start starts the program once the client has configured the session: it stops at its
 // entry, or runs to its first stop.
@@ -294,17 +288,9 @@ func (sv *server) terminate() {
 
 func (sv *server) onSource(req *dap.SourceRequest) {
 	name := sv.refs.source(req.Arguments.SourceReference)
-	if req.Arguments.Source != nil && req.Arguments.Source.Path != "" && name == "" {
-		name = req.Arguments.Source.Path
-	}
 	src, ok := sv.s.Source(name)
 	if !ok {
-		if b, err := os.ReadFile(name); err == nil && name != "" {
-			src, ok = b, true
-		}
-	}
-	if !ok {
-		sv.fail(req, errFailed, "source: the program has no source %q", name)
+		sv.fail(req, errFailed, "source: no source %d: the sources without a path are those the stack traces named", req.Arguments.SourceReference)
 		return
 	}
 	sv.send(&dap.SourceResponse{Response: response(req), Body: dap.SourceResponseBody{Content: string(src), MimeType: "text/x-spindle"}})

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/google/go-dap"
+	"github.com/spindle-vm/spindle/debugger"
 	"github.com/spindle-vm/spindle/vm"
 )
 
@@ -76,7 +77,7 @@ func (sv *server) onRun(req dap.RequestMessage) {
 		sv.fail(req, errFailed, "%s: no thread %d (threads lists them)", req.GetRequest().Command, thread)
 		return
 	case !sv.s.Focused(t):
-		lines = append(lines, "thread "+threadName(t))
+		lines = append(lines, "thread "+debugger.ThreadName(t))
 	}
 	if single {
 		lines = append(lines, "set scheduler-locking on", line, "set scheduler-locking off")
@@ -184,8 +185,6 @@ func (sv *server) threadEvents(alive []*vm.Thread) {
 		sv.send(&dap.ThreadEvent{Event: event("thread"), Body: dap.ThreadEventBody{Reason: "started", ThreadId: id}})
 	}
 }
-
-func threadName(t *vm.Thread) string { return fmt.Sprintf("%d.%d", t.Proc.ID, t.ID) }
 
 // trap is the trap of the trap the program is stopped at, if it is at one.
 func (sv *server) trap() (*vm.TrapError, bool) {

@@ -3,6 +3,7 @@ package dap
 import (
 	"encoding/base64"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -144,9 +145,6 @@ func (c *client) variables(ref int) map[string]dap.Variable {
 	}
 	return vars
 }
-
-var _ = base64.StdEncoding
-var _ = fmt.Sprint
 
 // TestRaceSession is the race of docs/debugger.md in an editor: a conditional breakpoint on the
 // store that loses updates, two steps back in its thread, the second across the context switch
@@ -474,5 +472,28 @@ func TestStopAtEnd(t *testing.T) {
 	if _, at := c.stackTop(1); at != "fib.s:42" {
 		t.Errorf("a step back from the end: at %s; want fib.s:42, main's ret", at)
 	}
+	c.disconnect()
+}
+
+// TestSourceWithoutFile shows a source that is no longer on disk from the text the image
+// holds, by a sourceReference.
+func TestSourceWithoutFile(t *testing.T) {
+	c := newClient(t)
+	prog := writeFile(t, "trap.s", trapProgram)
+	c.start(map[string]any{"program": prog, "stopOnEntry": true})
+	c.send("configurationDone", nil)
+	expect(c, &dap.ConfigurationDoneResponse{Response: ok(c.seq, "configurationDone")})
+	expect(c, stopped("entry", 1))
+	if err := os.Remove(prog); err != nil {
+		t.Fatal(err)
+	}
+	top, _ := c.stackTop(1)
+	if diff := cmp.Diff(&dap.Source{Name: "trap.s", SourceReference: 1}, top.Source); diff != "" {
+		t.Errorf("the source of a file that is gone (-want +got):\n%s", diff)
+	}
+	seq := c.send("source", map[string]any{"sourceReference": 1, "source": map[string]any{"sourceReference": 1}})
+	expect(c, &dap.SourceResponse{Response: ok(seq, "source"), Body: dap.SourceResponseBody{Content: trapProgram, MimeType: "text/x-spindle"}})
+	seq = c.send("source", map[string]any{"sourceReference": 2})
+	expect(c, errorResponse(seq, "source", errFailed, "source: no source 2: the sources without a path are those the stack traces named"))
 	c.disconnect()
 }

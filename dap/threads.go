@@ -152,10 +152,10 @@ func (sv *server) onThreads(req *dap.ThreadsRequest) {
 	threads := []dap.Thread{}
 	if sv.launched {
 		for _, t := range sv.s.Threads() {
-			threads = append(threads, dap.Thread{Id: sv.threads.id(t), Name: threadName(t)})
+			threads = append(threads, dap.Thread{Id: sv.threads.id(t), Name: debugger.ThreadName(t)})
 		}
 		if t := sv.s.Current(); len(threads) == 0 && t != nil {
-			threads = append(threads, dap.Thread{Id: sv.threads.id(t), Name: threadName(t) + " (exited)"})
+			threads = append(threads, dap.Thread{Id: sv.threads.id(t), Name: debugger.ThreadName(t) + " (exited)"})
 		}
 	}
 	sv.send(&dap.ThreadsResponse{Response: response(req), Body: dap.ThreadsResponseBody{Threads: threads}})
@@ -284,12 +284,12 @@ func (sv *server) variables(ref varRef) ([]dap.Variable, error) {
 		case ctx.Processor == t:
 			state += ": on the processor, which holds its registers"
 		case ctx.Processor != nil:
-			state += fmt.Sprintf(": off the processor, which runs thread %s; its registers are saved in the thread", threadName(ctx.Processor))
+			state += fmt.Sprintf(": off the processor, which runs thread %s; its registers are saved in the thread", debugger.ThreadName(ctx.Processor))
 		default:
 			state += ": off the processor, as every thread is; its registers are saved in the thread"
 		}
 		vars = append(vars,
-			dap.Variable{Name: "thread", Value: threadName(t)},
+			dap.Variable{Name: "thread", Value: debugger.ThreadName(t)},
 			dap.Variable{Name: "state", Value: state})
 		if ctx.State == vm.Blocked {
 			vars = append(vars, dap.Variable{Name: "waits", Value: ctx.Waits})

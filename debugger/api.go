@@ -195,14 +195,18 @@ type Breakpoint struct {
 	Hits int
 }
 
-// command runs a command line as Exec does, for a method of the API: it refuses while the
-// lines of a commands list are being typed, which would take it as one of them.
-func (s *Session) command(format string, a ...any) error {
+// Command runs a command line as Exec does, for a program that drives the session: it
+// refuses while the lines of a commands list are being typed, which would take it as one of
+// them.
+func (s *Session) Command(line string) error {
 	if s.defining != nil {
 		return errors.New("a commands list is being typed: end it with end first")
 	}
-	return s.Exec(fmt.Sprintf(format, a...))
+	return s.Exec(line)
 }
+
+// command runs the command line that format and a make.
+func (s *Session) command(format string, a ...any) error { return s.Command(fmt.Sprintf(format, a...)) }
 
 // Break makes a breakpoint at location, as break does: a label, label+N, FILE:LINE, LINE or
 // *ADDR. It is the first instruction of the line, or of the next line with code.
