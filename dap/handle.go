@@ -148,6 +148,11 @@ type LaunchArgs struct {
 	MaxFDs     Value `json:"maxFds,omitempty"`
 	Budget     Value `json:"budget,omitempty"`
 	Timeout    Value `json:"timeout,omitempty"`
+
+	// Dirs and Net are the grants of --dir and --net: HOST[:GUEST][:ro|rw] with HOST relative
+	// to Cwd, and HOST:PORT or connect=HOST:PORT.
+	Dirs []string `json:"dirs,omitempty"`
+	Net  []string `json:"net,omitempty"`
 }
 
 // A Value is a flag's value in a launch configuration: a JSON string or number, such as
@@ -182,6 +187,16 @@ func (args LaunchArgs) Flags() []string {
 		if f.v != "" {
 			flags = append(flags, "--"+f.name+"="+string(f.v))
 		}
+	}
+	for _, d := range args.Dirs {
+		host, rest, guest := strings.Cut(d, ":")
+		if host = args.Path(host); guest {
+			host += ":" + rest
+		}
+		flags = append(flags, "--dir="+host)
+	}
+	for _, n := range args.Net {
+		flags = append(flags, "--net="+n)
 	}
 	return flags
 }

@@ -155,3 +155,50 @@ func waitFor(cmd *exec.Cmd, d time.Duration) error {
 		return fmt.Errorf("still running after %v", d)
 	}
 }
+
+// TestDAPGrants launches programs/files/wc.s with a "dirs" grant relative to "cwd", as spindle
+// debug --dir would take it: the program counts the granted file; and a grant of a directory
+// that does not exist is refused with what --dir says of it.
+func TestDAPGrants(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data", "a.txt"), []byte("one two\nthree\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(binDir, "spindle"), "dap")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer waitFor(cmd, 10*time.Second)
+	c := &dapConn{t: t, w: in, r: bufio.NewReader(out)}
+	c.send("initialize", map[string]any{"adapterID": "spindle"})
+	next(c, &dap.InitializeResponse{})
+	wc, err := filepath.Abs(filepath.Join("..", "programs", "files", "wc.s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.send("launch", map[string]any{"program": wc, "cwd": dir, "args": []string{"/d/a.txt"}, "dirs": []string{"nowhere:/d"}})
+	if e := next(c, &dap.ErrorResponse{}); e.Message != "launch configuration: --dir "+filepath.Join(dir, "nowhere")+":/d: "+filepath.Join(dir, "nowhere")+": no such file or directory" {
+		t.Errorf("a grant of a missing directory: %q", e.Message)
+	}
+	c.send("launch", map[string]any{"program": wc, "cwd": dir, "args": []string{"/d/a.txt"}, "dirs": []string{"data:/d"}})
+	next(c, &dap.LaunchResponse{})
+	next(c, &dap.ThreadEvent{})
+	next(c, &dap.InitializedEvent{})
+	c.send("configurationDone", nil)
+	next(c, &dap.ConfigurationDoneResponse{})
+	next(c, &dap.ThreadEvent{})
+	if e := next(c, &dap.ExitedEvent{}); e.Body.ExitCode != 0 {
+		t.Errorf("exit code %d; want 0", e.Body.ExitCode)
+	}
+	next(c, &dap.TerminatedEvent{})
+	if want := "2 3 14 /d/a.txt\n"; c.out != want {
+		t.Errorf("wc.s under dirs printed %q, want %q", c.out, want)
+	}
+	c.send("disconnect", nil)
+	next(c, &dap.DisconnectResponse{})
+}

@@ -34,6 +34,7 @@ The editor's launch configuration names the program and the flags of spindle deb
   stopAtEnd     stay at the end of the run, to step back into it, rather than end the session
   seed, sched, quantum, maxSteps, maxMem, stack, maxThreads, maxProcs, maxFds, budget,
   timeout       as --seed, --sched, ... of spindle debug
+  dirs, net     lists of the grants of --dir (HOST relative to cwd) and --net
 
 Every request is the REPL's: a step is next, a step back reverse-next, a breakpoint break, and
 the debug console runs the REPL's commands (info threads, ctx, record save FILE, ...) and
@@ -130,11 +131,17 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 
 // A launcher makes the session of a launch request, and closes what it opened for it at the
 // end.
-type launcher struct{ srcs []*sourceDir }
+type launcher struct {
+	srcs   []*sourceDir
+	grants []func() // what closes the directories each launch granted
+}
 
 func (l *launcher) close() {
 	for _, s := range l.srcs {
 		s.close()
+	}
+	for _, close := range l.grants {
+		close()
 	}
 }
 
@@ -158,7 +165,17 @@ func (l *launcher) launch(args dap.LaunchArgs, console io.Writer) (debugger.Conf
 		fmt.Fprintf(console, "spindle: the run's seed is %d; set \"seed\": %d to debug the same run again\n", opts.Seed, opts.Seed)
 	}
 	var errs bytes.Buffer
-	cfg, srcs, code := debugConfig(args.Program, opts, *budget, *timeout, stdio{strings.NewReader(""), console, &errs})
+	io := stdio{strings.NewReader(""), console, &errs}
+	closeGrants, _ := rf.grant(io, dapCmd, &opts)
+	if closeGrants == nil {
+		// (Said as --dir says it, and the field's entry is in it.)
+		msg := firstLine(errs.String())
+		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "spindle dap: "), "spindle: ")
+		return debugger.Config{}, errors.New("launch configuration: " + msg)
+	}
+	l.grants = append(l.grants, closeGrants)
+	opts.Listening = func(addr string) { fmt.Fprintf(console, "spindle: listening on %s\n", addr) }
+	cfg, srcs, code := debugConfig(args.Program, opts, *budget, *timeout, io)
 	if srcs != nil {
 		l.srcs = append(l.srcs, srcs)
 	}
@@ -173,6 +190,12 @@ func (l *launcher) launch(args dap.LaunchArgs, console io.Writer) (debugger.Conf
 		cfg.Stdin = b
 	}
 	return cfg, nil
+}
+
+// firstLine is the first line of s.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // launchError words the error of a launch configuration's flag by its field: maxMem, not
