@@ -13,17 +13,18 @@ import (
 
 var asmCmd = &command{
 	name:  "asm",
-	args:  "[-o OUT] FILE",
+	args:  "[flags] FILE",
 	short: "assemble a program into an object file",
 	long: `Asm assembles FILE and writes the object file OUT, by default FILE with its extension
 replaced by .spo. The object holds the text, data and bss sections, the entry point, the symbol
 table and a line table that maps each instruction to its source line.
 
 Flags:
-  -o OUT   the object file to write
-
+  -o OUT               the object file to write
+` + profileHelp + `
 Exit status: 0 on success; 65 for assembly errors (all of them are reported, each with its
-file:line:col, the line and a caret); 66 when FILE cannot be read; 73 when OUT cannot be written.
+file:line:col, the line and a caret); 66 when FILE cannot be read; 73 when OUT or a profile
+cannot be written.
 `,
 }
 
@@ -45,11 +46,12 @@ func init() {
 	disasmCmd.run = runDisasm
 }
 
-func runAsm(args []string, io stdio) int {
+func runAsm(args []string, io stdio) (status int) {
 	fs := flag.NewFlagSet("asm", flag.ContinueOnError)
 	fs.SetOutput(discard{})
 	fs.Usage = func() {}
 	out := fs.String("o", "", "")
+	profile := addProfileFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(io, asmCmd, "%v", err)
@@ -57,6 +59,11 @@ func runAsm(args []string, io stdio) int {
 	if len(pos) != 1 {
 		return usageError(io, asmCmd, "want exactly one source file, got %d", len(pos))
 	}
+	endProfiles, code := profile.start(io)
+	if endProfiles == nil {
+		return code
+	}
+	defer func() { status = endProfiles(status) }()
 	path := pos[0]
 	f, br, err := openProgram(path)
 	if err != nil {

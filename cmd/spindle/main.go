@@ -5,7 +5,7 @@
 //	spindle run [flags] FILE [-- ARGS...]   run a program (source or object file)
 //	spindle debug [flags] FILE [-- ARGS...] step through a program, forwards and backwards
 //	spindle dap [--listen ADDR]             serve an editor's debugger (Debug Adapter Protocol)
-//	spindle asm [-o OUT] FILE               assemble FILE into an object file
+//	spindle asm [flags] FILE                assemble FILE into an object file
 //	spindle disasm FILE                     print an object file as assembly
 //	spindle version                         print the version
 //	spindle help [COMMAND]                  explain a command

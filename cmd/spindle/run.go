@@ -79,7 +79,7 @@ Flags:
                   --net the program reaches no network: listen and connect fail with EACCES
                   (see docs/syscalls.md, Network). A run with --net is not reproducible, even
                   with --seed
-
+` + profileHelp + `
 A report of a trap, a limit or a deadlock quotes the source line of each place it names. An
 object file holds only its sources' names: a line is read only when a report needs
 it, and only from a regular file of at most 4 MiB inside the object's directory (or DIR),
@@ -90,8 +90,8 @@ Exit status: the program's own (the low 8 bits of exit's argument); 124 when a l
 125 on a deadlock; 134 when the program traps; 130 on Ctrl-C, 143 on SIGTERM; 65 when FILE does
 not assemble or is not a valid object file; 66 when FILE, --source-dir or a --dir cannot be
 read (or a --dir is a symbolic link); 73 when
-the standard output, the standard error or the trace file cannot be written (a full disk, say),
-with a message that names it; 64 for a bad command line; 70 for an internal error (a bug in
+the standard output, the standard error, the trace file or a profile cannot be written (a full
+disk, say), with a message that names it; 64 for a bad command line; 70 for an internal error (a bug in
 Spindle).
 `,
 }
@@ -109,6 +109,7 @@ func runRun(args []string, io stdio) (status int) {
 	traceFile := fs.String("trace-sched", "", "")
 	traceFormat := fs.String("trace-format", "", "")
 	sourceDirFlag := fs.String("source-dir", "", "")
+	profile := addProfileFlags(fs)
 	fs.Usage = func() {}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -198,6 +199,12 @@ func runRun(args []string, io stdio) (status int) {
 		return code
 	}
 	defer closeGrants()
+	// The profiles cover the whole run, the assembly of a source included.
+	endProfiles, code := profile.start(io)
+	if endProfiles == nil {
+		return code
+	}
+	defer func() { status = endProfiles(status) }()
 	path := pos[0]
 	img, code := loadProgram(path, io)
 	if img == nil {
