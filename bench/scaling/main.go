@@ -10,7 +10,8 @@
 //   - programs/processes/parallel_sum.s with --cpus 1 and 2.
 //
 // It builds the spindle command once and runs it, as a person would; run time is wall time,
-// peak memory is the child's maximum resident set (getrusage), both medians over -runs runs,
+// peak memory is the command's maximum resident set (from GNU time, /usr/bin/time, which
+// Debian's package time installs), both medians over -runs runs,
 // the runs of one table interleaved so that a burst of other work on the machine falls on every
 // size alike. From bench/:
 //

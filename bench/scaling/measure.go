@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -104,8 +103,14 @@ func (m *measurer) measure(jobs []job) ([]result, error) {
 
 // once runs j and returns its wall time, its maximum resident set and its output; or, when it
 // exits with the assembler's status (65), the first line of its message.
+//
+// The resident set comes from GNU time (Debian's package time), which forks the command. Go
+// starts a command with vfork, whose child shares this process's memory until it execs, and
+// Linux carries the high-water mark of that memory over the exec into the child's ru_maxrss:
+// read through Go's own wait, a small run's peak would be this program's.
 func (m *measurer) once(j job) (secs float64, peakKB int64, out, refused string, err error) {
-	cmd := exec.Command(m.spindle, j.args...)
+	rss := filepath.Join(m.tmp, "maxrss")
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rss, m.spindle}, j.args...)...)
 	cmd.Dir = m.root
 	cmd.Stdin = strings.NewReader(j.stdin)
 	var stdout, stderr bytes.Buffer
@@ -121,7 +126,21 @@ func (m *measurer) once(j job) (secs float64, peakKB int64, out, refused string,
 	if err != nil {
 		return 0, 0, "", "", fmt.Errorf("%s: %v\n%s", j, err, stderr.Bytes())
 	}
-	return secs, maxRSS(cmd.ProcessState), stdout.String(), "", nil
+	if peakKB, err = readMaxRSS(rss); err != nil {
+		return 0, 0, "", "", fmt.Errorf("%s: %v", j, err)
+	}
+	return secs, peakKB, stdout.String(), "", nil
+}
+
+// readMaxRSS reads what time -f %M wrote: the command's maximum resident set in KiB, on the last
+// line.
+func readMaxRSS(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strconv.ParseInt(lines[len(lines)-1], 10, 64)
 }
 
 // refusal is the message of the assembler's first error without its file:line:col.
@@ -130,15 +149,6 @@ func refusal(line string) string {
 		return msg
 	}
 	return line
-}
-
-// maxRSS is a finished process's maximum resident set in KiB (getrusage's ru_maxrss, which
-// Linux gives in KiB).
-func maxRSS(ps *os.ProcessState) int64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return int64(ru.Maxrss)
-	}
-	return 0
 }
 
 // median is the middle of vs, or the mean of the two middle ones.
@@ -233,64 +243,70 @@ func firsts[T any](s []T, quick bool, k int) []T {
 
 func input(n int64) string { return strconv.FormatInt(n, 10) + "\n" }
 
+// measureAll measures every table, each as one batch of interleaved runs.
 func measureAll(m *measurer, quick bool) (*results, error) {
 	res := new(results)
-
 	var jobs []job
+	var into []*result
+	batch := func() error {
+		rs, err := m.measure(jobs)
+		for i := range rs {
+			*into[i] = rs[i]
+		}
+		jobs, into = nil, nil
+		return err
+	}
+	spindle := func(to *result, n int64, args ...string) {
+		jobs, into = append(jobs, job{args, input(n)}), append(into, to)
+	}
+
 	for _, w := range workloads {
 		for _, n := range firsts(w.sizes, quick, 1) {
-			jobs = append(jobs, job{[]string{"run", "programs/bench/" + w.name + ".s"}, input(n)})
 			res.runtime = append(res.runtime, runRow{w: w, n: n})
 		}
 	}
-	rs, err := m.measure(jobs)
-	if err != nil {
+	for i := range res.runtime {
+		row := &res.runtime[i]
+		spindle(&row.result, row.n, "run", "programs/bench/"+row.w.name+".s")
+	}
+	if err := batch(); err != nil {
 		return nil, err
 	}
-	for i := range rs {
-		res.runtime[i].result = rs[i]
-	}
 
-	jobs = nil
 	for _, n := range firsts(liveThreads, quick, 2) { // none, for the base, and some
-		jobs = append(jobs, job{[]string{"run", "programs/bench/spawn.s"}, input(n)})
 		res.threads = append(res.threads, threadRow{n: n})
 	}
-	if rs, err = m.measure(jobs); err != nil {
+	for i := range res.threads {
+		spindle(&res.threads[i].result, res.threads[i].n, "run", "programs/bench/spawn.s")
+	}
+	if err := batch(); err != nil {
 		return nil, err
 	}
-	for i := range rs {
-		res.threads[i].result = rs[i]
-	}
 
-	jobs = nil
 	for _, lines := range firsts(asmLines, quick, 2) {
-		src := asmSource(lines)
-		path := filepath.Join(m.tmp, fmt.Sprintf("lines%d.s", lines))
+		res.asm = append(res.asm, asmRow{lines: lines})
+	}
+	for i := range res.asm {
+		row := &res.asm[i]
+		src := asmSource(row.lines)
+		path := filepath.Join(m.tmp, fmt.Sprintf("lines%d.s", row.lines))
 		if err := os.WriteFile(path, src, 0o644); err != nil {
 			return nil, err
 		}
-		jobs = append(jobs, job{args: []string{"asm", "-o", os.DevNull, path}})
-		res.asm = append(res.asm, asmRow{lines: lines, bytes: len(src)})
+		row.bytes = len(src)
+		jobs, into = append(jobs, job{args: []string{"asm", "-o", os.DevNull, path}}), append(into, &row.result)
 	}
-	if rs, err = m.measure(jobs); err != nil {
+	if err := batch(); err != nil {
 		return nil, err
-	}
-	for i := range rs {
-		res.asm[i].result = rs[i]
 	}
 
-	jobs = nil
 	for _, n := range firsts(sumSizes, quick, 1) {
-		for _, cpus := range []string{"1", "2"} {
-			jobs = append(jobs, job{[]string{"run", "--cpus", cpus, "programs/processes/parallel_sum.s"}, input(n)})
-		}
+		res.sum = append(res.sum, sumRow{n: n})
 	}
-	if rs, err = m.measure(jobs); err != nil {
-		return nil, err
+	for i := range res.sum {
+		row := &res.sum[i]
+		spindle(&row.cpu1, row.n, "run", "--cpus", "1", "programs/processes/parallel_sum.s")
+		spindle(&row.cpu2, row.n, "run", "--cpus", "2", "programs/processes/parallel_sum.s")
 	}
-	for i, n := range firsts(sumSizes, quick, 1) {
-		res.sum = append(res.sum, sumRow{n: n, cpu1: rs[2*i], cpu2: rs[2*i+1]})
-	}
-	return res, nil
+	return res, batch()
 }

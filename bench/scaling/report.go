@@ -38,10 +38,11 @@ func (r *results) markdown(img string) string {
 	b.WriteString("| live threads | peak MB | bytes a thread |\n|--:|--:|--:|\n")
 	var base int64
 	for _, row := range r.threads {
-		per := "-"
-		if row.n == 0 {
+		per := "-" // below 10,000 threads, the host's noise is larger than the threads
+		switch {
+		case row.n == 0:
 			base = row.peakKB
-		} else {
+		case row.n >= 10_000:
 			per = fmt.Sprintf("%.0f", float64(row.peakKB-base)*1024/float64(row.n))
 		}
 		fmt.Fprintf(&b, "| %s | %.1f | %s |\n", count(float64(row.n)), mb(row.peakKB), per)
