@@ -148,7 +148,7 @@ func save(dir, file, title, x, y string, lines []any) error {
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
 	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.Top, p.Legend.Left = false, false // bottom right, which rising lines leave empty
 	for i := 1; i < len(lines); i += 2 {
 		if len(lines[i].(plotter.XYs)) == 0 {
 			return fmt.Errorf("%s: %s has no points to plot", file, lines[i-1])
