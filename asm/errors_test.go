@@ -518,7 +518,8 @@ func TestNestingLimit(t *testing.T) {
 // FuzzAssemble checks that no input makes the assembler panic or hang, that every error it
 // reports has a position inside the source and a message of bounded length, and that what an
 // input costs, in bytes allocated and in allocations, is within the bounds of checkCost: linear
-// in the tokens it lexed, which the source's limits bound.
+// in the tokens it lexed, which the source's limits bound. It also checks that the generated
+// lexer splits each line of the input as the rules' regular expressions do.
 func FuzzAssemble(f *testing.F) {
 	seeds := []string{
 		"main:\n\tli a0, 1\n\tsyscall exit\n",
@@ -536,6 +537,7 @@ func FuzzAssemble(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
+		sameTokensEveryLine(t, src)
 		files := map[string][]byte{"inc.s": []byte("\tnop\n")}
 		c, img, err := assembleCostImage(t, src, &Options{ReadFile: mapReader(files)})
 		checkCost(t, c)
