@@ -26,6 +26,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/alecthomas/participle/v2/lexer"
+
 	"github.com/spindle-vm/spindle/internal/suggest"
 	"github.com/spindle-vm/spindle/isa"
 	"github.com/spindle-vm/spindle/object"
@@ -77,7 +79,6 @@ func newAssembler(opts *Options) *assembler {
 		open:     openSource,
 		sources:  map[string][]byte{},
 		macros:   map[string]*asmMacro{},
-		parsed:   map[string]*stmtAST{},
 		syms:     map[string]*asmSymbol{},
 		constIdx: map[uint64]int{},
 		fileIdx:  map[string]uint32{},
@@ -150,8 +151,10 @@ type assembler struct {
 	sourceCut    bool // a limit was passed, or a file could not be read: reading stopped
 
 	// Lines and macros.
-	stmts         []*srcLine          // the statements, in order, after .include and macro expansion
-	parsed        map[string]*stmtAST // by text: lines such as "ret" recur, and macro bodies do
+	stmts         []*srcLine    // the statements, in order, after .include and macro expansion
+	toks          []lexer.Token // the tokens of the line being worked on (lex, statement)
+	forms         formCache
+	text          textArena // the text of the lines read
 	sources       map[string][]byte
 	macros        map[string]*asmMacro // by lower-case name
 	expansions    int                  // the counter behind \@
@@ -165,9 +168,10 @@ type assembler struct {
 	textLen  uint64 // instructions
 	dataLen  uint64 // bytes
 	bssLen   uint64
-	bssAlign uint64 // the largest .align in .bss
-	laidOut  bool   // addresses in .bss are known
-	entry    *srcLine
+	bssAlign uint64   // the largest .align in .bss
+	laidOut  bool     // addresses in .bss are known
+	entry    *srcLine // the .entry, and its operand
+	entryArg operand
 	tooLarge [numSections]bool
 
 	// Encoding.
@@ -190,12 +194,12 @@ func (a *assembler) finish() {
 	clean := len(a.diags) == 0
 	switch {
 	case a.entry != nil:
-		l := a.entry
+		l, arg := a.entry, a.entryArg
 		env := a.envAt(l)
-		if v, ok := a.eval(l.args[0].x, env); ok {
+		if v, ok := a.eval(arg.x, env); ok {
 			// An empty text may still name its start, as a listing of it does.
 			if _, ok := isa.CodeIndex(uint64(v), n); !ok && !(n == 0 && v == isa.TextBase) && clean {
-				a.errorf(l, l.args[0].col, "entry point '%s' (%#08x) is not the address of an instruction", l.args[0].text, uint64(v))
+				a.errorf(l, arg.col, "entry point '%s' (%#08x) is not the address of an instruction", arg.text, uint64(v))
 			}
 			img.Entry = uint64(v)
 		}

@@ -72,21 +72,28 @@ func (a *assembler) encode() {
 	if a.dataLen > 0 {
 		a.img.Data = make([]byte, a.dataLen)
 	}
-	for _, l := range a.stmts {
-		if l.failed || l.stmt.Op == nil {
+	// The text's size is known: its slices are made once, and not grown by append.
+	a.img.Text = make([]isa.Instr, 0, a.textLen)
+	a.img.Lines = make([]object.Line, 0, a.textLen)
+	var l stmt
+	for _, line := range a.stmts {
+		if line.failed || line.form.head < 0 {
 			continue
 		}
-		if !l.bad {
+		if !line.bad {
+			a.statement(&l, line)
+			// The operands were checked by layout, which found them good: no error here.
+			a.buildOperands(&l)
 			if strings.HasPrefix(l.name, ".") {
-				a.emitDirective(l)
+				a.emitDirective(&l)
 			} else {
-				a.emitInstr(l)
+				a.emitInstr(&l)
 			}
 		}
 		// A statement that failed still takes its place, so that the others keep theirs.
-		if l.sec == secText {
-			for uint64(len(a.img.Text)) < l.off+l.size {
-				a.emitWord(l, 0)
+		if line.sec == secText {
+			for uint64(len(a.img.Text)) < line.off+line.size {
+				a.emitWord(line, 0)
 			}
 		}
 	}
@@ -94,7 +101,7 @@ func (a *assembler) encode() {
 
 // emitWord appends an instruction word and its line.
 func (a *assembler) emitWord(l *srcLine, w isa.Instr) {
-	file, line := l.top.file, uint32(l.top.num)
+	file, line := l.top().file, uint32(l.top().num)
 	if a.locSet {
 		file, line = a.locFile, a.locLine
 	}
@@ -109,13 +116,13 @@ func (a *assembler) emitWord(l *srcLine, w isa.Instr) {
 }
 
 // emit encodes and appends one instruction.
-func (a *assembler) emit(l *srcLine, op isa.Opcode, o isa.Operands) {
+func (a *assembler) emit(l *stmt, op isa.Opcode, o isa.Operands) {
 	w, err := isa.Encode(op, o)
 	if err != nil {
-		a.errorf(l, l.headCol, "%v", err)
+		a.errorf(l.srcLine, l.headCol, "%v", err)
 		return
 	}
-	a.emitWord(l, w)
+	a.emitWord(l.srcLine, w)
 }
 
 // constIndex returns the pool index of v, adding it on first use.
@@ -130,7 +137,7 @@ func (a *assembler) constIndex(v uint64) int64 {
 }
 
 // emitInstr encodes an instruction or pseudo-instruction.
-func (a *assembler) emitInstr(l *srcLine) {
+func (a *assembler) emitInstr(l *stmt) {
 	args := l.args
 	name := l.name
 	switch name {
@@ -221,7 +228,7 @@ func (a *assembler) emitInstr(l *srcLine) {
 
 	case "push", "pop":
 		if len(args) == 0 {
-			a.errorf(l, l.headCol, "'%s' needs at least one register", l.stmt.Op.Name)
+			a.errorf(l.srcLine, l.headCol, "'%s' needs at least one register", l.opName)
 			return
 		}
 		op := isa.PUSH
@@ -232,7 +239,7 @@ func (a *assembler) emitInstr(l *srcLine) {
 			if r, ok := a.wantReg(l, i); ok {
 				a.emit(l, op, isa.Operands{A: r})
 			} else {
-				a.emitWord(l, 0)
+				a.emitWord(l.srcLine, 0)
 			}
 		}
 
@@ -257,7 +264,7 @@ func (a *assembler) emitInstr(l *srcLine) {
 
 // emitConst loads v into rd: with li if it fits the 20-bit immediate (unless pool is set),
 // else with lk and the constant pool.
-func (a *assembler) emitConst(l *srcLine, rd int, v int64, pool bool) {
+func (a *assembler) emitConst(l *stmt, rd int, v int64, pool bool) {
 	if !pool && v >= isa.MinImm20 && v <= isa.MaxImm20 {
 		a.emit(l, isa.LI, isa.Operands{A: rd, Imm: v})
 		return
@@ -266,8 +273,8 @@ func (a *assembler) emitConst(l *srcLine, rd int, v int64, pool bool) {
 }
 
 // emitALUImm encodes an ALU instruction whose last operand is a value, by its immediate form.
-func (a *assembler) emitALUImm(l *srcLine, op isa.Opcode) {
-	name := l.stmt.Op.Name
+func (a *assembler) emitALUImm(l *stmt, op isa.Opcode) {
+	name := l.opName
 	imm, ok := immForms[op]
 	negate := op == isa.SUB
 	if negate {
@@ -275,7 +282,7 @@ func (a *assembler) emitALUImm(l *srcLine, op isa.Opcode) {
 	}
 	if !ok {
 		arg := l.args[2]
-		a.errorf(l, arg.col, "'%s' has no immediate form; load the value into a register first, as in li t0, %s", name, arg.text)
+		a.errorf(l.srcLine, arg.col, "'%s' has no immediate form; load the value into a register first, as in li t0, %s", name, arg.text)
 		return
 	}
 	rd, ok1 := a.wantReg(l, 0)
@@ -296,7 +303,7 @@ func (a *assembler) emitALUImm(l *srcLine, op isa.Opcode) {
 }
 
 // emitFormat encodes an instruction with the operands its format prescribes.
-func (a *assembler) emitFormat(l *srcLine, op isa.Opcode) {
+func (a *assembler) emitFormat(l *stmt, op isa.Opcode) {
 	in := isa.Table[op]
 	want := formatOperands[in.Format]
 	if !a.arity(l, len(want), in.Format.Syntax()) {
@@ -340,21 +347,21 @@ func (a *assembler) emitFormat(l *srcLine, op isa.Opcode) {
 }
 
 // arity checks the number of operands.
-func (a *assembler) arity(l *srcLine, n int, syntax string) bool {
-	got := len(l.stmt.Op.Args)
+func (a *assembler) arity(l *stmt, n int, syntax string) bool {
+	got := l.nargs
 	if got == n {
 		return len(l.args) == n // a malformed operand has been reported already
 	}
-	name := l.stmt.Op.Name
+	name := l.opName
 	col := l.headCol
 	if got > n {
 		col = l.args[min(n, len(l.args)-1)].col
 	}
 	switch n {
 	case 0:
-		a.errorf(l, col, "'%s' takes no operands, found %d", name, got)
+		a.errorf(l.srcLine, col, "'%s' takes no operands, found %d", name, got)
 	default:
-		a.errorf(l, col, "'%s' takes %d operand%s (%s), found %d", name, n, plural(n), syntax, got)
+		a.errorf(l.srcLine, col, "'%s' takes %d operand%s (%s), found %d", name, n, plural(n), syntax, got)
 	}
 	return false
 }
@@ -380,7 +387,7 @@ var regNames = func() []string {
 	return names
 }()
 
-func (a *assembler) wantReg(l *srcLine, i int) (int, bool) {
+func (a *assembler) wantReg(l *stmt, i int) (int, bool) {
 	o := l.args[i]
 	if o.kind == argReg {
 		return o.reg, true
@@ -389,10 +396,10 @@ func (a *assembler) wantReg(l *srcLine, i int) (int, bool) {
 	if name, ok := o.x.isSingleSym(); ok && o.kind == argImm {
 		// A register of MIPS or RISC-V: a near name of ours would mislead ("ra": "r0").
 		if hint = foreignRegHint(name); hint == "" {
-			hint = a.didYouMean(l, name, func() []string { return regNames })
+			hint = a.didYouMean(l.srcLine, name, func() []string { return regNames })
 		}
 	}
-	a.errorf(l, o.col, "expected a register, found %s%s", o.found(), hint)
+	a.errorf(l.srcLine, o.col, "expected a register, found %s%s", o.found(), hint)
 	return 0, false
 }
 
@@ -415,56 +422,56 @@ var foreignRegs = map[string]string{
 	"gp":   "la loads any address in one instruction",
 }
 
-func (a *assembler) wantImm(l *srcLine, i int, regHint string) (int64, bool) {
+func (a *assembler) wantImm(l *stmt, i int, regHint string) (int64, bool) {
 	o := l.args[i]
 	if o.kind == argImm {
-		return a.eval(o.x, a.envAt(l))
+		return a.eval(o.x, a.envAt(l.srcLine))
 	}
 	if o.kind != argReg {
 		regHint = ""
 	}
-	a.errorf(l, o.col, "expected a value, found %s%s", o.found(), regHint)
+	a.errorf(l.srcLine, o.col, "expected a value, found %s%s", o.found(), regHint)
 	return 0, false
 }
 
-func (a *assembler) wantMem(l *srcLine, i int) (int, int64, bool) {
+func (a *assembler) wantMem(l *stmt, i int) (int, int64, bool) {
 	o := l.args[i]
 	if o.kind != argMem {
 		hint := ""
 		if o.kind == argImm {
 			hint = fmt.Sprintf("; to use a label's address, load it first: la t0, %s, then 0(t0)", o.text)
 		}
-		a.errorf(l, o.col, "expected a memory operand such as 8(sp), found %s%s", o.found(), hint)
+		a.errorf(l.srcLine, o.col, "expected a memory operand such as 8(sp), found %s%s", o.found(), hint)
 		return 0, 0, false
 	}
 	if o.x == nil {
 		return o.reg, 0, true
 	}
-	v, ok := a.eval(o.x, a.envAt(l))
+	v, ok := a.eval(o.x, a.envAt(l.srcLine))
 	return o.reg, v, ok
 }
 
 // wantTarget evaluates a branch target and returns its offset in instructions from the branch.
-func (a *assembler) wantTarget(l *srcLine, i int, op isa.Opcode) (int64, bool) {
+func (a *assembler) wantTarget(l *stmt, i int, op isa.Opcode) (int64, bool) {
 	o := l.args[i]
 	if o.kind != argImm {
-		a.errorf(l, o.col, "expected a branch target (a label or a code address), found %s", o.found())
+		a.errorf(l.srcLine, o.col, "expected a branch target (a label or a code address), found %s", o.found())
 		return 0, false
 	}
-	v, ok := a.eval(o.x, a.envAt(l))
+	v, ok := a.eval(o.x, a.envAt(l.srcLine))
 	if !ok {
 		return 0, false
 	}
 	addr := uint64(v)
 	switch {
 	case addr >= isa.DataBase:
-		a.errorf(l, o.col, "branch target '%s' is a data address (%#08x), not a code address", o.text, addr)
+		a.errorf(l.srcLine, o.col, "branch target '%s' is a data address (%#08x), not a code address", o.text, addr)
 		return 0, false
 	case addr < isa.TextBase:
-		a.errorf(l, o.col, "branch target '%s' (%#x) is below the text, which starts at %#08x", o.text, addr, uint64(isa.TextBase))
+		a.errorf(l.srcLine, o.col, "branch target '%s' (%#x) is below the text, which starts at %#08x", o.text, addr, uint64(isa.TextBase))
 		return 0, false
 	case (addr-isa.TextBase)%isa.InstrSize != 0:
-		a.errorf(l, o.col, "branch target '%s' (%#08x) is not an instruction's address (a multiple of 4 from %#08x)", o.text, addr, uint64(isa.TextBase))
+		a.errorf(l.srcLine, o.col, "branch target '%s' (%#08x) is not an instruction's address (a multiple of 4 from %#08x)", o.text, addr, uint64(isa.TextBase))
 		return 0, false
 	}
 	// A branch is a statement of one instruction, so the statement's offset is the branch's.
@@ -475,43 +482,43 @@ func (a *assembler) wantTarget(l *srcLine, i int, op isa.Opcode) (int64, bool) {
 	// that does not, and so does the object file (docs/isa.md, How a program starts and ends).
 	switch {
 	case off < lo || off > hi:
-		a.errorf(l, o.col, "branch target '%s' is %d instructions away, out of range for %s (%d..%d)", o.text, off, isa.Table[op].Name, lo, hi)
+		a.errorf(l.srcLine, o.col, "branch target '%s' is %d instructions away, out of range for %s (%d..%d)", o.text, off, isa.Table[op].Name, lo, hi)
 		return 0, false
 	case idx == a.textLen:
-		a.errorf(l, o.col, "branch target '%s' (%#08x) is the end of the text, just past its last instruction; a branch must land on an instruction: put one after the label, such as halt", o.text, addr)
+		a.errorf(l.srcLine, o.col, "branch target '%s' (%#08x) is the end of the text, just past its last instruction; a branch must land on an instruction: put one after the label, such as halt", o.text, addr)
 		return 0, false
 	case idx > a.textLen:
-		a.errorf(l, o.col, "branch target '%s' (%#08x) is past the end of the text (%s)", o.text, addr, isa.TextSpan(int(a.textLen)))
+		a.errorf(l.srcLine, o.col, "branch target '%s' (%#08x) is past the end of the text (%s)", o.text, addr, isa.TextSpan(int(a.textLen)))
 		return 0, false
 	}
 	return off, true
 }
 
 // checkRange reports a value outside lo..hi.
-func (a *assembler) checkRange(l *srcLine, i int, v, lo, hi int64, what, name string) bool {
+func (a *assembler) checkRange(l *stmt, i int, v, lo, hi int64, what, name string) bool {
 	if v < lo || v > hi {
-		a.errorf(l, l.args[i].col, "%s %d out of range for %s (%d..%d)", what, v, name, lo, hi)
+		a.errorf(l.srcLine, l.args[i].col, "%s %d out of range for %s (%d..%d)", what, v, name, lo, hi)
 		return false
 	}
 	return true
 }
 
 // syscallNumber reads the operand of syscall: a service name, or a value.
-func (a *assembler) syscallNumber(l *srcLine) (int64, bool) {
+func (a *assembler) syscallNumber(l *stmt) (int64, bool) {
 	o := l.args[0]
 	if name, ok := o.x.isSingleSym(); ok && o.kind == argImm {
 		if s, ok := isa.LookupSyscall(strings.ToLower(name)); ok {
 			return int64(s.Num), true
 		}
 		if !strings.HasPrefix(name, ".") && a.syms[name] == nil {
-			hint := a.didYouMean(l, name, func() []string {
+			hint := a.didYouMean(l.srcLine, name, func() []string {
 				var names []string
 				for _, s := range isa.Syscalls {
 					names = append(names, s.Name)
 				}
 				return names
 			})
-			a.errorf(l, o.col, "unknown syscall '%s'%s", name, hint)
+			a.errorf(l.srcLine, o.col, "unknown syscall '%s'%s", name, hint)
 			return 0, false
 		}
 	}
@@ -527,7 +534,7 @@ var dataRange = map[string][2]int64{
 }
 
 // emitDirective writes what a directive emits, now that values are known.
-func (a *assembler) emitDirective(l *srcLine) {
+func (a *assembler) emitDirective(l *stmt) {
 	data := a.img.Data
 	switch l.name {
 	case ".byte", ".half", ".word", ".quad":
@@ -541,10 +548,10 @@ func (a *assembler) emitDirective(l *srcLine) {
 				if l.sec == secText {
 					delta = uint64(i)
 				}
-				v, ok = a.eval(arg.x, a.envAtOffset(l, delta))
+				v, ok = a.eval(arg.x, a.envAtOffset(l.srcLine, delta))
 				ok = ok && a.checkRange(l, i, v, r[0], r[1], "value", l.name)
 			} else {
-				a.errorf(l, arg.col, "expected a value, found %s", arg.found())
+				a.errorf(l.srcLine, arg.col, "expected a value, found %s", arg.found())
 			}
 			if l.sec == secText {
 				w := isa.Instr(uint32(v))
@@ -552,11 +559,11 @@ func (a *assembler) emitDirective(l *srcLine) {
 					// A raw word in the text must still be an instruction: the object format
 					// and the loader accept nothing else.
 					if _, _, err := isa.Decode(w); err != nil {
-						a.errorf(l, arg.col, ".word %#08x in .text is not an instruction: %v", uint32(v), err)
+						a.errorf(l.srcLine, arg.col, ".word %#08x in .text is not an instruction: %v", uint32(v), err)
 						w = 0
 					}
 				}
-				a.emitWord(l, w) // 0 if the value was wrong
+				a.emitWord(l.srcLine, w) // 0 if the value was wrong
 				continue
 			}
 			if ok {
@@ -567,7 +574,8 @@ func (a *assembler) emitDirective(l *srcLine) {
 		}
 
 	case ".ascii", ".asciz", ".string":
-		copy(data[l.off:], l.data)
+		b, _ := a.stringData(l)
+		copy(data[l.off:], b)
 
 	case ".space", ".zero":
 		if len(l.args) < 2 {
@@ -579,7 +587,7 @@ func (a *assembler) emitDirective(l *srcLine) {
 		}
 		if l.sec == secBSS {
 			if v != 0 {
-				a.errorf(l, l.args[1].col, ".bss holds only zeros; put data with a fill value in .data")
+				a.errorf(l.srcLine, l.args[1].col, ".bss holds only zeros; put data with a fill value in .data")
 			}
 			return
 		}
@@ -591,22 +599,22 @@ func (a *assembler) emitDirective(l *srcLine) {
 		if l.sec == secText {
 			nop, _ := isa.Encode(isa.NOP, isa.Operands{})
 			for range l.size {
-				a.emitWord(l, nop)
+				a.emitWord(l.srcLine, nop)
 			}
 		}
 
 	case ".equ", ".set":
 		name, _ := l.args[0].x.isSingleSym()
-		if s := a.syms[name]; s != nil && s.line == l {
+		if s := a.syms[name]; s != nil && s.line == l.srcLine {
 			if _, err := a.equValue(s, l.args[0].col, false); err != nil {
-				a.report(l, err)
+				a.report(l.srcLine, err)
 			}
 		}
 
 	case ".loc":
 		file, err := unescape(l.args[0].lit, l.args[0].col)
 		if err != nil {
-			a.report(l, err)
+			a.report(l.srcLine, err)
 			return
 		}
 		v, ok := a.wantImm(l, 1, "")

@@ -110,8 +110,8 @@ func (a *assembler) errorf(l *srcLine, col int, format string, args ...any) {
 		return
 	}
 	msg := fmt.Sprintf(format, args...)
-	if l.via != nil {
-		msg += fmt.Sprintf(" (in macro '%s' used at %s:%d)", l.macro, l.via.file, l.via.num)
+	if l.exp != nil {
+		msg += fmt.Sprintf(" (in macro '%s' used at %s:%d)", l.exp.macro, l.exp.via.file, l.exp.via.num)
 	}
 	msg = clipMessage(msg)
 	a.diags = append(a.diags, asmDiag{l.seq, &Error{

@@ -519,7 +519,8 @@ func TestNestingLimit(t *testing.T) {
 // reports has a position inside the source and a message of bounded length, and that what an
 // input costs, in bytes allocated and in allocations, is within the bounds of checkCost: linear
 // in the tokens it lexed, which the source's limits bound. It also checks that the generated
-// lexer splits each line of the input as the rules' regular expressions do.
+// lexer splits each line of the input as the rules' regular expressions do, and that the lines
+// of one shape parse to the same form.
 func FuzzAssemble(f *testing.F) {
 	seeds := []string{
 		"main:\n\tli a0, 1\n\tsyscall exit\n",
@@ -538,6 +539,10 @@ func FuzzAssemble(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		sameTokensEveryLine(t, src)
+		shapes := formsOfShape{byShape: map[string]formOutcome{}}
+		for line := range strings.SplitSeq(string(src), "\n") {
+			shapes.check(t, line)
+		}
 		files := map[string][]byte{"inc.s": []byte("\tnop\n")}
 		c, img, err := assembleCostImage(t, src, &Options{ReadFile: mapReader(files)})
 		checkCost(t, c)

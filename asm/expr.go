@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // Constant expressions are 64-bit and wrap, like the machine's arithmetic. They are built from
@@ -28,6 +30,28 @@ type exprNode struct {
 	x, y *exprNode
 	col  int // of the number, symbol or operator
 }
+
+// exprNodes hands out the nodes of a statement's expressions from a block that the statements
+// after it use again, so that an expression costs no allocation of its own.
+type exprNodes struct {
+	block []exprNode
+}
+
+// new returns a node that holds n.
+func (p *exprNodes) new(n exprNode) *exprNode {
+	if len(p.block) == cap(p.block) {
+		p.block = make([]exprNode, 0, 64)
+	}
+	p.block = append(p.block, n)
+	return &p.block[len(p.block)-1]
+}
+
+// reuse makes the nodes handed out since the last keep free to be handed out again: nothing
+// refers to them any more.
+func (p *exprNodes) reuse() { p.block = p.block[:0] }
+
+// keep makes the nodes handed out so far the caller's for good: they are not reused.
+func (p *exprNodes) keep() { p.block = p.block[len(p.block):] }
 
 // binaryPrec gives C's precedence of the binary operators; higher binds tighter.
 var binaryPrec = map[string]int{
@@ -61,33 +85,39 @@ func (e *colError) message() string {
 
 // buildExpr turns a parsed chain "u0 op1 u1 op2 u2 ..." into a tree by operator precedence,
 // with two stacks instead of a recursive descent, so that a chain of any length costs no
-// recursion. Operators of equal precedence associate to the left.
-func buildExpr(e *exprAST) (*exprNode, *colError) {
-	first, err := buildUnary(e.First)
+// recursion. Operators of equal precedence associate to the left. toks are the tokens of the
+// line that e is the form of.
+func buildExpr(e *formExpr, toks []lexer.Token, nodes *exprNodes) (*exprNode, *colError) {
+	first, err := buildUnary(&e.first, toks, nodes)
 	if err != nil {
 		return nil, err
 	}
+	if len(e.rest) == 0 {
+		return first, nil
+	}
 	vals := []*exprNode{first}
-	var ops []*binAST
+	var ops []*lexer.Token
 	reduce := func() {
 		op := ops[len(ops)-1]
 		ops = ops[:len(ops)-1]
 		x, y := vals[len(vals)-2], vals[len(vals)-1]
 		vals = vals[:len(vals)-2]
-		vals = append(vals, &exprNode{kind: exprBinary, op: op.Op, x: x, y: y, col: op.Pos.Column})
+		vals = append(vals, nodes.new(exprNode{kind: exprBinary, op: op.Value, x: x, y: y, col: op.Pos.Column}))
 	}
-	for _, b := range e.Rest {
-		if _, ok := binaryPrec[b.Op]; !ok {
-			return nil, &colError{col: b.Pos.Column, msg: fmt.Sprintf("unexpected '%s'", b.Op)}
+	for i := range e.rest {
+		b := &e.rest[i]
+		op := &toks[b.op]
+		if _, ok := binaryPrec[op.Value]; !ok {
+			return nil, &colError{col: op.Pos.Column, msg: fmt.Sprintf("unexpected '%s'", op.Value)}
 		}
-		for len(ops) > 0 && binaryPrec[ops[len(ops)-1].Op] >= binaryPrec[b.Op] {
+		for len(ops) > 0 && binaryPrec[ops[len(ops)-1].Value] >= binaryPrec[op.Value] {
 			reduce()
 		}
-		y, err := buildUnary(b.X)
+		y, err := buildUnary(&b.x, toks, nodes)
 		if err != nil {
 			return nil, err
 		}
-		ops = append(ops, b)
+		ops = append(ops, op)
 		vals = append(vals, y)
 	}
 	for len(ops) > 0 {
@@ -96,48 +126,49 @@ func buildExpr(e *exprAST) (*exprNode, *colError) {
 	return vals[0], nil
 }
 
-func buildUnary(u *unaryAST) (*exprNode, *colError) {
-	n, err := buildPrimary(u.X)
+func buildUnary(u *formUnary, toks []lexer.Token, nodes *exprNodes) (*exprNode, *colError) {
+	n, err := buildPrimary(&u.x, toks, nodes)
 	if err != nil {
 		return nil, err
 	}
-	for i, op := range u.Ops {
-		if op != "-" && op != "~" && op != "+" {
-			return nil, &colError{col: u.Pos.Column + i, msg: fmt.Sprintf("unexpected '%s'", op)}
+	col := toks[u.from].Pos.Column
+	ops := toks[u.from : u.from+u.ops]
+	for i, op := range ops {
+		if op.Value != "-" && op.Value != "~" && op.Value != "+" {
+			return nil, &colError{col: col + i, msg: fmt.Sprintf("unexpected '%s'", op.Value)}
 		}
 	}
-	for i := len(u.Ops) - 1; i >= 0; i-- {
-		if u.Ops[i] == "+" {
+	for i := len(ops) - 1; i >= 0; i-- {
+		if ops[i].Value == "+" {
 			continue
 		}
-		n = &exprNode{kind: exprUnary, op: u.Ops[i], x: n, col: u.Pos.Column + i}
+		n = nodes.new(exprNode{kind: exprUnary, op: ops[i].Value, x: n, col: col + i})
 	}
 	return n, nil
 }
 
-func buildPrimary(p *primaryAST) (*exprNode, *colError) {
-	col := p.Pos.Column
-	switch {
-	case p.Num != nil:
-		v, msg := parseNumber(*p.Num)
+func buildPrimary(p *formPrimary, toks []lexer.Token, nodes *exprNodes) (*exprNode, *colError) {
+	t := &toks[p.tok]
+	col := t.Pos.Column
+	switch p.kind {
+	case primNum:
+		v, msg := parseNumber(t.Value)
 		if msg != "" {
 			return nil, &colError{col: col, msg: msg}
 		}
-		return &exprNode{kind: exprNum, val: v, col: col}, nil
-	case p.Char != nil:
-		v, err := parseChar(*p.Char, col)
+		return nodes.new(exprNode{kind: exprNum, val: v, col: col}), nil
+	case primChar:
+		v, err := parseChar(t.Value, col)
 		if err != nil {
 			return nil, err
 		}
-		return &exprNode{kind: exprNum, val: v, col: col}, nil
-	case p.Sym != nil:
-		return &exprNode{kind: exprSym, name: *p.Sym, col: col}, nil
-	case p.Dot:
-		return &exprNode{kind: exprDot, col: col}, nil
-	case p.Paren != nil:
-		return buildExpr(p.Paren)
+		return nodes.new(exprNode{kind: exprNum, val: v, col: col}), nil
+	case primSym:
+		return nodes.new(exprNode{kind: exprSym, name: t.Value, col: col}), nil
+	case primDot:
+		return nodes.new(exprNode{kind: exprDot, col: col}), nil
 	}
-	return nil, &colError{col: col, msg: "expected an expression"}
+	return buildExpr(p.paren, toks, nodes)
 }
 
 // parseNumber reads a decimal, 0x hexadecimal, 0b binary or 0o octal number, with optional _

@@ -71,6 +71,7 @@ var asmLexerRules = []lexer.SimpleRule{
 
 var (
 	tokString     = asmLexer.Symbols()["String"]
+	tokChar       = asmLexer.Symbols()["Char"]
 	tokBadString  = asmLexer.Symbols()["BadString"]
 	tokNumber     = asmLexer.Symbols()["Number"]
 	tokIdent      = asmLexer.Symbols()["Ident"]
@@ -148,11 +149,12 @@ var stmtParser = participle.MustBuild[stmtAST](
 	participle.UseLookahead(2),
 )
 
-// lexLineTokens splits a line into tokens, without the white space and the comment, and ends
-// them with the EOF token.
-func lexLineTokens(text string) []lexer.Token {
-	lx, _ := lexerasmDefinitionImpl{}.LexString("", text) // never fails
-	var toks []lexer.Token
+// lexLineTokens appends to toks the tokens of a line, without the white space and the comment,
+// and the EOF token.
+func lexLineTokens(toks []lexer.Token, text string) []lexer.Token {
+	// The generated lexer, made here rather than by its LexString, which allocates it and its
+	// stack of states for every line. The rules have no states: the stack is never changed.
+	lx := lexerasmImpl{s: text, pos: lexer.Position{Line: 1, Column: 1}, states: lexStates}
 	for {
 		t, err := lx.Next()
 		if err != nil {
@@ -169,6 +171,9 @@ func lexLineTokens(text string) []lexer.Token {
 		}
 	}
 }
+
+// lexStates is the stack of states of every line's lexer.
+var lexStates = []lexerasmState{{name: "Root"}}
 
 // asmTokenStream feeds already lexed tokens to the parser.
 type asmTokenStream struct {
@@ -239,37 +244,4 @@ func unexpectedMessage(t lexer.Token) string {
 		return fmt.Sprintf("unexpected number '%s'", t.Value)
 	}
 	return fmt.Sprintf("unexpected '%s'", t.Value)
-}
-
-// Helpers over the syntax tree.
-
-// bareSym returns the identifier an expression consists of, if it is just one.
-func (e *exprAST) bareSym() (string, bool) {
-	if e == nil || len(e.Rest) != 0 || len(e.First.Ops) != 0 || e.First.X.Sym == nil {
-		return "", false
-	}
-	return *e.First.X.Sym, true
-}
-
-// parenSym returns the identifier of an expression that is one identifier in parentheses, as
-// the base register of "(sp)".
-func (e *exprAST) parenSym() (string, bool) {
-	if e == nil || len(e.Rest) != 0 || len(e.First.Ops) != 0 || e.First.X.Paren == nil {
-		return "", false
-	}
-	return e.First.X.Paren.bareSym()
-}
-
-// text returns the operand as written on line.
-func (o *operandAST) text(line string) string { return spanText(line, o.Pos, o.EndPos) }
-
-// text returns the expression as written on line.
-func (e *exprAST) text(line string) string { return spanText(line, e.Pos, e.EndPos) }
-
-func spanText(line string, from, to lexer.Position) string {
-	lo, hi := from.Offset, to.Offset
-	if lo < 0 || hi > len(line) || lo > hi {
-		return ""
-	}
-	return strings.TrimSpace(line[lo:hi])
 }

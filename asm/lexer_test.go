@@ -82,10 +82,10 @@ func checkSameTokens(t *testing.T, line string) {
 	}
 }
 
-// TestGeneratedLexerAgrees checks that the generated lexer splits every line of the programs, of
-// the golden tests and of the command's tests as the rules' regular expressions do, and lines
-// made to reach each rule's edges. FuzzAssemble compares them on every line it makes up.
-func TestGeneratedLexerAgrees(t *testing.T) {
+// corpusLines returns lines to try the lexer and the parser on: every line of the programs, of
+// the golden tests and of the command's tests, and lines made to reach the edges of the rules.
+func corpusLines(t *testing.T) []string {
+	t.Helper()
 	lines := []string{
 		"", " ", "\t\v\f\r", "# comment", "; comment", "x # \"not a string\" 'c'",
 		`"`, `"a`, `"a\"`, `"a\"b"`, `"\\"`, `'`, `'\''`, `'a`, `"é中"`, `'é'`, "é", "\u2028",
@@ -119,9 +119,15 @@ func TestGeneratedLexerAgrees(t *testing.T) {
 		}
 	}
 	if len(lines) < 5000 {
-		t.Fatalf("only %d lines to compare", len(lines))
+		t.Fatalf("only %d lines to try", len(lines))
 	}
-	for _, line := range lines {
+	return lines
+}
+
+// TestGeneratedLexerAgrees checks that the generated lexer splits every line of corpusLines as
+// the rules' regular expressions do. FuzzAssemble compares them on every line it makes up.
+func TestGeneratedLexerAgrees(t *testing.T) {
+	for _, line := range corpusLines(t) {
 		checkSameTokens(t, line)
 	}
 }

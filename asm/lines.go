@@ -34,30 +34,42 @@ const (
 	maxExpandedBytes = 1 << 20 // text produced by all macro expansions together
 )
 
-// A srcLine is one line of source, or of a macro expansion, and after parsing the statement it
-// holds.
+// A srcLine is one line of source, or of a macro expansion. What a line keeps between the steps
+// of the assembly is its text, the form of its statement and its place: each pass over the
+// lines lexes the text again and builds the statement from the form and the tokens (a stmt),
+// which is cheaper than keeping the statements of a large source.
 type srcLine struct {
 	seq     int    // position in the expanded source, for ordering errors
 	file    string // the file the text comes from (for a macro, where the body is)
 	num     int    // 1-based line number in file
 	text    string // the text parsed: for a macro body, after substitution
 	headCol int    // column of the instruction, directive or macro name
-	macro   string // the macro whose body this line is, or ""
-	via     *srcLine
-	top     *srcLine // the source line that produced this one: itself, or the outermost invocation
+	exp     *expansion
 
-	stmt   *stmtAST
-	failed bool // the statement did not parse; only its labels count
+	form   *form // the statement's syntax; nil for a line that is not a statement
+	failed bool  // the statement did not parse; only its labels count
 
 	// Set by layout.
-	name  string    // lower-case instruction or directive name
-	args  []operand // the checked operands
-	bad   bool      // an error was reported; the statement is not encoded
+	bad   bool // an error was reported; the statement is not encoded
 	sec   section
 	off   uint64 // instruction index in .text, byte offset in .data or .bss
 	size  uint64 // instructions in .text, bytes in .data or .bss
 	scope string // the global label that local names belong to
-	data  []byte // the bytes of .ascii and friends
+}
+
+// An expansion is where the lines of a macro's body were expanded.
+type expansion struct {
+	macro string   // the macro
+	via   *srcLine // the line that invoked it
+	top   *srcLine // the source line that began the expansion: via, or its outermost invocation
+}
+
+// top returns the source line that produced l: l itself, or the outermost macro invocation.
+func (l *srcLine) top() *srcLine {
+	if l.exp != nil {
+		return l.exp.top
+	}
+	return l
 }
 
 // asmMacro is a macro definition.
@@ -71,9 +83,7 @@ type asmMacro struct {
 // newLine makes a line of a source file.
 func (a *assembler) newLine(file string, num int, text string) *srcLine {
 	a.seq++
-	l := &srcLine{seq: a.seq, file: file, num: num, text: text}
-	l.top = l
-	return l
+	return &srcLine{seq: a.seq, file: file, num: num, text: text}
 }
 
 // processFile expands a source file, read from r, into a.stmts. stack holds the files being
@@ -190,7 +200,7 @@ func (a *assembler) processLine(l *srcLine, stack []string, depth int) (*asmMacr
 			return nil, false
 		case ".macro":
 			a.addLabelsOnly(l, labels)
-			if l.via != nil {
+			if l.exp != nil {
 				a.errorf(l, head.Pos.Column, "a .macro cannot be defined inside a macro expansion")
 				return nil, false
 			}
@@ -208,38 +218,36 @@ func (a *assembler) processLine(l *srcLine, stack []string, depth int) (*asmMacr
 			return nil, a.expand(m, l, args, stack, depth)
 		}
 	}
-	st := a.parsed[l.text]
-	col, msg := 0, ""
-	if st == nil {
-		st, col, msg = parseTokens(toks)
-		if msg == "" {
-			a.parsed[l.text] = st
-		}
-	}
+	f, col, msg := a.formOf(toks)
 	if msg != "" {
 		a.errorf(l, col, "%s", msg)
-		st = &stmtAST{Labels: labels}
+		f = a.labelsForm(labels)
 		l.failed = true
 	}
-	l.stmt = st
-	a.stmts = append(a.stmts, l)
+	// A line of nothing but a comment or white space has no part in what follows.
+	if len(f.labels) > 0 || f.head >= 0 {
+		l.form = f
+		a.stmts = append(a.stmts, l)
+	}
 	return nil, false
 }
 
 // lex splits line l into tokens and charges them to the source's budget of MaxSourceTokens. When
-// the budget runs out it reports the line and stops the reading, and returns false.
+// the budget runs out it reports the line and stops the reading, and returns false. The tokens
+// are valid until the next call: every line is lexed into the same buffer.
 func (a *assembler) lex(l *srcLine) ([]lexer.Token, bool) {
 	if a.sourceCut {
 		return nil, false
 	}
-	toks := lexLineTokens(l.text)
+	a.toks = lexLineTokens(a.toks[:0], l.text)
+	toks := a.toks
 	a.sourceTokens += len(toks)
 	if a.sourceTokens > MaxSourceTokens {
 		// Inside a macro expansion, the line to blame is the invocation that began it, as
 		// for the limit on the text of expansions.
 		at, col := l, 1
-		if l.via != nil {
-			at, col = l.top, l.top.headCol
+		if l.exp != nil {
+			at, col = l.exp.top, l.exp.top.headCol
 		}
 		a.errorf(at, col, "source has more than %d tokens (names, numbers, operators, commas and line ends), the limit with the files it includes and the macros it expands; the rest is not read", MaxSourceTokens)
 		a.sourceCut = true
@@ -250,9 +258,9 @@ func (a *assembler) lex(l *srcLine) ([]lexer.Token, bool) {
 
 // addLabelsOnly records the labels of a line whose statement is handled before parsing, such as
 // a macro invocation: they name the address where the expansion starts.
-func (a *assembler) addLabelsOnly(l *srcLine, labels []*labelAST) {
-	if len(labels) > 0 {
-		l.stmt = &stmtAST{Labels: labels}
+func (a *assembler) addLabelsOnly(l *srcLine, labels int) {
+	if labels > 0 {
+		l.form = a.labelsForm(labels)
 		a.stmts = append(a.stmts, l)
 	}
 }
@@ -303,13 +311,14 @@ func (a *assembler) checkTokens(l *srcLine, toks []lexer.Token) bool {
 	return true
 }
 
-// splitHead splits a line's tokens into its labels, the name after them (nil if there is none)
-// and the rest, without the EOF token.
-func splitHead(toks []lexer.Token) (labels []*labelAST, head *lexer.Token, rest []lexer.Token) {
+// splitHead splits a line's tokens into its labels, "name:" each, the name after them (nil if
+// there is none) and the rest, without the EOF token. It returns how many labels there are:
+// label i is token 2i.
+func splitHead(toks []lexer.Token) (labels int, head *lexer.Token, rest []lexer.Token) {
 	toks = toks[:len(toks)-1]
 	i := 0
 	for i+1 < len(toks) && toks[i].Type == tokIdent && toks[i+1].Value == ":" && toks[i+1].Type == tokPunct {
-		labels = append(labels, &labelAST{Pos: toks[i].Pos, Name: toks[i].Value})
+		labels++
 		i += 2
 	}
 	if i < len(toks) && toks[i].Type == tokIdent {
@@ -491,7 +500,7 @@ func (a *assembler) macroArgs(l *srcLine, head *lexer.Token, rest []lexer.Token)
 // processes the resulting lines. It returns true if the expansion had to be abandoned.
 func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []string, depth int) bool {
 	if depth >= maxMacroDepth {
-		a.errorf(call.top, call.top.headCol, "macros nested deeper than %d levels (%s)", maxMacroDepth, macroCycle(m, call))
+		a.errorf(call.top(), call.top().headCol, "macros nested deeper than %d levels (%s)", maxMacroDepth, macroCycle(m, call))
 		return true
 	}
 	if len(args) != len(m.params) {
@@ -505,9 +514,10 @@ func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []st
 	}
 	counter := a.expansions
 	a.expansions++
+	exp := &expansion{macro: m.name, via: call, top: call.top()}
 	for _, b := range m.body {
 		a.seq++
-		nl := &srcLine{seq: a.seq, file: b.file, num: b.num, macro: m.name, via: call, top: call.top}
+		nl := &srcLine{seq: a.seq, file: b.file, num: b.num, exp: exp}
 		text, size, err := substituteParams(b.text, params, counter, a.shown(nl))
 		// Nesting is limited, but a macro that invokes another twice, which invokes another
 		// twice, and so on, multiplies: the text that expansions produce is limited too, since
@@ -517,7 +527,7 @@ func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []st
 		a.expandedBytes += min(size, maxLineLen+1) + 1
 		if a.expandedBytes > maxExpandedBytes {
 			if !a.expansionCut {
-				a.errorf(call.top, call.top.headCol, "macro expansions produce more than %d bytes of text", maxExpandedBytes)
+				a.errorf(call.top(), call.top().headCol, "macro expansions produce more than %d bytes of text", maxExpandedBytes)
 				a.expansionCut = true
 			}
 			return true
@@ -544,8 +554,8 @@ func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []st
 // the first one that comes back: "main_loop -> ping -> pong -> ping -> ...".
 func macroCycle(m *asmMacro, call *srcLine) string {
 	names := []string{m.name}
-	for l := call; l != nil && l.via != nil; l = l.via {
-		names = append(names, l.macro)
+	for l := call; l != nil && l.exp != nil; l = l.exp.via {
+		names = append(names, l.exp.macro)
 	}
 	slices.Reverse(names)
 	for i := range names {

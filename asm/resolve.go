@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/alecthomas/participle/v2/lexer"
+
 	"github.com/spindle-vm/spindle/isa"
 )
 
@@ -94,23 +96,24 @@ func isDirective(name string) bool {
 
 // layout runs the first pass.
 func (a *assembler) layout() {
-	for _, l := range a.stmts {
-		for _, lb := range l.stmt.Labels {
-			a.defineLabel(l, lb)
+	var l stmt
+	for _, line := range a.stmts {
+		a.statement(&l, line)
+		for _, i := range line.form.labels {
+			a.defineLabel(line, l.toks[i])
 		}
-		l.scope = a.scope
-		l.sec, l.off = a.sec, a.here()
-		if l.failed || l.stmt.Op == nil {
+		line.scope = a.scope
+		line.sec, line.off = a.sec, a.here()
+		if line.failed || line.form.head < 0 {
 			continue
 		}
-		l.name = strings.ToLower(l.stmt.Op.Name)
-		if !a.buildOperands(l) {
-			l.bad = true
+		if !a.buildOperands(&l) {
+			line.bad = true
 		}
 		if strings.HasPrefix(l.name, ".") {
-			a.layoutDirective(l)
+			a.layoutDirective(&l)
 		} else {
-			a.layoutInstr(l)
+			a.layoutInstr(&l)
 		}
 	}
 	// .bss follows .data directly. If .bss asks for an alignment, .data is padded so that the
@@ -151,8 +154,8 @@ func (a *assembler) addrOf(sec section, off uint64) (int64, bool) {
 
 // defineLabel defines a label at the current place. A plain name is global and opens a scope;
 // ".name" is local to the current scope; "scope.name" names a local label of any scope.
-func (a *assembler) defineLabel(l *srcLine, lb *labelAST) {
-	name, col := lb.Name, lb.Pos.Column
+func (a *assembler) defineLabel(l *srcLine, lb lexer.Token) {
+	name, col := lb.Value, lb.Pos.Column
 	full := name
 	switch dots := strings.Count(name, "."); {
 	case strings.HasPrefix(name, ".") && dots == 1:
@@ -191,22 +194,22 @@ func (a *assembler) defineLabel(l *srcLine, lb *labelAST) {
 
 // buildOperands checks the commas between a statement's operands and turns each into an
 // operand.
-func (a *assembler) buildOperands(l *srcLine) bool {
+func (a *assembler) buildOperands(l *stmt) bool {
 	ok := true
-	for i, arg := range l.stmt.Op.Args {
-		o := arg.X
-		col := o.Pos.Column
+	for i := range l.form.args {
+		arg := &l.form.args[i]
+		col := l.toks[arg.from].Pos.Column
 		switch {
-		case i == 0 && arg.Comma:
-			a.errorf(l, col-1, "unexpected ','")
+		case i == 0 && arg.comma:
+			a.errorf(l.srcLine, col-1, "unexpected ','")
 			ok = false
-		case i > 0 && !arg.Comma && !(l.name == ".loc" && i == 1):
-			a.errorf(l, col, "missing ',' before '%s'", o.text(l.text))
+		case i > 0 && !arg.comma && !(l.name == ".loc" && i == 1):
+			a.errorf(l.srcLine, col, "missing ',' before '%s'", span(l.text, l.toks, arg.from, arg.to))
 			ok = false
 		}
-		op, err := buildOperand(o, l.text)
+		op, err := buildOperand(arg, l.toks, l.text, &l.nodes)
 		if err != nil {
-			a.errorf(l, err.col, "%s", err.msg)
+			a.errorf(l.srcLine, err.col, "%s", err.msg)
 			ok = false
 			continue
 		}
@@ -215,34 +218,35 @@ func (a *assembler) buildOperands(l *srcLine) bool {
 	return ok
 }
 
-func buildOperand(o *operandAST, line string) (operand, *colError) {
-	op := operand{col: o.Pos.Column, text: o.text(line)}
+// buildOperand makes the operand that o's tokens, toks of line, spell.
+func buildOperand(o *formArg, toks []lexer.Token, line string, nodes *exprNodes) (operand, *colError) {
+	op := operand{col: toks[o.from].Pos.Column, text: span(line, toks, o.from, o.to)}
 	switch {
-	case o.Str != nil:
-		op.kind, op.lit = argStr, *o.Str
-		if o.Base != nil {
-			return op, &colError{col: o.Base.Pos.Column, msg: "unexpected '(' after a string"}
+	case o.str >= 0:
+		op.kind, op.lit = argStr, toks[o.str].Value
+		if o.base != nil {
+			return op, &colError{col: toks[o.base.from].Pos.Column, msg: "unexpected '(' after a string"}
 		}
 		return op, nil
-	case o.Base != nil:
-		name, ok := o.Base.bareSym()
-		if !ok || !isa.IsRegName(name) {
-			return op, &colError{col: o.Base.Pos.Column, msg: fmt.Sprintf("expected a base register in parentheses, as in 8(sp); found '%s'", o.Base.text(line))}
+	case o.base != nil:
+		i, ok := o.base.bareSym()
+		if !ok || !isa.IsRegName(toks[i].Value) {
+			return op, &colError{col: toks[o.base.from].Pos.Column, msg: fmt.Sprintf("expected a base register in parentheses, as in 8(sp); found '%s'", span(line, toks, o.base.from, o.base.to))}
 		}
-		op.kind, op.reg = argMem, mustReg(name)
-		x, err := buildExpr(o.Val)
+		op.kind, op.reg = argMem, mustReg(toks[i].Value)
+		x, err := buildExpr(o.val, toks, nodes)
 		op.x = x
 		return op, err
 	}
-	if name, ok := o.Val.bareSym(); ok && isa.IsRegName(name) {
-		op.kind, op.reg = argReg, mustReg(name)
+	if i, ok := o.val.bareSym(); ok && isa.IsRegName(toks[i].Value) {
+		op.kind, op.reg = argReg, mustReg(toks[i].Value)
 		return op, nil
 	}
-	if name, ok := o.Val.parenSym(); ok && isa.IsRegName(name) {
-		op.kind, op.reg = argMem, mustReg(name)
+	if i, ok := o.val.parenSym(); ok && isa.IsRegName(toks[i].Value) {
+		op.kind, op.reg = argMem, mustReg(toks[i].Value)
 		return op, nil
 	}
-	x, err := buildExpr(o.Val)
+	x, err := buildExpr(o.val, toks, nodes)
 	op.kind, op.x = argImm, x
 	return op, err
 }
@@ -253,20 +257,20 @@ func mustReg(name string) int {
 }
 
 // layoutInstr places an instruction in .text.
-func (a *assembler) layoutInstr(l *srcLine) {
+func (a *assembler) layoutInstr(l *stmt) {
 	if a.sec != secText {
-		a.errorf(l, l.stmt.Op.Pos.Column, "instruction '%s' in %s; instructions belong in .text", l.stmt.Op.Name, a.sec)
+		a.errorf(l.srcLine, l.headCol, "instruction '%s' in %s; instructions belong in .text", l.opName, a.sec)
 		l.bad = true
 		return
 	}
 	size := uint64(1)
 	if l.name == "push" || l.name == "pop" {
-		size = uint64(len(l.stmt.Op.Args))
+		size = uint64(l.nargs)
 	}
 	if _, ok := isa.Lookup(l.name); !ok && !pseudoOps[l.name] {
-		name := l.stmt.Op.Name
-		hint := a.didYouMean(l, name, func() []string { return append(mnemonics(), a.macroNames()...) })
-		a.errorf(l, l.stmt.Op.Pos.Column, "%s", unknownInstrMessage(name, len(l.stmt.Op.Args), hint))
+		name := l.opName
+		hint := a.didYouMean(l.srcLine, name, func() []string { return append(mnemonics(), a.macroNames()...) })
+		a.errorf(l.srcLine, l.headCol, "%s", unknownInstrMessage(name, l.nargs, hint))
 		l.bad = true
 	}
 	// Even a wrong instruction takes its place, so that it does not move the labels after it
@@ -312,7 +316,7 @@ func (a *assembler) macroNames() []string {
 }
 
 // place gives a statement of size units its offset in the current section.
-func (a *assembler) place(l *srcLine, size uint64) {
+func (a *assembler) place(l *stmt, size uint64) {
 	l.sec, l.off, l.size = a.sec, a.here(), size
 	limit := [numSections]uint64{maxTextLen, maxDataSize, maxBSSSize}[a.sec]
 	if l.off+size > limit || l.off+size < l.off {
@@ -321,7 +325,7 @@ func (a *assembler) place(l *srcLine, size uint64) {
 			if a.sec == secText {
 				unit = "instructions"
 			}
-			a.errorf(l, l.headCol, "%s grows past its limit of %d %s", a.sec, limit, unit)
+			a.errorf(l.srcLine, l.headCol, "%s grows past its limit of %d %s", a.sec, limit, unit)
 			a.tooLarge[a.sec] = true
 		}
 		l.bad, l.size = true, 0
@@ -341,12 +345,12 @@ func (a *assembler) place(l *srcLine, size uint64) {
 var dataWidth = map[string]uint64{".byte": 1, ".half": 2, ".word": 4, ".quad": 8}
 
 // layoutDirective checks a directive and places what it emits.
-func (a *assembler) layoutDirective(l *srcLine) {
-	name, col := l.name, l.stmt.Op.Pos.Column
+func (a *assembler) layoutDirective(l *stmt) {
+	name, col := l.name, l.headCol
 	args := l.args
-	nargs := len(l.stmt.Op.Args)
+	nargs := l.nargs
 	bad := func(format string, v ...any) {
-		a.errorf(l, col, format, v...)
+		a.errorf(l.srcLine, col, format, v...)
 		l.bad = true
 	}
 	switch name {
@@ -384,24 +388,12 @@ func (a *assembler) layoutDirective(l *srcLine) {
 		if l.bad {
 			return
 		}
-		for _, arg := range args {
-			if arg.kind != argStr {
-				a.errorf(l, arg.col, "%s needs a string in double quotes; found '%s'", name, arg.text)
-				l.bad = true
-				return
-			}
-			b, err := unescape(arg.lit, arg.col)
-			if err != nil {
-				a.errorf(l, err.col, "%s", err.msg)
-				l.bad = true
-				return
-			}
-			l.data = append(l.data, b...)
-			if name != ".ascii" {
-				l.data = append(l.data, 0)
-			}
+		data, ok := a.stringData(l)
+		if !ok {
+			l.bad = true
+			return
 		}
-		a.place(l, uint64(len(l.data)))
+		a.place(l, uint64(len(data)))
 
 	case ".space", ".zero":
 		if a.sec == secText {
@@ -421,7 +413,7 @@ func (a *assembler) layoutDirective(l *srcLine) {
 			return
 		}
 		if n < 0 {
-			a.errorf(l, args[0].col, "%s size %d is negative", name, n)
+			a.errorf(l.srcLine, args[0].col, "%s size %d is negative", name, n)
 			l.bad = true
 			return
 		}
@@ -441,7 +433,7 @@ func (a *assembler) layoutDirective(l *srcLine) {
 			return
 		}
 		if n < 1 || n > maxAlign || bits.OnesCount64(uint64(n)) != 1 {
-			a.errorf(l, args[0].col, ".align needs a power of two from 1 to %d; found %d", maxAlign, n)
+			a.errorf(l.srcLine, args[0].col, ".align needs a power of two from 1 to %d; found %d", maxAlign, n)
 			l.bad = true
 			return
 		}
@@ -468,17 +460,18 @@ func (a *assembler) layoutDirective(l *srcLine) {
 		sym, ok := args[0].x.isSingleSym()
 		switch {
 		case args[0].kind == argReg:
-			a.errorf(l, args[0].col, "'%s' is a register; a constant cannot have its name", args[0].text)
+			a.errorf(l.srcLine, args[0].col, "'%s' is a register; a constant cannot have its name", args[0].text)
 		case !ok || strings.Contains(sym, "."):
-			a.errorf(l, args[0].col, "%s needs a plain name first, as in %s SIZE, 64; found '%s'", name, name, args[0].text)
+			a.errorf(l.srcLine, args[0].col, "%s needs a plain name first, as in %s SIZE, 64; found '%s'", name, name, args[0].text)
 		case args[1].kind != argImm:
-			a.errorf(l, args[1].col, "%s needs a constant expression; found '%s'", name, args[1].text)
+			a.errorf(l.srcLine, args[1].col, "%s needs a constant expression; found '%s'", name, args[1].text)
 		default:
 			if old := a.syms[sym]; old != nil {
-				a.errorf(l, args[0].col, "'%s' is already defined at %s:%d", sym, old.line.file, old.line.num)
+				a.errorf(l.srcLine, args[0].col, "'%s' is already defined at %s:%d", sym, old.line.file, old.line.num)
 				break
 			}
-			a.syms[sym] = &asmSymbol{name: sym, sec: a.sec, off: a.here(), line: l, col: args[0].col, x: args[1].x, scope: l.scope}
+			a.syms[sym] = &asmSymbol{name: sym, sec: a.sec, off: a.here(), line: l.srcLine, col: args[0].col, x: args[1].x, scope: l.scope}
+			l.nodes.keep()
 			return
 		}
 		l.bad = true
@@ -496,11 +489,12 @@ func (a *assembler) layoutDirective(l *srcLine) {
 			return
 		}
 		if args[0].kind != argImm {
-			a.errorf(l, args[0].col, ".entry needs a label or a code address; found '%s'", args[0].text)
+			a.errorf(l.srcLine, args[0].col, ".entry needs a label or a code address; found '%s'", args[0].text)
 			l.bad = true
 			return
 		}
-		a.entry = l
+		a.entry, a.entryArg = l.srcLine, args[0]
+		l.nodes.keep()
 
 	case ".loc":
 		if nargs != 2 || l.bad || args[0].kind != argStr || args[1].kind != argImm {
@@ -517,23 +511,45 @@ func (a *assembler) layoutDirective(l *srcLine) {
 		}
 		for _, arg := range args {
 			if _, ok := arg.x.isSingleSym(); !ok || arg.kind != argImm {
-				a.errorf(l, arg.col, "%s needs a label name; found '%s'", name, arg.text)
+				a.errorf(l.srcLine, arg.col, "%s needs a label name; found '%s'", name, arg.text)
 				l.bad = true
 			}
 		}
 
 	default:
-		bad("unknown directive '%s'%s", l.stmt.Op.Name, a.didYouMean(l, l.stmt.Op.Name, func() []string { return directiveNames }))
+		bad("unknown directive '%s'%s", l.opName, a.didYouMean(l.srcLine, l.opName, func() []string { return directiveNames }))
 	}
 }
 
+// stringData returns the bytes that the strings of an .ascii, .asciz or .string make, or
+// reports what is wrong with them.
+func (a *assembler) stringData(l *stmt) ([]byte, bool) {
+	l.data = l.data[:0]
+	for _, arg := range l.args {
+		if arg.kind != argStr {
+			a.errorf(l.srcLine, arg.col, "%s needs a string in double quotes; found '%s'", l.name, arg.text)
+			return nil, false
+		}
+		b, err := unescape(arg.lit, arg.col)
+		if err != nil {
+			a.errorf(l.srcLine, err.col, "%s", err.msg)
+			return nil, false
+		}
+		l.data = append(l.data, b...)
+		if l.name != ".ascii" {
+			l.data = append(l.data, 0)
+		}
+	}
+	return l.data, true
+}
+
 // earlyValue evaluates a value that the layout needs, such as the size of a .space.
-func (a *assembler) earlyValue(l *srcLine, arg operand, what string) (int64, bool) {
+func (a *assembler) earlyValue(l *stmt, arg operand, what string) (int64, bool) {
 	if arg.kind != argImm {
-		a.errorf(l, arg.col, "expected a number for the %s; found '%s'", what, arg.text)
+		a.errorf(l.srcLine, arg.col, "expected a number for the %s; found '%s'", what, arg.text)
 		return 0, false
 	}
-	env := a.envAt(l)
+	env := a.envAt(l.srcLine)
 	env.early = true
 	return a.eval(arg.x, env)
 }

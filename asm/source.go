@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 )
 
 // The source of one assembly, the main file and every file it includes counted together (a file
@@ -159,5 +160,28 @@ func (r *lineReader) next() (rawLine, bool) {
 	if over != 0 {
 		r.a.sourceCut = true
 	}
-	return rawLine{text: string(line), size: size, over: over}, true
+	return rawLine{text: r.a.text.add(line), size: size, over: over}, true
+}
+
+// A textArena keeps the text of lines in large blocks, many lines to a string, so that a line
+// costs its bytes and not an allocation of its own.
+type textArena struct {
+	b strings.Builder
+}
+
+// add returns a string of p's bytes. The bytes of a block are never written again: a new block
+// is started when p does not fit in what is left of the last, so every string stays valid.
+func (t *textArena) add(p []byte) string {
+	if len(p) == 0 {
+		return ""
+	}
+	if t.b.Cap()-t.b.Len() < len(p) {
+		// Blocks double from 4 KB to 256 KB, so that a small source takes little.
+		size := min(max(2*t.b.Cap(), 4<<10), 256<<10)
+		t.b = strings.Builder{}
+		t.b.Grow(max(size, len(p)))
+	}
+	start := t.b.Len()
+	t.b.Write(p)
+	return t.b.String()[start:]
 }

@@ -1,0 +1,239 @@
+package asm
+
+import (
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Forms. Participle parses a line by reflection: it tries each alternative of the grammar in
+// turn, allocating a branch of its state, a struct and a deferred assignment at each step, and
+// keeps what succeeds. A line of a few tokens took some 13 KB of allocations, and parsing half
+// of the assembler's time, the collection of that garbage most of the rest. But how a line
+// parses depends only on the kinds of its tokens and on the punctuation and operators among
+// them: "lw a0, 8(sp)" and "sw t1, -16(fp)" parse alike. So the assembler parses the first line
+// of each such shape, and keeps the result as a form: the syntax tree with each name, number,
+// operator and position replaced by the index of the token it came from. Every other line of
+// that shape takes the form, and its own tokens fill it in. The 100,000 lines of
+// BenchmarkAssembleLines have 20 shapes.
+//
+// A form is participle's parse, not a second parser: the tree is what participle built for a
+// line of that shape, and TestFormsOfShape and FuzzAssemble check that every line of a shape
+// parses to the same form.
+
+// A form is the syntax of a statement, its tokens left out: each int is the index of a token.
+type form struct {
+	labels []int // the name of each label
+	head   int   // the instruction, directive or macro name; -1 if there is none
+	args   []formArg
+}
+
+// formArg is an operand: expr [ "(" expr ")" ] or a string.
+type formArg struct {
+	comma    bool // a comma came before it
+	from, to int  // its tokens are from up to, not including, to
+	str      int  // the string, or -1
+	val      *formExpr
+	base     *formExpr // the base of a memory operand, as in 8(sp)
+}
+
+// formExpr is an expression: a chain of unary expressions joined by binary operators, whose
+// precedence is applied when it is built (buildExpr).
+type formExpr struct {
+	from, to int
+	first    formUnary
+	rest     []formBinary
+}
+
+type formBinary struct {
+	op int // the operator
+	x  formUnary
+}
+
+// formUnary is a primary after ops prefix operators, the tokens from from on.
+type formUnary struct {
+	from int
+	ops  int
+	x    formPrimary
+}
+
+type primaryKind uint8
+
+const (
+	primSym primaryKind = iota
+	primNum
+	primChar
+	primDot
+	primParen
+)
+
+// formPrimary is a name, a number, a character, "." or an expression in parentheses.
+type formPrimary struct {
+	kind  primaryKind
+	tok   int // the token; for primParen, the "("
+	paren *formExpr
+}
+
+// Limits on the forms an assembly keeps. Lines of a few shapes make up a program; a source made
+// to have a new shape on every line gains nothing from forms, and is parsed line by line as
+// before, but keeps no more of them than this.
+const (
+	maxFormTokens = 1 << 16 // tokens of the shapes kept, together
+	maxFormShape  = 256     // tokens of a shape that is kept
+)
+
+// formCache holds the forms of the shapes seen so far in an assembly.
+type formCache struct {
+	byShape map[string]*form
+	tokens  int
+	key     []byte
+	labels  []*form // the forms of lines of n labels and nothing else
+}
+
+// shapeKey writes into k what a line's parse depends on: a byte for each token, its kind or,
+// for punctuation and operators, its text ("<<" and ">>" as '<' and '>').
+func shapeKey(k []byte, toks []lexer.Token) []byte {
+	k = k[:0]
+	for _, t := range toks {
+		switch t.Type {
+		case tokIdent:
+			k = append(k, 'a')
+		case tokNumber:
+			k = append(k, '0')
+		case tokString:
+			k = append(k, '"')
+		case tokChar:
+			k = append(k, '\'')
+		case tokPunct, tokOp:
+			k = append(k, t.Value[0])
+		case lexer.EOF:
+			k = append(k, '$')
+		default:
+			// Only the tokens above reach the parser: checkTokens refuses the others.
+			k = append(k, '?')
+		}
+	}
+	return k
+}
+
+// formOf returns the form of a line's tokens, which end with EOF. On a syntax error it returns
+// nil, the column and a message.
+func (a *assembler) formOf(toks []lexer.Token) (*form, int, string) {
+	c := &a.forms
+	c.key = shapeKey(c.key, toks)
+	if f := c.byShape[string(c.key)]; f != nil {
+		return f, 0, ""
+	}
+	st, col, msg := parseTokens(toks)
+	if msg != "" {
+		return nil, col, msg
+	}
+	f := newForm(st, toks)
+	if len(toks) <= maxFormShape {
+		if c.tokens+len(toks) > maxFormTokens || c.byShape == nil {
+			c.byShape, c.tokens = map[string]*form{}, 0
+		}
+		c.byShape[string(c.key)] = f
+		c.tokens += len(toks)
+	}
+	return f, 0, ""
+}
+
+// labelsForm returns the form of a line of n labels and no statement: a line whose statement is
+// handled before parsing (a macro invocation, an .include) or did not parse.
+func (a *assembler) labelsForm(n int) *form {
+	c := &a.forms
+	for len(c.labels) <= n {
+		f := &form{head: -1}
+		for i := range len(c.labels) {
+			f.labels = append(f.labels, 2*i)
+		}
+		c.labels = append(c.labels, f)
+	}
+	return c.labels[n]
+}
+
+// newForm makes the form of a statement that participle parsed from toks.
+func newForm(st *stmtAST, toks []lexer.Token) *form {
+	idx := make(map[int]int, len(toks)) // token index by offset in the line
+	for i, t := range toks {
+		idx[t.Pos.Offset] = i
+	}
+	at := func(p lexer.Position) int { return idx[p.Offset] }
+	f := &form{head: -1}
+	for _, l := range st.Labels {
+		f.labels = append(f.labels, at(l.Pos))
+	}
+	if st.Op == nil {
+		return f
+	}
+	f.head = at(st.Op.Pos)
+	for _, arg := range st.Op.Args {
+		o := arg.X
+		fa := formArg{comma: arg.Comma, from: at(o.Pos), to: at(o.EndPos), str: -1}
+		if o.Str != nil {
+			fa.str = fa.from
+		}
+		if o.Val != nil {
+			fa.val = newFormExpr(o.Val, at)
+		}
+		if o.Base != nil {
+			fa.base = newFormExpr(o.Base, at)
+		}
+		f.args = append(f.args, fa)
+	}
+	return f
+}
+
+func newFormExpr(e *exprAST, at func(lexer.Position) int) *formExpr {
+	fe := &formExpr{from: at(e.Pos), to: at(e.EndPos), first: newFormUnary(e.First, at)}
+	for _, b := range e.Rest {
+		fe.rest = append(fe.rest, formBinary{op: at(b.Pos), x: newFormUnary(b.X, at)})
+	}
+	return fe
+}
+
+func newFormUnary(u *unaryAST, at func(lexer.Position) int) formUnary {
+	fu := formUnary{from: at(u.Pos), ops: len(u.Ops)}
+	p := u.X
+	fu.x.tok = at(p.Pos)
+	switch {
+	case p.Sym != nil:
+		fu.x.kind = primSym
+	case p.Num != nil:
+		fu.x.kind = primNum
+	case p.Char != nil:
+		fu.x.kind = primChar
+	case p.Dot:
+		fu.x.kind = primDot
+	default:
+		fu.x.kind, fu.x.paren = primParen, newFormExpr(p.Paren, at)
+	}
+	return fu
+}
+
+// bareSym returns the token of the identifier an expression consists of, if it is just one.
+func (e *formExpr) bareSym() (int, bool) {
+	if e == nil || len(e.rest) != 0 || e.first.ops != 0 || e.first.x.kind != primSym {
+		return 0, false
+	}
+	return e.first.x.tok, true
+}
+
+// parenSym returns the token of the identifier of an expression that is one identifier in
+// parentheses, as the base register of "(sp)".
+func (e *formExpr) parenSym() (int, bool) {
+	if e == nil || len(e.rest) != 0 || e.first.ops != 0 || e.first.x.kind != primParen {
+		return 0, false
+	}
+	return e.first.x.paren.bareSym()
+}
+
+// span returns the text of tokens from up to, not including, to, as written on line.
+func span(line string, toks []lexer.Token, from, to int) string {
+	lo, hi := toks[from].Pos.Offset, toks[to].Pos.Offset
+	if lo < 0 || hi > len(line) || lo > hi {
+		return ""
+	}
+	return strings.TrimSpace(line[lo:hi])
+}
