@@ -128,7 +128,7 @@ func (a *assembler) formOf(toks []lexer.Token) (*form, int, string) {
 	if msg != "" {
 		return nil, col, msg
 	}
-	f := newForm(st, toks)
+	f := newForm(st)
 	if len(toks) <= maxFormShape {
 		if c.tokens+len(toks) > maxFormTokens || c.byShape == nil {
 			c.byShape, c.tokens = map[string]*form{}, 0
@@ -153,61 +153,79 @@ func (a *assembler) labelsForm(n int) *form {
 	return c.labels[n]
 }
 
-// newForm makes the form of a statement that participle parsed from toks.
-func newForm(st *stmtAST, toks []lexer.Token) *form {
-	idx := make(map[int]int, len(toks)) // token index by offset in the line
-	for i, t := range toks {
-		idx[t.Pos.Offset] = i
-	}
-	at := func(p lexer.Position) int { return idx[p.Offset] }
+// newForm makes the form of a statement that participle parsed from toks. It walks the tree in
+// the order the grammar consumed the tokens, counting them.
+func newForm(st *stmtAST) *form {
+	var w formWalk
 	f := &form{head: -1}
-	for _, l := range st.Labels {
-		f.labels = append(f.labels, at(l.Pos))
+	for range st.Labels {
+		f.labels = append(f.labels, w.next)
+		w.next += 2 // the name and ':'
 	}
 	if st.Op == nil {
 		return f
 	}
-	f.head = at(st.Op.Pos)
-	for _, arg := range st.Op.Args {
-		o := arg.X
-		fa := formArg{comma: arg.Comma, from: at(o.Pos), to: at(o.EndPos), str: -1}
-		if o.Str != nil {
-			fa.str = fa.from
+	f.head = w.take()
+	for _, o := range st.Op.Args {
+		fa := formArg{comma: o.Comma, str: -1}
+		if o.Comma {
+			w.take()
 		}
-		if o.Val != nil {
-			fa.val = newFormExpr(o.Val, at)
+		fa.from = w.next
+		switch {
+		case o.Str:
+			fa.str = w.take()
+		default:
+			fa.val = w.expr(o.Val)
+			if o.Base != nil {
+				w.take() // (
+				fa.base = w.expr(o.Base)
+				w.take() // )
+			}
 		}
-		if o.Base != nil {
-			fa.base = newFormExpr(o.Base, at)
-		}
+		fa.to = w.next
 		f.args = append(f.args, fa)
 	}
 	return f
 }
 
-func newFormExpr(e *exprAST, at func(lexer.Position) int) *formExpr {
-	fe := &formExpr{from: at(e.Pos), to: at(e.EndPos), first: newFormUnary(e.First, at)}
-	for _, b := range e.Rest {
-		fe.rest = append(fe.rest, formBinary{op: at(b.Pos), x: newFormUnary(b.X, at)})
+// formWalk counts the tokens of a statement as newForm walks its tree.
+type formWalk struct {
+	next int // the token after those counted
+}
+
+// take counts a token, and returns its index.
+func (w *formWalk) take() int {
+	w.next++
+	return w.next - 1
+}
+
+func (w *formWalk) expr(e *exprAST) *formExpr {
+	fe := &formExpr{from: w.next}
+	fe.first = w.unary(e.First)
+	for _, u := range e.Rest {
+		fe.rest = append(fe.rest, formBinary{op: w.take(), x: w.unary(u)})
 	}
+	fe.to = w.next
 	return fe
 }
 
-func newFormUnary(u *unaryAST, at func(lexer.Position) int) formUnary {
-	fu := formUnary{from: at(u.Pos), ops: len(u.Ops)}
-	p := u.X
-	fu.x.tok = at(p.Pos)
+func (w *formWalk) unary(u *unaryAST) formUnary {
+	fu := formUnary{from: w.next, ops: len(u.Ops)}
+	w.next += len(u.Ops)
+	fu.x.tok = w.take()
 	switch {
-	case p.Sym != nil:
+	case u.Sym:
 		fu.x.kind = primSym
-	case p.Num != nil:
+	case u.Num:
 		fu.x.kind = primNum
-	case p.Char != nil:
+	case u.Char:
 		fu.x.kind = primChar
-	case p.Dot:
+	case u.Dot:
 		fu.x.kind = primDot
 	default:
-		fu.x.kind, fu.x.paren = primParen, newFormExpr(p.Paren, at)
+		fu.x.kind, fu.x.paren = primParen, w.expr(u.Paren)
+		w.take() // )
 	}
 	return fu
 }

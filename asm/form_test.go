@@ -36,7 +36,7 @@ func (c *formsOfShape) check(t *testing.T, line string) {
 	}
 	var f *form
 	if st, _, msg := parseTokens(toks); msg == "" {
-		f = newForm(st, toks)
+		f = newForm(st)
 	}
 	key := string(shapeKey(nil, toks))
 	seen, ok := c.byShape[key]

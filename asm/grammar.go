@@ -83,64 +83,45 @@ var (
 	tokWhitespace = asmLexer.Symbols()["whitespace"]
 )
 
-// stmtAST is one parsed statement.
+// stmtAST is one parsed statement. The tree says what each part is, and holds neither text nor
+// positions, which are its tokens': newForm finds the tokens of each part by counting them, as
+// the grammar consumes them. The fewer structs and fields the grammar fills, the less
+// participle allocates: with the positions and a struct for each operator and each comma, it
+// took twice as long.
 type stmtAST struct {
-	Labels []*labelAST `parser:"@@*"`
-	Op     *opAST      `parser:"@@?"`
-}
-
-type labelAST struct {
-	Pos  lexer.Position
-	Name string `parser:"@Ident ':'"`
+	Labels []bool `parser:"( @Ident ':' )*"`
+	Op     *opAST `parser:"@@?"`
 }
 
 // opAST is an instruction, a pseudo-instruction, a directive or a macro invocation.
 type opAST struct {
-	Pos  lexer.Position
-	Name string    `parser:"@Ident"`
-	Args []*argAST `parser:"( @@ @@* )?"`
+	Name bool          `parser:"@Ident"`
+	Args []*operandAST `parser:"( @@ @@* )?"`
 }
 
-// argAST is an operand and whether a comma preceded it. Commas are optional in the grammar so
-// that a missing one gets a clear message, and because .loc separates its operands by a blank.
-type argAST struct {
-	Comma bool        `parser:"@','?"`
-	X     *operandAST `parser:"@@"`
-}
-
+// operandAST is an operand and whether a comma preceded it. Commas are optional in the grammar
+// so that a missing one gets a clear message, and because .loc separates its operands by a
+// blank.
 type operandAST struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-	Val    *exprAST `parser:"( @@"`
-	Base   *exprAST `parser:"  ( '(' @@ ')' )?"`
-	Str    *string  `parser:"| @String )"`
+	Comma bool     `parser:"@','?"`
+	Val   *exprAST `parser:"( @@"`
+	Base  *exprAST `parser:"  ( '(' @@ ')' )?"`
+	Str   bool     `parser:"| @String )"`
 }
 
+// exprAST is a chain of unary expressions and the binary operators between them.
 type exprAST struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-	First  *unaryAST `parser:"@@"`
-	Rest   []*binAST `parser:"@@*"`
+	First *unaryAST   `parser:"@@"`
+	Rest  []*unaryAST `parser:"( Op @@ )*"`
 }
 
-type binAST struct {
-	Pos lexer.Position
-	Op  string    `parser:"@Op"`
-	X   *unaryAST `parser:"@@"`
-}
-
+// unaryAST is a primary expression after prefix operators.
 type unaryAST struct {
-	Pos lexer.Position
-	Ops []string    `parser:"@Op*"`
-	X   *primaryAST `parser:"@@"`
-}
-
-type primaryAST struct {
-	Pos   lexer.Position
-	Sym   *string  `parser:"(  @Ident"`
-	Num   *string  `parser:" | @Number"`
+	Ops   []bool   `parser:"@Op*"`
+	Sym   bool     `parser:"(  @Ident"`
+	Num   bool     `parser:" | @Number"`
 	Paren *exprAST `parser:" | '(' @@ ')'"`
-	Char  *string  `parser:" | @Char"`
+	Char  bool     `parser:" | @Char"`
 	Dot   bool     `parser:" | @'.' )"`
 }
 
@@ -226,7 +207,9 @@ func expectedSuffix(msg string) string {
 	}
 	exp := strings.TrimSuffix(msg[i+len("(expected "):], ")")
 	switch {
-	case strings.HasSuffix(exp, "AST"):
+	// A part of the grammar such as an operand, or the alternatives of a unary expression's
+	// primary: (<ident> | <number> | ...).
+	case strings.HasSuffix(exp, "AST"), strings.HasPrefix(exp, "(<ident> |"):
 		return "; expected a value"
 	case len(exp) >= 3 && exp[0] == '"' && exp[len(exp)-1] == '"':
 		return fmt.Sprintf("; expected '%s'", exp[1:len(exp)-1])
