@@ -76,6 +76,7 @@ func assembleFrom(filename string, r io.Reader, src []byte, opts *Options) (*obj
 // newAssembler is apart from run so that a test can read what an assembly counted.
 func newAssembler(opts *Options) *assembler {
 	a := &assembler{
+		limits:   maxSource,
 		open:     openSource,
 		sources:  map[string][]byte{},
 		macros:   map[string]*asmMacro{},
@@ -144,10 +145,13 @@ type assembler struct {
 	firstErrLines []int
 	errorsDropped bool // an error was found past them
 
-	// The source read so far, against MaxSourceSize, MaxSourceLines and MaxSourceTokens.
+	// The source read so far, against the limits: MaxSourceSize, MaxSourceLines,
+	// MaxSourceTokens and MaxShapeTokens.
+	limits       sourceLimits
 	sourceBytes  int
 	sourceLines  int
 	sourceTokens int  // of the source and of the macro expansions
+	shapeTokens  int  // of the lines that participle parsed
 	sourceCut    bool // a limit was passed, or a file could not be read: reading stopped
 
 	// Lines and macros.

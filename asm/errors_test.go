@@ -14,7 +14,16 @@ import (
 // assembleErrors assembles src, which must fail, and returns the error list.
 func assembleErrors(t *testing.T, src string, files map[string][]byte) ErrorList {
 	t.Helper()
-	img, err := Assemble("prog.s", []byte(src), &Options{ReadFile: mapReader(files)})
+	return assembleErrorsWithin(t, src, files, maxSource)
+}
+
+// assembleErrorsWithin is assembleErrors for an assembly that holds its source to limits, which
+// a test can make smaller than the real ones to reach them with a small source.
+func assembleErrorsWithin(t *testing.T, src string, files map[string][]byte, limits sourceLimits) ErrorList {
+	t.Helper()
+	a := newAssembler(&Options{ReadFile: mapReader(files)})
+	a.limits = limits
+	img, err := a.run("prog.s", strings.NewReader(src), []byte(src))
 	if err == nil {
 		t.Fatalf("assembly succeeded (%d instructions), want errors", len(img.Text))
 	}
@@ -466,21 +475,30 @@ func TestRecursiveInclude(t *testing.T) {
 // TestRunawayMacros checks that macros that expand without end stop quickly with an error,
 // whether they recurse deeply or multiply.
 func TestRunawayMacros(t *testing.T) {
-	tests := []struct{ name, src, want string }{
+	// The lines that expansions make count against the limit of tokens: with fewer tokens, it
+	// is passed before the limit of text is.
+	fewTokens := maxSource
+	fewTokens.tokens = 3 << 17
+	tests := []struct {
+		name, src, want string
+		limits          sourceLimits
+	}{
 		{"two calls to itself", ".macro m\n\tm\n\tm\n.endm\n\tm\n",
-			"macros nested deeper than 64 levels (m -> m -> ...)"},
+			"macros nested deeper than 64 levels (m -> m -> ...)", maxSource},
 		{"mutual", ".macro ping\n\tpong\n.endm\n.macro pong\n\tping\n.endm\n\tping\n",
-			"macros nested deeper than 64 levels (ping -> pong -> ping -> ...)"},
+			"macros nested deeper than 64 levels (ping -> pong -> ping -> ...)", maxSource},
 		{"through another", ".macro outer\n\tinner\n.endm\n.macro inner\n\tinner\n.endm\n\touter\n",
-			"macros nested deeper than 64 levels (outer -> inner -> inner -> ...)"},
+			"macros nested deeper than 64 levels (outer -> inner -> inner -> ...)", maxSource},
 		{"exponential", ".macro m0\n\tnop\n.endm\n" + exponentialMacros(20) + "\tm20\n",
-			"source has more than 393216 tokens (names, numbers, operators, commas and line ends), the limit with the files it includes and the macros it expands; the rest is not read"},
+			"macro expansions produce more than 1048576 bytes of text", maxSource},
+		{"exponential, few tokens", ".macro m0\n\tnop\n.endm\n" + exponentialMacros(20) + "\tm20\n",
+			"source has more than 393216 tokens (names, numbers, operators, commas and line ends), the limit with the files it includes and the macros it expands; the rest is not read", fewTokens},
 		{"exponential, long lines", ".macro m0\n\tnop # " + strings.Repeat("-", 60) + "\n.endm\n" + exponentialMacros(20) + "\tm20\n",
-			"macro expansions produce more than 1048576 bytes of text"},
+			"macro expansions produce more than 1048576 bytes of text", fewTokens},
 	}
 	for _, tc := range tests {
 		start := time.Now()
-		list := assembleErrors(t, tc.src, nil)
+		list := assembleErrorsWithin(t, tc.src, nil, tc.limits)
 		if d := cmp.Diff(tc.want, list[0].Msg); d != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, d)
 		}

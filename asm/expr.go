@@ -40,7 +40,7 @@ type exprNodes struct {
 // new returns a node that holds n.
 func (p *exprNodes) new(n exprNode) *exprNode {
 	if len(p.block) == cap(p.block) {
-		p.block = make([]exprNode, 0, 64)
+		p.block = make([]exprNode, 0, min(max(2*cap(p.block), 8), 256))
 	}
 	p.block = append(p.block, n)
 	return &p.block[len(p.block)-1]

@@ -74,18 +74,10 @@ type formPrimary struct {
 	paren *formExpr
 }
 
-// Limits on the forms an assembly keeps. Lines of a few shapes make up a program; a source made
-// to have a new shape on every line gains nothing from forms, and is parsed line by line as
-// before, but keeps no more of them than this.
-const (
-	maxFormTokens = 1 << 16 // tokens of the shapes kept, together
-	maxFormShape  = 256     // tokens of a shape that is kept
-)
-
-// formCache holds the forms of the shapes seen so far in an assembly.
+// formCache holds the forms of the shapes seen so far in an assembly. It needs no limit of its
+// own: every form in it was charged to MaxShapeTokens.
 type formCache struct {
 	byShape map[string]*form
-	tokens  int
 	key     []byte
 	labels  []*form // the forms of lines of n labels and nothing else
 }
@@ -116,27 +108,31 @@ func shapeKey(k []byte, toks []lexer.Token) []byte {
 	return k
 }
 
-// formOf returns the form of a line's tokens, which end with EOF. On a syntax error it returns
-// nil, the column and a message.
-func (a *assembler) formOf(toks []lexer.Token) (*form, int, string) {
+// formOf returns the form of line l, whose tokens are toks, ending with EOF. On a syntax error
+// it returns a nil form, the column and a message. A line that participle parses is charged to
+// the budget of MaxShapeTokens; when the budget runs out, formOf reports the line, stops the
+// reading and returns false.
+func (a *assembler) formOf(l *srcLine, toks []lexer.Token) (f *form, col int, msg string, ok bool) {
 	c := &a.forms
 	c.key = shapeKey(c.key, toks)
 	if f := c.byShape[string(c.key)]; f != nil {
-		return f, 0, ""
+		return f, 0, "", true
+	}
+	a.shapeTokens += len(toks)
+	if a.shapeTokens > a.limits.shapeTokens {
+		a.cut(l, "source has more than %d tokens in lines unlike every line before them (in more than their names, numbers and strings) or with syntax errors, the limit with the files it includes and the macros it expands; the rest is not read", a.limits.shapeTokens)
+		return nil, 0, "", false
 	}
 	st, col, msg := parseTokens(toks)
 	if msg != "" {
-		return nil, col, msg
+		return nil, col, msg, true
 	}
-	f := newForm(st)
-	if len(toks) <= maxFormShape {
-		if c.tokens+len(toks) > maxFormTokens || c.byShape == nil {
-			c.byShape, c.tokens = map[string]*form{}, 0
-		}
-		c.byShape[string(c.key)] = f
-		c.tokens += len(toks)
+	f = newForm(st)
+	if c.byShape == nil {
+		c.byShape = map[string]*form{}
 	}
-	return f, 0, ""
+	c.byShape[string(c.key)] = f
+	return f, 0, "", true
 }
 
 // labelsForm returns the form of a line of n labels and no statement: a line whose statement is

@@ -63,45 +63,76 @@ func TestFormsOfShape(t *testing.T) {
 	}
 }
 
-// TestFormCache checks that the forms an assembly keeps are bounded: a source of more shapes
-// than maxFormTokens allows keeps no more than that, and assembles all the same.
+// TestFormCache checks that only the first line of each shape is parsed, and charged to the
+// budget of MaxShapeTokens.
 func TestFormCache(t *testing.T) {
-	const n = 3000
-	var src bytes.Buffer
-	var want []string
-	src.WriteString("main:\n")
-	// Each line a new shape: the bits of its number choose + or - for each of 16 operators.
+	src, _ := programSource(2000)
+	a := newAssembler(nil)
+	if _, err := a.run("prog.s", bytes.NewReader(src), src); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for shape := range a.forms.byShape {
+		want += len(shape)
+	}
+	if a.shapeTokens != want || want == 0 || want > 1000 {
+		t.Errorf("%d tokens parsed, want %d: those of the %d shapes, a few hundred", a.shapeTokens, want, len(a.forms.byShape))
+	}
+}
+
+// shapesSource makes n lines of li, each of a new shape: the bits of its number choose + or -
+// for each of 16 operators. Each has 37 tokens.
+func shapesSource(n int) (src []byte, values []int) {
+	var b bytes.Buffer
+	b.WriteString("main:\n")
 	for i := range n {
-		src.WriteString("\tli a0, 1")
+		b.WriteString("\tli a0, 1")
 		v := 1
 		for bit := range 16 {
 			if i>>bit&1 == 0 {
-				src.WriteString(" + 1")
+				b.WriteString(" + 1")
 				v++
 			} else {
-				src.WriteString(" - 1")
+				b.WriteString(" - 1")
 				v--
 			}
 		}
-		src.WriteString("\n")
-		want = append(want, fmt.Sprintf("li a0, %d", v))
+		b.WriteString("\n")
+		values = append(values, v)
 	}
-	src.WriteString("\tret\n")
-	want = append(want, "ret")
-	a := newAssembler(nil)
-	img, err := a.run("prog.s", bytes.NewReader(src.Bytes()), src.Bytes())
+	b.WriteString("\tret\n")
+	return b.Bytes(), values
+}
+
+// TestShapes checks that lines of many shapes assemble as they are written.
+func TestShapes(t *testing.T) {
+	src, values := shapesSource(300)
+	img, err := Assemble("prog.s", src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The shapes of the lines of li take 37 tokens each: more than the cache keeps.
-	if a.forms.tokens > maxFormTokens || len(a.forms.byShape) == 0 || len(a.forms.byShape) >= n {
-		t.Errorf("the cache holds %d shapes of %d tokens, want some, and at most %d tokens", len(a.forms.byShape), a.forms.tokens, maxFormTokens)
+	var want, got []string
+	for _, v := range values {
+		want = append(want, fmt.Sprintf("li a0, %d", v))
 	}
-	var got []string
+	want = append(want, "ret")
 	for _, w := range img.Text {
 		got = append(got, formatInstr(w, 0))
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestShapeTokenLimit checks that a source of a new shape on every line is refused where it
+// passes MaxShapeTokens, and costs no more than its tokens allow.
+func TestShapeTokenLimit(t *testing.T) {
+	// main: is 3 tokens, each line of li 37: the 28,340th passes the limit.
+	src, _ := shapesSource(30000)
+	c := assembleCost(t, src, nil)
+	checkCost(t, c)
+	want := fmt.Sprintf("source has more than %d tokens in lines unlike every line before them", MaxShapeTokens)
+	if len(c.errs) != 1 || !strings.HasPrefix(c.errs[0].Msg, want) || c.errs[0].Pos.Line != 28341 {
+		t.Errorf("got %d errors, the first %q; want one at line 28341: %q", len(c.errs), firstMsg(c.errs), want)
 	}
 }

@@ -140,7 +140,7 @@ func (a *assembler) checkBytes(l *srcLine, raw rawLine) bool {
 		shown := []rune(quote.Line(raw.text))
 		l.text = string(shown[:min(60, len(shown))]) + " ..."
 		if raw.over == overSize {
-			a.errorf(l, 1, "line is too long (the limit is %d bytes) and passes the source's limit of %d bytes; the rest is not read", maxLineLen, MaxSourceSize)
+			a.errorf(l, 1, "line is too long (the limit is %d bytes) and passes the source's limit of %d bytes; the rest is not read", maxLineLen, a.limits.size)
 		} else {
 			a.errorf(l, 1, "line is too long (%d bytes; the limit is %d)", raw.size, maxLineLen)
 		}
@@ -149,11 +149,11 @@ func (a *assembler) checkBytes(l *srcLine, raw rawLine) bool {
 	switch raw.over {
 	case overSize:
 		l.text = quote.Line(raw.text)
-		a.errorf(l, 1, "source is larger than %d bytes (%d MiB), the limit with the files it includes; the rest is not read", MaxSourceSize, MaxSourceSize>>20)
+		a.errorf(l, 1, "source is larger than %d bytes (%d MiB), the limit with the files it includes; the rest is not read", a.limits.size, a.limits.size>>20)
 		return false
 	case overLines:
 		l.text = quote.Line(raw.text)
-		a.errorf(l, 1, "source has more than %d lines, the limit with the files it includes; the rest is not read", MaxSourceLines)
+		a.errorf(l, 1, "source has more than %d lines, the limit with the files it includes; the rest is not read", a.limits.lines)
 		return false
 	}
 	text := raw.text
@@ -218,7 +218,10 @@ func (a *assembler) processLine(l *srcLine, stack []string, depth int) (*asmMacr
 			return nil, a.expand(m, l, args, stack, depth)
 		}
 	}
-	f, col, msg := a.formOf(toks)
+	f, col, msg, ok := a.formOf(l, toks)
+	if !ok {
+		return nil, true
+	}
 	if msg != "" {
 		a.errorf(l, col, "%s", msg)
 		f = a.labelsForm(labels)
@@ -240,20 +243,24 @@ func (a *assembler) lex(l *srcLine) ([]lexer.Token, bool) {
 		return nil, false
 	}
 	a.toks = lexLineTokens(a.toks[:0], l.text)
-	toks := a.toks
-	a.sourceTokens += len(toks)
-	if a.sourceTokens > MaxSourceTokens {
-		// Inside a macro expansion, the line to blame is the invocation that began it, as
-		// for the limit on the text of expansions.
-		at, col := l, 1
-		if l.exp != nil {
-			at, col = l.exp.top, l.exp.top.headCol
-		}
-		a.errorf(at, col, "source has more than %d tokens (names, numbers, operators, commas and line ends), the limit with the files it includes and the macros it expands; the rest is not read", MaxSourceTokens)
-		a.sourceCut = true
+	a.sourceTokens += len(a.toks)
+	if a.sourceTokens > a.limits.tokens {
+		a.cut(l, "source has more than %d tokens (names, numbers, operators, commas and line ends), the limit with the files it includes and the macros it expands; the rest is not read", a.limits.tokens)
 		return nil, false
 	}
-	return toks, true
+	return a.toks, true
+}
+
+// cut reports that the source passed a limit at line l, and stops the reading. Inside a macro
+// expansion, the line to blame is the invocation that began it, as for the limit on the text of
+// expansions.
+func (a *assembler) cut(l *srcLine, format string, args ...any) {
+	at, col := l, 1
+	if l.exp != nil {
+		at, col = l.exp.top, l.exp.top.headCol
+	}
+	a.errorf(at, col, format, args...)
+	a.sourceCut = true
 }
 
 // addLabelsOnly records the labels of a line whose statement is handled before parsing, such as

@@ -11,29 +11,40 @@ import (
 
 // The source of one assembly, the main file and every file it includes counted together (a file
 // included twice counts twice), may hold at most MaxSourceLines lines, MaxSourceSize bytes and
-// MaxSourceTokens tokens.
+// MaxSourceTokens tokens, of which at most MaxShapeTokens in lines that are parsed in full.
 // The assembler reads a file line by line and keeps at most one line of maxLineLen bytes: the
 // rest of a longer line is read and dropped, so what a file costs before it is refused is
 // bounded by these limits, whatever its size.
 //
-// For lines of a few tokens, the number of lines is what bounds memory: the assembler's peak
-// grows by about 2.5 KB for each distinct line (the parser allocates some 18 KB to parse one),
-// and a source of 300,000 distinct lines of li took 835 MB and 23 s before these limits. At the
-// limit of 65,536 lines it takes about 185 MB and 4 s of CPU. The largest program in programs/
-// has 236 lines.
+// A million lines of code are accepted: a compiler that emits Spindle assembly writes that
+// many. A line costs its text and about 100 bytes, and is lexed three times; a generated
+// program of a million distinct lines (BenchmarkAssembleLines) took about 230 bytes of peak heap
+// a line and 3 s on the project's machine, loaded. The largest program in programs/ has 236
+// lines. The size allows 64 bytes a line on average, and the tokens 8, the line's end counted
+// as one (the programs in programs/ have 3.6, the generated program 5.4); macro expansions
+// count too.
 //
-// Lines and bytes do not bound the work of parsing, which is done token by token: a line of
-// 4096 bytes can hold 2,000 values, and 4 MiB of such lines of .byte, 2 million tokens, took
-// 19 s of CPU and 750 MB. So the tokens of every line are counted too, the line's end as one,
-// those of macro expansions included: at most MaxSourceTokens, 6 a line on average at the
-// limit of lines (the programs in programs/ have 3.6). A token costs up to some 650 bytes of
-// peak memory and 12 µs: at the limit, 56,000 distinct lines of .equ take 265 MB and 4.5 s of
-// CPU, the most measured; 4 MiB of .byte lines, cut at the limit, 170 MB and 3.5 s.
+// Lines and tokens do not bound the work of parsing: participle parses one line of each shape,
+// and takes the form of the others from it (form.go), but a line of a new shape costs some 2 µs
+// a token, and its form some 60 bytes a token for as long as the line is kept. A source made to
+// have a new shape on every line, 8 million tokens of them, took 20 s and 1.1 GB; a program has
+// a few hundred shapes. So the tokens that participle parses, of a line of a new shape or of a
+// line with a syntax error, are counted against MaxShapeTokens: at that limit, such a source
+// takes about 2.5 s and 140 MB.
 const (
-	MaxSourceLines  = 1 << 16
-	MaxSourceSize   = 4 << 20 // bytes
-	MaxSourceTokens = 3 << 17
+	MaxSourceLines  = 1 << 20
+	MaxSourceSize   = 64 << 20 // bytes
+	MaxSourceTokens = 8 << 20
+	MaxShapeTokens  = 1 << 20
 )
+
+// sourceLimits are the limits that an assembly holds its source to: the constants above, but
+// for tests of what happens at them.
+type sourceLimits struct {
+	lines, size, tokens, shapeTokens int
+}
+
+var maxSource = sourceLimits{MaxSourceLines, MaxSourceSize, MaxSourceTokens, MaxShapeTokens}
 
 var (
 	errNotRegular = errors.New("not a regular file")
@@ -127,7 +138,7 @@ func (r *lineReader) next() (rawLine, bool) {
 		case n == 1:
 			tail = [2]byte{tail[1], chunk[0]}
 		}
-		if r.a.sourceBytes > MaxSourceSize {
+		if r.a.sourceBytes > r.a.limits.size {
 			over = overSize // and the line may go on
 			break
 		}
@@ -154,7 +165,7 @@ func (r *lineReader) next() (rawLine, bool) {
 		r.keep.WriteByte('\n')
 	}
 	r.a.sourceLines++
-	if over == 0 && r.a.sourceLines > MaxSourceLines {
+	if over == 0 && r.a.sourceLines > r.a.limits.lines {
 		over = overLines
 	}
 	if over != 0 {

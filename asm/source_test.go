@@ -41,9 +41,7 @@ func assembleReaderErrors(t *testing.T, r *endless) string {
 // limit, having kept no more than a line's worth of it.
 func TestEndlessLine(t *testing.T) {
 	r := &endless{b: 'x'}
-	want := `prog.s:1:1: line is too long (the limit is 4096 bytes) and passes the source's limit of 4194304 bytes; the rest is not read
-    ` + strings.Repeat("x", 60) + ` ...
-    ^`
+	want := fmt.Sprintf("prog.s:1:1: line is too long (the limit is 4096 bytes) and passes the source's limit of %d bytes; the rest is not read\n    %s ...\n    ^", MaxSourceSize, strings.Repeat("x", 60))
 	if d := cmp.Diff(want, assembleReaderErrors(t, r)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
@@ -57,7 +55,7 @@ func TestEndlessLine(t *testing.T) {
 // nothing is laid out: a program cut short would have labels undefined.
 func TestEndlessLines(t *testing.T) {
 	r := &endless{b: '\n'}
-	want := `prog.s:65537:1: source has more than 65536 lines, the limit with the files it includes; the rest is not read`
+	want := fmt.Sprintf("prog.s:%d:1: source has more than %d lines, the limit with the files it includes; the rest is not read", MaxSourceLines+1, MaxSourceLines)
 	if d := cmp.Diff(want, assembleReaderErrors(t, r)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
@@ -67,12 +65,15 @@ func TestEndlessLines(t *testing.T) {
 }
 
 // TestSourceSizeCountsIncludes checks that the size limit counts the main file and every file
-// it includes together, and that the error is at the line where the source passes it.
+// it includes together, and that the error is at the line where the source passes it. The
+// assembly is held to 4 MiB, so that the source need not be as large as the real limit.
 func TestSourceSizeCountsIncludes(t *testing.T) {
 	line := "\tnop # " + strings.Repeat("-", 90) + "\n" // 98 bytes
 	lib := []byte(strings.Repeat(line, 30000))          // 2,940,000 bytes
 	src := "\tj main\n\t.include \"lib.s\"\n\t.include \"lib.s\"\nmain:\tret\n"
-	list := assembleErrors(t, src, map[string][]byte{"lib.s": lib})
+	limits := maxSource
+	limits.size = 4 << 20
+	list := assembleErrorsWithin(t, src, map[string][]byte{"lib.s": lib}, limits)
 	// 8 bytes of j and 18 of each .include, 30,000 lines of lib.s, then 12,799 lines of it
 	// again make 4,194,346 bytes: 12,799 is the first line past 4 MiB.
 	want := `lib.s:12799:1: source is larger than 4194304 bytes (4 MiB), the limit with the files it includes; the rest is not read
@@ -141,18 +142,19 @@ func TestIncludeNotRegular(t *testing.T) {
 }
 
 // TestIncludeLarge checks that a regular file larger than the source limit is read only to the
-// limit.
+// limit. The assembly is held to 4 MiB, so that the file need not be as large as the real limit.
 func TestIncludeLarge(t *testing.T) {
+	const limit = 4 << 20
 	dir := t.TempDir()
-	big := strings.Repeat("# "+strings.Repeat("-", 1000)+"\n", MaxSourceSize/1003+1)
+	big := strings.Repeat("# "+strings.Repeat("-", 1000)+"\n", limit/1003+1)
 	if err := os.WriteFile(filepath.Join(dir, "big.s"), []byte(big), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "prog.s")
-	if err := os.WriteFile(path, []byte("\t.include \"big.s\"\nmain:\tret\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := AssembleFile(path)
+	src := "\t.include \"big.s\"\nmain:\tret\n"
+	a := newAssembler(nil)
+	a.limits.size = limit
+	_, err := a.run(path, strings.NewReader(src), []byte(src))
 	var list ErrorList
 	if !errors.As(err, &list) || len(list) != 1 {
 		t.Fatalf("got %v, want one error", err)
