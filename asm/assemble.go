@@ -77,6 +77,7 @@ func assembleFrom(filename string, r io.Reader, src []byte, opts *Options) (*obj
 func newAssembler(opts *Options) *assembler {
 	a := &assembler{
 		limits:   maxSource,
+		scopes:   []string{""},
 		open:     openSource,
 		sources:  map[string][]byte{},
 		macros:   map[string]*asmMacro{},
@@ -155,7 +156,8 @@ type assembler struct {
 	sourceCut    bool // a limit was passed, or a file could not be read: reading stopped
 
 	// Lines and macros.
-	stmts         []*srcLine    // the statements, in order, after .include and macro expansion
+	lines         lineBlocks    // the lines, in order, after .include and macro expansion
+	files         []string      // the names of the files the lines come from
 	toks          []lexer.Token // the tokens of the line being worked on (lex, statement)
 	forms         formCache
 	text          textArena // the text of the lines read
@@ -168,9 +170,11 @@ type assembler struct {
 	// Layout.
 	syms     map[string]*asmSymbol
 	sec      section
-	scope    string
-	textLen  uint64 // instructions
-	dataLen  uint64 // bytes
+	scope    string   // the last global label
+	scopes   []string // every scope so far, the first ""; lines hold an index
+	scopeIdx uint32   // scope's
+	textLen  uint64   // instructions
+	dataLen  uint64   // bytes
 	bssLen   uint64
 	bssAlign uint64   // the largest .align in .bss
 	laidOut  bool     // addresses in .bss are known

@@ -76,7 +76,7 @@ func (a *assembler) encode() {
 	a.img.Text = make([]isa.Instr, 0, a.textLen)
 	a.img.Lines = make([]object.Line, 0, a.textLen)
 	var l stmt
-	for _, line := range a.stmts {
+	for line := range a.lines.statements {
 		if line.failed || line.form.head < 0 {
 			continue
 		}
@@ -92,7 +92,7 @@ func (a *assembler) encode() {
 		}
 		// A statement that failed still takes its place, so that the others keep theirs.
 		if line.sec == secText {
-			for uint64(len(a.img.Text)) < line.off+line.size {
+			for uint64(len(a.img.Text)) < uint64(line.off)+uint64(line.size) {
 				a.emitWord(line, 0)
 			}
 		}
@@ -101,7 +101,7 @@ func (a *assembler) encode() {
 
 // emitWord appends an instruction word and its line.
 func (a *assembler) emitWord(l *srcLine, w isa.Instr) {
-	file, line := l.top().file, uint32(l.top().num)
+	file, line := a.fileOf(l.top()), uint32(l.top().num)
 	if a.locSet {
 		file, line = a.locFile, a.locLine
 	}
@@ -119,7 +119,7 @@ func (a *assembler) emitWord(l *srcLine, w isa.Instr) {
 func (a *assembler) emit(l *stmt, op isa.Opcode, o isa.Operands) {
 	w, err := isa.Encode(op, o)
 	if err != nil {
-		a.errorf(l.srcLine, l.headCol, "%v", err)
+		a.errorf(l.srcLine, int(l.headCol), "%v", err)
 		return
 	}
 	a.emitWord(l.srcLine, w)
@@ -228,7 +228,7 @@ func (a *assembler) emitInstr(l *stmt) {
 
 	case "push", "pop":
 		if len(args) == 0 {
-			a.errorf(l.srcLine, l.headCol, "'%s' needs at least one register", l.opName)
+			a.errorf(l.srcLine, int(l.headCol), "'%s' needs at least one register", l.opName)
 			return
 		}
 		op := isa.PUSH
@@ -353,7 +353,7 @@ func (a *assembler) arity(l *stmt, n int, syntax string) bool {
 		return len(l.args) == n // a malformed operand has been reported already
 	}
 	name := l.opName
-	col := l.headCol
+	col := int(l.headCol)
 	if got > n {
 		col = l.args[min(n, len(l.args)-1)].col
 	}
@@ -569,7 +569,7 @@ func (a *assembler) emitDirective(l *stmt) {
 			if ok {
 				var b [8]byte
 				binary.LittleEndian.PutUint64(b[:], uint64(v))
-				copy(data[l.off+uint64(i)*width:], b[:width])
+				copy(data[uint64(l.off)+uint64(i)*width:], b[:width])
 			}
 		}
 
@@ -591,7 +591,7 @@ func (a *assembler) emitDirective(l *stmt) {
 			}
 			return
 		}
-		for i := l.off; i < l.off+l.size; i++ {
+		for i := l.off; i < l.off+l.size; i++ { // within .data, so no wrap
 			data[i] = byte(v)
 		}
 

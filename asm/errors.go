@@ -111,21 +111,21 @@ func (a *assembler) errorf(l *srcLine, col int, format string, args ...any) {
 	}
 	msg := fmt.Sprintf(format, args...)
 	if l.exp != nil {
-		msg += fmt.Sprintf(" (in macro '%s' used at %s:%d)", l.exp.macro, l.exp.via.file, l.exp.via.num)
+		msg += fmt.Sprintf(" (in macro '%s' used at %s:%d)", l.exp.macro, a.fileOf(l.exp.via), l.exp.via.num)
 	}
 	msg = clipMessage(msg)
-	a.diags = append(a.diags, asmDiag{l.seq, &Error{
-		Pos:    Pos{File: l.file, Line: l.num, Col: col},
+	a.diags = append(a.diags, asmDiag{int(l.seq), &Error{
+		Pos:    Pos{File: a.fileOf(l), Line: int(l.num), Col: col},
 		Msg:    msg,
 		Source: l.text,
 	}})
 	// Keep firstErrLines the maxErrors earliest lines with errors, in order.
-	i, found := slices.BinarySearch(a.firstErrLines, l.seq)
+	i, found := slices.BinarySearch(a.firstErrLines, int(l.seq))
 	if !found && i < maxErrors {
 		if len(a.firstErrLines) == maxErrors {
 			a.firstErrLines = a.firstErrLines[:maxErrors-1]
 		}
-		a.firstErrLines = slices.Insert(a.firstErrLines, i, l.seq)
+		a.firstErrLines = slices.Insert(a.firstErrLines, i, int(l.seq))
 	}
 }
 
@@ -135,7 +135,7 @@ func (a *assembler) errorf(l *srcLine, col int, format string, args ...any) {
 // equal errors; two on different lines are equal only when they are the same line of a macro's
 // body reached through the same line of another macro, and then a suggestion may be missing.)
 func (a *assembler) shown(l *srcLine) bool {
-	return l == nil || len(a.firstErrLines) < maxErrors || l.seq <= a.firstErrLines[maxErrors-1]
+	return l == nil || len(a.firstErrLines) < maxErrors || int(l.seq) <= a.firstErrLines[maxErrors-1]
 }
 
 // errorList returns the recorded errors in source order, or nil if there are none.

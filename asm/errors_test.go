@@ -434,7 +434,7 @@ func TestTooManyErrors(t *testing.T) {
 // not count as one too many.
 func TestTooManyErrorsNotForDuplicates(t *testing.T) {
 	a := newAssembler(nil)
-	l := a.newLine("prog.s", 1, "\tfoo")
+	l := a.newLine(a.fileIndex("prog.s"), 1, "\tfoo")
 	a.errorf(l, 2, "unknown instruction 'foo'")
 	a.errorf(l, 2, "unknown instruction 'foo'")
 	var list ErrorList

@@ -37,24 +37,26 @@ const (
 // A srcLine is one line of source, or of a macro expansion. What a line keeps between the steps
 // of the assembly is its text, the form of its statement and its place: each pass over the
 // lines lexes the text again and builds the statement from the form and the tokens (a stmt),
-// which is cheaper than keeping the statements of a large source.
+// which is cheaper than keeping the statements of a large source. A line takes 64 bytes: the
+// numbers are 32 bits, which the limits on a source and on its sections allow, and the file
+// and the scope are indexes.
 type srcLine struct {
-	seq     int    // position in the expanded source, for ordering errors
-	file    string // the file the text comes from (for a macro, where the body is)
-	num     int    // 1-based line number in file
-	text    string // the text parsed: for a macro body, after substitution
-	headCol int    // column of the instruction, directive or macro name
-	exp     *expansion
+	text string     // the text parsed: for a macro body, after substitution
+	form *form      // the statement's syntax; nil for a line that is not a statement
+	exp  *expansion // where the line was expanded, for a line of a macro's body
 
-	form   *form // the statement's syntax; nil for a line that is not a statement
-	failed bool  // the statement did not parse; only its labels count
+	seq     int32  // position in the expanded source, for ordering errors
+	num     int32  // 1-based line number in its file
+	headCol int32  // column of the instruction, directive or macro name
+	file    uint32 // the file the text comes from (for a macro, where the body is): a.files
+	failed  bool   // the statement did not parse; only its labels count
 
 	// Set by layout.
 	bad   bool // an error was reported; the statement is not encoded
 	sec   section
-	off   uint64 // instruction index in .text, byte offset in .data or .bss
-	size  uint64 // instructions in .text, bytes in .data or .bss
-	scope string // the global label that local names belong to
+	off   uint32 // instruction index in .text, byte offset in .data or .bss
+	size  uint32 // instructions in .text, bytes in .data or .bss
+	scope uint32 // the global label that local names belong to: a.scopes
 }
 
 // An expansion is where the lines of a macro's body were expanded.
@@ -80,24 +82,80 @@ type asmMacro struct {
 	def    *srcLine
 }
 
-// newLine makes a line of a source file.
-func (a *assembler) newLine(file string, num int, text string) *srcLine {
+// newLine makes a line of a file, file an index in a.files.
+func (a *assembler) newLine(file uint32, num int, text string) *srcLine {
 	a.seq++
-	return &srcLine{seq: a.seq, file: file, num: num, text: text}
+	return a.lines.add(srcLine{seq: int32(a.seq), file: file, num: int32(num), text: text})
 }
 
-// processFile expands a source file, read from r, into a.stmts. stack holds the files being
+// fileIndex returns the index of a file's name in a.files, adding it if it is not there.
+func (a *assembler) fileIndex(name string) uint32 {
+	for i, f := range a.files {
+		if f == name {
+			return uint32(i)
+		}
+	}
+	a.files = append(a.files, name)
+	return uint32(len(a.files) - 1)
+}
+
+// fileOf returns the name of the file that line l comes from.
+func (a *assembler) fileOf(l *srcLine) string { return a.files[l.file] }
+
+// lineBlocks holds the lines of an assembly in blocks, in the order they were made, which is the
+// order of the statements: a line costs its 64 bytes and no allocation or pointer of its own.
+type lineBlocks struct {
+	blocks [][]srcLine
+}
+
+const lineBlock = 1024 // lines in a block
+
+// add returns a place for line l. The place does not move.
+func (b *lineBlocks) add(l srcLine) *srcLine {
+	if len(b.blocks) == 0 || len(b.blocks[len(b.blocks)-1]) == lineBlock {
+		b.blocks = append(b.blocks, make([]srcLine, 0, lineBlock))
+	}
+	last := &b.blocks[len(b.blocks)-1]
+	*last = append(*last, l)
+	return &(*last)[len(*last)-1]
+}
+
+// drop gives back the place of l, if it is the last line added and nothing refers to it.
+func (b *lineBlocks) drop(l *srcLine) {
+	if len(b.blocks) == 0 {
+		return
+	}
+	last := &b.blocks[len(b.blocks)-1]
+	if n := len(*last); n > 0 && &(*last)[n-1] == l {
+		*last = (*last)[:n-1]
+	}
+}
+
+// statements calls yield for each line that is a statement, in order.
+func (b *lineBlocks) statements(yield func(*srcLine) bool) {
+	for _, block := range b.blocks {
+		for i := range block {
+			if block[i].form != nil && !yield(&block[i]) {
+				return
+			}
+		}
+	}
+}
+
+// processFile expands a source file, read from r, into a.lines. stack holds the files being
 // included, the outermost first, this file last. keep, if not nil, receives the text read.
 func (a *assembler) processFile(name string, r io.Reader, keep *bytes.Buffer, stack []string) {
 	lr := a.newLineReader(r, keep)
+	file := a.fileIndex(name)
 	var def *asmMacro
 	for {
 		raw, ok := lr.next()
 		if !ok {
 			break
 		}
-		l := a.newLine(name, lr.num, raw.text)
+		l := a.newLine(file, lr.num, raw.text)
 		if !a.checkBytes(l, raw) {
+			a.lines.drop(l)
 			continue
 		}
 		if def != nil {
@@ -123,12 +181,12 @@ func (a *assembler) processFile(name string, r io.Reader, keep *bytes.Buffer, st
 		def, _ = a.processLine(l, stack, 0)
 	}
 	if lr.err != nil {
-		l := a.newLine(name, lr.num+1, "")
+		l := a.newLine(file, lr.num+1, "")
 		a.errorf(l, 0, "cannot read the file: %v", lr.err)
 		a.sourceCut = true
 	}
 	if def != nil && !a.sourceCut {
-		a.errorf(def.def, def.def.headCol, "'.macro %s' has no matching .endm", def.name)
+		a.errorf(def.def, int(def.def.headCol), "'.macro %s' has no matching .endm", def.name)
 	}
 }
 
@@ -187,11 +245,12 @@ func (a *assembler) processLine(l *srcLine, stack []string, depth int) (*asmMacr
 		return nil, true
 	}
 	if !a.checkTokens(l, toks) {
+		a.lines.drop(l)
 		return nil, false
 	}
 	labels, head, rest := splitHead(toks)
 	if head != nil {
-		l.headCol = head.Pos.Column
+		l.headCol = int32(head.Pos.Column)
 		name := strings.ToLower(head.Value)
 		switch name {
 		case ".include":
@@ -230,7 +289,8 @@ func (a *assembler) processLine(l *srcLine, stack []string, depth int) (*asmMacr
 	// A line of nothing but a comment or white space has no part in what follows.
 	if len(f.labels) > 0 || f.head >= 0 {
 		l.form = f
-		a.stmts = append(a.stmts, l)
+	} else {
+		a.lines.drop(l)
 	}
 	return nil, false
 }
@@ -257,7 +317,7 @@ func (a *assembler) lex(l *srcLine) ([]lexer.Token, bool) {
 func (a *assembler) cut(l *srcLine, format string, args ...any) {
 	at, col := l, 1
 	if l.exp != nil {
-		at, col = l.exp.top, l.exp.top.headCol
+		at, col = l.exp.top, int(l.exp.top.headCol)
 	}
 	a.errorf(at, col, format, args...)
 	a.sourceCut = true
@@ -268,7 +328,6 @@ func (a *assembler) cut(l *srcLine, format string, args ...any) {
 func (a *assembler) addLabelsOnly(l *srcLine, labels int) {
 	if labels > 0 {
 		l.form = a.labelsForm(labels)
-		a.stmts = append(a.stmts, l)
 	}
 }
 
@@ -352,7 +411,7 @@ func (a *assembler) include(l *srcLine, head *lexer.Token, rest []lexer.Token, s
 	name := string(nameBytes)
 	path := name
 	if !filepath.IsAbs(path) {
-		path = filepath.Join(filepath.Dir(l.file), path)
+		path = filepath.Join(filepath.Dir(a.fileOf(l)), path)
 	}
 	path = filepath.Clean(path)
 	col := rest[0].Pos.Column
@@ -396,7 +455,7 @@ func (a *assembler) include(l *srcLine, head *lexer.Token, rest []lexer.Token, s
 func (a *assembler) startMacro(l *srcLine, rest []lexer.Token) *asmMacro {
 	m := &asmMacro{def: l}
 	if len(rest) == 0 || rest[0].Type != tokIdent {
-		a.errorf(l, l.headCol, ".macro needs a name, as in .macro push2 a, b")
+		a.errorf(l, int(l.headCol), ".macro needs a name, as in .macro push2 a, b")
 		m.name = "?"
 		return m // still collect the body, so that its lines are not read as code
 	}
@@ -451,7 +510,7 @@ func (a *assembler) defineMacro(m *asmMacro) {
 	}
 	key := strings.ToLower(m.name)
 	if old := a.macros[key]; old != nil {
-		a.errorf(m.def, m.def.headCol, "macro '%s' is already defined at %s:%d", m.name, old.def.file, old.def.num)
+		a.errorf(m.def, int(m.def.headCol), "macro '%s' is already defined at %s:%d", m.name, a.fileOf(old.def), old.def.num)
 		return
 	}
 	a.macros[key] = m
@@ -507,11 +566,11 @@ func (a *assembler) macroArgs(l *srcLine, head *lexer.Token, rest []lexer.Token)
 // processes the resulting lines. It returns true if the expansion had to be abandoned.
 func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []string, depth int) bool {
 	if depth >= maxMacroDepth {
-		a.errorf(call.top(), call.top().headCol, "macros nested deeper than %d levels (%s)", maxMacroDepth, macroCycle(m, call))
+		a.errorf(call.top(), int(call.top().headCol), "macros nested deeper than %d levels (%s)", maxMacroDepth, macroCycle(m, call))
 		return true
 	}
 	if len(args) != len(m.params) {
-		a.errorf(call, call.headCol, "macro '%s' takes %d argument%s (%s), found %d", m.name,
+		a.errorf(call, int(call.headCol), "macro '%s' takes %d argument%s (%s), found %d", m.name,
 			len(m.params), plural(len(m.params)), strings.Join(m.params, ", "), len(args))
 		return false
 	}
@@ -524,7 +583,7 @@ func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []st
 	exp := &expansion{macro: m.name, via: call, top: call.top()}
 	for _, b := range m.body {
 		a.seq++
-		nl := &srcLine{seq: a.seq, file: b.file, num: b.num, exp: exp}
+		nl := a.lines.add(srcLine{seq: int32(a.seq), file: b.file, num: b.num, exp: exp})
 		text, size, err := substituteParams(b.text, params, counter, a.shown(nl))
 		// Nesting is limited, but a macro that invokes another twice, which invokes another
 		// twice, and so on, multiplies: the text that expansions produce is limited too, since
@@ -534,7 +593,7 @@ func (a *assembler) expand(m *asmMacro, call *srcLine, args []string, stack []st
 		a.expandedBytes += min(size, maxLineLen+1) + 1
 		if a.expandedBytes > maxExpandedBytes {
 			if !a.expansionCut {
-				a.errorf(call.top(), call.top().headCol, "macro expansions produce more than %d bytes of text", maxExpandedBytes)
+				a.errorf(call.top(), int(call.top().headCol), "macro expansions produce more than %d bytes of text", maxExpandedBytes)
 				a.expansionCut = true
 			}
 			return true

@@ -96,13 +96,13 @@ func isDirective(name string) bool {
 // layout runs the first pass.
 func (a *assembler) layout() {
 	var l stmt
-	for _, line := range a.stmts {
+	for line := range a.lines.statements {
 		a.statement(&l, line)
 		for _, i := range line.form.labels {
 			a.defineLabel(line, l.toks[i])
 		}
-		line.scope = a.scope
-		line.sec, line.off = a.sec, a.here()
+		line.scope = a.scopeIdx
+		line.sec, line.off = a.sec, uint32(a.here())
 		if line.failed || line.form.head < 0 {
 			continue
 		}
@@ -183,9 +183,11 @@ func (a *assembler) defineLabel(l *srcLine, lb lexer.Token) {
 			return
 		}
 		a.scope = name
+		a.scopes = append(a.scopes, name)
+		a.scopeIdx = uint32(len(a.scopes) - 1)
 	}
 	if old := a.syms[full]; old != nil {
-		a.errorf(l, col, "duplicate label '%s'; first defined at %s:%d", full, old.line.file, old.line.num)
+		a.errorf(l, col, "duplicate label '%s'; first defined at %s:%d", full, a.fileOf(old.line), old.line.num)
 		return
 	}
 	a.syms[full] = &asmSymbol{name: full, label: true, sec: a.sec, off: a.here(), line: l, col: col}
@@ -258,7 +260,7 @@ func mustReg(name string) int {
 // layoutInstr places an instruction in .text.
 func (a *assembler) layoutInstr(l *stmt) {
 	if a.sec != secText {
-		a.errorf(l.srcLine, l.headCol, "instruction '%s' in %s; instructions belong in .text", l.opName, a.sec)
+		a.errorf(l.srcLine, int(l.headCol), "instruction '%s' in %s; instructions belong in .text", l.opName, a.sec)
 		l.bad = true
 		return
 	}
@@ -269,7 +271,7 @@ func (a *assembler) layoutInstr(l *stmt) {
 	if _, ok := isa.Lookup(l.name); !ok && !pseudoOps[l.name] {
 		name := l.opName
 		hint := a.didYouMean(l.srcLine, name, func() []string { return append(mnemonics(), a.macroNames()...) })
-		a.errorf(l.srcLine, l.headCol, "%s", unknownInstrMessage(name, l.nargs, hint))
+		a.errorf(l.srcLine, int(l.headCol), "%s", unknownInstrMessage(name, l.nargs, hint))
 		l.bad = true
 	}
 	// Even a wrong instruction takes its place, so that it does not move the labels after it
@@ -314,22 +316,25 @@ func (a *assembler) macroNames() []string {
 	return names
 }
 
-// place gives a statement of size units its offset in the current section.
+// place gives a statement of size units its offset in the current section. The limits of the
+// sections are below 2^32, so that a line's offset and size take 32 bits.
 func (a *assembler) place(l *stmt, size uint64) {
-	l.sec, l.off, l.size = a.sec, a.here(), size
+	off := a.here()
+	l.sec, l.off, l.size = a.sec, uint32(off), 0
 	limit := [numSections]uint64{maxTextLen, maxDataSize, maxBSSSize}[a.sec]
-	if l.off+size > limit || l.off+size < l.off {
+	if off+size > limit || off+size < off {
 		if !a.tooLarge[a.sec] {
 			unit := "bytes"
 			if a.sec == secText {
 				unit = "instructions"
 			}
-			a.errorf(l.srcLine, l.headCol, "%s grows past its limit of %d %s", a.sec, limit, unit)
+			a.errorf(l.srcLine, int(l.headCol), "%s grows past its limit of %d %s", a.sec, limit, unit)
 			a.tooLarge[a.sec] = true
 		}
-		l.bad, l.size = true, 0
+		l.bad = true
 		return
 	}
+	l.size = uint32(size)
 	switch a.sec {
 	case secText:
 		a.textLen += size
@@ -345,7 +350,7 @@ var dataWidth = map[string]uint64{".byte": 1, ".half": 2, ".word": 4, ".quad": 8
 
 // layoutDirective checks a directive and places what it emits.
 func (a *assembler) layoutDirective(l *stmt) {
-	name, col := l.name, l.headCol
+	name, col := l.name, int(l.headCol)
 	args := l.args
 	nargs := l.nargs
 	bad := func(format string, v ...any) {
@@ -466,10 +471,10 @@ func (a *assembler) layoutDirective(l *stmt) {
 			a.errorf(l.srcLine, args[1].col, "%s needs a constant expression; found '%s'", name, args[1].text)
 		default:
 			if old := a.syms[sym]; old != nil {
-				a.errorf(l.srcLine, args[0].col, "'%s' is already defined at %s:%d", sym, old.line.file, old.line.num)
+				a.errorf(l.srcLine, args[0].col, "'%s' is already defined at %s:%d", sym, a.fileOf(old.line), old.line.num)
 				break
 			}
-			a.syms[sym] = &asmSymbol{name: sym, sec: a.sec, off: a.here(), line: l.srcLine, col: args[0].col, scope: l.scope}
+			a.syms[sym] = &asmSymbol{name: sym, sec: a.sec, off: a.here(), line: l.srcLine, col: args[0].col, scope: a.scopes[l.scope]}
 			return
 		}
 		l.bad = true
@@ -483,7 +488,7 @@ func (a *assembler) layoutDirective(l *stmt) {
 			return
 		}
 		if a.entry != nil {
-			bad("duplicate .entry; the first is at %s:%d", a.entry.file, a.entry.num)
+			bad("duplicate .entry; the first is at %s:%d", a.fileOf(a.entry), a.entry.num)
 			return
 		}
 		if args[0].kind != argImm {
@@ -558,8 +563,8 @@ func (a *assembler) envAt(l *srcLine) *evalEnv { return a.envAtOffset(l, 0) }
 // envAtOffset is envAt with "." moved delta bytes (in .text, instructions) past the start of
 // the line, for the later values of a .byte or .word list.
 func (a *assembler) envAtOffset(l *srcLine, delta uint64) *evalEnv {
-	sec, off := l.sec, l.off+delta
-	return &evalEnv{line: l, scope: l.scope, dot: func() (int64, *colError) {
+	sec, off := l.sec, uint64(l.off)+delta
+	return &evalEnv{line: l, scope: a.scopes[l.scope], dot: func() (int64, *colError) {
 		v, ok := a.addrOf(sec, off)
 		if !ok {
 			return 0, &colError{msg: "'.' in .bss is not known here: .bss addresses follow the end of .data"}

@@ -17,10 +17,9 @@ import (
 // bounded by these limits, whatever its size.
 //
 // A million lines of code are accepted: a compiler that emits Spindle assembly writes that
-// many. A line costs its text and about 100 bytes, and is lexed three times; a generated
-// program of a million distinct lines (BenchmarkAssembleLines) took about 230 bytes of peak heap
-// a line and 3 s on the project's machine, loaded. The largest program in programs/ has 236
-// lines. The size allows 64 bytes a line on average, and the tokens 8, the line's end counted
+// many. A line keeps its text and 64 bytes, and is lexed three times; a generated program of a
+// million distinct lines (BenchmarkAssembleLines) took about 160 bytes of peak heap a line and
+// 2 s on the project's machine, loaded. The largest program in programs/ has 236 lines. The size allows 64 bytes a line on average, and the tokens 8, the line's end counted
 // as one (the programs in programs/ have 3.6, the generated program 5.4); macro expansions
 // count too.
 //
