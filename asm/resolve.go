@@ -230,31 +230,33 @@ func buildOperand(o *formArg, toks []lexer.Token, line string, nodes *exprNodes)
 		}
 		return op, nil
 	case o.base != nil:
-		i, ok := o.base.bareSym()
-		if !ok || !isa.IsRegName(toks[i].Value) {
+		r, ok := o.base.bareSym()
+		if ok {
+			op.reg, ok = isa.ParseReg(toks[r].Value)
+		}
+		if !ok {
 			return op, &colError{col: toks[o.base.from].Pos.Column, msg: fmt.Sprintf("expected a base register in parentheses, as in 8(sp); found '%s'", span(line, toks, o.base.from, o.base.to))}
 		}
-		op.kind, op.reg = argMem, mustReg(toks[i].Value)
+		op.kind = argMem
 		x, err := buildExpr(o.val, toks, nodes)
 		op.x = x
 		return op, err
 	}
-	if i, ok := o.val.bareSym(); ok && isa.IsRegName(toks[i].Value) {
-		op.kind, op.reg = argReg, mustReg(toks[i].Value)
-		return op, nil
+	if i, ok := o.val.bareSym(); ok {
+		if r, ok := isa.ParseReg(toks[i].Value); ok {
+			op.kind, op.reg = argReg, r
+			return op, nil
+		}
 	}
-	if i, ok := o.val.parenSym(); ok && isa.IsRegName(toks[i].Value) {
-		op.kind, op.reg = argMem, mustReg(toks[i].Value)
-		return op, nil
+	if i, ok := o.val.parenSym(); ok {
+		if r, ok := isa.ParseReg(toks[i].Value); ok {
+			op.kind, op.reg = argMem, r
+			return op, nil
+		}
 	}
 	x, err := buildExpr(o.val, toks, nodes)
 	op.kind, op.x = argImm, x
 	return op, err
-}
-
-func mustReg(name string) int {
-	r, _ := isa.ParseReg(name)
-	return r
 }
 
 // layoutInstr places an instruction in .text.
