@@ -96,25 +96,22 @@ func corpusLines(t *testing.T) []string {
 		"\tla a1, msg+8(sp), \"s\\n\", '\\x41'",
 		"a\nb", "x\x00y", "\xff\xfe", "tail\xe2\x82",
 	}
-	for _, pattern := range []string{"../programs/*.s", "../programs/*/*.s"} {
+	for _, pattern := range []string{"../programs/*.s", "../programs/*/*.s", "testdata/*.txtar", "../tests/testdata/*.txtar"} {
 		paths, _ := filepath.Glob(pattern)
 		for _, path := range paths {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			lines = append(lines, strings.Split(string(b), "\n")...)
-		}
-	}
-	for _, pattern := range []string{"testdata/*.txtar", "../tests/testdata/*.txtar"} {
-		paths, _ := filepath.Glob(pattern)
-		for _, path := range paths {
-			ar, err := txtar.ParseFile(path)
-			if err != nil {
-				t.Fatal(err)
+			texts := [][]byte{b}
+			if strings.HasSuffix(path, ".txtar") {
+				texts = nil
+				for _, f := range txtar.Parse(b).Files {
+					texts = append(texts, f.Data)
+				}
 			}
-			for _, f := range ar.Files {
-				lines = append(lines, strings.Split(string(f.Data), "\n")...)
+			for _, text := range texts {
+				lines = append(lines, strings.Split(string(text), "\n")...)
 			}
 		}
 	}
