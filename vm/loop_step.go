@@ -192,35 +192,35 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-2 {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
-			r[ins.A()] = uint64(int16(le.Uint16(at(p.mem, off, 2))))
+			r[ins.A()] = uint64(int16(le.Uint16(at2(p.mem, off)[:])))
 			pc++
 		case isa.LHU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
-			r[ins.A()] = uint64(le.Uint16(at(p.mem, off, 2)))
+			r[ins.A()] = uint64(le.Uint16(at2(p.mem, off)[:]))
 			pc++
 		case isa.LW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
-			r[ins.A()] = uint64(int32(le.Uint32(at(p.mem, off, 4))))
+			r[ins.A()] = uint64(int32(le.Uint32(at4(p.mem, off)[:])))
 			pc++
 		case isa.LWU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
-			r[ins.A()] = uint64(le.Uint32(at(p.mem, off, 4)))
+			r[ins.A()] = uint64(le.Uint32(at4(p.mem, off)[:]))
 			pc++
 		case isa.LD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
-			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
+			r[ins.A()] = le.Uint64(at8(p.mem, off)[:])
 			pc++
 		case isa.SB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
@@ -237,7 +237,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-2 {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
-			le.PutUint16(at(p.mem, off, 2), uint16(r[ins.A()]))
+			le.PutUint16(at2(p.mem, off)[:], uint16(r[ins.A()]))
 			if marking {
 				p.wrote(off, 2)
 			}
@@ -247,7 +247,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-4 {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
-			le.PutUint32(at(p.mem, off, 4), uint32(r[ins.A()]))
+			le.PutUint32(at4(p.mem, off)[:], uint32(r[ins.A()]))
 			if marking {
 				p.wrote(off, 4)
 			}
@@ -257,7 +257,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
-			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
+			le.PutUint64(at8(p.mem, off)[:], r[ins.A()])
 			if marking {
 				p.wrote(off, 8)
 			}
@@ -271,7 +271,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
+			le.PutUint64(at8(p.mem, off)[:], r[ins.A()])
 			if marking {
 				p.wrote(off, 8)
 			}
@@ -284,7 +284,7 @@ func (c *cpu) execStep(t *Thread) error {
 				return c.memFault(t, pc, budget, sp, 8)
 			}
 			r[isa.SP] = sp + 8
-			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
+			r[ins.A()] = le.Uint64(at8(p.mem, off)[:])
 			pc++
 		case isa.ENTER:
 			sp := r[isa.SP] - 8
@@ -297,7 +297,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if nsp < t.StackLo || nsp > sp {
 				return c.stackFault(t, pc, budget, nsp)
 			}
-			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
+			le.PutUint64(at8(p.mem, off)[:], r[isa.FP])
 			if marking {
 				p.wrote(off, 8)
 			}
@@ -310,7 +310,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, fp, 8)
 			}
-			r[isa.FP] = le.Uint64(at(p.mem, off, 8))
+			r[isa.FP] = le.Uint64(at8(p.mem, off)[:])
 			r[isa.SP] = fp + 8
 			pc++
 
@@ -374,11 +374,11 @@ func (c *cpu) execStep(t *Thread) error {
 			pc += int(ins.Imm24())
 			goto check
 		case isa.JR:
-			d := r[ins.A()] - isa.TextBase
-			if d&3 != 0 || d>>2 >= uint64(len(code)) {
+			d := codeIndex(r[ins.A()])
+			if d >= uint64(len(code)) {
 				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
-			pc = int(d >> 2)
+			pc = int(d)
 			goto check
 		case isa.CALL:
 			sp := r[isa.SP] - 8
@@ -386,7 +386,7 @@ func (c *cpu) execStep(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
+			le.PutUint64(at8(p.mem, off)[:], isa.TextBase+isa.InstrSize*uint64(pc+1))
 			if marking {
 				p.wrote(off, 8)
 			}
@@ -394,8 +394,8 @@ func (c *cpu) execStep(t *Thread) error {
 			pc += int(ins.Imm24())
 			goto check
 		case isa.CALLR:
-			d := r[ins.A()] - isa.TextBase
-			if d&3 != 0 || d>>2 >= uint64(len(code)) {
+			d := codeIndex(r[ins.A()])
+			if d >= uint64(len(code)) {
 				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
 			sp := r[isa.SP] - 8
@@ -403,12 +403,12 @@ func (c *cpu) execStep(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
+			le.PutUint64(at8(p.mem, off)[:], isa.TextBase+isa.InstrSize*uint64(pc+1))
 			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.SP] = sp
-			pc = int(d >> 2)
+			pc = int(d)
 			goto check
 		case isa.RET:
 			sp := r[isa.SP]
@@ -416,13 +416,13 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, sp, 8)
 			}
-			a := le.Uint64(at(p.mem, off, 8))
-			d := a - isa.TextBase
-			if d&3 != 0 || d>>2 >= uint64(len(code)) {
+			a := le.Uint64(at8(p.mem, off)[:])
+			d := codeIndex(a)
+			if d >= uint64(len(code)) {
 				return c.jumpFault(t, pc, budget, a)
 			}
 			r[isa.SP] = sp + 8
-			pc = int(d >> 2)
+			pc = int(d)
 			if stepping && t == c.returnOf && sp >= c.returnSP {
 				edge = c.returned()
 			}
@@ -461,9 +461,9 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, a, 8)
 			}
-			old := le.Uint64(at(p.mem, off, 8))
+			old := le.Uint64(at8(p.mem, off)[:])
 			if old == r[ins.A()] {
-				le.PutUint64(at(p.mem, off, 8), r[ins.C()])
+				le.PutUint64(at8(p.mem, off)[:], r[ins.C()])
 				if marking {
 					p.wrote(off, 8)
 				}
@@ -476,8 +476,8 @@ func (c *cpu) execStep(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, a, 8)
 			}
-			old := le.Uint64(at(p.mem, off, 8))
-			le.PutUint64(at(p.mem, off, 8), old+r[ins.C()])
+			old := le.Uint64(at8(p.mem, off)[:])
+			le.PutUint64(at8(p.mem, off)[:], old+r[ins.C()])
 			if marking {
 				p.wrote(off, 8)
 			}
@@ -721,35 +721,35 @@ func (c *cpu) execMark(t *Thread) error {
 			if off > uint64(len(p.mem))-2 {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
-			r[ins.A()] = uint64(int16(le.Uint16(at(p.mem, off, 2))))
+			r[ins.A()] = uint64(int16(le.Uint16(at2(p.mem, off)[:])))
 			pc++
 		case isa.LHU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
-			r[ins.A()] = uint64(le.Uint16(at(p.mem, off, 2)))
+			r[ins.A()] = uint64(le.Uint16(at2(p.mem, off)[:]))
 			pc++
 		case isa.LW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
-			r[ins.A()] = uint64(int32(le.Uint32(at(p.mem, off, 4))))
+			r[ins.A()] = uint64(int32(le.Uint32(at4(p.mem, off)[:])))
 			pc++
 		case isa.LWU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
-			r[ins.A()] = uint64(le.Uint32(at(p.mem, off, 4)))
+			r[ins.A()] = uint64(le.Uint32(at4(p.mem, off)[:]))
 			pc++
 		case isa.LD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
-			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
+			r[ins.A()] = le.Uint64(at8(p.mem, off)[:])
 			pc++
 		case isa.SB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
@@ -766,7 +766,7 @@ func (c *cpu) execMark(t *Thread) error {
 			if off > uint64(len(p.mem))-2 {
 				return c.memFault(t, pc, budget, off+p.memBase, 2)
 			}
-			le.PutUint16(at(p.mem, off, 2), uint16(r[ins.A()]))
+			le.PutUint16(at2(p.mem, off)[:], uint16(r[ins.A()]))
 			if marking {
 				p.wrote(off, 2)
 			}
@@ -776,7 +776,7 @@ func (c *cpu) execMark(t *Thread) error {
 			if off > uint64(len(p.mem))-4 {
 				return c.memFault(t, pc, budget, off+p.memBase, 4)
 			}
-			le.PutUint32(at(p.mem, off, 4), uint32(r[ins.A()]))
+			le.PutUint32(at4(p.mem, off)[:], uint32(r[ins.A()]))
 			if marking {
 				p.wrote(off, 4)
 			}
@@ -786,7 +786,7 @@ func (c *cpu) execMark(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, off+p.memBase, 8)
 			}
-			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
+			le.PutUint64(at8(p.mem, off)[:], r[ins.A()])
 			if marking {
 				p.wrote(off, 8)
 			}
@@ -800,7 +800,7 @@ func (c *cpu) execMark(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(at(p.mem, off, 8), r[ins.A()])
+			le.PutUint64(at8(p.mem, off)[:], r[ins.A()])
 			if marking {
 				p.wrote(off, 8)
 			}
@@ -813,7 +813,7 @@ func (c *cpu) execMark(t *Thread) error {
 				return c.memFault(t, pc, budget, sp, 8)
 			}
 			r[isa.SP] = sp + 8
-			r[ins.A()] = le.Uint64(at(p.mem, off, 8))
+			r[ins.A()] = le.Uint64(at8(p.mem, off)[:])
 			pc++
 		case isa.ENTER:
 			sp := r[isa.SP] - 8
@@ -826,7 +826,7 @@ func (c *cpu) execMark(t *Thread) error {
 			if nsp < t.StackLo || nsp > sp {
 				return c.stackFault(t, pc, budget, nsp)
 			}
-			le.PutUint64(at(p.mem, off, 8), r[isa.FP])
+			le.PutUint64(at8(p.mem, off)[:], r[isa.FP])
 			if marking {
 				p.wrote(off, 8)
 			}
@@ -839,7 +839,7 @@ func (c *cpu) execMark(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, fp, 8)
 			}
-			r[isa.FP] = le.Uint64(at(p.mem, off, 8))
+			r[isa.FP] = le.Uint64(at8(p.mem, off)[:])
 			r[isa.SP] = fp + 8
 			pc++
 
@@ -903,11 +903,11 @@ func (c *cpu) execMark(t *Thread) error {
 			pc += int(ins.Imm24())
 			goto check
 		case isa.JR:
-			d := r[ins.A()] - isa.TextBase
-			if d&3 != 0 || d>>2 >= uint64(len(code)) {
+			d := codeIndex(r[ins.A()])
+			if d >= uint64(len(code)) {
 				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
-			pc = int(d >> 2)
+			pc = int(d)
 			goto check
 		case isa.CALL:
 			sp := r[isa.SP] - 8
@@ -915,7 +915,7 @@ func (c *cpu) execMark(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
+			le.PutUint64(at8(p.mem, off)[:], isa.TextBase+isa.InstrSize*uint64(pc+1))
 			if marking {
 				p.wrote(off, 8)
 			}
@@ -923,8 +923,8 @@ func (c *cpu) execMark(t *Thread) error {
 			pc += int(ins.Imm24())
 			goto check
 		case isa.CALLR:
-			d := r[ins.A()] - isa.TextBase
-			if d&3 != 0 || d>>2 >= uint64(len(code)) {
+			d := codeIndex(r[ins.A()])
+			if d >= uint64(len(code)) {
 				return c.jumpFault(t, pc, budget, r[ins.A()])
 			}
 			sp := r[isa.SP] - 8
@@ -932,12 +932,12 @@ func (c *cpu) execMark(t *Thread) error {
 			if sp < t.StackLo || off > uint64(len(p.mem))-8 {
 				return c.stackFault(t, pc, budget, sp)
 			}
-			le.PutUint64(at(p.mem, off, 8), isa.TextBase+isa.InstrSize*uint64(pc+1))
+			le.PutUint64(at8(p.mem, off)[:], isa.TextBase+isa.InstrSize*uint64(pc+1))
 			if marking {
 				p.wrote(off, 8)
 			}
 			r[isa.SP] = sp
-			pc = int(d >> 2)
+			pc = int(d)
 			goto check
 		case isa.RET:
 			sp := r[isa.SP]
@@ -945,13 +945,13 @@ func (c *cpu) execMark(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, sp, 8)
 			}
-			a := le.Uint64(at(p.mem, off, 8))
-			d := a - isa.TextBase
-			if d&3 != 0 || d>>2 >= uint64(len(code)) {
+			a := le.Uint64(at8(p.mem, off)[:])
+			d := codeIndex(a)
+			if d >= uint64(len(code)) {
 				return c.jumpFault(t, pc, budget, a)
 			}
 			r[isa.SP] = sp + 8
-			pc = int(d >> 2)
+			pc = int(d)
 			if stepping && t == c.returnOf && sp >= c.returnSP {
 				edge = c.returned()
 			}
@@ -990,9 +990,9 @@ func (c *cpu) execMark(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, a, 8)
 			}
-			old := le.Uint64(at(p.mem, off, 8))
+			old := le.Uint64(at8(p.mem, off)[:])
 			if old == r[ins.A()] {
-				le.PutUint64(at(p.mem, off, 8), r[ins.C()])
+				le.PutUint64(at8(p.mem, off)[:], r[ins.C()])
 				if marking {
 					p.wrote(off, 8)
 				}
@@ -1005,8 +1005,8 @@ func (c *cpu) execMark(t *Thread) error {
 			if off > uint64(len(p.mem))-8 {
 				return c.memFault(t, pc, budget, a, 8)
 			}
-			old := le.Uint64(at(p.mem, off, 8))
-			le.PutUint64(at(p.mem, off, 8), old+r[ins.C()])
+			old := le.Uint64(at8(p.mem, off)[:])
+			le.PutUint64(at8(p.mem, off)[:], old+r[ins.C()])
 			if marking {
 				p.wrote(off, 8)
 			}
