@@ -48,6 +48,7 @@ func (c *cpu) execStep(t *Thread) error {
 			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		case isa.NOP:
 			pc++
+			continue
 		case isa.HALT:
 			p.exit(0)
 			return c.leave(t, pc, budget, nil)
@@ -57,22 +58,28 @@ func (c *cpu) execStep(t *Thread) error {
 		case isa.MOV:
 			r[ins.A()] = r[ins.B()]
 			pc++
+			continue
 		case isa.LI:
 			r[ins.A()] = uint64(ins.Imm20())
 			pc++
+			continue
 		case isa.LK:
 			r[ins.A()] = p.consts[ins.Uimm20()]
 			pc++
+			continue
 
 		case isa.ADD:
 			r[ins.A()] = r[ins.B()] + r[ins.C()]
 			pc++
+			continue
 		case isa.SUB:
 			r[ins.A()] = r[ins.B()] - r[ins.C()]
 			pc++
+			continue
 		case isa.MUL:
 			r[ins.A()] = r[ins.B()] * r[ins.C()]
 			pc++
+			continue
 		case isa.DIV:
 			d := int64(r[ins.C()])
 			if d == 0 {
@@ -81,6 +88,7 @@ func (c *cpu) execStep(t *Thread) error {
 			// Go defines MinInt64 / -1 as MinInt64, which is the wrapping result we want.
 			r[ins.A()] = uint64(int64(r[ins.B()]) / d)
 			pc++
+			continue
 		case isa.DIVU:
 			d := r[ins.C()]
 			if d == 0 {
@@ -88,6 +96,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = r[ins.B()] / d
 			pc++
+			continue
 		case isa.REM:
 			d := int64(r[ins.C()])
 			if d == 0 {
@@ -95,6 +104,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = uint64(int64(r[ins.B()]) % d)
 			pc++
+			continue
 		case isa.REMU:
 			d := r[ins.C()]
 			if d == 0 {
@@ -102,73 +112,96 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = r[ins.B()] % d
 			pc++
+			continue
 		case isa.AND:
 			r[ins.A()] = r[ins.B()] & r[ins.C()]
 			pc++
+			continue
 		case isa.OR:
 			r[ins.A()] = r[ins.B()] | r[ins.C()]
 			pc++
+			continue
 		case isa.XOR:
 			r[ins.A()] = r[ins.B()] ^ r[ins.C()]
 			pc++
+			continue
 		case isa.SHL:
 			r[ins.A()] = r[ins.B()] << (r[ins.C()] & 63)
 			pc++
+			continue
 		case isa.SHR:
 			r[ins.A()] = r[ins.B()] >> (r[ins.C()] & 63)
 			pc++
+			continue
 		case isa.SAR:
 			r[ins.A()] = uint64(int64(r[ins.B()]) >> (r[ins.C()] & 63))
 			pc++
+			continue
 		case isa.SLT:
 			r[ins.A()] = flag(int64(r[ins.B()]) < int64(r[ins.C()]))
 			pc++
+			continue
 		case isa.SLTU:
 			r[ins.A()] = flag(r[ins.B()] < r[ins.C()])
 			pc++
+			continue
 		case isa.SEQ:
 			r[ins.A()] = flag(r[ins.B()] == r[ins.C()])
 			pc++
+			continue
 		case isa.SNE:
 			r[ins.A()] = flag(r[ins.B()] != r[ins.C()])
 			pc++
+			continue
 		case isa.NOT:
 			r[ins.A()] = ^r[ins.B()]
 			pc++
+			continue
 		case isa.NEG:
 			r[ins.A()] = -r[ins.B()]
 			pc++
+			continue
 
 		case isa.ADDI:
 			r[ins.A()] = r[ins.B()] + uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.MULI:
 			r[ins.A()] = r[ins.B()] * uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.ANDI:
 			r[ins.A()] = r[ins.B()] & uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.ORI:
 			r[ins.A()] = r[ins.B()] | uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.XORI:
 			r[ins.A()] = r[ins.B()] ^ uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.SHLI:
 			r[ins.A()] = r[ins.B()] << (ins.Imm16() & 63)
 			pc++
+			continue
 		case isa.SHRI:
 			r[ins.A()] = r[ins.B()] >> (ins.Imm16() & 63)
 			pc++
+			continue
 		case isa.SARI:
 			r[ins.A()] = uint64(int64(r[ins.B()]) >> (ins.Imm16() & 63))
 			pc++
+			continue
 		case isa.SLTI:
 			r[ins.A()] = flag(int64(r[ins.B()]) < ins.Imm16())
 			pc++
+			continue
 		case isa.SLTIU:
 			r[ins.A()] = flag(r[ins.B()] < uint64(ins.Imm16()))
 			pc++
+			continue
 
 		// Loads and stores: off wraps to a huge number for an address below memBase, so one
 		// unsigned comparison checks both ends. len(mem) is at least the main thread's stack
@@ -180,6 +213,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = uint64(int8(p.mem[off]))
 			pc++
+			continue
 		case isa.LBU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
@@ -187,6 +221,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = uint64(p.mem[off])
 			pc++
+			continue
 		case isa.LH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
@@ -194,6 +229,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = uint64(int16(le.Uint16(at2(p.mem, off)[:])))
 			pc++
+			continue
 		case isa.LHU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
@@ -201,6 +237,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = uint64(le.Uint16(at2(p.mem, off)[:]))
 			pc++
+			continue
 		case isa.LW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
@@ -208,6 +245,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = uint64(int32(le.Uint32(at4(p.mem, off)[:])))
 			pc++
+			continue
 		case isa.LWU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
@@ -215,6 +253,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = uint64(le.Uint32(at4(p.mem, off)[:]))
 			pc++
+			continue
 		case isa.LD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
@@ -222,6 +261,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = le.Uint64(at8(p.mem, off)[:])
 			pc++
+			continue
 		case isa.SB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
@@ -232,6 +272,7 @@ func (c *cpu) execStep(t *Thread) error {
 				p.wrote(off, 1)
 			}
 			pc++
+			continue
 		case isa.SH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
@@ -242,6 +283,7 @@ func (c *cpu) execStep(t *Thread) error {
 				p.wrote(off, 2)
 			}
 			pc++
+			continue
 		case isa.SW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
@@ -252,6 +294,7 @@ func (c *cpu) execStep(t *Thread) error {
 				p.wrote(off, 4)
 			}
 			pc++
+			continue
 		case isa.SD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
@@ -262,6 +305,7 @@ func (c *cpu) execStep(t *Thread) error {
 				p.wrote(off, 8)
 			}
 			pc++
+			continue
 
 		// The stack: sp below stackLo is an overflow; the same comparison on off as for loads
 		// catches an sp that points outside memory altogether.
@@ -277,6 +321,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[isa.SP] = sp
 			pc++
+			continue
 		case isa.POP:
 			sp := r[isa.SP]
 			off := sp - p.memBase
@@ -286,6 +331,7 @@ func (c *cpu) execStep(t *Thread) error {
 			r[isa.SP] = sp + 8
 			r[ins.A()] = le.Uint64(at8(p.mem, off)[:])
 			pc++
+			continue
 		case isa.ENTER:
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
@@ -304,6 +350,7 @@ func (c *cpu) execStep(t *Thread) error {
 			r[isa.FP] = sp
 			r[isa.SP] = nsp
 			pc++
+			continue
 		case isa.LEAVE:
 			fp := r[isa.FP]
 			off := fp - p.memBase
@@ -313,6 +360,7 @@ func (c *cpu) execStep(t *Thread) error {
 			r[isa.FP] = le.Uint64(at8(p.mem, off)[:])
 			r[isa.SP] = fp + 8
 			pc++
+			continue
 
 		case isa.BEQ:
 			if r[ins.A()] == r[ins.B()] {
@@ -320,48 +368,56 @@ func (c *cpu) execStep(t *Thread) error {
 				goto check
 			}
 			pc++
+			continue
 		case isa.BNE:
 			if r[ins.A()] != r[ins.B()] {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BLT:
 			if int64(r[ins.A()]) < int64(r[ins.B()]) {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BGE:
 			if int64(r[ins.A()]) >= int64(r[ins.B()]) {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BLTU:
 			if r[ins.A()] < r[ins.B()] {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BGEU:
 			if r[ins.A()] >= r[ins.B()] {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BEQZ:
 			if r[ins.A()] == 0 {
 				pc += int(ins.Imm20())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BNEZ:
 			if r[ins.A()] != 0 {
 				pc += int(ins.Imm20())
 				goto check
 			}
 			pc++
+			continue
 		case isa.LOOP:
 			a := ins.A()
 			r[a]++
@@ -370,6 +426,7 @@ func (c *cpu) execStep(t *Thread) error {
 				goto check
 			}
 			pc++
+			continue
 		case isa.JMP:
 			pc += int(ins.Imm24())
 			goto check
@@ -470,6 +527,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = old
 			pc++
+			continue
 		case isa.XADD:
 			a := r[ins.B()]
 			off := a - p.memBase
@@ -483,6 +541,7 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			r[ins.A()] = old
 			pc++
+			continue
 
 		default:
 			if ins == breakWord {
@@ -490,7 +549,6 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		}
-		continue
 
 	check:
 		if !preempt || budget > 0 {
@@ -577,6 +635,7 @@ func (c *cpu) execMark(t *Thread) error {
 			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		case isa.NOP:
 			pc++
+			continue
 		case isa.HALT:
 			p.exit(0)
 			return c.leave(t, pc, budget, nil)
@@ -586,22 +645,28 @@ func (c *cpu) execMark(t *Thread) error {
 		case isa.MOV:
 			r[ins.A()] = r[ins.B()]
 			pc++
+			continue
 		case isa.LI:
 			r[ins.A()] = uint64(ins.Imm20())
 			pc++
+			continue
 		case isa.LK:
 			r[ins.A()] = p.consts[ins.Uimm20()]
 			pc++
+			continue
 
 		case isa.ADD:
 			r[ins.A()] = r[ins.B()] + r[ins.C()]
 			pc++
+			continue
 		case isa.SUB:
 			r[ins.A()] = r[ins.B()] - r[ins.C()]
 			pc++
+			continue
 		case isa.MUL:
 			r[ins.A()] = r[ins.B()] * r[ins.C()]
 			pc++
+			continue
 		case isa.DIV:
 			d := int64(r[ins.C()])
 			if d == 0 {
@@ -610,6 +675,7 @@ func (c *cpu) execMark(t *Thread) error {
 			// Go defines MinInt64 / -1 as MinInt64, which is the wrapping result we want.
 			r[ins.A()] = uint64(int64(r[ins.B()]) / d)
 			pc++
+			continue
 		case isa.DIVU:
 			d := r[ins.C()]
 			if d == 0 {
@@ -617,6 +683,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = r[ins.B()] / d
 			pc++
+			continue
 		case isa.REM:
 			d := int64(r[ins.C()])
 			if d == 0 {
@@ -624,6 +691,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = uint64(int64(r[ins.B()]) % d)
 			pc++
+			continue
 		case isa.REMU:
 			d := r[ins.C()]
 			if d == 0 {
@@ -631,73 +699,96 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = r[ins.B()] % d
 			pc++
+			continue
 		case isa.AND:
 			r[ins.A()] = r[ins.B()] & r[ins.C()]
 			pc++
+			continue
 		case isa.OR:
 			r[ins.A()] = r[ins.B()] | r[ins.C()]
 			pc++
+			continue
 		case isa.XOR:
 			r[ins.A()] = r[ins.B()] ^ r[ins.C()]
 			pc++
+			continue
 		case isa.SHL:
 			r[ins.A()] = r[ins.B()] << (r[ins.C()] & 63)
 			pc++
+			continue
 		case isa.SHR:
 			r[ins.A()] = r[ins.B()] >> (r[ins.C()] & 63)
 			pc++
+			continue
 		case isa.SAR:
 			r[ins.A()] = uint64(int64(r[ins.B()]) >> (r[ins.C()] & 63))
 			pc++
+			continue
 		case isa.SLT:
 			r[ins.A()] = flag(int64(r[ins.B()]) < int64(r[ins.C()]))
 			pc++
+			continue
 		case isa.SLTU:
 			r[ins.A()] = flag(r[ins.B()] < r[ins.C()])
 			pc++
+			continue
 		case isa.SEQ:
 			r[ins.A()] = flag(r[ins.B()] == r[ins.C()])
 			pc++
+			continue
 		case isa.SNE:
 			r[ins.A()] = flag(r[ins.B()] != r[ins.C()])
 			pc++
+			continue
 		case isa.NOT:
 			r[ins.A()] = ^r[ins.B()]
 			pc++
+			continue
 		case isa.NEG:
 			r[ins.A()] = -r[ins.B()]
 			pc++
+			continue
 
 		case isa.ADDI:
 			r[ins.A()] = r[ins.B()] + uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.MULI:
 			r[ins.A()] = r[ins.B()] * uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.ANDI:
 			r[ins.A()] = r[ins.B()] & uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.ORI:
 			r[ins.A()] = r[ins.B()] | uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.XORI:
 			r[ins.A()] = r[ins.B()] ^ uint64(ins.Imm16())
 			pc++
+			continue
 		case isa.SHLI:
 			r[ins.A()] = r[ins.B()] << (ins.Imm16() & 63)
 			pc++
+			continue
 		case isa.SHRI:
 			r[ins.A()] = r[ins.B()] >> (ins.Imm16() & 63)
 			pc++
+			continue
 		case isa.SARI:
 			r[ins.A()] = uint64(int64(r[ins.B()]) >> (ins.Imm16() & 63))
 			pc++
+			continue
 		case isa.SLTI:
 			r[ins.A()] = flag(int64(r[ins.B()]) < ins.Imm16())
 			pc++
+			continue
 		case isa.SLTIU:
 			r[ins.A()] = flag(r[ins.B()] < uint64(ins.Imm16()))
 			pc++
+			continue
 
 		// Loads and stores: off wraps to a huge number for an address below memBase, so one
 		// unsigned comparison checks both ends. len(mem) is at least the main thread's stack
@@ -709,6 +800,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = uint64(int8(p.mem[off]))
 			pc++
+			continue
 		case isa.LBU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
@@ -716,6 +808,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = uint64(p.mem[off])
 			pc++
+			continue
 		case isa.LH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
@@ -723,6 +816,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = uint64(int16(le.Uint16(at2(p.mem, off)[:])))
 			pc++
+			continue
 		case isa.LHU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
@@ -730,6 +824,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = uint64(le.Uint16(at2(p.mem, off)[:]))
 			pc++
+			continue
 		case isa.LW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
@@ -737,6 +832,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = uint64(int32(le.Uint32(at4(p.mem, off)[:])))
 			pc++
+			continue
 		case isa.LWU:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
@@ -744,6 +840,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = uint64(le.Uint32(at4(p.mem, off)[:]))
 			pc++
+			continue
 		case isa.LD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
@@ -751,6 +848,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = le.Uint64(at8(p.mem, off)[:])
 			pc++
+			continue
 		case isa.SB:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off >= uint64(len(p.mem)) {
@@ -761,6 +859,7 @@ func (c *cpu) execMark(t *Thread) error {
 				p.wrote(off, 1)
 			}
 			pc++
+			continue
 		case isa.SH:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-2 {
@@ -771,6 +870,7 @@ func (c *cpu) execMark(t *Thread) error {
 				p.wrote(off, 2)
 			}
 			pc++
+			continue
 		case isa.SW:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-4 {
@@ -781,6 +881,7 @@ func (c *cpu) execMark(t *Thread) error {
 				p.wrote(off, 4)
 			}
 			pc++
+			continue
 		case isa.SD:
 			off := r[ins.B()] + uint64(ins.Imm16()) - p.memBase
 			if off > uint64(len(p.mem))-8 {
@@ -791,6 +892,7 @@ func (c *cpu) execMark(t *Thread) error {
 				p.wrote(off, 8)
 			}
 			pc++
+			continue
 
 		// The stack: sp below stackLo is an overflow; the same comparison on off as for loads
 		// catches an sp that points outside memory altogether.
@@ -806,6 +908,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[isa.SP] = sp
 			pc++
+			continue
 		case isa.POP:
 			sp := r[isa.SP]
 			off := sp - p.memBase
@@ -815,6 +918,7 @@ func (c *cpu) execMark(t *Thread) error {
 			r[isa.SP] = sp + 8
 			r[ins.A()] = le.Uint64(at8(p.mem, off)[:])
 			pc++
+			continue
 		case isa.ENTER:
 			sp := r[isa.SP] - 8
 			off := sp - p.memBase
@@ -833,6 +937,7 @@ func (c *cpu) execMark(t *Thread) error {
 			r[isa.FP] = sp
 			r[isa.SP] = nsp
 			pc++
+			continue
 		case isa.LEAVE:
 			fp := r[isa.FP]
 			off := fp - p.memBase
@@ -842,6 +947,7 @@ func (c *cpu) execMark(t *Thread) error {
 			r[isa.FP] = le.Uint64(at8(p.mem, off)[:])
 			r[isa.SP] = fp + 8
 			pc++
+			continue
 
 		case isa.BEQ:
 			if r[ins.A()] == r[ins.B()] {
@@ -849,48 +955,56 @@ func (c *cpu) execMark(t *Thread) error {
 				goto check
 			}
 			pc++
+			continue
 		case isa.BNE:
 			if r[ins.A()] != r[ins.B()] {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BLT:
 			if int64(r[ins.A()]) < int64(r[ins.B()]) {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BGE:
 			if int64(r[ins.A()]) >= int64(r[ins.B()]) {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BLTU:
 			if r[ins.A()] < r[ins.B()] {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BGEU:
 			if r[ins.A()] >= r[ins.B()] {
 				pc += int(ins.Imm16())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BEQZ:
 			if r[ins.A()] == 0 {
 				pc += int(ins.Imm20())
 				goto check
 			}
 			pc++
+			continue
 		case isa.BNEZ:
 			if r[ins.A()] != 0 {
 				pc += int(ins.Imm20())
 				goto check
 			}
 			pc++
+			continue
 		case isa.LOOP:
 			a := ins.A()
 			r[a]++
@@ -899,6 +1013,7 @@ func (c *cpu) execMark(t *Thread) error {
 				goto check
 			}
 			pc++
+			continue
 		case isa.JMP:
 			pc += int(ins.Imm24())
 			goto check
@@ -999,6 +1114,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = old
 			pc++
+			continue
 		case isa.XADD:
 			a := r[ins.B()]
 			off := a - p.memBase
@@ -1012,6 +1128,7 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			r[ins.A()] = old
 			pc++
+			continue
 
 		default:
 			if ins == breakWord {
@@ -1019,7 +1136,6 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 			return c.fault(t, pc, budget, isa.TrapIllegal, "")
 		}
-		continue
 
 	check:
 		if !preempt || budget > 0 {
