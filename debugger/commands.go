@@ -294,7 +294,11 @@ func (s *Session) forward(u vm.Until) (vm.Stop, error) {
 	alone := s.focused && s.lock && u.Thread != nil
 	from := s.m.Steps()
 	if s.diverges(from, alone) {
-		if err := s.diverge("a thread alone"); err != nil {
+		what := "all threads, where the run had a thread alone"
+		if alone {
+			what = "a thread alone, where the run had all threads"
+		}
+		if err := s.diverge(what); err != nil {
 			return vm.Stop{}, err
 		}
 		fmt.Fprintln(s.out, "[the run goes another way from here: what followed is dropped]")
@@ -671,6 +675,7 @@ func (s *Session) cmdReload(arg string) error {
 	for _, c := range before.cps {
 		c.snap.Release()
 	}
+	before.m.Close() // its files and sockets: the new program may listen where it did
 	s.bps = before.bps
 	s.reloaded = true
 	for _, b := range s.bps {

@@ -436,16 +436,31 @@ func (s *Session) comesTo(addrs []uint64) (*vm.Thread, uint64, error) {
 		return nil, 0, nil // no room to look ahead: the breakpoint is missed
 	}
 	defer snap.Release()
+	// Without its breakpoint, a thread at a syscall stops before it (AllSyscalls, below).
+	var cleared []uint64
+	for _, a := range s.m.Breakpoints() {
+		if slices.Contains(addrs, a) {
+			s.m.ClearBreakpoint(a)
+			cleared = append(cleared, a)
+		}
+	}
+	defer func() {
+		for _, a := range cleared {
+			s.m.SetBreakpoint(a)
+		}
+	}()
 	s.outs[0].mute, s.outs[1].mute = true, true
-	st, err := s.m.Resume(vm.Until{Steps: 1})
+	// (It stops before a syscall, which it need not run to know that its thread is next: a
+	// syscall may deal with the host, which a look-ahead must not.)
+	st, err := s.m.Resume(vm.Until{Steps: 1, AllSyscalls: true})
 	s.outs[0].mute, s.outs[1].mute = false, false
 	if err != nil {
 		return nil, 0, err
 	}
 	var next *vm.Thread
 	var pc uint64
-	if st.Kind == vm.StopInput {
-		next, pc = st.Thread, st.PC // it executes its read once fed
+	if st.Kind == vm.StopInput || st.Kind == vm.StopSyscall {
+		next, pc = st.Thread, st.PC // it executes its syscall next (a read, once fed)
 	}
 	for t, w := range before {
 		if t.Steps > w.steps {

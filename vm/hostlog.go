@@ -171,6 +171,34 @@ func (m *Machine) Diverge() error {
 	return nil
 }
 
+// Close gives back what the machine holds of the host: the files and sockets its processes
+// have open, those that only its host log still holds, and the network's operations in
+// flight. A debugger closes the machine it replaces (reload); a run that goes on after finds
+// them closed.
+func (m *Machine) Close() {
+	l := &m.hlog
+	on := l.on
+	l.on = false // the machine's own doing, not the program's: not logged
+	m.closeHostFiles()
+	m.closeSockets()
+	defer func() { l.on = on }()
+	for _, e := range l.entries {
+		switch v := e.val.(type) {
+		case File:
+			if v != nil {
+				v.Close()
+			}
+		case Listener:
+			if v != nil {
+				v.Close()
+			}
+		}
+		if e.done.conn != nil {
+			e.done.conn.Close()
+		}
+	}
+}
+
 // HostAhead reports whether the program used files or the network after the machine's state,
 // which was restored: the run from here replays what they gave, and cannot go another way.
 func (m *Machine) HostAhead() bool { return m.hlog.pos < len(m.hlog.entries) }

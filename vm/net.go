@@ -244,6 +244,14 @@ func (c *cpu) closeSocket(s *socket) {
 	c.wakeAll(&s.wq)
 }
 
+// reopen undoes closeSockets' end of the network, for a run that goes on after a Restore.
+func (n *network) reopen() {
+	n.mu.Lock()
+	n.closed = false
+	n.mu.Unlock()
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+}
+
 // closeSockets closes what processes still hold when the run is over, and turns away what
 // goroutines still bring.
 func (k *kernel) closeSockets() {
@@ -697,18 +705,22 @@ func (c *cpu) sockWrite(t *Thread, fd uint64, s *socket, b []byte, whole bool) b
 		r[isa.A0] = 0
 	default:
 		n := min(len(b), connBuf)
-		if s.wstore == nil {
-			s.wstore = make([]byte, connBuf)
-		}
-		copy(s.wstore, b[:n])
 		s.writing, s.writer, s.quiet = true, t, whole
 		c.net.inflight++
-		conn, buf, d := s.conn, s.wstore[:n], s.sendTimeout
-		c.launch("send", func() {
-			deadline(conn.SetWriteDeadline, d)
-			n, err := conn.Write(buf)
-			c.post(completion{op: opWrite, s: s, n: n, err: err})
-		})
+		if c.touch("send") {
+			// Not in a replay: a write still in flight since before the Restore may be
+			// sending from the store (see hostlog.go).
+			if s.wstore == nil {
+				s.wstore = make([]byte, connBuf)
+			}
+			copy(s.wstore, b[:n])
+			conn, buf, d := s.conn, s.wstore[:n], s.sendTimeout
+			go func() {
+				deadline(conn.SetWriteDeadline, d)
+				n, err := conn.Write(buf)
+				c.post(completion{op: opWrite, s: s, n: n, err: err})
+			}()
+		}
 		c.block(t, waitSending, fd)
 		return true
 	}

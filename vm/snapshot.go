@@ -333,8 +333,9 @@ func (m *Machine) Restore(s *Snapshot) error {
 	m.flush()
 	c := m.cpus[0]
 	if m.ended {
-		// The run goes on again: what ended it is undone.
+		// The run goes on again: what ended it is undone, the network's end included.
 		m.ended, m.result, m.err = false, Result{}, nil
+		m.net.reopen()
 		c.done.Store(false)
 		m.interrupt.Store(false)
 		m.why.Store(int32(stopNone))
