@@ -60,6 +60,7 @@ type cpu struct {
 	tracking    bool       // snapshots are taken: execMark runs where exec would (see Snapshot)
 	wantsInput  *Thread    // a thread that reads input not fed yet (see Options.FeedInput)
 	polls       uint64     // check points and idle waits, where the host's news is taken (see hostlog.go)
+	recheck     bool       // a pause interrupted a check point, which is made when the run goes on
 }
 
 // procQuantum is how many thread slices a process runs before it yields its processor to a
@@ -449,6 +450,15 @@ func (c *cpu) runProcess(p *Process) error {
 		}
 	}
 	c.paused = nil
+	if c.recheck {
+		c.recheck = false
+		next, err := c.checkpoint(t, c.carried())
+		if err != nil {
+			return err
+		}
+		t = next
+		c.slice()
+	}
 	for {
 		// The random policy needs a loop that can stop at any instruction, and so does a stop
 		// at a step that is near; round robin does not.

@@ -88,6 +88,10 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	}
 	if c.interrupt.Load() || t.Proc.killed.Load() {
 		if !t.Proc.killed.Load() && c.unpause() {
+			// The rest of the check point (the host's news, a switch) is made when the run
+			// goes on, before any instruction (see runProcess): where it falls must not
+			// depend on whether the run was paused here.
+			c.recheck = true
 			return nil, c.pause(t, StopInterrupted)
 		}
 		return nil, c.stopError(t)

@@ -108,6 +108,7 @@ type cpuSnapshot struct {
 	trapped                                *TrapError
 	started                                bool
 	polls                                  uint64
+	recheck                                bool
 }
 
 // Size returns the bytes of host memory the snapshot copied when it was taken: the pages
@@ -199,7 +200,7 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 		steps: c.steps, switches: c.switches, handoffs: c.handoffs, unpublished: c.unpublished,
 		sliceStart: c.sliceStart, skipped: c.skipped, procSlices: c.procSlices,
 		cur: c.cur, ready: slices.Clone(c.ready.ps), paused: c.paused, stopThread: c.stopThread,
-		stopKind: c.stopKind, trapped: c.trapped, started: c.started, polls: c.polls,
+		stopKind: c.stopKind, trapped: c.trapped, started: c.started, polls: c.polls, recheck: c.recheck,
 	}
 	if c.pcg != nil {
 		s.cpu.rng, _ = c.pcg.MarshalBinary()
@@ -423,7 +424,7 @@ func (m *Machine) Restore(s *Snapshot) error {
 	c.steps, c.switches, c.handoffs, c.unpublished = cs.steps, cs.switches, cs.handoffs, cs.unpublished
 	c.sliceStart, c.skipped, c.procSlices = cs.sliceStart, cs.skipped, cs.procSlices
 	c.cur, c.ready.ps, c.paused, c.stopThread = cs.cur, slices.Clone(cs.ready), cs.paused, cs.stopThread
-	c.stopKind, c.trapped, c.started, c.polls = cs.stopKind, cs.trapped, cs.started, cs.polls
+	c.stopKind, c.trapped, c.started, c.polls, c.recheck = cs.stopKind, cs.trapped, cs.started, cs.polls, cs.recheck
 	if c.pcg != nil {
 		if err := c.pcg.UnmarshalBinary(cs.rng); err != nil {
 			return err
