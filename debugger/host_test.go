@@ -15,18 +15,47 @@ import (
 	"github.com/spindle-vm/spindle/vm"
 )
 
-// listenSrc listens at 127.0.0.1:0 and waits in accept, where no client ever comes.
-const listenSrc = `
+// listenSrc listens at addr and waits in accept, where no client ever comes.
+func listenSrc(addr string) string {
+	return fmt.Sprintf(`
         .data
-addr:   .ascii "127.0.0.1:0"
+addr:   .ascii %q
         .text
 main:   la a0, addr
-        li a1, 11
+        li a1, %d
         syscall listen
         syscall accept
         li a0, 0
         ret
-`
+`, addr, len(addr))
+}
+
+// hostSession opens a session of src with cfg, its options on top of testOptions'.
+func hostSession(t *testing.T, src string, cfg Config) (*Session, *bytes.Buffer) {
+	t.Helper()
+	opts := testOptions()
+	opts.Grants, opts.NetGrants = cfg.Options.Grants, cfg.Options.NetGrants
+	cfg.Image, cfg.Options = assembleText(t, "h.s", src), opts
+	var out bytes.Buffer
+	s, err := New(cfg, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, &out
+}
+
+// atCheckpoint opens a session of src(n), with a breakpoint at op, for the n at which a continue's
+// stretch ends at a check point with the thread at the breakpoint, and the session looks one step
+// ahead there (comesTo): src(n) runs a loop of two steps a turn n times before op.
+func atCheckpoint(t *testing.T, src func(n int) string, cfg Config) (*Session, *bytes.Buffer) {
+	t.Helper()
+	s, _ := hostSession(t, src(1000), cfg)
+	exec(t, s, "break op")
+	exec(t, s, "continue")
+	s, out := hostSession(t, src(1000+int(uint64(1<<16)-s.m.Steps())/2), cfg)
+	exec(t, s, "break op")
+	return s, out
+}
 
 // execWithin runs line in s, and fails the test if it has not returned after d.
 func execWithin(t *testing.T, s *Session, line string, d time.Duration) error {
@@ -45,23 +74,16 @@ func execWithin(t *testing.T, s *Session, line string, d time.Duration) error {
 // TestReverseFromIdlePause checks that a reverse-continue from a continue that waited idle in
 // accept until a pause goes back without waiting for the network again.
 func TestReverseFromIdlePause(t *testing.T) {
-	img := assembleText(t, "l.s", listenSrc)
-	opts := testOptions()
-	opts.NetGrants = []vm.NetGrant{{Addr: "127.0.0.1:0"}}
-	var out bytes.Buffer
-	s, err := New(Config{Image: img, Options: opts, Timeout: 300 * time.Millisecond}, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := hostSession(t, listenSrc("127.0.0.1:0"), Config{Options: vm.Options{NetGrants: []vm.NetGrant{{Addr: "127.0.0.1:0"}}}, Timeout: 300 * time.Millisecond})
 	if err := execWithin(t, s, "continue", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Println(out.String())
-	out.Reset()
-	err = execWithin(t, s, "reverse-continue", 5*time.Second)
-	fmt.Println(out.String(), err)
+	if err := execWithin(t, s, "reverse-continue", 5*time.Second); err != nil {
+		t.Error(err)
+	}
 }
 
+// mkdirSrc counts n down, then makes the directory /g/d at op.
 func mkdirSrc(n int) string {
 	return fmt.Sprintf(`
         .data
@@ -80,6 +102,7 @@ op:     syscall mkdir
 `, n)
 }
 
+// grantTmp grants a temporary directory as /g, and returns its host path.
 func grantTmp(t *testing.T) (string, []vm.Grant) {
 	dir := t.TempDir()
 	root, err := vm.OpenDir(dir)
@@ -95,34 +118,19 @@ func grantTmp(t *testing.T) (string, []vm.Grant) {
 // the directory: the look-ahead stops before a syscall, and leaves nothing in the host log
 // ahead of the stop, where set is allowed.
 func TestLookaheadRunsNoSyscall(t *testing.T) {
-	session := func(n int) (*Session, string, *bytes.Buffer) {
-		dir, grants := grantTmp(t)
-		opts := testOptions()
-		opts.Grants = grants
-		var out bytes.Buffer
-		s, err := New(Config{Image: assembleText(t, "m.s", mkdirSrc(n)), Options: opts}, &out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exec(t, s, "break op")
-		return s, dir, &out
+	dir, grants := grantTmp(t)
+	s, out := atCheckpoint(t, mkdirSrc, Config{Options: vm.Options{Grants: grants}})
+	exec(t, s, "continue")
+	if _, err := os.Stat(filepath.Join(dir, "d")); err == nil {
+		t.Errorf("at the breakpoint before the mkdir, step %d, the directory is made", s.m.Steps())
 	}
-	s, _, _ := session(1000)
-	exec(t, s, "continue")
-	s0 := s.m.Steps()
-	n := 1000 + int(uint64(1<<16)-s0)/2
-	s, dir, out := session(n)
-	exec(t, s, "continue")
-	_, err := os.Stat(filepath.Join(dir, "d"))
-	t.Logf("at the breakpoint, step %d (interval %d); HostAhead %v; the directory made: %v", s.m.Steps(), s.interval, s.m.HostAhead(), err == nil)
 	out.Reset()
-	err = s.Exec("set $a1 = 3")
-	t.Logf("set: %v\n%s", err, out.String())
-	if err != nil {
-		t.Errorf("set at the furthest point the session has shown was refused")
+	if err := s.Exec("set $a1 = 3"); err != nil {
+		t.Errorf("set at the furthest point the session has shown was refused: %v\n%s", err, out.String())
 	}
 }
 
+// acceptSrc listens at 127.0.0.1:0, counts n down, then accepts at op.
 func acceptSrc(n int) string {
 	return fmt.Sprintf(`
         .data
@@ -145,45 +153,24 @@ op:     syscall accept
 // TestLookaheadDoesNotWaitOnAccept checks the same over an accept: the look-ahead does not wait
 // for a client, and continue stops at the breakpoint before it.
 func TestLookaheadDoesNotWaitOnAccept(t *testing.T) {
-	session := func(n int) *Session {
-		opts := testOptions()
-		opts.NetGrants = []vm.NetGrant{{Addr: "127.0.0.1:0"}}
-		s, err := New(Config{Image: assembleText(t, "a.s", acceptSrc(n)), Options: opts}, new(bytes.Buffer))
-		if err != nil {
-			t.Fatal(err)
-		}
-		exec(t, s, "break op")
-		return s
-	}
-	s := session(1000)
-	exec(t, s, "continue")
-	s0 := s.m.Steps()
-	n := 1000 + int(uint64(1<<16)-s0)/2
-	s = session(n)
+	s, _ := atCheckpoint(t, acceptSrc, Config{Options: vm.Options{NetGrants: []vm.NetGrant{{Addr: "127.0.0.1:0"}}}})
 	if err := execWithin(t, s, "continue", 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("stopped at step %d", s.m.Steps())
+	if s.stop.Kind != vm.StopBreakpoint {
+		t.Errorf("continue stopped with %v at step %d, want the breakpoint before the accept", s.stop.Kind, s.m.Steps())
+	}
 }
 
-// TestDivergeMessage: after a thread ran alone over a mkdir, going back and running
-// all threads is refused, in the words of what was asked: all threads.
+// TestDivergeMessage checks that, after a thread ran alone over a mkdir, running all threads in
+// the past is refused in the words of what was asked: all threads.
 func TestDivergeMessage(t *testing.T) {
 	_, grants := grantTmp(t)
-	opts := testOptions()
-	opts.Grants = grants
-	var out bytes.Buffer
-	s, err := New(Config{Image: assembleText(t, "m.s", mkdirSrc(3)), Options: opts}, &out)
-	if err != nil {
-		t.Fatal(err)
+	s, _ := hostSession(t, mkdirSrc(3), Config{Options: vm.Options{Grants: grants}})
+	for _, line := range []string{"set scheduler-locking on", "thread 1", "stepi 14", "reverse-stepi 10", "set scheduler-locking off"} {
+		exec(t, s, line)
 	}
-	exec(t, s, "set scheduler-locking on")
-	exec(t, s, "thread 1")
-	exec(t, s, "stepi 14")
-	exec(t, s, "reverse-stepi 10")
-	exec(t, s, "set scheduler-locking off")
-	out.Reset()
-	err = s.Exec("stepi")
+	err := s.Exec("stepi")
 	if want := "all threads, where the run had a thread alone: the program used files or the network after this point"; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("stepi with all threads where the run had thread 1 alone over a mkdir: %v; want %q...", err, want)
 	}
@@ -198,16 +185,9 @@ func TestReloadClosesTheHost(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	src := strings.Replace(listenSrc, `"127.0.0.1:0"`, fmt.Sprintf("%q", addr), 1)
-	src = strings.Replace(src, "li a1, 11", fmt.Sprintf("li a1, %d", len(addr)), 1)
-	img := assembleText(t, "l.s", src)
-	opts := testOptions()
-	opts.NetGrants = []vm.NetGrant{{Addr: addr}}
-	var out bytes.Buffer
-	s, err := New(Config{Image: img, Options: opts, Reload: func() (*object.Image, error) { return img, nil }}, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := listenSrc(addr)
+	reload := func() (*object.Image, error) { return assembleText(t, "h.s", src), nil }
+	s, out := hostSession(t, src, Config{Options: vm.Options{NetGrants: []vm.NetGrant{{Addr: addr}}}, Reload: reload})
 	for _, line := range []string{"catch syscall accept", "continue", "reload", "continue"} {
 		exec(t, s, line)
 	}

@@ -406,8 +406,7 @@ func (c *cpu) replayWait() (live bool) {
 	default:
 		// Nothing but the network could wake a thread, and the log says that the host was
 		// asked for something first: the run went another way.
-		c.logged("done")
-		c.finish(c.hlog.diverged)
+		c.finish(l.diverge("done"))
 	}
 	return false
 }

@@ -69,10 +69,7 @@ func (k *kernel) logged(what string) (e *hostEntry, live bool) {
 	if l.pos < len(l.entries) {
 		e := &l.entries[l.pos]
 		if e.what != what {
-			if l.diverged == nil {
-				l.diverged = fmt.Errorf("%w (the program asked for %s where the log holds %s)", ErrDiverged, what, e.what)
-			}
-			return &hostEntry{what: what, err: l.diverged}, false
+			return &hostEntry{what: what, err: l.diverge(what)}, false
 		}
 		l.cur = l.pos
 		if l.pos++; l.pos == len(l.entries) {
@@ -84,6 +81,15 @@ func (k *kernel) logged(what string) (e *hostEntry, live bool) {
 	l.cur = l.pos
 	l.pos++
 	return &l.entries[l.cur], true
+}
+
+// diverge notes that a replay asked the host for what, where the log holds another dealing
+// next, and returns the error that the run then ends with.
+func (l *hostLog) diverge(what string) error {
+	if l.diverged == nil {
+		l.diverged = fmt.Errorf("%w (the program asked for %s where the log holds %s)", ErrDiverged, what, l.entries[l.pos].what)
+	}
+	return l.diverged
 }
 
 // touch reports whether the host must be dealt with now, for what, whose result is not used:
@@ -176,18 +182,11 @@ func (m *Machine) Diverge() error {
 // flight. A debugger closes the machine it replaces (reload); a run that goes on after finds
 // them closed.
 func (m *Machine) Close() {
-	l := &m.hlog
-	on := l.on
-	l.on = false // the machine's own doing, not the program's: not logged
-	m.closeHostFiles()
-	m.closeSockets()
-	defer func() { l.on = on }()
-	for _, e := range l.entries {
+	m.closeHost()
+	for _, e := range m.hlog.entries {
 		switch v := e.val.(type) {
-		case File:
-			if v != nil {
-				v.Close()
-			}
+		case logFile:
+			v.f.Close() // the host's file, not through the log
 		case Listener:
 			if v != nil {
 				v.Close()
@@ -197,6 +196,16 @@ func (m *Machine) Close() {
 			e.done.conn.Close()
 		}
 	}
+}
+
+// closeHost closes the host files and sockets that processes hold, as the machine's own doing,
+// not the program's: the host log does not keep it. (logFile.Close would, but for on.)
+func (k *kernel) closeHost() {
+	on := k.hlog.on
+	k.hlog.on = false
+	k.closeHostFiles()
+	k.closeSockets()
+	k.hlog.on = on
 }
 
 // HostAhead reports whether the program used files or the network after the machine's state,

@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/spindle-vm/spindle/asm"
 )
 
 // resumePaused resumes m by u, pausing it after d of wall time if it has not stopped.
@@ -89,21 +87,10 @@ func TestHostLogReplayLeavesSendsAlone(t *testing.T) {
 		got <- b
 	}()
 	addr := ln.Addr().String()
-	img, err := asm.Assemble("w.s", []byte(writerProgram(addr)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(img, Options{VirtualClock: true, NetGrants: []NetGrant{{Addr: addr, Connect: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := loadSource(t, writerProgram(addr), "", Options{VirtualClock: true, NetGrants: []NetGrant{{Addr: addr, Connect: true}}})
 	var snaps []*Snapshot
 	for {
-		s, err := m.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		snaps = append(snaps, s)
+		snaps = append(snaps, snapshot(t, m))
 		st := resumePaused(t, m, Until{Steps: 7}, 300*time.Millisecond)
 		if st.Ended {
 			t.Fatalf("ended: %v", st.Err)
@@ -192,24 +179,10 @@ main:
 func TestHostLogLiveAfterEnd(t *testing.T) {
 	var accepted atomic.Int32
 	addr := goServer(t, func(c net.Conn) { accepted.Add(1); c.Write([]byte("hi")); c.Close() })
-	img, err := asm.Assemble("c.s", []byte(clientProgram(addr)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(img, Options{VirtualClock: true, NetGrants: []NetGrant{{Addr: addr, Connect: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Snapshot(); err != nil {
-		t.Fatal(err)
-	}
+	m, _ := loadSource(t, clientProgram(addr), "", Options{VirtualClock: true, NetGrants: []NetGrant{{Addr: addr, Connect: true}}})
 	var snaps []*Snapshot
 	for {
-		s, err := m.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		snaps = append(snaps, s)
+		snaps = append(snaps, snapshot(t, m))
 		st := resumePaused(t, m, Until{Steps: 1}, 2*time.Second)
 		if st.Ended {
 			break

@@ -1,7 +1,6 @@
 package vm
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/isa"
 )
 
@@ -82,17 +80,23 @@ show:   syscall print_int
         ret
 `
 
+// snapshot takes a snapshot of m, or fails the test.
+func snapshot(t *testing.T, m *Machine) *Snapshot {
+	t.Helper()
+	s, err := m.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // stepThrough runs m to its end in Resumes of k steps, and returns the state at each stop,
 // with the stop, and a snapshot taken at every fourth.
 func stepThrough(t *testing.T, m *Machine, k uint64) (states [][]string, snaps []*Snapshot) {
 	t.Helper()
 	for i := 0; ; i++ {
 		if i%4 == 0 {
-			s, err := m.Snapshot()
-			if err != nil {
-				t.Fatal(err)
-			}
-			snaps = append(snaps, s)
+			snaps = append(snaps, snapshot(t, m))
 		}
 		st, err := m.Resume(Until{Steps: k})
 		if err != nil {
@@ -114,15 +118,7 @@ func stepThrough(t *testing.T, m *Machine, k uint64) (states [][]string, snaps [
 // through the same states as the run, to the same end.
 func TestHostLogFiles(t *testing.T) {
 	base, grants, _ := fileTree(t)
-	img, err := asm.Assemble("files.s", []byte(filesProgram), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	m, err := Load(img, Options{Grants: grants, VirtualClock: true, Stdout: &out, Stderr: &out})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, out := loadSource(t, filesProgram, "", Options{Grants: grants, VirtualClock: true})
 	states, snaps := stepThrough(t, m, 7)
 	want := "hello\n5\n0\n0\n"
 	if out.String() != want {
@@ -161,18 +157,8 @@ func TestHostLogFiles(t *testing.T) {
 // to let the past change while the log has more.
 func TestHostLogDiverges(t *testing.T) {
 	_, grants, seen := fileTree(t)
-	img, err := asm.Assemble("files.s", []byte(filesProgram), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(img, Options{Grants: grants, VirtualClock: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := loadSource(t, filesProgram, "", Options{Grants: grants, VirtualClock: true})
+	s := snapshot(t, m)
 	if st, err := m.Resume(Until{}); err != nil || st.Err != nil {
 		t.Fatalf("the run: %v, %v", err, st.Err)
 	}
@@ -185,7 +171,7 @@ func TestHostLogDiverges(t *testing.T) {
 	p := m.Process()
 	p.mem[symbol(t, m, "flag")-p.memBase] = 1 // as a debugger's set would: the program unlinks a.txt first
 	asked := len(*seen)
-	_, err = m.Resume(Until{Steps: 6}) // to just after the unlink
+	_, err := m.Resume(Until{Steps: 6}) // to just after the unlink
 	if !errors.Is(err, ErrDiverged) {
 		t.Fatalf("a replay that unlinks where the run opened: %v, want ErrDiverged", err)
 	}
@@ -267,17 +253,9 @@ done:   .asciz "done\n"
 // instructions: each replay goes through the states of the run, to the same end, and its
 // peers see nothing more.
 func TestHostLogNet(t *testing.T) {
-	img, err := asm.Assemble("net.s", []byte(netProgram("127.0.0.1:0")), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	addrs := make(chan string, 4)
-	var out bytes.Buffer
-	m, err := Load(img, Options{VirtualClock: true, Stdout: &out, Stderr: &out, Timeout: 20 * time.Second,
+	m, out := loadSource(t, netProgram("127.0.0.1:0"), "", Options{VirtualClock: true, Timeout: 20 * time.Second,
 		NetGrants: []NetGrant{{Addr: "127.0.0.1:0"}}, Listening: func(a string) { addrs <- a }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	echoed := make(chan string, 2)
 	go func() {
 		addr := <-addrs

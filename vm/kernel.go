@@ -20,13 +20,6 @@ import (
 //
 // With several processors, the kernel lock guards what is here but the atomics and what is set
 // once in Load; with one, nothing runs concurrently with the loop, and no lock is taken.
-// The bits of kernel.hostEvents.
-const (
-	hostReading uint32 = 1 << iota // the input pump is reading: its result will come
-	hostNetDone                    // completions of network operations wait in network.done
-	hostReplay                     // the host log is replayed: completions may be due (hostlog.go)
-)
-
 type kernel struct {
 	opts Options
 	cpus []*cpu // the processors, which steal from each other's ready queues
@@ -67,9 +60,10 @@ type kernel struct {
 	in        *input
 	net       *network
 	// hostEvents says, in one word that a check point reads without the lock, whether the
-	// host may have something for the processors: the input pump is reading (hostReading), or
-	// network operations have completed (hostNetDone). One load tests both at every check
-	// point, which a switch passes through.
+	// host may have something for the processors: the input pump is reading (hostReading),
+	// network operations have completed (hostNetDone), or the host log is replayed
+	// (hostReplay). One load tests them all at every check point, which a switch passes
+	// through.
 	hostEvents atomic.Uint32
 	hlog       hostLog // what the host gave, for a restored machine to replay (hostlog.go)
 	stdout     *bufio.Writer
@@ -82,6 +76,13 @@ type kernel struct {
 	obs     []observer // told of every event (see observe.go)
 	lastObs uint64     // the id of the last observer attached
 }
+
+// The bits of kernel.hostEvents.
+const (
+	hostReading uint32 = 1 << iota // the input pump is reading: its result will come
+	hostNetDone                    // completions of network operations wait in network.done
+	hostReplay                     // the host log is replayed: completions may be due (hostlog.go)
+)
 
 // lock takes the kernel lock, which guards what processes share: the process table, the ready
 // queues, pipes, descriptors and the host's streams. With one processor there is nothing to

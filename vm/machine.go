@@ -395,13 +395,9 @@ func (m *Machine) runAll() {
 func (m *Machine) end() error {
 	m.ended = true
 	if !m.holdsHost() || m.touch("end") {
-		// What the run leaves open is closed, as the end's own doing: not logged, but the
-		// end is, when it closes something of the host's (see hostlog.go).
-		on := m.hlog.on
-		m.hlog.on = false
-		m.closeHostFiles()
-		m.closeSockets()
-		m.hlog.on = on
+		// The end is logged when it closes something of the host's (see hostlog.go); a
+		// replay that comes to it again closes nothing.
+		m.closeHost()
 	}
 	if m.timer != nil {
 		m.timer.Stop()

@@ -29,7 +29,10 @@ import (
 // a processor with nothing to run waits for a completion (or a timer, an interrupt, input)
 // instead of spinning. The completion is applied by a processor, under the kernel lock, and
 // wakes the threads it was for: a read or an accept restarts its syscall, which then finds the
-// bytes or the connection; a connect or a write finds its result in a0.
+// bytes or the connection; a connect or a write finds its result in a0. An operation starts
+// only when touch says the host may be dealt with: in a replay of the host log (hostlog.go)
+// none starts, its completion comes from the log, and its buffer is left alone, since a
+// goroutine started before the Restore may still be using it.
 //
 // At most one read and one write are in flight for each connection, and one accept for each
 // listening socket, so a connection holds at most connBuf bytes read from the host and not yet
@@ -294,14 +297,6 @@ type completion struct {
 	data []byte // what a read read
 	conn Conn
 	err  error
-}
-
-// launch starts a network operation, f, on a goroutine of its own, which posts its completion;
-// in a replay of the host log the completion comes from the log instead.
-func (k *kernel) launch(what string, f func()) {
-	if k.touch(what) {
-		go f()
-	}
 }
 
 // post gives the kernel a completion, from the goroutine that did the work, and wakes a
@@ -600,12 +595,14 @@ func (c *cpu) sysAccept(t *Thread) (*Thread, error) {
 	if !s.accepting {
 		s.accepting = true
 		c.net.inflight++
-		l, d := s.listener, s.recvTimeout
-		c.launch("accept", func() {
-			deadline(l.SetDeadline, d)
-			conn, err := l.Accept()
-			c.post(completion{op: opAccept, s: s, conn: conn, err: err})
-		})
+		if c.touch("accept") {
+			l, d := s.listener, s.recvTimeout
+			go func() {
+				deadline(l.SetDeadline, d)
+				conn, err := l.Accept()
+				c.post(completion{op: opAccept, s: s, conn: conn, err: err})
+			}()
+		}
 	}
 	c.restart(t, waitAccept, fd)
 	s.rq.push(t)
@@ -630,16 +627,18 @@ func (c *cpu) sysConnect(t *Thread) (*Thread, error) {
 		return fail(t, isa.ENOMEM)
 	}
 	c.net.inflight++
-	host, ctx, timeout := c.net.host, c.net.ctx, time.Duration(r[isa.A2])*time.Millisecond
-	c.launch("connect", func() {
-		if timeout > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
-			defer cancel()
-		}
-		conn, err := host.Dial(ctx, addr)
-		c.post(completion{op: opConnect, t: t, conn: conn, err: err})
-	})
+	if c.touch("connect") {
+		host, ctx, timeout := c.net.host, c.net.ctx, time.Duration(r[isa.A2])*time.Millisecond
+		go func() {
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			conn, err := host.Dial(ctx, addr)
+			c.post(completion{op: opConnect, t: t, conn: conn, err: err})
+		}()
+	}
 	c.block(t, waitConnect, 0)
 	return c.after(t, true, nil)
 }
@@ -668,15 +667,17 @@ func (c *cpu) sockRead(t *Thread, fd uint64, s *socket, b []byte) bool {
 		if !s.reading {
 			s.reading = true
 			c.net.inflight++
-			if s.rstore == nil {
-				s.rstore = make([]byte, connBuf)
+			if c.touch("recv") {
+				if s.rstore == nil {
+					s.rstore = make([]byte, connBuf)
+				}
+				conn, buf, d := s.conn, s.rstore, s.recvTimeout
+				go func() {
+					deadline(conn.SetReadDeadline, d)
+					n, err := conn.Read(buf)
+					c.post(completion{op: opRead, s: s, n: n, data: buf[:max(n, 0)], err: err})
+				}()
 			}
-			conn, buf, d := s.conn, s.rstore, s.recvTimeout
-			c.launch("recv", func() {
-				deadline(conn.SetReadDeadline, d)
-				n, err := conn.Read(buf)
-				c.post(completion{op: opRead, s: s, n: n, data: buf[:max(n, 0)], err: err})
-			})
 		}
 		c.restart(t, waitRead, fd)
 		s.rq.push(t)

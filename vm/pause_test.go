@@ -2,7 +2,6 @@ package vm
 
 import (
 	"github.com/google/go-cmp/cmp"
-	"github.com/spindle-vm/spindle/asm"
 	"net"
 	"testing"
 	"time"
@@ -36,30 +35,27 @@ count2: la t0, n2
         j .l2
 `
 
+// pausedAfter loads src, takes a snapshot, runs it steps on, and pauses it at the check point
+// that comes next: it returns the machine, paused, and the snapshot of its start.
+func pausedAfter(t *testing.T, src string, opts Options, steps uint64) (*Machine, *Snapshot) {
+	t.Helper()
+	m, _ := loadSource(t, src, "", opts)
+	s := snapshot(t, m)
+	if _, err := m.Resume(Until{Steps: steps}); err != nil {
+		t.Fatal(err)
+	}
+	m.Pause()
+	if st, err := m.Resume(Until{}); err != nil || st.Kind != StopInterrupted {
+		t.Fatal(st, err)
+	}
+	return m, s
+}
+
 // TestPauseAtCheckpoint checks that a run paused at a check point, before its poll and its
 // switch, goes on as a run without the pause: the rest of the check point is made where it was
 // due, and the states 5,000 steps on are the same.
 func TestPauseAtCheckpoint(t *testing.T) {
-	img, err := asm.Assemble("p.s", []byte(twoCounters), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(img, Options{VirtualClock: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Resume(Until{Steps: 25000}); err != nil {
-		t.Fatal(err)
-	}
-	m.Pause()
-	st, err := m.Resume(Until{})
-	if err != nil || st.Kind != StopInterrupted {
-		t.Fatal(st, err)
-	}
+	m, s := pausedAfter(t, twoCounters, Options{VirtualClock: true}, 25000)
 	at := m.Steps()
 	polls := m.cpus[0].polls
 	if _, err := m.Resume(Until{Steps: 5000}); err != nil {
@@ -121,26 +117,7 @@ spin:   la t0, n
 func TestPauseKeepsCompletions(t *testing.T) {
 	send := make(chan struct{})
 	addr := goServer(t, func(c net.Conn) { <-send; c.Write([]byte("data")); time.Sleep(5 * time.Second) })
-	img, err := asm.Assemble("s.s", []byte(spinReadProgram(addr)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(img, Options{VirtualClock: true, NetGrants: []NetGrant{{Addr: addr, Connect: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Resume(Until{Steps: 20000}); err != nil {
-		t.Fatal(err)
-	}
-	m.Pause()
-	st, err := m.Resume(Until{})
-	if err != nil || st.Kind != StopInterrupted {
-		t.Fatal(st, err)
-	}
+	m, s := pausedAfter(t, spinReadProgram(addr), Options{VirtualClock: true, NetGrants: []NetGrant{{Addr: addr, Connect: true}}}, 20000)
 	at := m.Steps()
 	close(send)
 	for {

@@ -238,8 +238,10 @@ func (m *Machine) Snapshot() (*Snapshot, error) {
 					s.objects += uint64(len(v.buf)) + objectSize
 				}
 			case d.file != nil:
-				s.files[d.file] = *d.file
-				s.objects += objectSize
+				if _, ok := s.files[d.file]; !ok {
+					s.files[d.file] = *d.file
+					s.objects += objectSize
+				}
 			case d.sock != nil:
 				s.objects += s.keepSocket(d.sock)
 				if a := d.sock.accepted; a != nil {

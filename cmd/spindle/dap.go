@@ -169,12 +169,12 @@ func (l *launcher) launch(args dap.LaunchArgs, console io.Writer) (debugger.Conf
 	closeGrants, _ := rf.grant(io, dapCmd, &opts)
 	if closeGrants == nil {
 		// (Said as --dir says it, and the field's entry is in it.)
-		msg := firstLine(errs.String())
+		msg, _, _ := strings.Cut(errs.String(), "\n")
 		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "spindle dap: "), "spindle: ")
 		return debugger.Config{}, errors.New("launch configuration: " + msg)
 	}
 	l.grants = append(l.grants, closeGrants)
-	opts.Listening = func(addr string) { fmt.Fprintf(console, "spindle: listening on %s\n", addr) }
+	opts.Listening = listening(console) // in the Debug Console, not with the errors
 	cfg, srcs, code := debugConfig(args.Program, opts, *budget, *timeout, io)
 	if srcs != nil {
 		l.srcs = append(l.srcs, srcs)
@@ -190,12 +190,6 @@ func (l *launcher) launch(args dap.LaunchArgs, console io.Writer) (debugger.Conf
 		cfg.Stdin = b
 	}
 	return cfg, nil
-}
-
-// firstLine is the first line of s.
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // launchError words the error of a launch configuration's flag by its field: maxMem, not

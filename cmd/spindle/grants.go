@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -157,8 +158,11 @@ func (rf *runFlags) grant(io stdio, c *command, opts *vm.Options) (close func(),
 		closeGrants()
 		return nil, usageError(io, c, "%s", msg)
 	}
-	opts.Listening = func(addr string) {
-		fmt.Fprintf(io.err, "spindle: listening on %s\n", addr)
-	}
+	opts.Listening = listening(io.err)
 	return closeGrants, 0
+}
+
+// listening says on w where a program listens, in a line a script can read.
+func listening(w io.Writer) func(addr string) {
+	return func(addr string) { fmt.Fprintf(w, "spindle: listening on %s\n", addr) }
 }
