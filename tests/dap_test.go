@@ -64,13 +64,22 @@ func next[T dap.Message](c *dapConn, want T) T {
 // session runs hello.s to its end through c, after a launch whose flag is refused.
 func (c *dapConn) session(dir string) {
 	c.t.Helper()
+	c.runSession(map[string]any{"program": "hello.s", "cwd": dir, "quantum": 0}, `launch configuration: "quantum" must be from 1 to 100000000`,
+		map[string]any{"program": "hello.s", "cwd": dir, "seed": 3, "maxMem": "16M"}, "Hello, world!\n")
+}
+
+// runSession initializes the server, sends the launch refused, which must fail with wantErr,
+// then launch, and runs its program to its end: it must exit with status 0, having written
+// wantOut. Then it disconnects.
+func (c *dapConn) runSession(refused map[string]any, wantErr string, launch map[string]any, wantOut string) {
+	c.t.Helper()
 	c.send("initialize", map[string]any{"adapterID": "spindle"})
 	next(c, &dap.InitializeResponse{})
-	c.send("launch", map[string]any{"program": "hello.s", "cwd": dir, "quantum": 0})
-	if e := next(c, &dap.ErrorResponse{}); e.Message != `launch configuration: "quantum" must be from 1 to 100000000` {
-		c.t.Errorf("launch with quantum 0: %q", e.Message)
+	c.send("launch", refused)
+	if e := next(c, &dap.ErrorResponse{}); e.Message != wantErr {
+		c.t.Errorf("launch %v: %q; want %q", refused, e.Message, wantErr)
 	}
-	c.send("launch", map[string]any{"program": "hello.s", "cwd": dir, "seed": 3, "maxMem": "16M"})
+	c.send("launch", launch)
 	next(c, &dap.LaunchResponse{})
 	next(c, &dap.ThreadEvent{})
 	next(c, &dap.InitializedEvent{})
@@ -81,8 +90,8 @@ func (c *dapConn) session(dir string) {
 		c.t.Errorf("exit code %d; want 0", e.Body.ExitCode)
 	}
 	next(c, &dap.TerminatedEvent{})
-	if c.out != "Hello, world!\n" {
-		c.t.Errorf("the program's output: %q", c.out)
+	if c.out != wantOut {
+		c.t.Errorf("the program's output: %q; want %q", c.out, wantOut)
 	}
 	c.send("disconnect", nil)
 	next(c, &dap.DisconnectResponse{})
@@ -103,6 +112,13 @@ func hello(t *testing.T) string {
 
 func TestDAPStdio(t *testing.T) {
 	dir := hello(t)
+	withStdioDAP(t, func(c *dapConn) { c.session(dir) })
+}
+
+// withStdioDAP runs spindle dap over its standard input and output, runs session on the
+// connection, and checks that spindle dap then ends, with nothing on stderr.
+func withStdioDAP(t *testing.T, session func(c *dapConn)) {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "spindle"), "dap")
 	in, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
@@ -111,7 +127,7 @@ func TestDAPStdio(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	(&dapConn{t: t, w: in, r: bufio.NewReader(out)}).session(dir)
+	session(&dapConn{t: t, w: in, r: bufio.NewReader(out)})
 	if err := waitFor(cmd, 10*time.Second); err != nil || stderr.Len() > 0 {
 		t.Errorf("spindle dap: %v; stderr:\n%s", err, stderr.String())
 	}
@@ -167,38 +183,16 @@ func TestDAPGrants(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "data", "a.txt"), []byte("one two\nthree\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(binDir, "spindle"), "dap")
-	in, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer waitFor(cmd, 10*time.Second)
-	c := &dapConn{t: t, w: in, r: bufio.NewReader(out)}
-	c.send("initialize", map[string]any{"adapterID": "spindle"})
-	next(c, &dap.InitializeResponse{})
 	wc, err := filepath.Abs(filepath.Join("..", "programs", "files", "wc.s"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.send("launch", map[string]any{"program": wc, "cwd": dir, "args": []string{"/d/a.txt"}, "dirs": []string{"nowhere:/d"}})
-	if e := next(c, &dap.ErrorResponse{}); e.Message != "launch configuration: --dir "+filepath.Join(dir, "nowhere")+":/d: "+filepath.Join(dir, "nowhere")+": no such file or directory" {
-		t.Errorf("a grant of a missing directory: %q", e.Message)
+	launch := func(grant string) map[string]any {
+		return map[string]any{"program": wc, "cwd": dir, "args": []string{"/d/a.txt"}, "dirs": []string{grant}}
 	}
-	c.send("launch", map[string]any{"program": wc, "cwd": dir, "args": []string{"/d/a.txt"}, "dirs": []string{"data:/d"}})
-	next(c, &dap.LaunchResponse{})
-	next(c, &dap.ThreadEvent{})
-	next(c, &dap.InitializedEvent{})
-	c.send("configurationDone", nil)
-	next(c, &dap.ConfigurationDoneResponse{})
-	next(c, &dap.ThreadEvent{})
-	if e := next(c, &dap.ExitedEvent{}); e.Body.ExitCode != 0 {
-		t.Errorf("exit code %d; want 0", e.Body.ExitCode)
-	}
-	next(c, &dap.TerminatedEvent{})
-	if want := "2 3 14 /d/a.txt\n"; c.out != want {
-		t.Errorf("wc.s under dirs printed %q, want %q", c.out, want)
-	}
-	c.send("disconnect", nil)
-	next(c, &dap.DisconnectResponse{})
+	nowhere := filepath.Join(dir, "nowhere")
+	withStdioDAP(t, func(c *dapConn) {
+		c.runSession(launch("nowhere:/d"), "launch configuration: --dir "+nowhere+":/d: "+nowhere+": no such file or directory",
+			launch("data:/d"), "2 3 14 /d/a.txt\n")
+	})
 }

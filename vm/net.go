@@ -2,14 +2,12 @@ package vm
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -363,10 +361,9 @@ func (c *cpu) pollNet() bool {
 
 // current returns thread t as the machine has it now: after a Restore, a thread made since the
 // snapshot was made again, as another object.
-func (k *kernel) current(t *Thread) *Thread {
-	i, ok := slices.BinarySearchFunc(k.procs, t.Proc.ID, func(p *Process, id int) int { return cmp.Compare(p.ID, id) })
-	if ok {
-		if u := k.procs[i].thread(uint64(t.ID)); u != nil {
+func (c *cpu) current(t *Thread) *Thread {
+	if p := c.process(uint64(t.Proc.ID)); p != nil {
+		if u := p.thread(uint64(t.ID)); u != nil {
 			return u
 		}
 	}
