@@ -11,9 +11,9 @@ import (
 // the machine back in it, so that the run goes on from there as it did the first time: the
 // same instructions, switches, input and output. That is what a debugger's step back rests on.
 //
-// Every kernel object (process, thread, channel, pipe) is restored in place, into the object
-// it was copied from, so that the pointers between them (a thread's process, the links of a
-// queue, a descriptor's pipe) need no translation: a snapshot is a value copy of each object,
+// Every kernel object (process, thread, channel, pipe, host file, socket) is restored in place,
+// into the object it was copied from, so that the pointers between them (a thread's process, the
+// links of a queue, a descriptor's pipe) need no translation: a snapshot is a value copy of each object,
 // with the slices and maps in it copied too. Objects made after the snapshot are simply no
 // longer referred to after a Restore; a process made after it gives its memory back.
 //
@@ -25,7 +25,8 @@ import (
 // WriteMemory.
 //
 // Input is kept in a log from the first snapshot on, so that a restored machine reads what it
-// read before again without asking the host. Output cannot be taken back: a snapshot records
+// read before again without asking the host; so is what files and the network gave, in the
+// host log (hostlog.go). Output cannot be taken back: a snapshot records
 // how much had been written (Output), for the caller to show where it had reached.
 
 // Output returns how many bytes the program has written to stdout and stderr, all of it
