@@ -586,6 +586,52 @@ func TestInspectWildPC(t *testing.T) {
 	}
 }
 
+// TestWildPCTraps checks that a pc written straight into Thread.PC, out of the code, traps
+// when the thread runs, where the loop takes the pc from the thread: as a Resume begins, at a
+// switch by a syscall (main yields to the spinner), and at a switch by preemption (the spinner's
+// slice ends). The loop fetches instructions without Go's bounds check, so these checks are
+// all that keeps it inside the code.
+func TestWildPCTraps(t *testing.T) {
+	const src = `main:   la      a0, spin
+        li      a1, 0
+        li      a2, 256
+        syscall thread_spawn
+.y:     syscall yield
+        jmp     .y
+spin:   jmp     spin
+`
+	for _, pc := range []int{-1, 7 + numSentinels, 1 << 40} {
+		for _, c := range []struct {
+			name   string
+			steps  uint64 // where the first Resume stops: in main (4) or in the spinner (505)
+			stopIn int    // the thread it stops in
+			wild   int    // the thread whose pc is written: 1 main, 2 the spinner
+		}{
+			{"the running thread", 4, 1, 1},
+			{"a switch by a syscall", 4, 1, 2},
+			{"a switch by preemption", 505, 2, 1},
+		} {
+			m := inspectLoad(t, "wild.s", src, Options{Quantum: 1000})
+			st, err := m.Resume(Until{Steps: c.steps})
+			if err != nil || st.Kind != StopSteps {
+				t.Fatalf("%s: the first Resume: %+v, %v", c.name, st, err)
+			}
+			if st.Thread == nil || st.Thread.ID != c.stopIn {
+				t.Fatalf("%s: stopped %+v, want in thread %d", c.name, st, c.stopIn)
+			}
+			th := m.Process().Thread(c.wild)
+			th.PC = pc
+			st, err = m.Resume(Until{})
+			if err != nil || st.Kind != StopTrapped || st.Trap.Trap != isa.TrapBadJump {
+				t.Fatalf("%s, pc %d: %+v, %v; want a bad-jump trap", c.name, pc, st, err)
+			}
+			if st.Thread != th || st.Trap.Where.PC != isa.CodeAddr(pc) {
+				t.Errorf("%s, pc %d: trapped in thread %d at %#x, want thread %d at %#x", c.name, pc, st.Thread.ID, st.Trap.Where.PC, th.ID, isa.CodeAddr(pc))
+			}
+		}
+	}
+}
+
 // symSrc has labels that share an address: a global and a local one of its own, at f; a
 // local one of f, which sorts first, and two globals, at g; a label of the data's end and one
 // of the bss's start. Labels mark the ends of the text and of the bss.

@@ -46,6 +46,9 @@ func (c *cpu) exec(t *Thread) error {
 	code := p.code
 	r := &t.R
 	pc := t.PC
+	if uint(pc) >= uint(len(code)) {
+		return c.badPC(t)
+	}
 
 	// stepping is true in execStep, the copy of this loop that tests the budget before every
 	// instruction; marking is true in execStep and execMark, the copies that note the pages
@@ -67,7 +70,7 @@ func (c *cpu) exec(t *Thread) error {
 	edge := c.edge
 
 	for {
-		ins := code[pc]
+		ins := fetch(code, pc)
 		if stepping && budget <= edge {
 			goto stop
 		}
@@ -539,6 +542,9 @@ func (c *cpu) exec(t *Thread) error {
 				r = &t.R
 			}
 			pc = t.PC
+			if uint(pc) >= uint(len(code)) {
+				return c.badPC(t)
+			}
 			if stepping {
 				edge = c.edge // a switch that Resume stops at moves it
 			}
@@ -600,6 +606,9 @@ func (c *cpu) exec(t *Thread) error {
 			}
 		}
 		pc = t.PC
+		if uint(pc) >= uint(len(code)) {
+			return c.badPC(t)
+		}
 		budget = c.slice()
 		edge = c.edge
 		if !stepping && c.exact {
@@ -621,6 +630,9 @@ func (c *cpu) exec(t *Thread) error {
 			}
 		}
 		pc = t.PC
+		if uint(pc) >= uint(len(code)) {
+			return c.badPC(t)
+		}
 		budget = c.carried()
 		edge = c.edge
 	}
@@ -640,6 +652,17 @@ func (c *cpu) exec(t *Thread) error {
 // the slice does not wrap around the address space: five host instructions more on every load
 // and store, and 16% more on fib 25 in all (callgrind: 57.1 million against 49.3 million,
 // start-up excluded).
+// fetch returns the instruction at index pc of code, which must be inside it, without Go's
+// bounds check. The loop keeps pc inside the code: the loader checks that every branch and
+// call lands inside the text, a jump or a return checks its target where it jumps, the text
+// ends with sentinels that no run goes past (see sentinelEnd), and a pc taken from a Thread,
+// which an embedder may have written, is checked where the loop takes it. Dropping the check
+// cut fib 25's host instructions by 3.1% (callgrind: 42.80 million to 41.48, start-up
+// excluded).
+func fetch(code []isa.Instr, pc int) isa.Instr {
+	return *(*isa.Instr)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(code)), uintptr(pc)*4))
+}
+
 func at2(mem []byte, off uint64) *[2]byte {
 	return (*[2]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(mem)), off))
 }

@@ -12,6 +12,9 @@ func (c *cpu) execStep(t *Thread) error {
 	code := p.code
 	r := &t.R
 	pc := t.PC
+	if uint(pc) >= uint(len(code)) {
+		return c.badPC(t)
+	}
 
 	// stepping is true in execStep, the copy of this loop that tests the budget before every
 	// instruction; marking is true in execStep and execMark, the copies that note the pages
@@ -33,7 +36,7 @@ func (c *cpu) execStep(t *Thread) error {
 	edge := c.edge
 
 	for {
-		ins := code[pc]
+		ins := fetch(code, pc)
 		if stepping && budget <= edge {
 			goto stop
 		}
@@ -505,6 +508,9 @@ func (c *cpu) execStep(t *Thread) error {
 				r = &t.R
 			}
 			pc = t.PC
+			if uint(pc) >= uint(len(code)) {
+				return c.badPC(t)
+			}
 			if stepping {
 				edge = c.edge // a switch that Resume stops at moves it
 			}
@@ -566,6 +572,9 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 		}
 		pc = t.PC
+		if uint(pc) >= uint(len(code)) {
+			return c.badPC(t)
+		}
 		budget = c.slice()
 		edge = c.edge
 		if !stepping && c.exact {
@@ -587,6 +596,9 @@ func (c *cpu) execStep(t *Thread) error {
 			}
 		}
 		pc = t.PC
+		if uint(pc) >= uint(len(code)) {
+			return c.badPC(t)
+		}
 		budget = c.carried()
 		edge = c.edge
 	}
@@ -599,6 +611,9 @@ func (c *cpu) execMark(t *Thread) error {
 	code := p.code
 	r := &t.R
 	pc := t.PC
+	if uint(pc) >= uint(len(code)) {
+		return c.badPC(t)
+	}
 
 	// stepping is true in execStep, the copy of this loop that tests the budget before every
 	// instruction; marking is true in execStep and execMark, the copies that note the pages
@@ -620,7 +635,7 @@ func (c *cpu) execMark(t *Thread) error {
 	edge := c.edge
 
 	for {
-		ins := code[pc]
+		ins := fetch(code, pc)
 		if stepping && budget <= edge {
 			goto stop
 		}
@@ -1092,6 +1107,9 @@ func (c *cpu) execMark(t *Thread) error {
 				r = &t.R
 			}
 			pc = t.PC
+			if uint(pc) >= uint(len(code)) {
+				return c.badPC(t)
+			}
 			if stepping {
 				edge = c.edge // a switch that Resume stops at moves it
 			}
@@ -1153,6 +1171,9 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 		}
 		pc = t.PC
+		if uint(pc) >= uint(len(code)) {
+			return c.badPC(t)
+		}
 		budget = c.slice()
 		edge = c.edge
 		if !stepping && c.exact {
@@ -1174,6 +1195,9 @@ func (c *cpu) execMark(t *Thread) error {
 			}
 		}
 		pc = t.PC
+		if uint(pc) >= uint(len(code)) {
+			return c.badPC(t)
+		}
 		budget = c.carried()
 		edge = c.edge
 	}

@@ -237,6 +237,19 @@ func (c *cpu) jumpFault(t *Thread, pc int, budget int64, target uint64) error {
 	return c.leave(t, pc, budget, c.jumpTrap(t, pc, target))
 }
 
+// badPC is the trap of a thread whose saved pc is not an index into its process's code. The
+// loop keeps pc inside the code by itself, so only a write to Thread.PC from outside, between
+// two runs, makes one; the loop checks each pc it takes from a Thread (see fetch).
+func (c *cpu) badPC(t *Thread) error {
+	p := t.Proc
+	return &TrapError{
+		Trap:   isa.TrapBadJump,
+		Detail: fmt.Sprintf("the thread's pc %#08x is not the address of an instruction (%s)", isa.CodeAddr(t.PC), isa.TextSpan(p.textN)),
+		Where:  Where{Proc: p.ID, Thread: t.ID, PC: isa.CodeAddr(t.PC)},
+		Regs:   t.R,
+	}
+}
+
 func (k *kernel) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
 	if kind == isa.TrapIllegal && detail == "" {
 		if pc == t.Proc.textN+sentinelEnd {

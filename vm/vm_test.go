@@ -346,11 +346,13 @@ func TestLoadErrors(t *testing.T) {
 // processor and on several.
 func TestPanicIsRecovered(t *testing.T) {
 	for _, cpus := range []int{1, 2} {
-		m, err := Load(image(t, i0(isa.NOP), i0(isa.HALT)), Options{CPUs: cpus})
+		img := image(t, iAI(isa.LK, isa.A0, 0), i0(isa.HALT))
+		img.Consts = []uint64{7}
+		m, err := Load(img, Options{CPUs: cpus})
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.Process().code = nil // the loop's first fetch now indexes outside the code
+		m.Process().consts = nil // the lk that the loader checked now indexes outside the pool
 		_, err = m.Run()
 		var ie *InternalError
 		if !errors.As(err, &ie) || !strings.Contains(ie.Error(), "This is a bug in Spindle") {

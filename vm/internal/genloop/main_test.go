@@ -29,7 +29,7 @@ func TestLoopStepIsFresh(t *testing.T) {
 		t.Fatal("loop_step.go does not have execStep, then execMark")
 	}
 	if !bytes.Contains(step, []byte("const stepping = true\n")) || !bytes.Contains(step, []byte("const marking = true\n")) ||
-		!bytes.Contains(step, []byte("ins := code[pc]\n\t\tif stepping && budget <= edge {\n\t\t\tgoto stop\n\t\t}\n")) {
+		!bytes.Contains(step, []byte("ins := fetch(code, pc)\n\t\tif stepping && budget <= edge {\n\t\t\tgoto stop\n\t\t}\n")) {
 		t.Error("execStep does not test its budget before each instruction, or does not mark pages")
 	}
 	if !bytes.Contains(mark, []byte("const stepping = false\n")) || !bytes.Contains(mark, []byte("const marking = true\n")) ||
