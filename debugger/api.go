@@ -73,7 +73,8 @@ func (s *Session) AtEnd() (vm.Stop, bool) {
 }
 
 // Stopped returns the last stop, and the ids of the breakpoints, watchpoints and catchpoints
-// of the user that it is one of, whose conditions hold. After a reverse command that came back
+// of the user that it is one of, whose conditions and hit conditions hold (not the log points,
+// which do not stop). After a reverse command that came back
 // to a breakpoint, it is that breakpoint's stop; after a step, forward or back, a stop of kind
 // vm.StopSteps (or vm.StopReturn after finish).
 func (s *Session) Stopped() (vm.Stop, []int) {
@@ -83,7 +84,7 @@ func (s *Session) Stopped() (vm.Stop, []int) {
 		return st, nil
 	}
 	for _, b := range s.bps {
-		if b.id > 0 && b.enabled && b.matches(st) && (b.cond == "" || s.holds(b.cond, st.Thread)) {
+		if b.id > 0 && s.stopsAt(b, st) {
 			ids = append(ids, b.id)
 		}
 	}
@@ -193,6 +194,9 @@ type Breakpoint struct {
 	File string
 	Line int
 	Hits int
+	// Enabled is false for a breakpoint disabled, by disable or by a restart that did not find
+	// its place in the program.
+	Enabled bool
 }
 
 // Command runs a command line as Exec does, for a program that drives the session: it
@@ -245,7 +249,7 @@ func (s *Session) Breakpoint(id int) (Breakpoint, bool) {
 }
 
 func (s *Session) breakpointOf(b *breakpoint) Breakpoint {
-	bp := Breakpoint{ID: b.id, Hits: b.hits}
+	bp := Breakpoint{ID: b.id, Hits: b.hits, Enabled: b.enabled}
 	switch b.kind {
 	case bpCode:
 		bp.Addr = b.addr
@@ -260,6 +264,38 @@ func (s *Session) breakpointOf(b *breakpoint) Breakpoint {
 // the condition.
 func (s *Session) Condition(id int, cond string) error {
 	return s.command("condition %d %s", id, cond)
+}
+
+// HitCondition makes breakpoint id stop only at the hits whose number in the run the hit
+// condition accepts (N, >= N, > N, == N, != N, < N, <= N or % N), as condition -hitcount does;
+// "" removes it.
+func (s *Session) HitCondition(id int, hit string) error {
+	return s.command("condition -hitcount %d %s", id, strings.TrimSpace(hit))
+}
+
+// Log makes breakpoint id a log point that prints message, as condition -log does; "" makes it
+// stop again.
+func (s *Session) Log(id int, message string) error {
+	if message == "" {
+		return s.command("condition -log %d", id)
+	}
+	return s.command("condition -log %d %s", id, quote(message))
+}
+
+// Relaunch starts the program again as cfg has it: cfg may name another program, or give it
+// other arguments, other input or other options. The breakpoints are kept, as reload keeps
+// them (see restart), and so are the displays and the settings; a cfg whose program does not
+// load leaves the session as it was. As after reload, the session cannot be recorded any more.
+func (s *Session) Relaunch(cfg Config) error {
+	if cfg.Budget == 0 {
+		cfg.Budget = DefaultBudget
+	}
+	if err := s.restart(cfg, cfg.Image); err != nil {
+		return err
+	}
+	fmt.Fprintln(s.out, "Restarted, as the launch configuration has it now.")
+	s.showWhere(s.cur)
+	return nil
 }
 
 // Ignore makes breakpoint id go past its next n hits, as ignore does.

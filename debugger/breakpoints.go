@@ -31,7 +31,12 @@ type breakpoint struct {
 	temp    bool   // tbreak: deleted when hit
 	cond    string // break ... if COND
 	ignore  int    // hits to go past before it stops
-	hits    int
+	hits    int    // the hits the session has seen (see hits.go)
+
+	hitCond hitCondition // condition -hitcount: at which hits of the run it stops
+	runHits []hitAt      // the hits of the run, by step, while it has a hit condition
+	from    uint64       // the step the hits of the run are counted from
+	log     *logMessage  // condition -log: what it prints, rather than stop
 
 	addr       uint64 // bpCode: the instruction
 	file       string // bpCode at file:line: kept across reload
@@ -191,10 +196,11 @@ func (s *Session) until(u vm.Until) vm.Until {
 }
 
 // breakHit decides whether a stop at a breakpoint, a watchpoint, a syscall or a switch is one
-// the user's breakpoints ask for: their conditions hold and their ignore counts are spent. It
-// counts the hits, deletes a tbreak hit, and says which stopped the run.
+// the user's breakpoints ask for: their conditions hold, their ignore counts are spent and their
+// hit conditions hold. It counts the hits, prints the messages of the log points reached
+// (which do not stop), deletes a tbreak hit, and says which stopped the run.
 func (s *Session) breakHit(st vm.Stop) bool {
-	var hit []*breakpoint
+	var hit, logged []*breakpoint
 	for _, b := range s.bps {
 		if !b.enabled || !b.matches(st) {
 			continue
@@ -208,14 +214,31 @@ func (s *Session) breakHit(st vm.Stop) bool {
 			}
 		}
 		b.hits++ // a crossing ignored is a hit too, as gdb counts them
+		n := 0
+		if b.hitCond.set() {
+			n = b.record(st)
+		}
 		if b.ignore > 0 {
 			b.ignore--
+			continue
+		}
+		if b.hitCond.set() && (n == 0 || !b.hitCond.holds(n)) {
+			continue
+		}
+		if b.log != nil {
+			logged = append(logged, b)
 			continue
 		}
 		hit = append(hit, b)
 	}
 	if len(hit) > 0 {
 		s.hit = hit
+	}
+	for _, b := range logged {
+		s.logHit(b, st)
+		if b.temp {
+			s.deleteBreakpoint(b.id)
+		}
 	}
 	for _, b := range hit {
 		// advance and until's own breakpoint (no id), and a silent one, stop without a word.

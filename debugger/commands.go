@@ -19,6 +19,7 @@ type command struct {
 	aliases []string
 	args    string // the synopsis of its arguments
 	help    string
+	more    string // what help COMMAND says besides help
 	step    bool   // an empty line repeats it
 	repeat  string // what an empty line after it runs, if not the same line
 	run     func(s *Session, arg string) error
@@ -50,7 +51,10 @@ func init() {
 		{name: "disable", args: "[N...]", help: "disable breakpoints N..., or all of them", run: (*Session).cmdDisable},
 		{name: "enable", args: "[N...]", help: "enable breakpoints N..., or all of them", run: (*Session).cmdEnable},
 		{name: "ignore", args: "N COUNT", help: "go past breakpoint N its next COUNT hits", run: (*Session).cmdIgnore},
-		{name: "condition", args: "N [EXPR]", help: "make breakpoint N stop only when EXPR is not 0; no EXPR removes the condition", run: (*Session).cmdCondition},
+		{name: "condition", args: "N [EXPR] | -hitcount N [HITCOND] | -log N [\"MESSAGE\"]", help: "make breakpoint N stop only when EXPR is not 0; no EXPR removes the condition",
+			more: "condition -hitcount N HITCOND: stop only at the hits whose number in the run HITCOND accepts: N or >= N (the Nth hit and each one after), > N, == N, != N, < N, <= N, % N (every Nth)\n" +
+				"  condition -log N \"MESSAGE\": print MESSAGE rather than stop, with each {EXPR} the value of EXPR in the thread that reached it ({{ and }} are braces)\n" +
+				"  with nothing after N, each removes what it gave", run: (*Session).cmdCondition},
 		{name: "print", aliases: []string{"p"}, args: "[/FMT] EXPR", help: "show the value of EXPR: registers, labels, *ADDR, numbers and C's operators; FMT is x, d, u, t, c or s (the string at the address)", run: (*Session).cmdPrint},
 		{name: "x", args: "/NFU ADDR", help: "examine memory: N units of U (b, h, w, g: 1, 2, 4, 8 bytes) in format F (x, d, u, t, c, s, i)", run: (*Session).cmdExamine},
 		{name: "display", args: "[/F] [EXPR]", help: "show EXPR after every stop, in format F (x, d, u, t, c; s the string at the address, i the instruction there, as display/i pc); with no EXPR, show the displays now", run: (*Session).cmdDisplay},
@@ -345,6 +349,7 @@ func (s *Session) diverges(now uint64, alone bool) bool {
 }
 
 func (s *Session) cmdRun(arg string) error {
+	s.recount(false)
 	if s.m.Steps() > 0 {
 		fmt.Fprintln(s.out, "Starting the program from the beginning.")
 		if err := s.toStart(); err != nil {
@@ -638,6 +643,7 @@ func (s *Session) cmdReset(arg string) error {
 	if err := s.toStart(); err != nil {
 		return err
 	}
+	s.recount(false)
 	s.showWhere(s.cur)
 	return nil
 }
@@ -664,13 +670,26 @@ func (s *Session) cmdReload(arg string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.restart(s.cfg, img); err != nil {
+		return fmt.Errorf("reload: %v; the session goes on with the program as it was", err)
+	}
+	fmt.Fprintln(s.out, "Reloaded; the program starts again.")
+	s.showWhere(s.cur)
+	return nil
+}
+
+// restart starts the program of img again, as cfg configures its run, keeping the breakpoints:
+// one at FILE:LINE follows its line, one at a label its label, and one that is no longer in the
+// program is disabled, with a word. A program that does not load leaves the session as it was.
+func (s *Session) restart(cfg Config, img *object.Image) error {
 	// The session as it was stays whole until the new program has loaded: a program that does
 	// not load leaves it as it was, its snapshots included.
 	before := *s
+	s.cfg = cfg
 	s.bps = nil
 	if err := s.load(img); err != nil {
 		*s = before
-		return fmt.Errorf("reload: %v; the session goes on with the program as it was", err)
+		return err
 	}
 	for _, c := range before.cps {
 		c.snap.Release()
@@ -678,6 +697,7 @@ func (s *Session) cmdReload(arg string) error {
 	before.m.Close() // its files and sockets: the new program may listen where it did
 	s.bps = before.bps
 	s.reloaded = true
+	s.recount(true)
 	for _, b := range s.bps {
 		if b.kind == bpWatch {
 			s.rewatch(b)
@@ -698,12 +718,7 @@ func (s *Session) cmdReload(arg string) error {
 		}
 		b.addr = addr
 	}
-	if err := s.setBreakpoints(); err != nil {
-		return err
-	}
-	fmt.Fprintln(s.out, "Reloaded; the program starts again.")
-	s.showWhere(s.cur)
-	return nil
+	return s.setBreakpoints()
 }
 
 // rewatch points watchpoint b at its expression's memory in the machine as it is now (after a
@@ -965,6 +980,12 @@ func (s *Session) setIgnore(b *breakpoint, n int) {
 }
 
 func (s *Session) cmdCondition(arg string) error {
+	switch flag, rest, _ := strings.Cut(arg, " "); flag {
+	case "-hitcount":
+		return s.conditionHits(rest)
+	case "-log":
+		return s.conditionLog(rest)
+	}
 	id, cond, _ := strings.Cut(arg, " ")
 	if id == "" {
 		return errors.New("condition: N [EXPR]")
@@ -1353,6 +1374,13 @@ func (s *Session) showBreakpoints() {
 		if b.cond != "" {
 			fmt.Fprintf(s.out, "\tstop only if %s\n", b.cond)
 		}
+		if b.hitCond.set() {
+			n := b.runCount(s.m.Steps())
+			fmt.Fprintf(s.out, "\tstop only %s (%d hit%s of the run up to here)\n", b.hitCond.describe(), n, plural(n))
+		}
+		if b.log != nil {
+			fmt.Fprintf(s.out, "\tlog %s, and go on\n", quote(b.log.text))
+		}
 		if b.hits > 0 {
 			fmt.Fprintf(s.out, "\t%s already hit %d time%s\n", b.what(), b.hits, plural(b.hits))
 		}
@@ -1558,6 +1586,9 @@ func (s *Session) cmdHelp(arg string) error {
 			names += " (" + strings.Join(c.aliases, ", ") + ")"
 		}
 		fmt.Fprintf(s.out, "%s %s\n  %s\n", names, c.args, c.help)
+		if c.more != "" {
+			fmt.Fprintf(s.out, "  %s\n", c.more)
+		}
 		return nil
 	}
 	for _, c := range commands {

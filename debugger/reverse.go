@@ -301,7 +301,7 @@ func (s *Session) cmdReverseContinue(arg string) error {
 			return true // a trap, or an ebreak of the program
 		}
 		for _, b := range s.bps {
-			if b.enabled && b.matches(st) && (b.cond == "" || s.holds(b.cond, st.Thread)) {
+			if s.stopsAt(b, st) {
 				return true
 			}
 		}
@@ -393,7 +393,7 @@ func sameStop(a, b vm.Stop) bool {
 // announceAll says which breakpoints stop st is one of.
 func (s *Session) announceAll(st vm.Stop) {
 	for _, b := range s.bps {
-		if b.enabled && b.matches(st) {
+		if b.id > 0 && s.stopsAt(b, st) {
 			s.announce(b, st)
 		}
 	}

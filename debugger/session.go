@@ -598,6 +598,7 @@ func (s *Session) focusEnd(now uint64) uint64 {
 // dropFuture forgets the run after now: a change of the state in the past makes a new one.
 func (s *Session) dropFuture() {
 	now := s.m.Steps()
+	s.forgetHits(now)
 	kept := s.cps[:0]
 	for _, c := range s.cps {
 		if c.steps < now {
