@@ -11,26 +11,34 @@ import (
 
 // Breakpoints. The client sends the whole list of one kind at a time (those of a source file,
 // the function breakpoints, the data breakpoints): the session's breakpoints for what the list
-// keeps stay, with their hit counts, and the others are deleted. Each is made by the REPL's
-// commands (break, watch, condition, ignore), so that the debug console's info breakpoints
-// lists them, and the ids the client sees are the REPL's numbers.
+// keeps stay, with their hit counts, and the others are deleted. A breakpoint the list keeps at
+// its place, with another condition, hit condition or log message, is changed rather than made
+// again, so that it keeps its count. Each is made by the REPL's commands (break, watch,
+// condition, condition -hitcount, condition -log), so that the debug console's info breakpoints
+// lists them, a record holds them, and the ids the client sees are the REPL's numbers.
 //
-// A hit condition is N, >= N or > N: the program stops at the Nth hit and at every one after,
-// as the REPL's ignore makes it (a hit is a crossing at which the condition holds).
+// A hit condition is N (>= N), >= N, > N, == N, != N, < N, <= N or % N (every Nth hit), and
+// counts the hits of the run (see the debugger's hits.go): going back takes hits off the count,
+// and a restart counts from the start again. A log message makes a log point: it prints the
+// message in the debug console, with {EXPR} replaced by EXPR's value, and does not stop.
 
 // A placed breakpoint is one the client asked for, and the session's breakpoint for it (id 0
 // when it could not be made).
 type placed struct {
-	kind      string // a stop reason: "breakpoint", "function breakpoint", ...
-	where     string // the location or the watched expression, as the session takes it
-	cond, hit string
-	n         int // a watchpoint's bytes
-	id        int
-	err       error
+	kind           string // a stop reason: "breakpoint", "function breakpoint", ...
+	where          string // the location or the watched expression, as the session takes it
+	cond, hit, log string
+	n              int // a watchpoint's bytes
+	id             int
+	err            error
 }
 
+// at reports whether p and q are breakpoints at one place, which the session's breakpoint for p
+// can be for q too.
+func (p placed) at(q placed) bool { return p.kind == q.kind && p.where == q.where && p.n == q.n }
+
 func (p placed) same(q placed) bool {
-	return p.kind == q.kind && p.where == q.where && p.cond == q.cond && p.hit == q.hit && p.n == q.n
+	return p.at(q) && p.cond == q.cond && p.hit == q.hit && p.log == q.log
 }
 
 // breakpoints are the placed breakpoints, by list: a source file's path, or a kind.
@@ -48,29 +56,35 @@ func (bs breakpoints) reason(id int) string {
 	return "breakpoint" // made in the debug console
 }
 
-// set makes list the placed breakpoints of key: it keeps those the session has already and
-// makes the others, and deletes what is no longer asked for.
+// set makes list the placed breakpoints of key: it keeps those the session has already, changed
+// if need be, makes the others, and deletes what is no longer asked for.
 func (sv *server) setBreakpoints(key string, want []placed) []placed {
 	if sv.bps == nil {
 		sv.bps = breakpoints{}
 	}
 	old := sv.bps[key]
 	kept := make([]bool, len(old))
-	for i := range want {
-		for j, o := range old {
-			if !kept[j] && o.id > 0 && o.same(want[i]) {
-				want[i], kept[j] = o, true
+	for _, exact := range []bool{true, false} {
+		for i := range want {
+			if want[i].id > 0 || want[i].err != nil {
+				continue
+			}
+			for j, o := range old {
+				if kept[j] || o.id == 0 || exact && !o.same(want[i]) || !o.at(want[i]) {
+					continue
+				}
+				kept[j] = true
+				if !exact {
+					o = sv.amend(o, want[i])
+				}
+				want[i] = o
 				break
 			}
 		}
 	}
 	for j, o := range old {
 		if !kept[j] && o.id > 0 {
-			if _, ok := sv.s.Breakpoint(o.id); ok {
-				if err := sv.s.Delete(o.id); err != nil {
-					sv.output("important", err.Error()+"\n")
-				}
-			}
+			sv.remove(o.id)
 		}
 	}
 	for i := range want {
@@ -82,13 +96,34 @@ func (sv *server) setBreakpoints(key string, want []placed) []placed {
 	return want
 }
 
+// remove deletes the session's breakpoint id, unless the debug console has.
+func (sv *server) remove(id int) {
+	if _, ok := sv.s.Breakpoint(id); ok {
+		if err := sv.s.Delete(id); err != nil {
+			sv.output("important", err.Error()+"\n")
+		}
+	}
+}
+
+// check refuses a hit condition or a log message that the session would refuse, before a
+// breakpoint is made or changed for them.
+func check(p placed) error {
+	if err := debugger.CheckHitCondition(p.hit); err != nil {
+		return err
+	}
+	if p.log != "" {
+		return debugger.CheckLogMessage(p.log)
+	}
+	return nil
+}
+
 // place makes the session's breakpoint for p, and returns its id.
 func (sv *server) place(p placed) (int, error) {
-	ignore, err := hitCount(p.hit)
-	if err != nil {
+	if err := check(p); err != nil {
 		return 0, err
 	}
 	var b debugger.Breakpoint
+	var err error
 	if p.kind == "data breakpoint" {
 		b, err = sv.s.Watch(p.where, p.n)
 	} else {
@@ -97,48 +132,46 @@ func (sv *server) place(p placed) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if p.cond != "" {
-		err = sv.s.Condition(b.ID, p.cond)
-	}
-	if err == nil && ignore > 0 {
-		err = sv.s.Ignore(b.ID, ignore)
-	}
-	if err != nil {
+	if err = sv.settle(b.ID, placed{}, p); err != nil {
 		sv.s.Delete(b.ID)
 		return 0, err
 	}
 	return b.ID, nil
 }
 
-// rearm makes the hit conditions count from the start again, as the program does on restart.
-func (bs breakpoints) rearm(sv *server) {
-	for _, list := range bs {
-		for _, p := range list {
-			if n, _ := hitCount(p.hit); n > 0 && p.id > 0 {
-				sv.s.Ignore(p.id, n)
-			}
-		}
+// amend changes the session's breakpoint of o, at the place p asks for, to p's condition, hit
+// condition and log message; if one is refused, the breakpoint is deleted, and p is not made.
+func (sv *server) amend(o, p placed) placed {
+	err := check(p)
+	if err == nil {
+		err = sv.settle(o.id, o, p)
 	}
+	if err != nil {
+		sv.remove(o.id)
+		p.id, p.err = 0, err
+		return p
+	}
+	p.id = o.id
+	return p
 }
 
-// hitCount reads a hit condition, and returns how many hits to go past.
-func hitCount(h string) (int, error) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0, nil
+// settle gives breakpoint id what p has and o has not: its condition, hit condition and log
+// message.
+func (sv *server) settle(id int, o, p placed) error {
+	if p.cond != o.cond {
+		if err := sv.s.Condition(id, p.cond); err != nil {
+			return err
+		}
 	}
-	num, past := h, -1
-	switch {
-	case strings.HasPrefix(h, ">="):
-		num = h[2:]
-	case strings.HasPrefix(h, ">"):
-		num, past = h[1:], 0
+	if p.hit != o.hit {
+		if err := sv.s.HitCondition(id, p.hit); err != nil {
+			return err
+		}
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(num))
-	if err != nil || n+past < 0 || n > 1<<30 {
-		return 0, fmt.Errorf("hit condition %q: want N, >= N or > N (N a count): the program stops at the Nth hit and at each one after", h)
+	if p.log != o.log {
+		return sv.s.Log(id, p.log)
 	}
-	return n + past, nil
+	return nil
 }
 
 // breakpoint is what the client is told of a placed breakpoint.
@@ -150,7 +183,13 @@ func (sv *server) breakpoint(p placed) dap.Breakpoint {
 		}
 		return dap.Breakpoint{Verified: false, Message: msg}
 	}
-	b, _ := sv.s.Breakpoint(p.id)
+	b, ok := sv.s.Breakpoint(p.id)
+	switch {
+	case !ok:
+		return dap.Breakpoint{Verified: false, Message: fmt.Sprintf("breakpoint %d was deleted in the debug console", p.id)}
+	case !b.Enabled:
+		return dap.Breakpoint{Id: b.ID, Verified: false, Message: fmt.Sprintf("breakpoint %d is disabled (the debug console says why; enable %d enables it)", b.ID, b.ID)}
+	}
 	bp := dap.Breakpoint{Id: b.ID, Verified: true}
 	if p.kind != "data breakpoint" {
 		bp.Source, bp.Line = sv.source(b.File), b.Line
@@ -176,7 +215,7 @@ func (sv *server) onSetBreakpoints(req *dap.SetBreakpointsRequest) {
 	}
 	want := make([]placed, len(a.Breakpoints))
 	for i, b := range a.Breakpoints {
-		want[i] = placed{kind: "breakpoint", where: fmt.Sprintf("%s:%d", path, b.Line), cond: b.Condition, hit: b.HitCondition}
+		want[i] = placed{kind: "breakpoint", where: fmt.Sprintf("%s:%d", path, b.Line), cond: b.Condition, hit: b.HitCondition, log: b.LogMessage}
 		if b.Line <= 0 {
 			want[i].err = fmt.Errorf("line %d: lines start at 1", b.Line)
 		}

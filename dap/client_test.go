@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-dap"
 	"github.com/spindle-vm/spindle/asm"
 	"github.com/spindle-vm/spindle/debugger"
+	"github.com/spindle-vm/spindle/object"
 	"github.com/spindle-vm/spindle/vm"
 )
 
@@ -38,7 +39,7 @@ type client struct {
 }
 
 // testLaunch makes a session's configuration from a launch request, as the spindle command
-// does, with the flags the tests use: seed and sched.
+// does, with the flags the tests use: seed and sched; reload assembles the program again.
 func testLaunch(args LaunchArgs, console io.Writer) (debugger.Config, error) {
 	img, err := asm.AssembleFile(args.Program)
 	if err != nil {
@@ -54,6 +55,7 @@ func testLaunch(args LaunchArgs, console io.Writer) (debugger.Config, error) {
 		opts.Sched = vm.SchedRandom
 	}
 	cfg := debugger.Config{Image: img, Options: opts, Program: args.Program}
+	cfg.Reload = func() (*object.Image, error) { return asm.AssembleFile(args.Program) }
 	if args.Stdin != "" {
 		if cfg.Stdin, err = os.ReadFile(args.Stdin); err != nil {
 			return debugger.Config{}, err

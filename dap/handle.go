@@ -2,9 +2,14 @@ package dap
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-dap"
@@ -114,6 +119,7 @@ var capabilities = dap.Capabilities{
 	SupportsDisassembleRequest:        true,
 	SupportsSteppingGranularity:       true,
 	SupportsInstructionBreakpoints:    true,
+	SupportsLogPoints:                 true,
 }
 
 func (sv *server) initialize(req *dap.InitializeRequest) {
@@ -229,21 +235,18 @@ func (sv *server) onLaunch(req *dap.LaunchRequest) {
 		sv.fail(req, errBadRequest, "launch: no program: set \"program\" to the assembly source or object file to debug")
 		return
 	}
-	args.Program, args.Stdin = args.Path(args.Program), args.Path(args.Stdin)
 	sv.console = &consoleWriter{sv: sv}
-	cfg, err := sv.cfg.Launch(args, sv.console)
+	cfg, err := sv.configure(&args)
 	if err != nil {
 		sv.fail(req, errLaunchFailed, "%v", err)
 		return
 	}
-	cfg.Stdout, cfg.Stderr = programOutput{sv, "stdout"}, programOutput{sv, "stderr"}
-	cfg.Input = nil // the program's input is the stdin file, or none
 	s, err := debugger.New(cfg, sv.console)
 	if err != nil {
 		sv.fail(req, errLaunchFailed, "%s: %v", args.Program, err)
 		return
 	}
-	sv.s, sv.launch, sv.launched = s, args, true
+	sv.s, sv.launch, sv.launched, sv.seed = s, args, true, cfg.Options.Seed
 	sv.session.Store(s)
 	// The requests name the thread they step, and the others run meanwhile, as the protocol
 	// has it, unless a request asks for its thread alone (singleThread).
@@ -256,6 +259,19 @@ func (sv *server) onLaunch(req *dap.LaunchRequest) {
 	sv.threadEvents(s.Threads())
 	// The client sends its breakpoints now, then configurationDone (see start).
 	sv.send(&dap.InitializedEvent{Event: event("initialized")})
+}
+
+// configure makes the session's configuration of a launch configuration, as the command
+// does; its paths become the paths they name.
+func (sv *server) configure(args *LaunchArgs) (debugger.Config, error) {
+	args.Program, args.Stdin = args.Path(args.Program), args.Path(args.Stdin)
+	cfg, err := sv.cfg.Launch(*args, sv.console)
+	if err != nil {
+		return debugger.Config{}, err
+	}
+	cfg.Stdout, cfg.Stderr = programOutput{sv, "stdout"}, programOutput{sv, "stderr"}
+	cfg.Input = nil // the program's input is the stdin file, or none
+	return cfg, nil
 }
 
 // exec runs a command line of the session.
@@ -271,24 +287,115 @@ func (sv *server) start() {
 	sv.run("", "run")
 }
 
-// onRestart starts the program again: assembled again from its source, if it is one (reload),
-// with the breakpoints kept and their hit conditions counting from the start again.
+// onRestart starts the program again. With the launch configuration (the restart request's
+// arguments, which the client reads again, edited perhaps), it starts it as that configuration
+// has it now: another program, other arguments, another stdin, other flags. Without one, it
+// assembles the program again from its source, if it is one (reload). Either way the
+// breakpoints are kept, and their hit conditions count from the start again; the client is
+// told of those that moved to another line, or that the program no longer has.
 func (sv *server) onRestart(req *dap.RestartRequest) {
 	if sv.running.Load() {
 		sv.fail(req, errNotStoppedNow, "restart: the program runs; pause it first")
 		return
 	}
-	if err := sv.exec("reload"); err != nil {
-		if err = sv.exec("reset"); err != nil {
+	args, given, err := restartArguments(req.Arguments)
+	if err != nil {
+		sv.fail(req, errBadRequest, "restart: %v", err)
+		return
+	}
+	before := sv.breakpointViews()
+	switch {
+	case given:
+		if err := sv.relaunch(args); err != nil {
+			sv.fail(req, errLaunchFailed, "restart: %v; the session goes on as it was", err)
+			return
+		}
+	case sv.exec("reload") != nil:
+		if err := sv.exec("reset"); err != nil {
 			sv.fail(req, errFailed, "restart: %v", err)
 			return
 		}
 	}
-	sv.bps.rearm(sv)
 	sv.terminated = false
 	sv.send(&dap.RestartResponse{Response: response(req)})
+	sv.breakpointEvents(before)
 	if sv.configured {
 		sv.start()
+	}
+}
+
+// restartArguments reads a restart request's arguments: the launch configuration, if they give
+// one.
+func restartArguments(raw json.RawMessage) (LaunchArgs, bool, error) {
+	var a struct {
+		Arguments json.RawMessage `json:"arguments"`
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return LaunchArgs{}, false, nil
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return LaunchArgs{}, false, err
+	}
+	if len(a.Arguments) == 0 || string(a.Arguments) == "null" {
+		return LaunchArgs{}, false, nil
+	}
+	var args LaunchArgs
+	if err := json.Unmarshal(a.Arguments, &args); err != nil {
+		return LaunchArgs{}, false, fmt.Errorf("arguments: %v", err)
+	}
+	if args.Program == "" {
+		return LaunchArgs{}, false, errors.New(`arguments: no program: set "program" to the assembly source or object file to debug`)
+	}
+	return args, true, nil
+}
+
+// relaunch starts the program again as launch configuration args has it. Every field may
+// change; a seed that it does not give is the one the run had, so that the schedule is the
+// same (a random one is drawn only at launch). A configuration that does not launch leaves the
+// session as it was.
+func (sv *server) relaunch(args LaunchArgs) error {
+	if args.Seed == "" {
+		args.Seed = Value(strconv.FormatUint(sv.seed, 10))
+	}
+	cfg, err := sv.configure(&args)
+	if err != nil {
+		return err
+	}
+	if err := sv.s.Relaunch(cfg); err != nil {
+		return fmt.Errorf("%s: %v", args.Program, err)
+	}
+	sv.launch, sv.seed = args, cfg.Options.Seed
+	return nil
+}
+
+// breakpointViews returns what the client was told of each placed breakpoint, by id.
+func (sv *server) breakpointViews() map[int]dap.Breakpoint {
+	views := map[int]dap.Breakpoint{}
+	for _, list := range sv.bps {
+		for _, p := range list {
+			if p.id > 0 {
+				views[p.id] = sv.breakpoint(p)
+			}
+		}
+	}
+	return views
+}
+
+// breakpointEvents tells the client of the placed breakpoints that are no longer as before
+// says: at another line, or not in the program (disabled).
+func (sv *server) breakpointEvents(before map[int]dap.Breakpoint) {
+	ids := slices.Sorted(maps.Keys(before))
+	for _, id := range ids {
+		for _, list := range sv.bps {
+			for _, p := range list {
+				if now := sv.breakpoint(p); p.id == id && !reflect.DeepEqual(now, before[id]) {
+					if now.Id == 0 {
+						now.Id = id
+					}
+					sv.send(&dap.BreakpointEvent{Event: event("breakpoint"), Body: dap.BreakpointEventBody{Reason: "changed", Breakpoint: now}})
+				}
+			}
+		}
 	}
 }
 

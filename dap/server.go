@@ -101,6 +101,7 @@ type server struct {
 	session      atomic.Pointer[debugger.Session]
 	s            *debugger.Session
 	launch       LaunchArgs
+	seed         uint64 // the run's seed, which a restart keeps unless it gives one
 	console      *consoleWriter
 
 	threads *threadIDs

@@ -2,6 +2,7 @@ package dap
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -360,17 +361,36 @@ func TestMalformedInput(t *testing.T) {
 	seq = c.send("setBreakpoints", map[string]any{"breakpoints": []map[string]any{{"line": 4}}})
 	expect(c, errorResponse(seq, "setBreakpoints", errBadRequest, "setBreakpoints: the source has no path"))
 	seq = c.send("setBreakpoints", map[string]any{"source": map[string]any{"path": prog},
-		"breakpoints": []map[string]any{{"line": 0}, {"line": 4, "hitCondition": "% 2"}, {"line": 5, "condition": "a0 +"}}})
+		"breakpoints": []map[string]any{{"line": 0}, {"line": 4, "hitCondition": "%2x"}, {"line": 5, "condition": "a0 +"},
+			{"line": 6, "hitCondition": "% 0"}, {"line": 7, "logMessage": "a0 is {a0"}, {"line": 8, "logMessage": "a0 is a0}"}}})
 	expect(c, &dap.SetBreakpointsResponse{Response: ok(seq, "setBreakpoints"), Body: dap.SetBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
 		{Message: "line 0: lines start at 1"},
-		{Message: `hit condition "% 2": want N, >= N or > N (N a count): the program stops at the Nth hit and at each one after`},
+		{Message: `hit condition "%2x": want N, >= N, > N, == N, != N, < N, <= N or % N, with N a count of hits (N alone is >= N; % N stops at every Nth hit)`},
 		{Message: `in "a0 +": an operand is missing at the end`},
+		{Message: `hit condition "% 0": % 0 divides by zero: % N stops at every Nth hit, N from 1`},
+		{Message: `log message "a0 is {a0": the { at 7 has no }: {EXPR} is the value of EXPR, and {{ a brace`},
+		{Message: `log message "a0 is a0}": the } at 9 closes no {: }} is a brace`},
 	}}})
-	seq = c.send("setDataBreakpoints", map[string]any{"breakpoints": []map[string]any{{"dataId": "buf"}, {"dataId": "buf 8", "accessType": "read"}}})
+	seq = c.send("setFunctionBreakpoints", map[string]any{"breakpoints": []map[string]any{{"name": "main", "hitCondition": "== 0"}}})
+	expect(c, &dap.SetFunctionBreakpointsResponse{Response: ok(seq, "setFunctionBreakpoints"), Body: dap.SetFunctionBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Message: `hit condition "== 0" never holds: the first hit is hit 1`},
+	}}})
+	seq = c.send("setInstructionBreakpoints", map[string]any{"breakpoints": []map[string]any{{"instructionReference": "0x400004", "hitCondition": "< 1"}}})
+	expect(c, &dap.SetInstructionBreakpointsResponse{Response: ok(seq, "setInstructionBreakpoints"), Body: dap.SetInstructionBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
+		{Message: `hit condition "< 1" never holds: the first hit is hit 1`},
+	}}})
+	seq = c.send("setDataBreakpoints", map[string]any{"breakpoints": []map[string]any{{"dataId": "buf"}, {"dataId": "buf 8", "accessType": "read"}, {"dataId": "buf 8", "hitCondition": ">= x"}}})
 	expect(c, &dap.SetDataBreakpointsResponse{Response: ok(seq, "setDataBreakpoints"), Body: dap.SetDataBreakpointsResponseBody{Breakpoints: []dap.Breakpoint{
 		{Message: `dataId "buf": want an address and a count of bytes, as dataBreakpointInfo gives it`},
 		{Message: "access type read: a data breakpoint stops at a write that changes the bytes"},
+		{Message: `hit condition ">= x": want N, >= N, > N, == N, != N, < N, <= N or % N, with N a count of hits (N alone is >= N; % N stops at every Nth hit)`},
 	}}})
+	seq = c.send("restart", map[string]any{"arguments": map[string]any{"stopOnEntry": true}})
+	expect(c, errorResponse(seq, "restart", errBadRequest, `restart: arguments: no program: set "program" to the assembly source or object file to debug`))
+	seq = c.send("restart", map[string]any{"arguments": map[string]any{"program": prog, "args": "one"}})
+	expect(c, errorResponse(seq, "restart", errBadRequest, "restart: arguments: json: cannot unmarshal string into Go struct field LaunchArgs.args of type []string"))
+	seq = c.send("restart", map[string]any{"arguments": map[string]any{"program": "/nonexistent/prog.s"}})
+	expect(c, errorResponse(seq, "restart", errLaunchFailed, "restart: open /nonexistent/prog.s: no such file or directory; the session goes on as it was"))
 	seq = c.send("configurationDone", nil)
 	expect(c, &dap.ConfigurationDoneResponse{Response: ok(seq, "configurationDone")})
 	expect(c, stopped("entry", 1))
@@ -495,5 +515,43 @@ func TestSourceWithoutFile(t *testing.T) {
 	expect(c, &dap.SourceResponse{Response: ok(seq, "source"), Body: dap.SourceResponseBody{Content: trapProgram, MimeType: "text/x-spindle"}})
 	seq = c.send("source", map[string]any{"sourceReference": 2})
 	expect(c, errorResponse(seq, "source", errFailed, "source: no source 2: the sources without a path are those the stack traces named"))
+	c.disconnect()
+}
+
+// TestCapabilities states what initialize tells the client the server does, as the client reads
+// it: a capability added or dropped changes what an editor shows (log points, step back, ...).
+func TestCapabilities(t *testing.T) {
+	c := newClient(t)
+	c.send("initialize", map[string]any{"adapterID": "spindle"})
+	r, ok := c.next().(*dap.InitializeResponse)
+	if !ok {
+		t.Fatal("initialize did not answer with an InitializeResponse")
+	}
+	got, err := json.MarshalIndent(r.Body, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{
+  "supportsConfigurationDoneRequest": true,
+  "supportsFunctionBreakpoints": true,
+  "supportsConditionalBreakpoints": true,
+  "supportsHitConditionalBreakpoints": true,
+  "supportsEvaluateForHovers": true,
+  "supportsStepBack": true,
+  "supportsSetVariable": true,
+  "supportsRestartRequest": true,
+  "supportsExceptionInfoRequest": true,
+  "supportsLogPoints": true,
+  "supportsTerminateRequest": true,
+  "supportsDataBreakpoints": true,
+  "supportsReadMemoryRequest": true,
+  "supportsWriteMemoryRequest": true,
+  "supportsDisassembleRequest": true,
+  "supportsSteppingGranularity": true,
+  "supportsInstructionBreakpoints": true
+}`
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("the capabilities (-want +got):\n%s", diff)
+	}
 	c.disconnect()
 }

@@ -21,11 +21,12 @@ import (
 
 // dapConn is an editor's end of a connection to spindle dap.
 type dapConn struct {
-	t   *testing.T
-	w   io.Writer
-	r   *bufio.Reader
-	seq int
-	out string // the program's output, from output events
+	t       *testing.T
+	w       io.Writer
+	r       *bufio.Reader
+	seq     int
+	out     string // the program's output, from output events
+	console string // what the session says, from output events
 }
 
 func (c *dapConn) send(command string, args any) {
@@ -47,8 +48,11 @@ func next[T dap.Message](c *dapConn, want T) T {
 			c.t.Fatalf("reading from spindle dap: %v", err)
 		}
 		if o, ok := m.(*dap.OutputEvent); ok {
-			if o.Body.Category == "stdout" {
+			switch o.Body.Category {
+			case "stdout":
 				c.out += o.Body.Output
+			case "console":
+				c.console += o.Body.Output
 			}
 			continue
 		}
@@ -194,5 +198,58 @@ func TestDAPGrants(t *testing.T) {
 	withStdioDAP(t, func(c *dapConn) {
 		c.runSession(launch("nowhere:/d"), "launch configuration: --dir "+nowhere+":/d: "+nowhere+": no such file or directory",
 			launch("data:/d"), "2 3 14 /d/a.txt\n")
+	})
+}
+
+// TestDAPRestart restarts with the launch configuration the restart request gives, as the
+// command reads it: the same program with another stdin file, a flag that is refused, and
+// another program. A random schedule keeps the seed that the launch drew.
+func TestDAPRestart(t *testing.T) {
+	dir := hello(t)
+	b, err := os.ReadFile(filepath.Join("..", "programs", "echo.s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"echo.s": string(b), "a.txt": "first\n", "b.txt": "second\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withStdioDAP(t, func(c *dapConn) {
+		c.send("initialize", map[string]any{"adapterID": "spindle"})
+		next(c, &dap.InitializeResponse{})
+		c.send("launch", map[string]any{"program": "echo.s", "cwd": dir, "stdin": "a.txt", "sched": "random"})
+		next(c, &dap.LaunchResponse{})
+		next(c, &dap.ThreadEvent{})
+		next(c, &dap.InitializedEvent{})
+		c.send("configurationDone", nil)
+		next(c, &dap.ConfigurationDoneResponse{})
+		next(c, &dap.ThreadEvent{})
+		next(c, &dap.ExitedEvent{})
+		next(c, &dap.TerminatedEvent{})
+
+		restart := func(args map[string]any, wantOut string) {
+			t.Helper()
+			c.out = ""
+			c.send("restart", map[string]any{"arguments": args})
+			next(c, &dap.RestartResponse{})
+			next(c, &dap.ExitedEvent{})
+			next(c, &dap.TerminatedEvent{})
+			if c.out != wantOut {
+				t.Errorf("restart with %v: the program's output %q; want %q", args, c.out, wantOut)
+			}
+		}
+		restart(map[string]any{"program": "echo.s", "cwd": dir, "stdin": "b.txt", "sched": "random"}, "second\n")
+		c.send("restart", map[string]any{"arguments": map[string]any{"program": "hello.s", "cwd": dir, "quantum": 0}})
+		const refused = `restart: launch configuration: "quantum" must be from 1 to 100000000; the session goes on as it was`
+		if e := next(c, &dap.ErrorResponse{}); e.Message != refused {
+			t.Errorf("restart with a flag refused: %q; want %q", e.Message, refused)
+		}
+		restart(map[string]any{"program": "hello.s", "cwd": dir}, "Hello, world!\n")
+		if n := strings.Count(c.console, "the run's seed is"); n != 1 {
+			t.Errorf("the debug console tells of %d seeds drawn; want 1, at launch: a restart keeps it\n%s", n, c.console)
+		}
+		c.send("disconnect", nil)
+		next(c, &dap.DisconnectResponse{})
 	})
 }
