@@ -90,7 +90,7 @@ func TestHitConditions(t *testing.T) {
 	c.step("reverseContinue", map[string]any{"threadId": 1})
 	expect(c, stopped("breakpoint", 1, 1))
 	at("reverseContinue to <= 2", "2")
-	if got := c.evaluate("info breakpoints", 0); !strings.Contains(got, "\tstop only at the hits whose number in the run is <= 2 (2 hits of the run up to here)\n") {
+	if got := c.evaluate("info breakpoints", 0); !strings.Contains(got, "\tonly at the hits of the run numbered <= 2 (2 up to here)\n") {
 		t.Errorf("info breakpoints in the debug console:\n%s", got)
 	}
 

@@ -270,6 +270,9 @@ func (s *Session) Condition(id int, cond string) error {
 // condition accepts (N, >= N, > N, == N, != N, < N, <= N or % N), as condition -hitcount does;
 // "" removes it.
 func (s *Session) HitCondition(id int, hit string) error {
+	if err := CheckHitCondition(hit); err != nil {
+		return err // before a # in it is taken for a comment
+	}
 	return s.command("condition -hitcount %d %s", id, strings.TrimSpace(hit))
 }
 

@@ -1376,7 +1376,7 @@ func (s *Session) showBreakpoints() {
 		}
 		if b.hitCond.set() {
 			n := b.runCount(s.m.Steps())
-			fmt.Fprintf(s.out, "\tstop only %s (%d hit%s of the run up to here)\n", b.hitCond.describe(), n, plural(n))
+			fmt.Fprintf(s.out, "\tonly %s (%d up to here)\n", b.hitCond.describe(), n)
 		}
 		if b.log != nil {
 			fmt.Fprintf(s.out, "\tlog %s, and go on\n", quote(b.log.text))

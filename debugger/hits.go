@@ -178,12 +178,12 @@ func (h hitCondition) holds(n int) bool {
 
 func (h hitCondition) String() string { return fmt.Sprintf("%s %d", h.op, h.n) }
 
-// describe says at which hits the condition stops, as info breakpoints shows it.
+// describe says at which hits the condition holds, as info breakpoints shows it.
 func (h hitCondition) describe() string {
 	if h.op == "%" {
-		return fmt.Sprintf("at every hit whose number in the run is a multiple of %d", h.n)
+		return fmt.Sprintf("at the hits of the run numbered a multiple of %d", h.n)
 	}
-	return fmt.Sprintf("at the hits whose number in the run is %s", h)
+	return fmt.Sprintf("at the hits of the run numbered %s", h)
 }
 
 // CheckHitCondition reports whether text is a hit condition that condition -hitcount takes,

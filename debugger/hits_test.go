@@ -2,10 +2,14 @@ package debugger
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spindle-vm/spindle/vm"
 )
 
 // countSrc counts to 50,000 in t0, storing each count in counter: main.loop's hit N has
@@ -87,7 +91,7 @@ func TestHitConditionIsAPlaceInTheRun(t *testing.T) {
 	first := s.m.Steps()
 	out.Reset()
 	exec(t, s, "info breakpoints")
-	if want := "\tstop only at the hits whose number in the run is == 40000 (40000 hits of the run up to here)\n"; !strings.Contains(out.String(), want) {
+	if want := "\tonly at the hits of the run numbered == 40000 (40000 up to here)\n"; !strings.Contains(out.String(), want) {
 		t.Errorf("info breakpoints:\n%s\nwant a line\n%s", out, want)
 	}
 	exec(t, s, "continue")
@@ -102,7 +106,7 @@ func TestHitConditionIsAPlaceInTheRun(t *testing.T) {
 	exec(t, s, "reverse-stepi 1000")
 	out.Reset()
 	exec(t, s, "info breakpoints")
-	if want := "(39666 hits of the run up to here)"; !strings.Contains(out.String(), want) {
+	if want := "numbered == 40000 (39666 up to here)"; !strings.Contains(out.String(), want) {
 		t.Errorf("1000 steps back, info breakpoints:\n%s\nwant %s", out, want)
 	}
 	exec(t, s, "continue")
@@ -180,6 +184,14 @@ func TestHitConditionForms(t *testing.T) {
 	if b := s.breakpoint(1); b.hitCond.set() || b.log != nil {
 		t.Errorf("after the refusals, breakpoint 1 has a hit condition %v or a message %v", b.hitCond, b.log)
 	}
+	var out bytes.Buffer
+	s.out = &out
+	exec(t, s, "help condition")
+	for _, want := range []string{"condition N [EXPR] | -hitcount N [HITCOND] | -log N [\"MESSAGE\"]\n", "\n  condition -hitcount N HITCOND: ", "\n  condition -log N \"MESSAGE\": "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help condition says\n%s\nwant %q in it", out.String(), want)
+		}
+	}
 }
 
 // TestLogPoints: a log point prints its message with the values of its expressions, and what is
@@ -214,5 +226,97 @@ func TestLogPoints(t *testing.T) {
 	exec(t, s, "continue")
 	if got := value(t, s, "t0"); got != 1 {
 		t.Errorf("without its message, breakpoint 1 stops at t0 = %d; want 1 (hit 2)", got)
+	}
+}
+
+// TestHitsWalkthrough keeps the example of docs/debugger.md's "Hit counts and log points"
+// true: its script, and what the debugger prints for it.
+func TestHitsWalkthrough(t *testing.T) {
+	const script = `break fib
+condition -log 1 "fib({a0}) returns to {*sp}"   # print, and go on
+condition -hitcount 1 % 3                       # at every third call
+break fib.s:33 if a0 == 1                       # a leaf of 1...
+condition -hitcount 2 == 4                      # ...the fourth
+run
+reverse-continue                                # nothing stops before: the start
+continue                                        # the same lines, the same stop
+info breakpoints
+`
+	src, err := os.ReadFile(filepath.Join("..", "programs", "fib.s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions()
+	opts.Seed = 1
+	var out bytes.Buffer
+	s, err := New(Config{Image: assembleText(t, "fib.s", string(src)), Options: opts, Stdin: []byte("5\n")}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Banner("fib.s")
+	for _, line := range strings.Split(strings.TrimSuffix(script, "\n"), "\n") {
+		exec(t, s, line)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "debugger.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, block := range map[string]string{"script": script, "transcript": out.String()} {
+		if !strings.Contains(string(doc), "```\n"+block+"```\n") {
+			t.Errorf("docs/debugger.md shows no %s that is\n%s", what, block)
+		}
+	}
+}
+
+// TestHitConditionAcrossThreads: the hits of race.s's store are counted across its two
+// threads, as the run comes to them: % 7 stops at every seventh of the hits that a breakpoint
+// without a hit condition stops at, whichever thread makes it, going forward and going back.
+func TestHitConditionAcrossThreads(t *testing.T) {
+	type stop struct {
+		steps  uint64
+		thread string
+	}
+	session := func(hit string) *Session {
+		opts := testOptions()
+		opts.Sched, opts.Seed, opts.Quantum = vm.SchedRandom, 1, 50
+		s, err := New(Config{Image: assembleFile(t, "threads/race.s", "100_000", "300"), Options: opts}, &bytes.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(t, s, "break worker.loop+8")
+		if hit != "" {
+			exec(t, s, "condition -hitcount 1 "+hit)
+		}
+		return s
+	}
+	// stops runs command until the end or the start, and returns where it stopped.
+	stops := func(s *Session, command string) []stop {
+		var got []stop
+		for {
+			exec(t, s, command)
+			if _, ended := s.AtEnd(); ended || s.m.Steps() == 0 {
+				return got
+			}
+			got = append(got, stop{s.m.Steps(), threadName(s.cur)})
+		}
+	}
+	all := stops(session(""), "continue")
+	var want []stop
+	threads := map[string]bool{}
+	for i := 6; i < len(all); i += 7 {
+		want = append(want, all[i])
+		threads[all[i].thread] = true
+	}
+	if len(all) != 600 || len(threads) != 2 {
+		t.Fatalf("%d hits of the store, every seventh in %d threads; want 600, and both threads", len(all), len(threads))
+	}
+	s := session("% 7")
+	if diff := cmp.Diff(want, stops(s, "continue"), cmp.AllowUnexported(stop{})); diff != "" {
+		t.Errorf("continue with %% 7 (-want +got):\n%s", diff)
+	}
+	back := stops(s, "reverse-continue")
+	slices.Reverse(back)
+	if diff := cmp.Diff(want, back, cmp.AllowUnexported(stop{})); diff != "" {
+		t.Errorf("reverse-continue with %% 7 from the end (-want +got):\n%s", diff)
 	}
 }
