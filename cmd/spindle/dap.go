@@ -38,7 +38,10 @@ The editor's launch configuration names the program and the flags of spindle deb
 
 Every request is the REPL's: a step is next, a step back reverse-next, a breakpoint break, and
 the debug console runs the REPL's commands (info threads, ctx, record save FILE, ...) and
-evaluates its expressions.
+evaluates its expressions. Breakpoints take conditions, hit counts (5, >= 5, == 5, % 5, ...)
+and log messages ("counter is {*counter}"), as condition, condition -hitcount and condition
+-log give them in the REPL; a restart starts the program again as the launch configuration has
+it then.
 
 Flags:
   --listen ADDR   serve one client over TCP at ADDR (such as 127.0.0.1:4711, or :0 for a port
