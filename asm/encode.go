@@ -282,7 +282,7 @@ func (a *assembler) emitALUImm(l *stmt, op isa.Opcode) {
 	}
 	if !ok {
 		arg := l.args[2]
-		a.errorf(l.srcLine, arg.col, "'%s' has no immediate form; load the value into a register first, as in li t0, %s", name, arg.text)
+		a.errorf(l.srcLine, arg.col, "'%s' has no immediate form; load the value into a register first, as in li %s, %s", name, scratch(l), arg.text)
 		return
 	}
 	rd, ok1 := a.wantReg(l, 0)
@@ -409,7 +409,26 @@ func foreignRegHint(name string) string {
 	if why, ok := foreignRegs[strings.ToLower(name)]; ok {
 		return "; Spindle has no such register: " + why + " (docs/assembly.md, Coming from MIPS or RISC-V)"
 	}
+	if regLike(name) {
+		return "; Spindle has no such register: its registers are a0 to a5, t0 to t3, s0 to s3, fp and sp"
+	}
 	return ""
+}
+
+// regLike reports whether name is spelled as a register of another machine, a letter and a
+// number (a7, t6, s11, r16, x5), and is not one of Spindle's. (tt0 is not: a near name of
+// Spindle's, t0, is the better hint.)
+func regLike(name string) bool {
+	n := strings.ToLower(name)
+	if len(n) < 2 || n[0] < 'a' || n[0] > 'z' || isa.IsRegName(n) {
+		return false
+	}
+	for _, c := range n[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(n) <= 3
 }
 
 // foreignRegs are the registers of MIPS and RISC-V that students reach for, with what Spindle
@@ -439,7 +458,8 @@ func (a *assembler) wantMem(l *stmt, i int) (int, int64, bool) {
 	if o.kind != argMem {
 		hint := ""
 		if o.kind == argImm {
-			hint = fmt.Sprintf("; to use a label's address, load it first: la t0, %s, then 0(t0)", o.text)
+			r := scratch(l)
+			hint = fmt.Sprintf("; to use a label's address, load it first: la %s, %s, then 0(%s)", r, o.text, r)
 		}
 		a.errorf(l.srcLine, o.col, "expected a memory operand such as 8(sp), found %s%s", o.found(), hint)
 		return 0, 0, false
@@ -449,6 +469,21 @@ func (a *assembler) wantMem(l *stmt, i int) (int, int64, bool) {
 	}
 	v, ok := a.eval(o.x, a.envAt(l.srcLine))
 	return o.reg, v, ok
+}
+
+// scratch names a temporary register that l's operands do not use, for a hint that loads an
+// address: la t0 before sd t0 would overwrite the value to be stored.
+func scratch(l *stmt) string {
+	for _, r := range []int{isa.T0, isa.T1, isa.T2, isa.T3} {
+		used := false
+		for _, o := range l.args {
+			used = used || (o.kind == argReg || o.kind == argMem) && o.reg == r
+		}
+		if !used {
+			return isa.RegName(r)
+		}
+	}
+	return isa.RegName(isa.T0)
 }
 
 // wantTarget evaluates a branch target and returns its offset in instructions from the branch.

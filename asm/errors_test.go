@@ -103,6 +103,18 @@ prog.s:1:10: expected a register, found 'spp'; did you mean 'sp'?
 prog.s:1:9: expected a memory operand such as 8(sp), found 'buf'; to use a label's address, load it first: la t0, buf, then 0(t0)
     lw a0, buf
            ^`},
+		{"label where a store's memory belongs, after a comment", "\tsd t0, buf   # keep it\n", `
+prog.s:1:9: expected a memory operand such as 8(sp), found 'buf'; to use a label's address, load it first: la t1, buf, then 0(t1)
+    sd t0, buf   # keep it
+           ^`},
+		{"no immediate form, after a comment", "\tdiv t0, t0, 10 ; tenths\n", `
+prog.s:1:14: 'div' has no immediate form; load the value into a register first, as in li t1, 10
+    div t0, t0, 10 ; tenths
+                ^`},
+		{"another machine's register", "\tmov a0, a7\n", `
+prog.s:1:10: unknown label 'a7'; Spindle has no such register: its registers are a0 to a5, t0 to t3, s0 to s3, fp and sp
+    mov a0, a7
+            ^`},
 		{"no immediate form", "\tdiv a0, a1, 10\n", `
 prog.s:1:14: 'div' has no immediate form; load the value into a register first, as in li t0, 10
     div a0, a1, 10

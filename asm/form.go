@@ -1,8 +1,6 @@
 package asm
 
 import (
-	"strings"
-
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
@@ -245,9 +243,15 @@ func (e *formExpr) parenSym() (int, bool) {
 
 // span returns the text of tokens from up to, not including, to, as written on line.
 func span(line string, toks []lexer.Token, from, to int) string {
-	lo, hi := toks[from].Pos.Offset, toks[to].Pos.Offset
+	if to <= from {
+		return ""
+	}
+	// From the first token to the end of the last: not to where the next token starts, which
+	// for the last operand of a line is its end, a comment included.
+	last := toks[to-1]
+	lo, hi := toks[from].Pos.Offset, last.Pos.Offset+len(last.Value)
 	if lo < 0 || hi > len(line) || lo > hi {
 		return ""
 	}
-	return strings.TrimSpace(line[lo:hi])
+	return line[lo:hi]
 }

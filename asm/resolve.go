@@ -592,9 +592,9 @@ func (a *assembler) symbolValue(name string, col int, env *evalEnv) (int64, *col
 		if env.early {
 			return 0, &colError{col: col, msg: fmt.Sprintf("'%s' must be defined above this line, since its value is needed to lay out the program", name)}
 		}
-		hint := a.didYouMean(env.line, name, func() []string { return a.symbolCandidates(name, env.scope) })
+		hint := foreignRegHint(name)
 		if hint == "" {
-			hint = foreignRegHint(name)
+			hint = a.didYouMean(env.line, name, func() []string { return a.symbolCandidates(name, env.scope) })
 		}
 		return 0, &colError{col: col, msg: fmt.Sprintf("unknown label '%s'%s", name, hint)}
 	}
