@@ -71,11 +71,11 @@ func (m *Machine) ThreadInfo(t *Thread) ThreadInfo {
 func (p *Process) hasCode(pc int) bool { return pc >= 0 && pc < len(p.code) }
 
 // whereAt is where, for any pc: an index out of the process's code gives the address alone.
-func (m *Machine) whereAt(t *Thread, pc int) Where {
+func (k *kernel) whereAt(t *Thread, pc int) Where {
 	if !t.Proc.hasCode(pc) {
 		return Where{Proc: t.Proc.ID, Thread: t.ID, PC: isa.CodeAddr(pc)}
 	}
-	return m.where(t, pc)
+	return k.where(t, pc)
 }
 
 // PCAddr returns the code address of the instruction the thread runs next.
@@ -238,12 +238,18 @@ type Frame struct {
 // the first fp that is not inside the stack, or not above the frame before it, and at the
 // first return address that does not follow a call.
 func (m *Machine) Backtrace(t *Thread, max int) []Frame {
+	return m.backtrace(t, t.waitPC(), max)
+}
+
+// backtrace is Backtrace of thread t at instruction pc, which may not be its saved pc yet: a
+// trap's report is made before the pc is stored.
+func (k *kernel) backtrace(t *Thread, pc int, max int) []Frame {
 	if max <= 0 {
 		return nil
 	}
 	p := t.Proc
 	sp, fp := t.R[isa.SP], t.R[isa.FP]
-	frames := []Frame{m.frame(t, t.waitPC(), fp, sp)}
+	frames := []Frame{k.frame(t, pc, fp, sp)}
 	if p.code == nil || p.mem == nil {
 		return frames // its process has ended, or the run has, and its code or memory is gone
 	}
@@ -264,7 +270,7 @@ func (m *Machine) Backtrace(t *Thread, max int) []Frame {
 			return frames // the entry of the process or of the thread, before it pushed anything
 		}
 		if call, ok := t.leafCaller(); ok && len(frames) < max {
-			frames = append(frames, m.frame(t, call, fp, sp+8))
+			frames = append(frames, k.frame(t, call, fp, sp+8))
 			lo = sp + 8
 		}
 	}
@@ -278,7 +284,7 @@ func (m *Machine) Backtrace(t *Thread, max int) []Frame {
 		if !ok {
 			break
 		}
-		frames = append(frames, m.frame(t, call, savedFP, fp+16))
+		frames = append(frames, k.frame(t, call, savedFP, fp+16))
 		lo = fp + 16
 		fp = savedFP
 	}
@@ -286,8 +292,8 @@ func (m *Machine) Backtrace(t *Thread, max int) []Frame {
 }
 
 // frame describes instruction pc of t as a frame of its stack.
-func (m *Machine) frame(t *Thread, pc int, fp, sp uint64) Frame {
-	f := Frame{PC: isa.CodeAddr(pc), Where: m.whereAt(t, pc), FP: fp, SP: sp}
+func (k *kernel) frame(t *Thread, pc int, fp, sp uint64) Frame {
+	f := Frame{PC: isa.CodeAddr(pc), Where: k.whereAt(t, pc), FP: fp, SP: sp}
 	f.Func, f.Off, _ = t.Proc.symbolAt(f.PC, true)
 	return f
 }

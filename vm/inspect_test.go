@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -699,6 +702,53 @@ func TestSymbol(t *testing.T) {
 	for _, name := range []string{"loop", "top", "", "MAIN"} {
 		if addr, ok := p.Lookup(name); ok {
 			t.Errorf("Lookup(%q) = %#x, want none", name, addr)
+		}
+	}
+}
+
+// TestTrapCallers checks that a trap's report names where the function that trapped was called
+// from, and so on out, as a backtrace would, and says when it leaves the outer calls out.
+func TestTrapCallers(t *testing.T) {
+	const src = `main:   li      a0, 20
+        call    down
+        ret
+down:   enter   0
+        addi    a0, a0, -1
+        beqz    a0, .trap
+        call    down
+        leave
+        ret
+.trap:  li      t0, 0
+        ld      a0, 0(t0)
+`
+	for _, c := range []struct {
+		depth int
+		want  []int // the lines of the calls, innermost first
+		more  bool
+	}{
+		{1, []int{2}, false},
+		{3, []int{7, 7, 2}, false},
+		{20, []int{7, 7, 7, 7, 7, 7, 7, 7}, true},
+	} {
+		m := inspectLoad(t, "down.s", strings.Replace(src, "20", strconv.Itoa(c.depth), 1), Options{})
+		_, err := m.Run()
+		var te *TrapError
+		if !errors.As(err, &te) {
+			t.Fatalf("depth %d: %v, want a trap", c.depth, err)
+		}
+		var lines []int
+		for _, w := range te.Callers {
+			lines = append(lines, w.Line)
+		}
+		if !slices.Equal(lines, c.want) || te.MoreCallers != c.more {
+			t.Errorf("depth %d: callers at lines %v (more %v), want %v (more %v)", c.depth, lines, te.MoreCallers, c.want, c.more)
+		}
+		want := "\n  called from down.s:2: call    down\n"
+		if c.more {
+			want = "\n  called 8 times from down.s:7: call    down\n  ... and from further out\n"
+		}
+		if rep := te.Report(); !strings.Contains(rep, want) {
+			t.Errorf("depth %d: the report does not have %q:\n%s", c.depth, want, rep)
 		}
 	}
 }

@@ -52,7 +52,16 @@ type TrapError struct {
 	Detail string // what exactly went wrong, such as the bad address; may be ""
 	Where
 	Regs [isa.NumRegs]uint64
+
+	// Callers are where the function that trapped was called from, and so on out, as far as
+	// Backtrace can tell, the innermost first; at most maxTrapCallers, and MoreCallers says
+	// there were more.
+	Callers     []Where
+	MoreCallers bool
 }
+
+// maxTrapCallers bounds a trap's Callers: a deep recursion's report names its innermost calls.
+const maxTrapCallers = 8
 
 func (e *TrapError) Error() string {
 	msg := "trap: " + e.Trap.String()
@@ -66,6 +75,26 @@ func (e *TrapError) Error() string {
 func (e *TrapError) Report() string {
 	var b strings.Builder
 	b.WriteString(e.Error())
+	for i := 0; i < len(e.Callers); {
+		// A recursion's calls come from one place: they are said once, with their count.
+		c, n := e.Callers[i], 1
+		for i+n < len(e.Callers) && e.Callers[i+n].PC == c.PC {
+			n++
+		}
+		i += n
+		b.WriteString("\n  called ")
+		if n > 1 {
+			fmt.Fprintf(&b, "%d times ", n)
+		}
+		if c.File != "" {
+			b.WriteString("from " + c.fileLine())
+		} else {
+			fmt.Fprintf(&b, "from %#08x", c.PC)
+		}
+	}
+	if e.MoreCallers {
+		b.WriteString("\n  ... and from further out")
+	}
 	b.WriteString("\nregisters:")
 	for i, v := range e.Regs {
 		if i%4 == 0 {
@@ -261,7 +290,15 @@ func (k *kernel) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
 			detail = fmt.Sprintf("word %#08x", uint32(t.Proc.instr(pc)))
 		}
 	}
-	return &TrapError{Trap: kind, Detail: detail, Where: k.where(t, pc), Regs: t.R}
+	e := &TrapError{Trap: kind, Detail: detail, Where: k.where(t, pc), Regs: t.R}
+	for i, f := range k.backtrace(t, pc, maxTrapCallers+2)[1:] {
+		if i == maxTrapCallers {
+			e.MoreCallers = true
+			break
+		}
+		e.Callers = append(e.Callers, f.Where)
+	}
+	return e
 }
 
 // badArg is the trap of a syscall whose arguments are wrong, such as a join of the caller
