@@ -36,6 +36,7 @@ type breakpoint struct {
 	hitCond hitCondition // condition -hitcount: at which hits of the run it stops
 	runHits []hitAt      // the hits of the run, by step, while it has a hit condition
 	from    uint64       // the step the hits of the run are counted from
+	given   hitAt        // the hit at step from that the program was stopped at, not counted; pid 0 if none
 	log     *logMessage  // condition -log: what it prints, rather than stop
 
 	addr       uint64 // bpCode: the instruction

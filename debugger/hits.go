@@ -80,29 +80,36 @@ func (b *breakpoint) find(h hitAt) (int, bool) {
 	return end, false
 }
 
+// first returns the index of the first hit of the run that b counts: the first at or after
+// step from, or after the hit the program was stopped at when the hit condition was given.
+func (b *breakpoint) first() int {
+	lo := sort.Search(len(b.runHits), func(j int) bool { return b.runHits[j].steps >= b.from })
+	if b.given.pid != 0 {
+		for j := lo; j < len(b.runHits) && b.runHits[j].steps == b.from; j++ {
+			if b.runHits[j] == b.given {
+				return j + 1
+			}
+		}
+	}
+	return lo
+}
+
 // numberAt is the number of the hit at index i of the hits of the run.
 func (b *breakpoint) numberAt(i int) int {
-	if b.runHits[i].steps < b.from {
-		return 0
-	}
-	return i - sort.Search(len(b.runHits), func(j int) bool { return b.runHits[j].steps >= b.from }) + 1
+	return max(0, i-b.first()+1)
 }
 
 // runCount returns how many hits the run has made up to step k, from the point b counts from.
 func (b *breakpoint) runCount(k uint64) int {
-	if k < b.from {
-		return 0
-	}
-	lo := sort.Search(len(b.runHits), func(j int) bool { return b.runHits[j].steps >= b.from })
 	hi := sort.Search(len(b.runHits), func(j int) bool { return b.runHits[j].steps > k })
-	return hi - lo
+	return max(0, hi-b.first())
 }
 
 // recount makes every breakpoint count the hits of the run from the start: the program starts
 // again. A new program (reload) has a new run, with none of the old one's hits.
 func (s *Session) recount(newRun bool) {
 	for _, b := range s.bps {
-		b.from = 0
+		b.from, b.given = 0, hitAt{}
 		if newRun {
 			b.runHits = nil
 		}
@@ -224,8 +231,15 @@ func (s *Session) conditionHits(arg string) error {
 	}
 	b := bs[0]
 	if !b.hitCond.set() || !h.set() {
-		// It counts from here: a hit condition changed keeps the count.
-		b.runHits, b.from = nil, s.m.Steps()
+		// It counts from here: a hit condition changed keeps the count. Stopped where the
+		// run came to b, that hit is behind: the run forward goes past it, and a run
+		// forward over it again must not count it either.
+		b.runHits, b.from, b.given = nil, s.m.Steps(), hitAt{}
+		if st := s.stop; stoppedBy(st) && st.Steps == b.from && st.Thread != nil && b.matches(st) &&
+			(b.cond == "" || s.holds(b.cond, st.Thread)) {
+			b.given = hitOf(st)
+			b.runHits = []hitAt{b.given}
+		}
 	}
 	b.hitCond = h
 	return nil

@@ -363,14 +363,18 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 			return st, nil
 		case st.Kind == vm.StopSteps && !done:
 			s.checkpoint() // a checkpoint, not a stop asked for
-			t, pc, err := s.comesTo(s.codeBreakpoints())
-			if err != nil {
-				return st, err
-			}
-			if hit := (vm.Stop{Kind: vm.StopBreakpoint, Thread: t, PC: pc, Steps: st.Steps}); t != nil && s.breakHit(hit) {
-				return hit, nil
+			if hit, ok, err := s.cameTo(st.Steps); err != nil || ok {
+				return hit, err
 			}
 			continue
+		case st.Kind == vm.StopSteps || st.Kind == vm.StopReturn:
+			// The steps asked for are done, or the frame has returned, where a thread may be
+			// at a breakpoint: the run comes to it here, as a step onto a breakpoint does in
+			// gdb. The next run goes past it, so its hit is counted, and its log point
+			// printed, here or never.
+			if hit, ok, err := s.cameTo(st.Steps); err != nil || ok {
+				return hit, err
+			}
 		case st.Kind == vm.StopInput:
 			if err := s.feed(); err == ErrInputInterrupted {
 				return st, nil // the command ends at the read (see showStop)
@@ -386,6 +390,21 @@ func (s *Session) resume(u vm.Until) (vm.Stop, error) {
 		}
 		return st, nil
 	}
+}
+
+// cameTo is what a run that stops where it was asked to, at step now, comes to: a breakpoint
+// that the thread to run next is at, which stops the run (ok) unless its conditions do not
+// hold or it is a log point. (A Resume would go past it without a stop.)
+func (s *Session) cameTo(now uint64) (hit vm.Stop, ok bool, err error) {
+	t, pc, err := s.comesTo(s.codeBreakpoints())
+	if err != nil {
+		return vm.Stop{}, false, err
+	}
+	hit = vm.Stop{Kind: vm.StopBreakpoint, Thread: t, PC: pc, Steps: now}
+	if t != nil && s.breakHit(hit) {
+		return hit, true, nil
+	}
+	return vm.Stop{}, false, nil
 }
 
 // nextEdit returns the first checkpoint after step now at which the user changed the state.

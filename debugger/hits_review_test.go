@@ -1,0 +1,79 @@
+package debugger
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestStepOntoABreakpointIsAHit: a step that ends where a thread is about to execute a
+// breakpoint's instruction comes to the breakpoint: the run after it goes past it, so the hit
+// is counted there, or never. Its hit's number is its place in the run however the run came
+// to it (stepi or continue), and a log point there prints.
+func TestStepOntoABreakpointIsAHit(t *testing.T) {
+	s, out := countSession(t)
+	exec(t, s, "break main.loop")
+	exec(t, s, "condition -hitcount 1 == 3")
+	exec(t, s, "stepi 3") // li, li, la: at main.loop, its first hit (t0 = 0)
+	if got := value(t, s, "pc"); got != s.breakpoint(1).addr {
+		t.Fatalf("stepi 3 came to %#x; want main.loop", got)
+	}
+	exec(t, s, "continue")
+	if got := value(t, s, "t0"); got != 2 {
+		t.Errorf("stepi onto hit 1, then continue with == 3: stopped at t0 = %d; want 2, the third hit", got)
+	}
+
+	// A breakpoint that stops: the step stops there, as at the breakpoint.
+	exec(t, s, "condition -hitcount 1")
+	exec(t, s, "stepi 3") // the addi, sd, blt of t0 = 2: at main.loop again
+	if _, ids := s.Stopped(); len(ids) != 1 || ids[0] != 1 {
+		t.Errorf("stepi onto breakpoint 1: the stop is one of breakpoints %v; want [1]", ids)
+	}
+	if b := s.breakpoint(1); b.hits != 4 {
+		t.Errorf("breakpoint 1 already hit %d times; want 4 (3 before, and the one stepped onto)", b.hits)
+	}
+
+	// A log point prints when a step comes to it.
+	exec(t, s, `condition -log 1 "t0 = {t0}"`)
+	out.Reset()
+	exec(t, s, "stepi 3")
+	if !strings.Contains(out.String(), "t0 = 4\n") {
+		t.Errorf("stepi onto log point 1 printed\n%s\nwant t0 = 4", out)
+	}
+	out.Reset()
+	exec(t, s, "next")
+	exec(t, s, "next")
+	exec(t, s, "next")
+	if !strings.Contains(out.String(), "t0 = 5\n") {
+		t.Errorf("next onto log point 1 printed\n%s\nwant t0 = 5", out)
+	}
+}
+
+// TestHitConditionGivenAtItsStop: a hit condition given while the program is stopped at one of
+// its breakpoint's hits counts the hits after that one ("from there"), forward, and again
+// after going back to before it and forward over it.
+func TestHitConditionGivenAtItsStop(t *testing.T) {
+	s, _ := countSession(t)
+	exec(t, s, "break main.loop")
+	for range 3 {
+		exec(t, s, "continue") // to hit 3, t0 = 2
+	}
+	if got := value(t, s, "t0"); got != 2 {
+		t.Fatalf("three continues stopped at t0 = %d; want 2", got)
+	}
+	exec(t, s, "condition -hitcount 1 == 2")
+	exec(t, s, "continue")
+	if got := value(t, s, "t0"); got != 4 {
+		t.Fatalf("== 2 given at t0 = 2: stopped at t0 = %d; want 4, the second hit after it", got)
+	}
+	exec(t, s, "reverse-stepi 20") // before the hit at which it was given
+	exec(t, s, "continue")
+	if got := value(t, s, "t0"); got != 4 {
+		t.Errorf("back before where == 2 was given, and on: stopped at t0 = %d; want 4 again", got)
+	}
+	var buf strings.Builder
+	s.out = &buf
+	exec(t, s, "info breakpoints")
+	if want := "numbered == 2 (2 up to here)"; !strings.Contains(buf.String(), want) {
+		t.Errorf("info breakpoints:\n%s\nwant %s", buf.String(), want)
+	}
+}
