@@ -77,3 +77,28 @@ func TestHitConditionGivenAtItsStop(t *testing.T) {
 		t.Errorf("info breakpoints:\n%s\nwant %s", buf.String(), want)
 	}
 }
+
+// TestRelaunchStartsANewRun: after Relaunch (and reload), the run of the program before is
+// gone: its end, and how far it went, are not the new run's.
+func TestRelaunchStartsANewRun(t *testing.T) {
+	s, out := countSession(t)
+	exec(t, s, "continue")
+	if _, ended := s.Ended(); !ended {
+		t.Fatal("continue did not end the run")
+	}
+	if err := s.Relaunch(s.cfg); err != nil {
+		t.Fatal(err)
+	}
+	if end, ended := s.Ended(); ended {
+		t.Errorf("relaunched, the session says the run ended (%v)", end)
+	}
+	out.Reset()
+	exec(t, s, "thread 1")
+	exec(t, s, "stepi")
+	exec(t, s, "set t0 = 7")
+	for _, stale := range []string{"the run goes another way", "a change in the past"} {
+		if strings.Contains(out.String(), stale) {
+			t.Errorf("a step and a set at the furthest point of the new run say\n%s", out)
+		}
+	}
+}

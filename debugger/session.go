@@ -190,7 +190,8 @@ func (s *Session) load(img *object.Image) error {
 		s.tracer = &switchTracer{s: s, m: m}
 		m.Attach(s.tracer)
 	}
-	s.stop, s.ended, s.focused = vm.Stop{}, nil, false
+	// A new run: the end of one before (reload, Relaunch), and how far it went, are not its.
+	s.stop, s.ended, s.lastEnd, s.furthest, s.focused = vm.Stop{}, nil, nil, 0, false
 	s.cur = m.Process().Thread(1)
 	s.selectFrame(0)
 	s.cps, s.focus = []checkpoint{{steps: 0, snap: first}}, nil
