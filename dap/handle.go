@@ -243,6 +243,9 @@ func (sv *server) onLaunch(req *dap.LaunchRequest) {
 	}
 	s, err := debugger.New(cfg, sv.console)
 	if err != nil {
+		if cfg.Close != nil {
+			cfg.Close() // a launch that the client tries again must not keep them
+		}
 		sv.fail(req, errLaunchFailed, "%s: %v", args.Program, err)
 		return
 	}

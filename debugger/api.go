@@ -289,12 +289,20 @@ func (s *Session) Log(id int, message string) error {
 // other arguments, other input or other options. The breakpoints are kept, as reload keeps
 // them (see restart), and so are the displays and the settings; a cfg whose program does not
 // load leaves the session as it was. As after reload, the session cannot be recorded any more.
+// It calls the Close of the configuration it leaves, or of cfg if cfg does not load.
 func (s *Session) Relaunch(cfg Config) error {
 	if cfg.Budget == 0 {
 		cfg.Budget = DefaultBudget
 	}
+	left := s.cfg
 	if err := s.restart(cfg, cfg.Image); err != nil {
+		if cfg.Close != nil {
+			cfg.Close()
+		}
 		return err
+	}
+	if left.Close != nil {
+		left.Close() // its machine, which used its grants, is closed
 	}
 	fmt.Fprintln(s.out, "Restarted, as the launch configuration has it now.")
 	s.showWhere(s.cur)

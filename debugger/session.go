@@ -59,6 +59,12 @@ type Config struct {
 	// refuses the command.
 	Program string
 	Save    func(name string, b []byte) error
+
+	// Close, if not nil, releases what the configuration holds on the host besides the
+	// machine, such as the directories it grants. Relaunch calls it for the configuration it
+	// leaves, once the machine of that one is closed, or for the one it was given, if that
+	// one does not load.
+	Close func()
 }
 
 // A Session debugs one program: a machine that it runs forwards and backwards, its

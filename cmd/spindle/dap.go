@@ -132,18 +132,18 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// A launcher makes the session of a launch request, and closes what it opened for it at the
-// end.
+// A launcher makes the session of a launch request, and closes what it opened for it (the
+// directories granted, the sources read) when the session leaves it for another launch, a
+// restart's (debugger.Config.Close), or at the end. A launch that fails closes what it opened
+// at once: an editor's restarts must not keep a directory open for each.
 type launcher struct {
-	srcs   []*sourceDir
-	grants []func() // what closes the directories each launch granted
+	open map[int]func() // what closes each launch's, by launch
+	next int
 }
 
 func (l *launcher) close() {
-	for _, s := range l.srcs {
-		s.close()
-	}
-	for _, close := range l.grants {
+	for id, close := range l.open {
+		delete(l.open, id)
 		close()
 	}
 }
@@ -151,7 +151,18 @@ func (l *launcher) close() {
 // launch makes a session's configuration from a launch request: its fields are the flags of
 // spindle debug, read by the same flag set and checked by the same checks, and its words are
 // theirs, with the field's name for the flag's.
-func (l *launcher) launch(args dap.LaunchArgs, console io.Writer) (debugger.Config, error) {
+func (l *launcher) launch(args dap.LaunchArgs, console io.Writer) (_ debugger.Config, err error) {
+	var closers []func()
+	release := func() {
+		for _, close := range closers {
+			close()
+		}
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	fs := flag.NewFlagSet("dap", flag.ContinueOnError)
 	fs.SetOutput(discard{})
 	rf := addRunFlags(fs)
@@ -176,11 +187,11 @@ func (l *launcher) launch(args dap.LaunchArgs, console io.Writer) (debugger.Conf
 		msg = strings.TrimPrefix(strings.TrimPrefix(msg, "spindle dap: "), "spindle: ")
 		return debugger.Config{}, errors.New("launch configuration: " + msg)
 	}
-	l.grants = append(l.grants, closeGrants)
+	closers = append(closers, closeGrants)
 	opts.Listening = listening(console) // in the Debug Console, not with the errors
 	cfg, srcs, code := debugConfig(args.Program, opts, *budget, *timeout, io)
 	if srcs != nil {
-		l.srcs = append(l.srcs, srcs)
+		closers = append(closers, srcs.close)
 	}
 	if code != 0 {
 		return debugger.Config{}, errors.New(strings.TrimSpace(strings.TrimPrefix(errs.String(), "spindle: ")))
@@ -191,6 +202,18 @@ func (l *launcher) launch(args dap.LaunchArgs, console io.Writer) (debugger.Conf
 			return debugger.Config{}, fmt.Errorf("stdin: %v", cleanPathError(err))
 		}
 		cfg.Stdin = b
+	}
+	if l.open == nil {
+		l.open = map[int]func(){}
+	}
+	l.next++
+	id := l.next
+	l.open[id] = release
+	cfg.Close = func() {
+		if close, ok := l.open[id]; ok {
+			delete(l.open, id)
+			close()
+		}
 	}
 	return cfg, nil
 }
