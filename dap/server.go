@@ -283,16 +283,28 @@ func (w programOutput) Write(b []byte) (int, error) {
 }
 
 // A consoleWriter takes what the session says: to the debug console, or, while a command
-// typed there runs, into the result of its evaluate request.
+// typed there runs, into the result of its evaluate request, up to maxConsoleResult bytes.
+// Past that, what was gathered and what follows go to the debug console as they come
+// (spilled): a command that runs over a log point a million times must not hold its lines
+// until it ends.
 type consoleWriter struct {
 	sv      *server
 	capture *[]byte
+	spilled bool
 }
 
+// maxConsoleResult bounds the result of a command typed in the debug console.
+const maxConsoleResult = 64 << 10
+
 func (w *consoleWriter) Write(b []byte) (int, error) {
-	if w.capture != nil {
+	switch {
+	case w.capture == nil || w.spilled:
+	case len(*w.capture)+len(b) <= maxConsoleResult:
 		*w.capture = append(*w.capture, b...)
 		return len(b), nil
+	default:
+		w.sv.output("console", string(*w.capture))
+		*w.capture, w.spilled = nil, true
 	}
 	w.sv.output("console", string(b))
 	return len(b), nil

@@ -384,13 +384,16 @@ func (sv *server) onEvaluate(req *dap.EvaluateRequest) {
 // the program, the client is told where it stopped, as after a step.
 func (sv *server) command(req *dap.EvaluateRequest, line string) {
 	var said []byte
-	sv.console.capture = &said
+	sv.console.capture, sv.console.spilled = &said, false
 	moves := sv.s.Moves()
 	sv.running.Store(true)
 	err := sv.s.Exec(line)
 	sv.running.Store(false)
 	sv.console.capture = nil
 	text := strings.TrimSuffix(string(said), "\n")
+	if sv.console.spilled {
+		text = "(what it said is in the debug console above)"
+	}
 	if err != nil {
 		sv.output("console", string(said))
 		sv.fail(req, errFailed, "%v", err)
