@@ -187,6 +187,8 @@ func (sv *server) breakpoint(p placed) dap.Breakpoint {
 	switch {
 	case !ok:
 		return dap.Breakpoint{Verified: false, Message: fmt.Sprintf("breakpoint %d was deleted in the debug console", p.id)}
+	case b.Lost:
+		return dap.Breakpoint{Id: b.ID, Verified: false, Message: fmt.Sprintf("breakpoint %d is not in the program (the debug console says why); a restart whose program has it enables it again", b.ID)}
 	case !b.Enabled:
 		return dap.Breakpoint{Id: b.ID, Verified: false, Message: fmt.Sprintf("breakpoint %d is disabled (the debug console says why; enable %d enables it)", b.ID, b.ID)}
 	}

@@ -65,7 +65,7 @@ func TestRestartWithArguments(t *testing.T) {
 	seq = c.send("restart", map[string]any{"arguments": map[string]any{"program": echo, "stdin": stdin}})
 	expect(c, &dap.RestartResponse{Response: ok(seq, "restart")})
 	expect(c, &dap.BreakpointEvent{Event: ev("breakpoint"), Body: dap.BreakpointEventBody{Reason: "changed", Breakpoint: dap.Breakpoint{
-		Id: 1, Message: "breakpoint 1 is disabled (the debug console says why; enable 1 enables it)"}}})
+		Id: 1, Message: "breakpoint 1 is not in the program (the debug console says why); a restart whose program has it enables it again"}}})
 	expect(c, threadEvent("exited", 1))
 	expect(c, &dap.ExitedEvent{Event: ev("exited"), Body: dap.ExitedEventBody{ExitCode: 0}})
 	expect(c, &dap.TerminatedEvent{Event: ev("terminated")})
@@ -106,5 +106,13 @@ func TestRestartWithArguments(t *testing.T) {
 	if c.output["stdout"] != "bye\n" {
 		t.Errorf("restarted without a configuration after a refused one, the program's output: %q; want bye, echo.s's", c.output["stdout"])
 	}
+
+	// args.s again: breakpoint 1 is in it, and stops it again.
+	seq = c.send("restart", map[string]any{"arguments": map[string]any{"program": args}})
+	expect(c, &dap.RestartResponse{Response: ok(seq, "restart")})
+	expect(c, &dap.BreakpointEvent{Event: ev("breakpoint"), Body: dap.BreakpointEventBody{Reason: "changed", Breakpoint: dap.Breakpoint{
+		Id: 1, Verified: true, Source: &dap.Source{Name: "args.s", Path: args}, Line: 16, InstructionReference: "0x40003c"}}})
+	expect(c, threadEvent("started", 1))
+	expect(c, stopped("breakpoint", 1, 1))
 	c.disconnect()
 }

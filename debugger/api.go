@@ -195,8 +195,8 @@ type Breakpoint struct {
 	Line int
 	Hits int
 	// Enabled is false for a breakpoint disabled, by disable or by a restart that did not find
-	// its place in the program.
-	Enabled bool
+	// its place in the program (Lost): a restart whose program has it enables it again.
+	Enabled, Lost bool
 }
 
 // Command runs a command line as Exec does, for a program that drives the session: it
@@ -249,7 +249,7 @@ func (s *Session) Breakpoint(id int) (Breakpoint, bool) {
 }
 
 func (s *Session) breakpointOf(b *breakpoint) Breakpoint {
-	bp := Breakpoint{ID: b.id, Hits: b.hits, Enabled: b.enabled}
+	bp := Breakpoint{ID: b.id, Hits: b.hits, Enabled: b.enabled, Lost: b.lost}
 	switch b.kind {
 	case bpCode:
 		bp.Addr = b.addr

@@ -28,10 +28,14 @@ type breakpoint struct {
 	kind    bpKind
 	spec    string // as the user gave it: a location, an expression, a syscall's name
 	enabled bool
-	temp    bool   // tbreak: deleted when hit
-	cond    string // break ... if COND
-	ignore  int    // hits to go past before it stops
-	hits    int    // the hits the session has seen (see hits.go)
+	temp    bool // tbreak: deleted when hit
+	// lost: the program of a restart has no place for it (its addr or watch is of the one
+	// before), and it is disabled; revive: it was enabled then, and a restart whose program
+	// has its place enables it again.
+	lost, revive bool
+	cond         string // break ... if COND
+	ignore       int    // hits to go past before it stops
+	hits         int    // the hits the session has seen (see hits.go)
 
 	hitCond hitCondition // condition -hitcount: at which hits of the run it stops
 	runHits []hitAt      // the hits of the run, by step, while it has a hit condition

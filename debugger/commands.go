@@ -699,42 +699,64 @@ func (s *Session) restart(cfg Config, img *object.Image) error {
 	s.reloaded = true
 	s.recount(true)
 	for _, b := range s.bps {
-		if b.kind == bpWatch {
-			s.rewatch(b)
+		var err error
+		switch b.kind {
+		case bpWatch:
+			err = s.rewatch(b)
+		case bpCode:
+			err = s.relocate(b)
+		default:
 			continue
 		}
-		if b.kind != bpCode {
-			continue
+		switch {
+		case err != nil:
+			if b.enabled {
+				fmt.Fprintf(s.out, "%s %d (%s) is disabled: %v\n", b.what(), b.id, b.spec, err)
+				b.revive = true
+			}
+			b.enabled, b.lost = false, true
+		case b.lost:
+			// A program before had no place for it; this one has.
+			if b.revive {
+				fmt.Fprintf(s.out, "%s %d (%s) is enabled again: the program has its place\n", b.what(), b.id, b.spec)
+			}
+			b.enabled, b.lost, b.revive = b.revive, false, false
 		}
-		spec := b.spec
-		if b.file != "" {
-			spec = fmt.Sprintf("%s:%d", b.file, b.line)
-		}
-		addr, _, _, err := s.location(spec)
-		if err != nil {
-			fmt.Fprintf(s.out, "breakpoint %d (%s) is disabled: %v\n", b.id, b.spec, err)
-			b.enabled = false
-			continue
-		}
-		b.addr = addr
 	}
 	return s.setBreakpoints()
 }
 
+// relocate finds code breakpoint b's place in the program as it is now (after a reload, a new
+// one): its line, or its label.
+func (s *Session) relocate(b *breakpoint) error {
+	spec := b.spec
+	if b.file != "" {
+		spec = fmt.Sprintf("%s:%d", b.file, b.line)
+	}
+	addr, _, _, err := s.location(spec)
+	if err == nil {
+		_, err = codeIndex(s.img, addr)
+	}
+	if err != nil {
+		return err
+	}
+	b.addr = addr
+	return nil
+}
+
 // rewatch points watchpoint b at its expression's memory in the machine as it is now (after a
-// reload, a new one), or disables it if there is no such memory.
-func (s *Session) rewatch(b *breakpoint) {
+// reload, a new one), if there is such memory.
+func (s *Session) rewatch(b *breakpoint) error {
 	p := s.procOf(s.cur)
 	addr, err := s.eval(b.spec, s.cur)
 	if err == nil {
 		err = p.ReadMemory(addr, make([]byte, b.watch.Len))
 	}
 	if err != nil {
-		fmt.Fprintf(s.out, "watchpoint %d (%s) is disabled: %v\n", b.id, b.spec, err)
-		b.enabled = false
-		return
+		return err
 	}
 	b.watch = vm.Watch{Proc: p, Addr: addr, Len: b.watch.Len}
+	return nil
 }
 
 func (s *Session) cmdQuit(arg string) error {
@@ -941,6 +963,15 @@ func (s *Session) enable(arg string, on bool) error {
 		return err
 	}
 	for _, b := range bs {
+		if on && b.lost && arg != "" {
+			return fmt.Errorf("%s %d (%s) has no place in the program as it is now: a reload or a restart whose program has it enables it", b.what(), b.id, b.spec)
+		}
+	}
+	for _, b := range bs {
+		if b.lost {
+			b.revive = on // (enable with no N: once the program has its place)
+			continue
+		}
 		b.enabled = on
 	}
 	return s.setBreakpoints()

@@ -102,3 +102,39 @@ func TestRelaunchStartsANewRun(t *testing.T) {
 		}
 	}
 }
+
+// TestRelaunchFindsABreakpointAgain: a breakpoint that a relaunch disabled, its program not
+// having its place, is enabled again by a relaunch whose program has it; one that the user
+// disabled stays disabled.
+func TestRelaunchFindsABreakpointAgain(t *testing.T) {
+	s, out := countSession(t)
+	cfg := s.cfg
+	exec(t, s, "break count.s:8")
+	exec(t, s, "break main.loop")
+	exec(t, s, "disable 2")
+	other := cfg
+	other.Image = assembleText(t, "other.s", "main:   li a0, 0\n        ret\n")
+	if err := s.Relaunch(other); err != nil {
+		t.Fatal(err)
+	}
+	if b := s.breakpoint(1); b.enabled {
+		t.Fatal("breakpoint 1 at count.s:8 is enabled in other.s")
+	}
+	// Its address is of count.s: enabled in other.s, it would stop wherever that is.
+	if err := s.Exec("enable 1"); err == nil || !strings.Contains(err.Error(), "has no place in the program") {
+		t.Errorf("enable 1 in other.s: %v; want an error", err)
+	}
+	if err := s.Relaunch(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if b := s.breakpoint(1); !b.enabled {
+		t.Errorf("relaunched with count.s again, breakpoint 1 at count.s:8 is still disabled:\n%s", out)
+	}
+	if b := s.breakpoint(2); b.enabled {
+		t.Errorf("breakpoint 2, which the user disabled, was enabled by a relaunch")
+	}
+	exec(t, s, "continue")
+	if _, ids := s.Stopped(); len(ids) != 1 || ids[0] != 1 {
+		t.Errorf("continue stopped at breakpoints %v; want [1]", ids)
+	}
+}
