@@ -83,13 +83,7 @@ func (c *dapConn) runSession(refused map[string]any, wantErr string, launch map[
 	if e := next(c, &dap.ErrorResponse{}); e.Message != wantErr {
 		c.t.Errorf("launch %v: %q; want %q", refused, e.Message, wantErr)
 	}
-	c.send("launch", launch)
-	next(c, &dap.LaunchResponse{})
-	next(c, &dap.ThreadEvent{})
-	next(c, &dap.InitializedEvent{})
-	c.send("configurationDone", nil)
-	next(c, &dap.ConfigurationDoneResponse{})
-	next(c, &dap.ThreadEvent{})
+	launchAndRun(c, launch)
 	if e := next(c, &dap.ExitedEvent{}); e.Body.ExitCode != 0 {
 		c.t.Errorf("exit code %d; want 0", e.Body.ExitCode)
 	}
@@ -117,6 +111,18 @@ func hello(t *testing.T) string {
 func TestDAPStdio(t *testing.T) {
 	dir := hello(t)
 	withStdioDAP(t, func(c *dapConn) { c.session(dir) })
+}
+
+// launchAndRun launches the program that args configure and ends the configuration, which runs
+// it: after the responses and events of both, its first thread has started.
+func launchAndRun(c *dapConn, args map[string]any) {
+	c.send("launch", args)
+	next(c, &dap.LaunchResponse{})
+	next(c, &dap.ThreadEvent{})
+	next(c, &dap.InitializedEvent{})
+	c.send("configurationDone", nil)
+	next(c, &dap.ConfigurationDoneResponse{})
+	next(c, &dap.ThreadEvent{})
 }
 
 // withStdioDAP runs spindle dap over its standard input and output, runs session on the
@@ -218,13 +224,7 @@ func TestDAPRestart(t *testing.T) {
 	withStdioDAP(t, func(c *dapConn) {
 		c.send("initialize", map[string]any{"adapterID": "spindle"})
 		next(c, &dap.InitializeResponse{})
-		c.send("launch", map[string]any{"program": "echo.s", "cwd": dir, "stdin": "a.txt", "sched": "random"})
-		next(c, &dap.LaunchResponse{})
-		next(c, &dap.ThreadEvent{})
-		next(c, &dap.InitializedEvent{})
-		c.send("configurationDone", nil)
-		next(c, &dap.ConfigurationDoneResponse{})
-		next(c, &dap.ThreadEvent{})
+		launchAndRun(c, map[string]any{"program": "echo.s", "cwd": dir, "stdin": "a.txt", "sched": "random"})
 		next(c, &dap.ExitedEvent{})
 		next(c, &dap.TerminatedEvent{})
 
