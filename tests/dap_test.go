@@ -114,7 +114,7 @@ func TestDAPStdio(t *testing.T) {
 }
 
 // launchAndRun launches the program that args configure and ends the configuration, which runs
-// it: after the responses and events of both, its first thread has started.
+// it, reading the responses and the thread events that come with them.
 func launchAndRun(c *dapConn, args map[string]any) {
 	c.send("launch", args)
 	next(c, &dap.LaunchResponse{})
