@@ -107,7 +107,11 @@ func (s *Session) runOne(c *command, arg string) error {
 	from := s.here()
 	err := c.run(s, arg)
 	if errors.Is(err, errStart) {
-		fmt.Fprintln(s.out, s.paint(stopColor, "No more history: this is the start of the program."))
+		msg := "No more history: this is the start of the program."
+		if ts := (*threadStart)(nil); errors.As(err, &ts) {
+			msg = "N" + ts.Error()[1:] + "."
+		}
+		fmt.Fprintln(s.out, s.paint(stopColor, msg))
 		s.showBack()
 		return nil
 	}

@@ -21,6 +21,133 @@ import (
 // failure.
 var errStart = errors.New("no more history: this is the start of the program")
 
+// A threadStart is errStart at the start of a thread that is not the start of the program: the
+// thread has executed nothing yet, though others have. It says who made the thread, and at
+// which step.
+type threadStart struct {
+	id, by threadID
+	at     uint64 // the step before the one that made it: going back one step comes there
+	known  bool   // by and at were found
+}
+
+func (e *threadStart) Error() string {
+	msg := fmt.Sprintf("no more history: this is the start of thread %d.%d", e.id.pid, e.id.tid)
+	if e.known {
+		msg += fmt.Sprintf(" (made by thread %d.%d at step %d)", e.by.pid, e.by.tid, e.at)
+	}
+	return msg
+}
+
+func (e *threadStart) Is(target error) bool { return target == errStart }
+
+// startOf returns the threadStart of thread id, which has executed nothing at the machine's
+// step, or errStart if it is there from the start of the run. It finds the step that made the
+// thread by seeks, and comes back where it was.
+func (s *Session) startOf(id threadID) error {
+	now, stop, cur, focused := s.m.Steps(), s.stop, s.cur, s.focused
+	exists := func(k uint64) (bool, error) {
+		if err := s.seek(k); err != nil {
+			return false, err
+		}
+		return s.find(id) != nil, nil
+	}
+	back := func(err error) error {
+		if e := s.seek(now); e != nil {
+			return e
+		}
+		s.stop, s.focused = stop, focused
+		if cur != nil {
+			s.cur = s.find(idOf(cur))
+		}
+		if stop.Thread != nil {
+			s.stop.Thread = s.find(idOf(stop.Thread))
+		}
+		return err
+	}
+	if now == 0 {
+		return errStart
+	}
+	if ok, err := exists(0); err != nil || ok {
+		return back(errors.Join(err, errStart))
+	}
+	// exists(lo) is false and exists(hi) true: the thread is made by the instruction after lo.
+	lo, hi := uint64(0), now
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := exists(mid)
+		if err != nil {
+			return back(err)
+		}
+		if ok {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	e := &threadStart{id: id, at: lo}
+	by, err := s.ranAfter(lo)
+	if err != nil {
+		return back(err)
+	}
+	if by != nil {
+		e.by, e.known = idOf(by), true
+	}
+	return back(e)
+}
+
+// stepsOf returns how many instructions each thread of the machine has executed.
+func (s *Session) stepsOf() map[threadID]uint64 {
+	steps := map[threadID]uint64{}
+	for _, p := range s.m.Processes() {
+		for _, t := range p.Threads() {
+			steps[idOf(t)] = t.Steps
+		}
+	}
+	return steps
+}
+
+// ranAfter puts the machine at step k and returns the thread that executes the instruction
+// after it, the one that takes the machine to step k+1: the thread whose count of
+// instructions that instruction raises, or one that it ends and takes away.
+func (s *Session) ranAfter(k uint64) (*vm.Thread, error) {
+	if s.m.Steps() != k+1 {
+		if err := s.seek(k + 1); err != nil {
+			return nil, err
+		}
+	}
+	then := s.stepsOf()
+	if err := s.seek(k); err != nil {
+		return nil, err
+	}
+	var gone *vm.Thread
+	for _, p := range s.m.Processes() {
+		for _, t := range p.Threads() {
+			n, ok := then[idOf(t)]
+			switch {
+			case ok && n > t.Steps:
+				return t, nil
+			case !ok && t.State != vm.Exited && gone == nil:
+				gone = t
+			}
+		}
+	}
+	return gone, nil
+}
+
+// backStep goes back to step k of the machine, with no thread focused: the thread shown is the
+// one that executes the instruction after k, the last one gone back over, as stepi shows the
+// thread that ran.
+func (s *Session) backStep(k uint64) error {
+	t, err := s.ranAfter(k)
+	if err != nil {
+		return err
+	}
+	if t != nil {
+		s.cur = t
+	}
+	return nil
+}
+
 // thread ids, to find a thread again after a restore, which may have made it anew.
 type threadID struct{ pid, tid int }
 
@@ -87,7 +214,10 @@ func (s *Session) stepsAt(k uint64, id threadID) (uint64, error) {
 
 // backOne goes back to just before thread id's last instruction: to the last step k before
 // now at which it had executed one fewer. Not focused, it goes back one step of the machine.
-func (s *Session) backOne(id threadID) error {
+func (s *Session) backOne(id threadID) error { return s.back1(id, s.focused) }
+
+// back1 goes back one instruction: thread id's when inThread is set, else the machine's.
+func (s *Session) back1(id threadID, inThread bool) error {
 	now := s.m.Steps()
 	if st := s.stop; st.Kind == vm.StopTrapped && !st.Ended && st.Steps == now && now > 0 {
 		// Held at a trap, the machine counts the trapping instruction among its steps, though
@@ -101,12 +231,26 @@ func (s *Session) backOne(id threadID) error {
 	if now == 0 {
 		return errStart
 	}
-	if !s.focused {
-		return s.seekKeep(now-1, id, false)
+	if !inThread {
+		return s.backStep(now - 1)
+	}
+	return s.backInThread(id)
+}
+
+// backInThread goes back to just before thread id's last instruction, however many
+// instructions of other threads ran since: to the last step k before now at which it had
+// executed one fewer.
+func (s *Session) backInThread(id threadID) error {
+	now := s.m.Steps()
+	if now == 0 {
+		return errStart
 	}
 	t := s.find(id)
-	if t == nil || t.Steps == 0 {
+	if t == nil {
 		return errStart
+	}
+	if t.Steps == 0 {
+		return s.startOf(id)
 	}
 	n := t.Steps
 	// k: the last step with steps(k) < n; steps(hi) = n. Look back at twice the distance each
@@ -141,7 +285,7 @@ func (s *Session) backOne(id threadID) error {
 			hi = mid
 		}
 	}
-	return s.seekKeep(lo, id, true)
+	return s.seekKeep(lo, id, s.focused)
 }
 
 func (s *Session) cmdReverseStepi(arg string) error {
@@ -156,7 +300,7 @@ func (s *Session) cmdReverseStepi(arg string) error {
 		}
 		if now := s.m.Steps(); !s.focused && i+1 < n && now > 0 {
 			// Not focused, a step back is a step of the machine: the rest go in one seek.
-			if err := s.seekKeep(now-min(now, uint64(n-i-1)), id, false); err != nil {
+			if err := s.backStep(now - min(now, uint64(n-i-1))); err != nil {
 				return err
 			}
 			if uint64(n-i-1) > now {
@@ -191,7 +335,9 @@ func (s *Session) lineBack(id threadID, over bool) error {
 	if t := s.find(id); t != nil {
 		sp0 = t.R[isa.SP]
 	}
-	if err := s.backOne(id); err != nil {
+	// A line is the thread's, focused or not: the first step back is its last instruction, not
+	// the last instruction of the machine, which another thread may have executed.
+	if err := s.back1(id, true); err != nil {
 		return err
 	}
 	t := s.find(id)
@@ -207,7 +353,10 @@ func (s *Session) lineBack(id threadID, over bool) error {
 	line, sp := s.line(t), t.R[isa.SP]
 	for {
 		pos := s.m.Steps()
-		if err := s.backOne(id); err == errStart {
+		if t.Steps == 0 {
+			return nil // the line is the thread's first
+		}
+		if err := s.back1(id, true); errors.Is(err, errStart) {
 			return nil
 		} else if err != nil {
 			return err

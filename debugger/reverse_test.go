@@ -1,6 +1,9 @@
 package debugger
 
 import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -128,5 +131,111 @@ main:   li      a0, 3
 	}
 	if s.m.Steps() != 0 {
 		t.Errorf("the last reverse-continue came to step %d, want the start", s.m.Steps())
+	}
+}
+
+// ran returns the thread that executes step k+1 of run r: the one whose count of instructions
+// it raises.
+func (r *run) ran(k uint64) (pid, tid int, ok bool) {
+	if k+1 >= uint64(len(r.states)) {
+		return 0, 0, false
+	}
+	for i, p := range r.states[k].Procs {
+		for j, t := range p.Threads {
+			after := r.states[k+1].Procs
+			if i < len(after) && j < len(after[i].Threads) && after[i].Threads[j].Steps > t.Steps {
+				return p.ID, t.ID, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// TestReverseStepiShowsThreadThatRan: with no thread focused, reverse-stepi goes back one
+// instruction of the machine, and the thread it shows is the one that executed it, across
+// the context switches of a random schedule (as stepi shows the thread that runs).
+func TestReverseStepiShowsThreadThatRan(t *testing.T) {
+	p := programs(t)[1] // race
+	r := p.plainRun(t, 0, nil)
+	var out bytes.Buffer
+	s := p.newSession(t, &out)
+	exec(t, s, "stepi 1500")
+	rng := rand.New(rand.NewPCG(3, 4))
+	switched := 0
+	var last *vm.Thread
+	for s.m.Steps() > 0 {
+		from := s.m.Steps()
+		n := uint64(1)
+		if rng.IntN(4) == 0 {
+			n = 1 + rng.Uint64N(20)
+		}
+		exec(t, s, fmt.Sprintf("reverse-stepi %d", n))
+		k := s.m.Steps()
+		if k != from-min(from, n) {
+			t.Fatalf("reverse-stepi %d from step %d came to step %d", n, from, k)
+		}
+		pid, tid, ok := r.ran(k)
+		if !ok {
+			t.Fatalf("no thread executes step %d of the run", k+1)
+		}
+		if s.cur == nil || s.cur.Proc.ID != pid || s.cur.ID != tid {
+			t.Fatalf("reverse-stepi %d from step %d to %d shows thread %s; thread %d.%d executed the instruction gone back over:\n%s",
+				n, from, k, threadName(s.cur), pid, tid, out.String())
+		}
+		if !strings.Contains(out.String(), fmt.Sprintf("thread %d.%d  ", pid, tid)) {
+			t.Fatalf("reverse-stepi to step %d does not show thread %d.%d:\n%s", k, pid, tid, out.String())
+		}
+		if last != nil && last != s.cur {
+			switched++
+		}
+		last = s.cur
+		out.Reset()
+	}
+	if switched < 5 {
+		t.Errorf("the thread shown changed %d times going back: the test crosses too few switches", switched)
+	}
+}
+
+// TestReverseAtThreadStart: going back in a thread that has executed nothing yet stays where
+// it is and says whose start it is, and who made the thread when, not that the program starts
+// there; reverse-next with no thread focused goes back in the thread shown, which is the same
+// start.
+func TestReverseAtThreadStart(t *testing.T) {
+	p := programs(t)[1] // race
+	for _, c := range []struct{ cmds, want string }{
+		{"thread 2|reverse-stepi", "No more history: this is the start of thread 1.2 (made by thread 1.1 at step 7)."},
+		{"reverse-next", "No more history: this is the start of thread 1.2 (made by thread 1.1 at step 7)."},
+		{"reverse-step", "No more history: this is the start of thread 1.2 (made by thread 1.1 at step 7)."},
+	} {
+		t.Run(c.cmds, func(t *testing.T) {
+			var out bytes.Buffer
+			s := p.newSession(t, &out)
+			exec(t, s, "break worker")
+			exec(t, s, "run")
+			at := s.m.Steps()
+			if s.cur == nil || s.cur.ID != 2 || s.cur.Steps != 0 {
+				t.Fatalf("run stopped in thread %s, want thread 1.2 at its start", threadName(s.cur))
+			}
+			out.Reset()
+			for _, cmd := range strings.Split(c.cmds, "|") {
+				exec(t, s, cmd)
+			}
+			if !strings.Contains(out.String(), c.want) {
+				t.Errorf("%s at the start of thread 1.2 says:\n%s\nwant %q", c.cmds, out.String(), c.want)
+			}
+			if strings.Contains(out.String(), "start of the program") {
+				t.Errorf("%s at step %d says it is the start of the program:\n%s", c.cmds, at, out.String())
+			}
+			if s.m.Steps() != at || s.cur.ID != 2 {
+				t.Errorf("%s came to step %d in thread %s; want it to stay at step %d in 1.2", c.cmds, s.m.Steps(), threadName(s.cur), at)
+			}
+		})
+	}
+	// The start of the program is still that.
+	var out bytes.Buffer
+	s := p.newSession(t, &out)
+	exec(t, s, "reverse-stepi")
+	if want := "No more history: this is the start of the program."; !strings.Contains(out.String(), want) {
+		t.Errorf("reverse-stepi at step 0 says:\n%s\nwant %q", out.String(), want)
 	}
 }
