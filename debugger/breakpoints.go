@@ -52,7 +52,7 @@ type breakpoint struct {
 	thread     *threadID // bpCode: break ... thread N stops only that thread
 	commands   []string  // commands N ... end: run when it stops the program
 	silent     bool      // and it stops without a word
-	toThread   int       // bpSwitch: stop only at a switch to this thread (its id); 0 for any
+	toThread   *threadID // bpSwitch: stop only at a switch to this thread; nil for any
 }
 
 func (b *breakpoint) what() string {
@@ -267,7 +267,7 @@ func (b *breakpoint) matches(st vm.Stop) bool {
 	case bpSyscall:
 		return st.Kind == vm.StopSyscall && (b.anySyscall || st.Syscall == b.syscall)
 	case bpSwitch:
-		return st.Kind == vm.StopSwitch && (b.toThread == 0 || st.Thread != nil && st.Thread.ID == b.toThread)
+		return st.Kind == vm.StopSwitch && (b.toThread == nil || st.Thread != nil && idOf(st.Thread) == *b.toThread)
 	}
 	return false
 }

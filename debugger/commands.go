@@ -42,7 +42,7 @@ func init() {
 		{name: "reverse-next", aliases: []string{"rn"}, args: "[N]", help: "go back to the start of the previous source line, over calls", step: true, run: (*Session).cmdReverseNext},
 		{name: "reverse-finish", args: "", help: "go back to the call of the current function", step: true, run: (*Session).cmdReverseFinish},
 		{name: "reverse-continue", aliases: []string{"rc"}, args: "", help: "go back to the previous breakpoint, watchpoint, catchpoint or trap, or to the start", step: true, run: (*Session).cmdReverseContinue},
-		{name: "break", aliases: []string{"b"}, args: "[LOCATION] [thread THREAD] [if EXPR] | switch [to THREAD]", help: "stop before the instruction at LOCATION (a label, label+N, an address, FILE:LINE or LINE), in THREAD only if given, when EXPR is not 0; break switch stops at a context switch", run: (*Session).cmdBreak},
+		{name: "break", aliases: []string{"b"}, args: "[LOCATION] [thread THREAD] [if EXPR] | switch [to THREAD]", help: "stop before the instruction at LOCATION (a label, label+N, an address, FILE:LINE or LINE), in THREAD only if given, when EXPR is not 0; break switch stops at a context switch (to THREAD only, if given). THREAD is TID, a thread of the current process, or PID.TID", run: (*Session).cmdBreak},
 		{name: "tbreak", args: "LOCATION [thread THREAD] [if EXPR]", help: "a temporary breakpoint: break, deleted when it first stops the program", run: (*Session).cmdTbreak},
 		{name: "watch", args: "EXPR [LEN]", help: "stop when the LEN bytes (default 8) at the address EXPR change, showing the old and the new value", run: (*Session).cmdWatch},
 		{name: "catch", args: "syscall [NAME] | trap", help: "stop before a syscall (any, or NAME), or say that traps stop (they always do)", run: (*Session).cmdCatch},
@@ -775,11 +775,13 @@ func (s *Session) breakCommand(arg string, temp bool) error {
 	if rest, ok := strings.CutPrefix(arg, "switch"); ok && (rest == "" || rest[0] == ' ') {
 		b := &breakpoint{kind: bpSwitch, spec: "switch", temp: temp}
 		if to, ok := strings.CutPrefix(strings.TrimSpace(rest), "to "); ok {
-			id, err := strconv.Atoi(strings.TrimSpace(to))
+			// A TID is the current process's thread, as in break ... thread N: a thread of
+			// another process is named PID.TID.
+			id, err := s.threadID(strings.TrimSpace(to))
 			if err != nil {
-				return fmt.Errorf("break switch to %s: want a thread id", to)
+				return fmt.Errorf("break switch to %s: %v", strings.TrimSpace(to), err)
 			}
-			b.toThread, b.spec = id, "switch to "+strconv.Itoa(id)
+			b.toThread, b.spec = &id, fmt.Sprintf("switch to %d.%d", id.pid, id.tid)
 		}
 		b = s.addBreakpoint(b)
 		fmt.Fprintf(s.out, "%s %d at every context switch%s\n", b.title(), b.id, strings.TrimPrefix(b.spec, "switch"))
