@@ -241,9 +241,15 @@ func regLine(t *vm.Thread, r int) string {
 	return fmt.Sprintf("%-4s %#18x %20d", isa.RegName(r), t.R[r], int64(t.R[r]))
 }
 
-// pcLine shows thread t's pc, with its label and source position.
+// pcLine shows thread t's pc, with its label and source position. The pc of a thread blocked in
+// a syscall is saved past it, where the thread resumes, while bt, info threads, frame and sched
+// show the syscall it waits in: the line says so.
 func (s *Session) pcLine(t *vm.Thread) string {
-	return fmt.Sprintf("%-4s %s", "pc", s.symbolize(t, t.PCAddr()))
+	line := fmt.Sprintf("%-4s %s", "pc", s.symbolize(t, t.PCAddr()))
+	if info := s.m.ThreadInfo(t); info.State == vm.Blocked && info.Where.PC != t.PCAddr() {
+		line += fmt.Sprintf("  (saved: the thread resumes there; it waits in the syscall at %#x)", info.Where.PC)
+	}
+	return line
 }
 
 // showBacktrace prints thread t's frames, innermost first.
