@@ -60,14 +60,14 @@ func init() {
 		{name: "display", args: "[/F] [EXPR]", help: "show EXPR after every stop, in format F (x, d, u, t, c; s the string at the address, i the instruction there, as display/i pc); with no EXPR, show the displays now", run: (*Session).cmdDisplay},
 		{name: "undisplay", args: "[N...]", help: "stop showing displays N..., or all of them", run: (*Session).cmdUndisplay},
 		{name: "set", args: "REG = EXPR | *ADDR = EXPR | scheduler-locking on|off", help: "change a register, pc or 8 bytes of memory (in the past, the future after it is dropped), or whether step commands run the focused thread alone", run: (*Session).cmdSet},
-		{name: "info", aliases: []string{"i"}, args: "registers [REG|THREAD] | threads | processes | breakpoints | symbols [TEXT] | frame | locals | line [LOCATION] | display", help: "show part of the state; frame and locals describe the selected frame, line the addresses of a source line", run: (*Session).cmdInfo},
+		{name: "info", aliases: []string{"i"}, args: "registers [REG...|THREAD] | threads | processes | breakpoints | symbols [TEXT] | frame | locals | line [LOCATION] | display", help: "show part of the state; frame and locals describe the selected frame, line the addresses of a source line", run: (*Session).cmdInfo},
 		{name: "backtrace", aliases: []string{"bt", "where"}, args: "[THREAD]", help: "show the calls on a thread's stack", run: (*Session).cmdBacktrace},
 		{name: "frame", aliases: []string{"f"}, args: "[N]", help: "select frame N of the current thread's backtrace (0 is where the thread is) and show it; with no N, show the selected frame and the step of the run", run: (*Session).cmdFrame},
 		{name: "up", args: "[N]", help: "select the frame N (1) above the selected one, towards the outermost caller, and show it", run: (*Session).cmdUp},
 		{name: "down", args: "[N]", help: "select the frame N (1) below the selected one, towards where the thread is, and show it", run: (*Session).cmdDown},
 		{name: "list", aliases: []string{"l"}, args: "[LOCATION | A,B | FILE:A,B | -]", help: "show the source around the selected frame's line or LOCATION, or lines A to B; list again (or Enter) goes on after the lines shown, list - shows those before", step: true, repeat: "list", run: (*Session).cmdList},
 		{name: "disassemble", aliases: []string{"disasm"}, args: "[LOCATION]", help: "show the instructions around pc, or LOCATION", run: (*Session).cmdDisasm},
-		{name: "thread", aliases: []string{"t"}, args: "[PID.TID | TID]", help: "focus a thread: step commands run it (alone, with scheduler-locking on)", run: (*Session).cmdThread},
+		{name: "thread", aliases: []string{"t"}, args: "[PID.TID | TID] | apply all|THREAD... COMMAND", help: "focus a thread: step commands run it (alone, with scheduler-locking on); thread apply runs a command that shows a thread (bt, info, print, x, ...) for each thread given, or all", run: (*Session).cmdThread},
 		{name: "sched", args: "", help: "show the threads that can run and those that wait, with what they wait on", run: (*Session).cmdSched},
 		{name: "ctx", args: "", help: "show the focused thread's context: the processor's registers if it runs, else what is saved in the thread, beside the processor's", run: (*Session).cmdCtx},
 		{name: "trace", args: "switches on|off", help: "print every context switch as it happens", run: (*Session).cmdTrace},
@@ -1321,17 +1321,27 @@ func (s *Session) cmdInfo(arg string) error {
 	}
 	switch match[0] {
 	case "registers":
-		if r, ok := isa.ParseReg(strings.TrimPrefix(rest, "$")); ok || rest == "pc" || rest == "$pc" {
+		if regs, ok := regNames(rest); ok {
+			// info registers REG..., as gdb takes them: those registers alone.
 			t, err := s.thread()
 			if err != nil {
 				return err
 			}
-			if !ok {
-				fmt.Fprintln(s.out, s.pcLine(t))
-				return nil
+			for _, r := range regs {
+				if r < 0 {
+					fmt.Fprintln(s.out, s.pcLine(t))
+				} else {
+					fmt.Fprintln(s.out, regLine(t, r))
+				}
 			}
-			fmt.Fprintln(s.out, regLine(t, r))
 			return nil
+		}
+		if f := strings.Fields(rest); len(f) > 1 {
+			for _, w := range f {
+				if _, ok := regNames(w); !ok {
+					return fmt.Errorf("info registers %s: %q is not a register (info registers REG... or info registers THREAD)", rest, w)
+				}
+			}
 		}
 		t, err := s.threadArg(rest)
 		if err != nil {
@@ -1493,7 +1503,101 @@ func (s *Session) cmdBacktrace(arg string) error {
 	return nil
 }
 
+// regNames reads a list of registers, such as "t0 t1 $sp pc", as info registers takes it; -1
+// stands for pc. It reports false if the list is empty or a word is not a register.
+func regNames(arg string) ([]int, bool) {
+	var regs []int
+	for _, w := range strings.Fields(arg) {
+		w = strings.TrimPrefix(w, "$")
+		if w == "pc" {
+			regs = append(regs, -1)
+			continue
+		}
+		r, ok := isa.ParseReg(w)
+		if !ok {
+			return nil, false
+		}
+		regs = append(regs, r)
+	}
+	return regs, len(regs) > 0
+}
+
+// applyCommands are the commands thread apply runs: those that show a thread and change
+// nothing.
+var applyCommands = []string{"backtrace", "info", "print", "x", "printf", "echo", "ctx", "frame", "disassemble", "list"}
+
+// threadApply runs a command for each of a list of threads, as gdb's thread apply does:
+// thread apply all bt, thread apply 2 3 info registers. Each runs with its thread as the
+// current one; then the current thread, its focus and its selected frame are as they were.
+func (s *Session) threadApply(arg string) error {
+	usage := errors.New("thread apply all|THREAD... COMMAND: a command for each thread, such as thread apply all bt")
+	f := strings.Fields(arg)
+	var threads []*vm.Thread
+	switch {
+	case len(f) > 0 && f[0] == "all":
+		for _, p := range s.m.Processes() {
+			for _, t := range p.Threads() {
+				if t.State != vm.Exited {
+					threads = append(threads, t)
+				}
+			}
+		}
+		f = f[1:]
+	default:
+		for len(f) > 0 && strings.Trim(f[0], "0123456789.") == "" {
+			t, err := s.threadArg(f[0])
+			if err != nil {
+				return err
+			}
+			threads = append(threads, t)
+			f = f[1:]
+		}
+		if len(threads) == 0 {
+			return usage
+		}
+	}
+	if len(f) == 0 {
+		return usage
+	}
+	word, rest := f[0], strings.Join(f[1:], " ")
+	if i := strings.IndexByte(word, '/'); i > 0 {
+		word, rest = word[:i], word[i:]+" "+rest // p/x, x/4xg
+	}
+	c, err := lookup(word)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(applyCommands, c.name) {
+		return fmt.Errorf("thread apply runs a command that shows a thread (%s), not %s", strings.Join(applyCommands, ", "), c.name)
+	}
+	if rest = strings.TrimSpace(rest); c.args == "" && rest != "" {
+		return fmt.Errorf("%s takes no argument (found %q)", c.name, rest)
+	}
+	cur, focused, frame, listed := s.cur, s.focused, s.frame, s.listed
+	defer func() { s.cur, s.focused, s.frame, s.listed = cur, focused, frame, listed }()
+	for i, t := range threads {
+		if i > 0 {
+			fmt.Fprintln(s.out)
+		}
+		info := s.m.ThreadInfo(t)
+		state := strings.ToLower(info.State.String())
+		if info.Waits != "" {
+			state += ": " + info.Waits
+		}
+		fmt.Fprintf(s.out, "Thread %s (%s):\n", threadName(t), state)
+		s.cur = t
+		s.selectFrame(0)
+		if err := c.run(s, rest); err != nil {
+			return fmt.Errorf("thread %s: %w", threadName(t), err)
+		}
+	}
+	return nil
+}
+
 func (s *Session) cmdThread(arg string) error {
+	if rest, ok := strings.CutPrefix(arg, "apply"); ok && (rest == "" || rest[0] == ' ') {
+		return s.threadApply(rest)
+	}
 	if arg == "" {
 		if s.cur == nil {
 			return errors.New("no current thread")

@@ -49,3 +49,59 @@ func TestInfoRegistersBlocked(t *testing.T) {
 		t.Errorf("info registers 2 shows:\n%s", out.String())
 	}
 }
+
+// TestInfoRegistersNames: info registers takes register names, as gdb does (info registers rax
+// rbx), and shows those alone; a thread still shows all of its registers.
+func TestInfoRegistersNames(t *testing.T) {
+	s, out := raceSession(t)
+	exec(t, s, "info registers t0 $sp pc")
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "t0 ") || !strings.HasPrefix(lines[1], "sp ") || !strings.HasPrefix(lines[2], "pc   0x400000 <worker>") {
+		t.Errorf("info registers t0 $sp pc shows:\n%s\nwant t0, sp and pc", out.String())
+	}
+	out.Reset()
+	exec(t, s, "info registers 1")
+	if n := strings.Count(out.String(), "\n"); n != 9 {
+		t.Errorf("info registers 1 shows %d lines, want the 8 of the registers and pc:\n%s", n, out.String())
+	}
+	if err := s.Exec("info registers t0 t9"); err == nil || !strings.Contains(err.Error(), `"t9" is not a register`) {
+		t.Errorf("info registers t0 t9: %v, want t9 refused as a register", err)
+	}
+}
+
+// TestThreadApply: thread apply all bt shows each thread's backtrace under its name, and thread
+// apply THREAD... the threads given; the current thread and its frame are as they were, and a
+// command that runs the program is refused.
+func TestThreadApply(t *testing.T) {
+	s, out := raceSession(t)
+	exec(t, s, "thread apply all bt")
+	want := `Thread 1.1 (blocked: thread_join of thread 2):
+#0  0x400054 <main.join+4> at ../programs/threads/race.s:62
+
+Thread 1.2 (running):
+#0  0x400000 <worker> at ../programs/threads/race.s:38
+
+Thread 1.3 (runnable):
+#0  0x400000 <worker> at ../programs/threads/race.s:38
+`
+	if out.String() != want {
+		t.Errorf("thread apply all bt shows:\n%s\nwant:\n%s", out.String(), want)
+	}
+	out.Reset()
+	exec(t, s, "thread apply 1 1.3 p/x t0")
+	if want := "Thread 1.1 (blocked: thread_join of thread 2):\nt0 = 0x2\n\nThread 1.3 (runnable):\nt0 = 0x0\n"; out.String() != want {
+		t.Errorf("thread apply 1 1.3 p/x t0 shows:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if s.cur == nil || threadName(s.cur) != "1.2" || s.focused {
+		t.Errorf("after thread apply the current thread is %s (focused %v), want 1.2 as before", threadName(s.cur), s.focused)
+	}
+	steps := s.m.Steps()
+	for _, bad := range []string{"thread apply all stepi", "thread apply all", "thread apply bt"} {
+		if err := s.Exec(bad); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+	if s.m.Steps() != steps {
+		t.Errorf("the refused commands ran the program from step %d to %d", steps, s.m.Steps())
+	}
+}
