@@ -861,11 +861,50 @@ func (s *Session) cmdWatch(arg string) error {
 		p = t.Proc
 	}
 	if err := p.ReadMemory(addr, make([]byte, n)); err != nil {
+		if label, ok := derefLabel(expr); ok {
+			if at, lerr := s.eval(label, t); lerr == nil && p.ReadMemory(at, make([]byte, n)) == nil {
+				// print *counter shows the counter, and a gdb user watches it as watch *counter;
+				// but watch, as in watch *(sp+8), takes the address of what it watches.
+				again := label
+				if n != 8 {
+					again += " " + strconv.Itoa(n)
+				}
+				return fmt.Errorf("watch %s: watch takes an address, and %s is the value at %s, %d (%#x), not an address in memory: did you mean `watch %s`, the %d bytes at %s?",
+					expr, expr, label, int64(addr), addr, again, n, label)
+			}
+		}
 		return err
 	}
 	b := s.addBreakpoint(&breakpoint{kind: bpWatch, spec: expr, watch: vm.Watch{Proc: p, Addr: addr, Len: n}})
 	fmt.Fprintf(s.out, "Watchpoint %d: %d bytes at %s\n", b.id, n, s.symbolize(t, addr))
 	return nil
+}
+
+// derefLabel returns LABEL if expr is *LABEL or *(LABEL).
+func derefLabel(expr string) (string, bool) {
+	e, ok := strings.CutPrefix(expr, "*")
+	if !ok {
+		return "", false
+	}
+	e = strings.TrimSpace(e)
+	if in, ok := strings.CutPrefix(e, "("); ok {
+		if e, ok = strings.CutSuffix(in, ")"); !ok {
+			return "", false
+		}
+		e = strings.TrimSpace(e)
+	}
+	if e == "" || e == "pc" {
+		return "", false
+	}
+	if _, isReg := isa.ParseReg(strings.TrimPrefix(e, "$")); isReg {
+		return "", false
+	}
+	for i, c := range e {
+		if !(c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return "", false
+		}
+	}
+	return e, true
 }
 
 func (s *Session) cmdCatch(arg string) error {

@@ -105,3 +105,26 @@ Thread 1.3 (runnable):
 		t.Errorf("the refused commands ran the program from step %d to %d", steps, s.m.Steps())
 	}
 }
+
+// TestWatchDerefLabel: watch *counter, as a gdb user who printed *counter types it, reads the
+// counter's value as the address to watch; when that is not an address in memory, the error
+// says what watch takes and proposes watch counter. One whose value is an address watches it.
+func TestWatchDerefLabel(t *testing.T) {
+	s, out := raceSession(t)
+	for _, c := range []struct{ cmd, want string }{
+		{"watch *counter", "watch *counter: watch takes an address, and *counter is the value at counter, 0 (0x0), not an address in memory: did you mean `watch counter`, the 8 bytes at counter?"},
+		{"watch *(counter) 4", "watch *(counter): watch takes an address, and *(counter) is the value at counter, 0 (0x0), not an address in memory: did you mean `watch counter 4`, the 4 bytes at counter?"},
+		{"watch *0", "8-byte read at 0x0: not inside the memory"},
+	} {
+		err := s.Exec(c.cmd)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: %v\nwant %s", c.cmd, err, c.want)
+		}
+	}
+	exec(t, s, "set *counter = counter")
+	out.Reset()
+	exec(t, s, "watch *counter")
+	if want := "Watchpoint 2: 8 bytes at 0x10000000 <counter>\n"; out.String() != want {
+		t.Errorf("watch *counter where counter holds its own address says %q, want %q", out.String(), want)
+	}
+}
