@@ -2,8 +2,14 @@ package debugger
 
 import (
 	"bytes"
+	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spindle-vm/spindle/vm"
 )
 
 // twoProcsSrc: process 1 starts process 2 at child; each makes a second thread, so that both
@@ -80,5 +86,54 @@ func TestBreakSwitchTo(t *testing.T) {
 				t.Errorf("break switch to %s never stopped:\n%s", c.arg, out.String())
 			}
 		})
+	}
+}
+
+// TestTraceSwitchesAsTraceSched: trace switches on says of each switch what spindle run
+// --trace-sched (the machine's trace) says: the step, the threads and why, with what a thread
+// that blocked waits for.
+func TestTraceSwitchesAsTraceSched(t *testing.T) {
+	img := assembleFile(t, "threads/race.s", "100_000", "300")
+	opts := testOptions()
+	opts.Sched, opts.Seed, opts.Quantum = vm.SchedRandom, 1, 50
+
+	var trace bytes.Buffer
+	plain := opts
+	plain.CPUs, plain.VirtualClock, plain.Trace, plain.TraceFormat = 1, true, &trace, vm.TraceText
+	plain.Stdout, plain.Stderr = new(bytes.Buffer), new(bytes.Buffer)
+	m, err := vm.Load(img, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Resume(vm.Until{}); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	var want []string
+	re := regexp.MustCompile(`^step (\d+) t=\d+ns cpu0 switch (\S+) -> (\S+) \((.*)\)$`)
+	for _, l := range strings.Split(trace.String(), "\n") {
+		if g := re.FindStringSubmatch(l); g != nil && g[3] != "-" {
+			want = append(want, fmt.Sprintf("[switch at step %s: %s -> %s (%s)]", g[1], g[2], g[3], g[4]))
+		}
+	}
+
+	var out bytes.Buffer
+	s, err := New(Config{Image: img, Options: opts}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(t, s, "trace switches on")
+	exec(t, s, "continue")
+	var got []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "[switch at step ") {
+			got = append(got, l)
+		}
+	}
+	if !slices.ContainsFunc(want, func(l string) bool { return strings.Contains(l, "(blocked: thread_join of thread 2)") }) {
+		t.Fatalf("the trace has no switch away from a blocked thread_join:\n%s", trace.String())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("trace switches on differs from the machine's trace (-trace +session):\n%s", diff)
 	}
 }
