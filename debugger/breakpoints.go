@@ -55,6 +55,14 @@ type breakpoint struct {
 	toThread   *threadID // bpSwitch: stop only at a switch to this thread; nil for any
 }
 
+// counted reports whether the run comes to b: whether the machine stops where b is, so that
+// its hits are seen. An enabled breakpoint is; so is a disabled one with a hit condition, whose
+// hits go on being counted, since their numbers are places in the run (see hits.go): it is
+// set in the machine, and its hits are recorded, but it neither stops nor prints.
+func (b *breakpoint) counted() bool {
+	return b.enabled || b.hitCond.set() && !b.lost
+}
+
 func (b *breakpoint) what() string {
 	switch b.kind {
 	case bpWatch:
@@ -160,7 +168,7 @@ func (s *Session) sourceFile(name string) (string, bool) {
 func (s *Session) setBreakpoints() error {
 	want := map[uint64]bool{}
 	for _, b := range s.bps {
-		if b.kind == bpCode && b.enabled {
+		if b.kind == bpCode && b.counted() {
 			want[b.addr] = true
 		}
 	}
@@ -181,7 +189,7 @@ func (s *Session) setBreakpoints() error {
 // watchpoints, the syscalls caught and the switches broken at.
 func (s *Session) until(u vm.Until) vm.Until {
 	for _, b := range s.bps {
-		if !b.enabled {
+		if !b.counted() {
 			continue
 		}
 		switch b.kind {
@@ -207,7 +215,16 @@ func (s *Session) until(u vm.Until) vm.Until {
 func (s *Session) breakHit(st vm.Stop) bool {
 	var hit, logged []*breakpoint
 	for _, b := range s.bps {
-		if !b.enabled || !b.matches(st) {
+		if !b.counted() || !b.matches(st) {
+			continue
+		}
+		if !b.enabled {
+			// Disabled, with a hit condition: the hit is a place of the run, and is
+			// recorded, but it is not one the session has seen (already hit), and it
+			// neither stops, nor prints, nor spends an ignore count.
+			if b.cond == "" || s.holds(b.cond, st.Thread) {
+				b.record(st)
+			}
 			continue
 		}
 		if b.cond != "" {

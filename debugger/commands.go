@@ -357,8 +357,9 @@ func (s *Session) cmdRun(arg string) error {
 		}
 	}
 	// A breakpoint at the first instruction stops run there, as in gdb (break main, run): a
-	// continue from here would go past it.
-	if t := s.cur; t != nil && s.userBreakpointAt(t.PCAddr()) {
+	// continue from here would go past it. (A disabled one that counts its hits counts this
+	// one.)
+	if t := s.cur; t != nil && slices.Contains(s.codeBreakpoints(), t.PCAddr()) {
 		s.hit = nil
 		if hit := (vm.Stop{Kind: vm.StopBreakpoint, Thread: t, PC: t.PCAddr()}); s.breakHit(hit) {
 			s.after(hit)

@@ -3,6 +3,8 @@ package debugger
 import (
 	"strings"
 	"testing"
+
+	"github.com/spindle-vm/spindle/vm"
 )
 
 // TestStepOntoABreakpointIsAHit: a step that ends where a thread is about to execute a
@@ -136,5 +138,45 @@ func TestRelaunchFindsABreakpointAgain(t *testing.T) {
 	exec(t, s, "continue")
 	if _, ids := s.Stopped(); len(ids) != 1 || ids[0] != 1 {
 		t.Errorf("continue stopped at breakpoints %v; want [1]", ids)
+	}
+}
+
+// TestDisabledHitsCount: a breakpoint with a hit condition goes on counting the hits of the run
+// while it is disabled, without stopping: == 5 is the same place of the run whether it was
+// disabled on the way there or not, as after run. Its "already hit" count is of the hits seen
+// while enabled, as gdb's is, and a disabled one with no hit condition counts nothing.
+func TestDisabledHitsCount(t *testing.T) {
+	s, out := countSession(t)
+	exec(t, s, "break main.loop")
+	exec(t, s, "condition -hitcount 1 == 5")
+	exec(t, s, "disable 1")
+	exec(t, s, "break count.s:8") // the sd: one hit a pass, after main.loop's
+	for range 3 {
+		exec(t, s, "continue")
+	}
+	if got := value(t, s, "t0"); got != 3 {
+		t.Fatalf("three continues to breakpoint 2 came to t0 = %d; want 3", got)
+	}
+	exec(t, s, "delete 2")
+	exec(t, s, "enable 1")
+	exec(t, s, "continue")
+	if got := value(t, s, "t0"); got != 4 || s.stop.Kind != vm.StopBreakpoint {
+		t.Errorf("enable 1, continue: stopped (%v) at t0 = %d; want hit 5 of main.loop, t0 = 4:\n%s", s.stop.Kind, got, out)
+	}
+	if b := s.breakpoint(1); b.hits != 2 {
+		t.Errorf("breakpoint 1 already hit %d times; want 2 (hits 4 and 5, seen while enabled)", b.hits)
+	}
+	exec(t, s, "run")
+	if got := value(t, s, "t0"); got != 4 {
+		t.Errorf("run: stopped at t0 = %d; want 4, the same hit 5", got)
+	}
+
+	// Disabled over hit 5, it does not stop there, and == 5 is behind.
+	exec(t, s, "run")
+	exec(t, s, "disable 1")
+	exec(t, s, "reverse-stepi")
+	exec(t, s, "continue")
+	if s.ended == nil {
+		t.Errorf("disabled over hit 5, continue stopped (%v) at t0 = %d; want the end", s.stop.Kind, value(t, s, "t0"))
 	}
 }

@@ -424,11 +424,12 @@ func (s *Session) nextEdit(now uint64) (checkpoint, bool) {
 	return checkpoint{}, false
 }
 
-// codeBreakpoints returns the addresses of the enabled code breakpoints.
+// codeBreakpoints returns the addresses of the code breakpoints that the run comes to: the
+// enabled ones, and those that count their hits while disabled.
 func (s *Session) codeBreakpoints() []uint64 {
 	var addrs []uint64
 	for _, b := range s.bps {
-		if b.enabled && b.kind == bpCode {
+		if b.counted() && b.kind == bpCode {
 			addrs = append(addrs, b.addr)
 		}
 	}
