@@ -1749,16 +1749,7 @@ func (tr *switchTracer) Observe(e vm.Event) {
 		return
 	}
 	tr.high = e.Steps
-	fmt.Fprintf(tr.s.out, "[switch at step %d: %s -> %s (%s)]\n", e.Steps, threadName(e.Thread), threadName(e.To), switchWhy(e))
-}
-
-// switchWhy says why switch e happened, as spindle run --trace-sched does: for a thread that
-// blocked, what it waits for.
-func switchWhy(e vm.Event) string {
-	if e.Reason == vm.SwitchBlocked && e.Thread != nil {
-		return "blocked: " + e.Thread.Waits()
-	}
-	return e.Reason.String()
+	fmt.Fprintf(tr.s.out, "[switch at step %d: %s -> %s (%s)]\n", e.Steps, threadName(e.Thread), threadName(e.To), e.Why())
 }
 
 func (s *Session) cmdHelp(arg string) error {

@@ -61,6 +61,20 @@ type Event struct {
 	Err     error        // for EventEnd: how the run ended, nil when its first process exited
 }
 
+// Why says why a switch was made, as --trace-sched says it: its reason, and for a thread that
+// blocked, what it waits for ("blocked: thread_join of thread 3"); for a wake-up, what the
+// thread had waited for. Call it from the observer: what a thread waits for changes as the run
+// goes on.
+func (e Event) Why() string {
+	switch {
+	case e.Kind == EventWake && e.Thread != nil:
+		return e.Thread.waitString()
+	case e.Reason == SwitchBlocked && e.Thread != nil:
+		return "blocked: " + e.Thread.waitString()
+	}
+	return e.Reason.String()
+}
+
 // EventKind says what an Event is.
 type EventKind uint8
 

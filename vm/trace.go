@@ -84,15 +84,7 @@ func (tr *tracer) event(e Event) {
 	defer tr.mu.Unlock()
 	now, from, to := int64(e.Clock), e.Thread, e.To
 	wakeup := e.Kind == EventWake
-	var reason string
-	switch {
-	case wakeup:
-		reason = from.waitString()
-	case e.Reason == SwitchBlocked:
-		reason = "blocked: " + from.waitString()
-	default:
-		reason = e.Reason.String()
-	}
+	reason := e.Why()
 	if tr.format == TraceText {
 		if wakeup {
 			fmt.Fprintf(tr.w, "step %d t=%dns cpu%d wake %s (%s)\n", e.Steps, now, e.CPU, threadName(from), reason)
