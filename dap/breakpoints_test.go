@@ -74,7 +74,7 @@ func TestHitConditions(t *testing.T) {
 	at("== 9 of main.loop", "8")
 	c.cont(1)
 	want := stopped("data breakpoint", 1, 3)
-	want.Body.Description = "data breakpoint: 8 bytes at 0x10000000 changed"
+	want.Body.Text = "data breakpoint: 8 bytes at 0x10000000 changed"
 	expect(c, want)
 	if got := c.evaluate("*counter", 0); got != "10 (0xa)" {
 		t.Errorf("the 10th write of counter: *counter = %s; want 10", got)

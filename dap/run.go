@@ -133,7 +133,7 @@ func (sv *server) stopped(reason string) {
 	}
 	switch st.Kind {
 	case vm.StopTrapped:
-		body.Reason, body.Description, body.Text = "exception", firstLine(st.Trap.Error()), st.Trap.Report()
+		body.Reason, body.Description, body.Text = "exception", "trap: "+st.Trap.Trap.String(), st.Trap.Report()
 	case vm.StopBreakpoint:
 		if st.Trap != nil {
 			body.Reason, body.Description = "breakpoint", "ebreak"
@@ -143,7 +143,7 @@ func (sv *server) stopped(reason string) {
 	case vm.StopWatchpoint:
 		if len(ids) > 0 {
 			body.Reason = "data breakpoint"
-			body.Description = fmt.Sprintf("data breakpoint: %d bytes at %#x changed", st.Watch.Len, st.Watch.Addr)
+			body.Text = fmt.Sprintf("data breakpoint: %d bytes at %#x changed", st.Watch.Len, st.Watch.Addr)
 		}
 	case vm.StopSyscall:
 		body.Reason, body.Description = "breakpoint", "catchpoint: a syscall"
@@ -153,7 +153,8 @@ func (sv *server) stopped(reason string) {
 		body.Reason = "pause"
 	}
 	if ended {
-		body.Reason, body.Description = "end", fmt.Sprintf("the program ended (status %d): step back to go back into the run", sv.status(end))
+		body.Reason, body.Description = "end", fmt.Sprintf("the program ended (status %d)", sv.status(end))
+		body.Text = "step back to go back into the run"
 	}
 	if body.Reason == "" {
 		body.Reason = "step"

@@ -54,6 +54,11 @@ const (
 	errFailed        = 4 // the request is well formed and cannot be done: the session's error
 	errLaunchFailed  = 5 // the program does not load, or the launch's flags are wrong
 	errNotStoppedNow = 6 // a request that needs the program stopped came while it runs
+	// errQuiet: a request the client makes by itself, not the user, failed: a frame or
+	// variables of a stop before, asked for as the program goes on, or an expression of the
+	// Watch pane or a hover that does not evaluate here. Its message is not shown the user as
+	// an error: the client shows it in place, or not at all.
+	errQuiet = 7
 )
 
 // Serve speaks the protocol over conn until the client disconnects or conn ends, and closes

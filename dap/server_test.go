@@ -196,14 +196,14 @@ func TestRaceSession(t *testing.T) {
 	}}})
 	c.cont(2)
 	want := stopped("data breakpoint", 3, 2)
-	want.Body.Description = "data breakpoint: 8 bytes at 0x10000000 changed"
+	want.Body.Text = "data breakpoint: 8 bytes at 0x10000000 changed"
 	expect(c, want)
 	if got := firstLine(c.evaluate("frame", 0)); got != "[step 2599]" {
 		t.Errorf("the next write: %s; want [step 2599], thread 1.3's store", got)
 	}
 	c.step("reverseContinue", map[string]any{"threadId": 2})
 	want = stopped("data breakpoint", 2, 2)
-	want.Body.Description = "data breakpoint: 8 bytes at 0x10000000 changed"
+	want.Body.Text = "data breakpoint: 8 bytes at 0x10000000 changed"
 	expect(c, want)
 	if got := firstLine(c.evaluate("frame", 0)); got != "[step 2591]" {
 		t.Errorf("the write before: %s; want [step 2591], thread 1.2's own store before its load", got)
@@ -281,8 +281,10 @@ func TestTrapSession(t *testing.T) {
 	if st.Body.Text != info.Body.Details.Message || !strings.Contains(st.Body.Text, "registers:") {
 		t.Errorf("the stop's text is not the trap's report:\n%s\nexceptionInfo:\n%s", st.Body.Text, info.Body.Details.Message)
 	}
+	// The stop's description is short, since editors show it as the thread's state (VS Code in
+	// capitals, cut off); its text and exceptionInfo say all.
 	const what = "trap: memory access out of bounds: null pointer: 8-byte access at 0x0; memory is 0xff00000 to 0x10000010"
-	if st.Body.Description != what || info.Body.Description != what || info.Body.ExceptionId != "memory access out of bounds" {
+	if st.Body.Description != "trap: memory access out of bounds" || info.Body.Description != what || info.Body.ExceptionId != "memory access out of bounds" {
 		t.Errorf("the trap is described as %q, exceptionInfo %q and %q; want %q", st.Body.Description, info.Body.ExceptionId, info.Body.Description, what)
 	}
 
@@ -398,10 +400,14 @@ func TestMalformedInput(t *testing.T) {
 	seq = c.send("stackTrace", map[string]any{"threadId": 7})
 	expect(c, errorResponse(seq, "stackTrace", errFailed, "stackTrace: no thread 7 (threads lists them)"))
 	seq = c.send("variables", map[string]any{"variablesReference": 99})
-	expect(c, errorResponse(seq, "variables", errFailed, "variables: no variables 99: they are good until the program runs again"))
+	expect(c, errorResponse(seq, "variables", errQuiet, "variables: no variables 99: they are good until the program runs again"))
+	seq = c.send("scopes", map[string]any{"frameId": 99}) // as VS Code asks, for a stop before
+	expect(c, errorResponse(seq, "scopes", errQuiet, "scopes: no frame 99: frames are good until the program runs again"))
 	seq = c.send("scopes", map[string]any{"frameId": "one"})
 	expect(c, errorResponse(seq, "scopes", errBadRequest, "scopes: arguments.frameId is a JSON string; want int"))
 	seq = c.send("evaluate", map[string]any{"expression": "a0 + )", "context": "watch"})
+	expect(c, errorResponse(seq, "evaluate", errQuiet, `in "a0 + )": unexpected ")"`)) // the Watch pane shows it, not a pop-up
+	seq = c.send("evaluate", map[string]any{"expression": "a0 + )", "context": "repl"})
 	expect(c, errorResponse(seq, "evaluate", errFailed, `in "a0 + )": unexpected ")"`))
 	seq = c.send("evaluate", map[string]any{"expression": "frame 9", "context": "repl"})
 	expect(c, errorResponse(seq, "evaluate", errFailed, "no frame 9: thread 1.1 has only frame 0 (backtrace lists its frames)"))
@@ -482,7 +488,7 @@ func TestStopAtEnd(t *testing.T) {
 	expect(c, threadEvent("exited", 1))
 	expect(c, &dap.ExitedEvent{Event: ev("exited"), Body: dap.ExitedEventBody{ExitCode: 0}})
 	end := stopped("end", 1)
-	end.Body.Description = "the program ended (status 0): step back to go back into the run"
+	end.Body.Description, end.Body.Text = "the program ended (status 0)", "step back to go back into the run"
 	expect(c, end)
 	seq := c.send("threads", nil)
 	expect(c, &dap.ThreadsResponse{Response: ok(seq, "threads"), Body: dap.ThreadsResponseBody{Threads: []dap.Thread{{Id: 1, Name: "1.1 (exited)"}}}})

@@ -206,7 +206,7 @@ func (sv *server) onStackTrace(req *dap.StackTraceRequest) {
 func (sv *server) onScopes(req *dap.ScopesRequest) {
 	f, ok := sv.refs.frame(req.Arguments.FrameId)
 	if !ok {
-		sv.fail(req, errFailed, "scopes: no frame %d: frames are good until the program runs again", req.Arguments.FrameId)
+		sv.fail(req, errQuiet, "scopes: no frame %d: frames are good until the program runs again", req.Arguments.FrameId)
 		return
 	}
 	scopes := []dap.Scope{
@@ -232,7 +232,7 @@ func hexDec(v uint64) string { return fmt.Sprintf("%#x (%d)", v, int64(v)) }
 func (sv *server) onVariables(req *dap.VariablesRequest) {
 	ref, ok := sv.refs.variables(req.Arguments.VariablesReference)
 	if !ok {
-		sv.fail(req, errFailed, "variables: no variables %d: they are good until the program runs again", req.Arguments.VariablesReference)
+		sv.fail(req, errQuiet, "variables: no variables %d: they are good until the program runs again", req.Arguments.VariablesReference)
 		return
 	}
 	vars, err := sv.variables(ref)
@@ -354,7 +354,7 @@ func (sv *server) onEvaluate(req *dap.EvaluateRequest) {
 	if a.FrameId != 0 {
 		f, ok := sv.refs.frame(a.FrameId)
 		if !ok {
-			sv.fail(req, errFailed, "evaluate: no frame %d: frames are good until the program runs again", a.FrameId)
+			sv.fail(req, errQuiet, "evaluate: no frame %d: frames are good until the program runs again", a.FrameId)
 			return
 		}
 		if err := sv.selectFrame(f); err != nil {
@@ -373,7 +373,11 @@ func (sv *server) onEvaluate(req *dap.EvaluateRequest) {
 	}
 	v, err := sv.s.Eval(expr)
 	if err != nil {
-		sv.fail(req, errFailed, "%v", err)
+		id := errFailed
+		if a.Context == "watch" || a.Context == "hover" {
+			id = errQuiet // shown in the Watch pane, or no hover
+		}
+		sv.fail(req, id, "%v", err)
 		return
 	}
 	sv.send(&dap.EvaluateResponse{Response: response(req), Body: dap.EvaluateResponseBody{
