@@ -109,24 +109,28 @@ var argSyntax = map[string]*syntax{
 	"down":        nil,
 	"list":        location,
 	"disassemble": location,
-	"thread":      thread,
-	"sched":       nil,
-	"ctx":         nil,
-	"trace":       {keywords: []keyword{{"switches", onOff}}},
-	"reset":       nil,
-	"reload":      nil,
-	"record":      {keywords: []keyword{{"save", &syntax{words: hostFiles}}}},
-	"commands":    nil,
-	"echo":        nil,
-	"printf":      {then: expression},
-	"help":        {words: commandNames},
-	"quit":        nil,
+	"thread": {
+		// thread apply all|THREAD... COMMAND: the threads, then a command that shows them.
+		keywords: []keyword{{"apply", &syntax{keywords: []keyword{{"all", &syntax{words: commandNames}}}, words: threadIDs | commandNames, rest: true}}},
+		words:    threadIDs,
+	},
+	"sched":    nil,
+	"ctx":      nil,
+	"trace":    {keywords: []keyword{{"switches", onOff}}},
+	"reset":    nil,
+	"reload":   nil,
+	"record":   {keywords: []keyword{{"save", &syntax{words: hostFiles}}}},
+	"commands": nil,
+	"echo":     nil,
+	"printf":   {then: expression},
+	"help":     {words: commandNames},
+	"quit":     nil,
 }
 
 // infoSyntax is info's: a topic, of which registers and line take an argument.
 func infoSyntax() *syntax {
 	after := map[string]*syntax{
-		"registers": {words: registers | threadIDs},
+		"registers": {words: registers | threadIDs, rest: true}, // a thread, or registers
 		"line":      location,
 	}
 	s := &syntax{abbrev: true}

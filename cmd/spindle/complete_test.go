@@ -143,11 +143,15 @@ func TestComplete(t *testing.T) {
 		{fib, "info symbols ", nil},
 
 		// Threads, as PID.TID and TID.
-		{threads, "thread ", []string{"1 ", "2 ", "3 ", "4 ", "5 ", "1.1 ", "1.2 ", "1.3 ", "1.4 ", "1.5 "}},
+		{threads, "thread ", []string{"apply ", "1 ", "2 ", "3 ", "4 ", "5 ", "1.1 ", "1.2 ", "1.3 ", "1.4 ", "1.5 "}},
+		{threads, "thread apply a", []string{"all ", "advance "}},
+		{threads, "thread apply all ba", []string{"backtrace "}},
+		{threads, "thread apply 1.2 1.", []string{"1.1 ", "1.2 ", "1.3 ", "1.4 ", "1.5 "}},
 		{threads, "t 1.", []string{"1.1 ", "1.2 ", "1.3 ", "1.4 ", "1.5 "}},
 		{threads, "bt 3", []string{"3 "}},
 		{threads, "info registers 1", []string{"1 ", "1.1 ", "1.2 ", "1.3 ", "1.4 ", "1.5 "}},
 		{threads, "info registers a", []string{"a0 ", "a1 ", "a2 ", "a3 ", "a4 ", "a5 "}},
+		{threads, "info registers a0 s", []string{"s0 ", "s1 ", "s2 ", "s3 ", "sp "}},
 
 		// Commands whose arguments are counts and numbers offer nothing, and neither do
 		// words that no command takes.
