@@ -183,6 +183,9 @@ func TestRaceSession(t *testing.T) {
 	if got := ctx["step of the run"].Value; got != "2593" {
 		t.Errorf("two steps back, across the switch: at step %s; want 2593", got)
 	}
+	if got := ctx["switched in"].Value; got != "1 time" {
+		t.Errorf("thread 1.2 switched in %q; want 1 time", got)
+	}
 	if got := c.evaluate("*counter", 0); got != "514 (0x202)" {
 		t.Errorf("at the load, *counter = %q; want 514", got)
 	}

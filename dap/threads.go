@@ -297,7 +297,7 @@ func (sv *server) variables(ref varRef) ([]dap.Variable, error) {
 		vars = append(vars,
 			dap.Variable{Name: "at", Value: sv.s.Describe(ctx.PC)},
 			dap.Variable{Name: "steps", Value: strconv.FormatUint(ctx.Steps, 10)},
-			dap.Variable{Name: "switched in", Value: fmt.Sprintf("%d times", ctx.Switches)},
+			dap.Variable{Name: "switched in", Value: times(ctx.Switches)},
 			dap.Variable{Name: "stack", Value: fmt.Sprintf("%#x to %#x (%d bytes)", ctx.StackLo, ctx.StackHi, ctx.StackHi-ctx.StackLo), MemoryReference: fmt.Sprintf("%#x", ctx.StackLo)},
 			dap.Variable{Name: "step of the run", Value: strconv.FormatUint(sv.s.Steps(), 10)},
 		)
@@ -410,4 +410,12 @@ func (sv *server) command(req *dap.EvaluateRequest, line string) {
 	if sv.s.Quit() {
 		sv.terminate()
 	}
+}
+
+// times says a count of times: "1 time", "3 times".
+func times(n uint64) string {
+	if n == 1 {
+		return "1 time"
+	}
+	return fmt.Sprintf("%d times", n)
 }
