@@ -69,7 +69,7 @@ func FuzzDebugger(f *testing.F) {
 // fuzzCommand makes a command line of the next bytes.
 func fuzzCommand(s *Session, p program, next func() int) string {
 	text := len(p.img.Text)
-	switch c := next() % 22; c {
+	switch c := next() % 26; c {
 	case 0:
 		return "step"
 	case 1:
@@ -116,6 +116,16 @@ func fuzzCommand(s *Session, p program, next func() int) string {
 	case 21:
 		// They change no state: the run after them must be the plain run.
 		return []string{"frame 1", "up 2", "down", "info locals", "list", "list -", "info line", "info frame"}[next()%8]
+	case 22:
+		op := []string{"==", ">=", "%", "<", "!="}[next()%5]
+		return fmt.Sprintf("condition -hitcount %d %s %d", 1+next()%8, op, 1+next()%5)
+	case 23:
+		return fmt.Sprintf(`condition -log %d "at {pc}, t0 {t0}"`, 1+next()%8)
+	case 24:
+		return fmt.Sprintf("enable %d", 1+next()%8)
+	case 25:
+		// They change no state either, and thread apply gives the focus back.
+		return []string{"thread apply all bt", "info registers a0 sp pc", "thread apply 1 info registers t0"}[next()%3]
 	default:
 		return fmt.Sprintf("disable %d", 1+next()%8)
 	}
