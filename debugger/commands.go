@@ -1809,8 +1809,14 @@ func (s *Session) Ended() (vm.Stop, bool) {
 	return *s.lastEnd, true
 }
 
-// Banner says what the session debugs, and where it stands.
+// Banner says what the session debugs, and where it stands: with the random scheduler, the
+// seed that makes its schedule, which nothing else depends on (so that the transcripts of a
+// program under the round-robin scheduler are the same from one session to the next).
 func (s *Session) Banner(name string) {
-	fmt.Fprintf(s.out, "%s: stopped before its first instruction (seed %d); help lists the commands.\n", name, s.cfg.Options.Seed)
+	seed := ""
+	if s.cfg.Options.Sched == vm.SchedRandom {
+		seed = fmt.Sprintf(" (seed %d)", s.cfg.Options.Seed)
+	}
+	fmt.Fprintf(s.out, "%s: stopped before its first instruction%s; help lists the commands.\n", name, seed)
 	s.showWhere(s.cur)
 }
