@@ -26,8 +26,8 @@ var debugCmd = &command{
 	short: "step through a program, forwards and backwards",
 	long: `Debug opens a debugger on a program: FILE is assembly source or an object file, as for run.
 The program stops before its first instruction; 'help' lists the commands. Runs are
-deterministic: one processor, a clock that counts instructions, and a seed (drawn and shown
-when --seed is not given), so that reverse execution can go back anywhere.
+deterministic: one processor, a clock that counts instructions, and with --sched random a seed
+(drawn and shown when --seed is not given), so that reverse execution can go back anywhere.
 
 When the program reads its input and none is waiting, the debugger says so and takes the next
 line you type (in a script, the next line of the script) as the program's input; Ctrl-D ends
