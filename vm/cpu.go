@@ -451,7 +451,7 @@ func (c *cpu) runProcess(p *Process) error {
 	c.paused = nil
 	if c.recheck {
 		c.recheck = false
-		next, err := c.checkpoint(t, c.carried())
+		next, err := c.checkpointOn(t)
 		if err != nil {
 			return err
 		}
@@ -479,14 +479,7 @@ func (c *cpu) runProcess(p *Process) error {
 		if len(p.timers) > 0 {
 			c.wakeSleepers(p)
 		}
-		c.polls++
-		if p.hasInbox.Load() || c.hostEvents.Load() != 0 {
-			c.lock()
-			c.pollInput()
-			c.pollNet()
-			c.drainInbox(p)
-			c.unlock()
-		}
+		c.pollHost(p)
 		if p.runq.n == 0 {
 			return nil
 		}

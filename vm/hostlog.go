@@ -169,11 +169,10 @@ func (c *cpu) replaying() bool {
 // not): what the host log holds after now is dropped. It refuses with ErrHostAhead when the
 // program used files or the network after now: they cannot be taken back.
 func (m *Machine) Diverge() error {
-	l := &m.hlog
-	if l.pos < len(l.entries) {
+	if m.HostAhead() {
 		return ErrHostAhead
 	}
-	l.frontier = m.cpus[0].polls
+	m.hlog.frontier = m.cpus[0].polls
 	return nil
 }
 

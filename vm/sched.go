@@ -86,6 +86,13 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	if c.observed() {
 		c.observeThread(EventCheckpoint, t)
 	}
+	return c.checkpointOn(t)
+}
+
+// checkpointOn is a check point once its steps are retired and observed: the run stops here, or
+// goes on with the host's news, the sleepers woken and maybe another thread. A check point that
+// a pause cut short goes on here when the run does (see runProcess).
+func (c *cpu) checkpointOn(t *Thread) (*Thread, error) {
 	if c.interrupt.Load() || t.Proc.killed.Load() {
 		if !t.Proc.killed.Load() && c.unpause() {
 			// The rest of the check point (the host's news, a switch) is made when the run
@@ -99,14 +106,7 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	if err := c.publish(t); err != nil {
 		return nil, err
 	}
-	c.polls++
-	if t.Proc.hasInbox.Load() || c.hostEvents.Load() != 0 {
-		c.lock()
-		c.pollInput()
-		c.pollNet()
-		c.drainInbox(t.Proc)
-		c.unlock()
-	}
+	c.pollHost(t.Proc)
 	if len(t.Proc.timers) > 0 {
 		c.wakeSleepers(t.Proc)
 	}
@@ -137,6 +137,20 @@ func (c *cpu) checkpoint(t *Thread, budget int64) (*Thread, error) {
 	}
 	c.makeRunnable(t)
 	return c.switchFrom(t, SwitchQuantum), nil
+}
+
+// pollHost is the poll of a check point, or of a process none of whose threads can run: the
+// input, the network and the threads that other processors woke for p. It is counted, since a
+// replay of the host log applies the network's news at the poll it came at (see hostlog.go).
+func (c *cpu) pollHost(p *Process) {
+	c.polls++
+	if p.hasInbox.Load() || c.hostEvents.Load() != 0 {
+		c.lock()
+		c.pollInput()
+		c.pollNet()
+		c.drainInbox(p)
+		c.unlock()
+	}
 }
 
 // idleCheckpoint is the check point of a process none of whose threads could run, and some of

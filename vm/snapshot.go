@@ -415,8 +415,10 @@ func (m *Machine) Restore(s *Snapshot) error {
 		so.rbuf = slices.Clone(v.rbuf)
 	}
 	m.hlog.pos, m.hlog.diverged, m.net.inflight = s.hostPos, nil, s.inflight
-	if m.hlog.pos < len(m.hlog.entries) {
+	if m.HostAhead() {
 		m.hostEvents.Or(hostReplay) // a completion may be due at any check point
+	} else {
+		m.hostEvents.And(^hostReplay) // a Restore before may have set it
 	}
 	m.procs = slices.Clone(s.table)
 	m.lastPid, m.zombies, m.pipes = s.lastPid, s.zombies, s.pipeCount

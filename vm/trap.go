@@ -270,13 +270,8 @@ func (c *cpu) jumpFault(t *Thread, pc int, budget int64, target uint64) error {
 // loop keeps pc inside the code by itself, so only a write to Thread.PC from outside, between
 // two runs, makes one; the loop checks each pc it takes from a Thread (see fetch).
 func (c *cpu) badPC(t *Thread) error {
-	p := t.Proc
-	return &TrapError{
-		Trap:   isa.TrapBadJump,
-		Detail: fmt.Sprintf("the thread's pc %#08x is not the address of an instruction (%s)", isa.CodeAddr(t.PC), isa.TextSpan(p.textN)),
-		Where:  Where{Proc: p.ID, Thread: t.ID, PC: isa.CodeAddr(t.PC)},
-		Regs:   t.R,
-	}
+	detail := fmt.Sprintf("the thread's pc %#08x is not the address of an instruction (%s)", isa.CodeAddr(t.PC), isa.TextSpan(t.Proc.textN))
+	return c.trap(t, t.PC, isa.TrapBadJump, detail)
 }
 
 func (k *kernel) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
@@ -290,7 +285,7 @@ func (k *kernel) trap(t *Thread, pc int, kind isa.Trap, detail string) error {
 			detail = fmt.Sprintf("word %#08x", uint32(t.Proc.instr(pc)))
 		}
 	}
-	e := &TrapError{Trap: kind, Detail: detail, Where: k.where(t, pc), Regs: t.R}
+	e := &TrapError{Trap: kind, Detail: detail, Where: k.whereAt(t, pc), Regs: t.R}
 	for i, f := range k.backtrace(t, pc, maxTrapCallers+2)[1:] {
 		if i == maxTrapCallers {
 			e.MoreCallers = true
