@@ -39,7 +39,7 @@ func (sv *server) handle(m dap.Message) {
 	case *dap.AttachRequest:
 		sv.fail(m, errUnknown, "attach: spindle dap launches its program (launch); it cannot attach to a run")
 	default:
-		if !sv.launched {
+		if sv.s == nil {
 			sv.fail(req, errOrder, "%s before launch: there is no program yet", req.GetRequest().Command)
 			return
 		}
@@ -222,7 +222,7 @@ func (args LaunchArgs) Path(name string) string {
 }
 
 func (sv *server) onLaunch(req *dap.LaunchRequest) {
-	if sv.launched {
+	if sv.s != nil {
 		sv.fail(req, errOrder, "launch came twice: one session debugs one program")
 		return
 	}
@@ -249,7 +249,7 @@ func (sv *server) onLaunch(req *dap.LaunchRequest) {
 		sv.fail(req, errLaunchFailed, "%s: %v", args.Program, err)
 		return
 	}
-	sv.s, sv.launch, sv.launched, sv.seed = s, args, true, cfg.Options.Seed
+	sv.s, sv.launch, sv.seed = s, args, cfg.Options.Seed
 	sv.session.Store(s)
 	// The requests name the thread they step, and the others run meanwhile, as the protocol
 	// has it, unless a request asks for its thread alone (singleThread).

@@ -96,9 +96,8 @@ type server struct {
 	seq     int
 	sendErr error
 
-	// The state of the protocol, and the session once launched.
+	// The state of the protocol; the session (s) is there once launched.
 	initialized  bool
-	launched     bool
 	configured   bool // configurationDone came: the program may run
 	terminated   bool // the terminated event was sent
 	disconnected bool

@@ -150,7 +150,7 @@ func (r *refs) source(id int) string {
 // stands for them.
 func (sv *server) onThreads(req *dap.ThreadsRequest) {
 	threads := []dap.Thread{}
-	if sv.launched {
+	if sv.s != nil {
 		for _, t := range sv.s.Threads() {
 			threads = append(threads, dap.Thread{Id: sv.threads.id(t), Name: debugger.ThreadName(t)})
 		}

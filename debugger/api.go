@@ -188,12 +188,10 @@ func (s *Session) running() *vm.Thread {
 type Breakpoint struct {
 	ID   int
 	Addr uint64 // the instruction of a breakpoint; the memory of a watchpoint
-	Len  int    // a watchpoint's bytes
 	// File and Line are the source line of a breakpoint's instruction: where a breakpoint
 	// asked for at a line without code, or a label, really is.
 	File string
 	Line int
-	Hits int
 	// Enabled is false for a breakpoint disabled, by disable or by a restart that did not find
 	// its place in the program (Lost): a restart whose program has it enables it again.
 	Enabled, Lost bool
@@ -249,13 +247,13 @@ func (s *Session) Breakpoint(id int) (Breakpoint, bool) {
 }
 
 func (s *Session) breakpointOf(b *breakpoint) Breakpoint {
-	bp := Breakpoint{ID: b.id, Hits: b.hits, Enabled: b.enabled, Lost: b.lost}
+	bp := Breakpoint{ID: b.id, Enabled: b.enabled, Lost: b.lost}
 	switch b.kind {
 	case bpCode:
 		bp.Addr = b.addr
 		bp.File, bp.Line, _ = sourceOf(s.img, b.addr)
 	case bpWatch:
-		bp.Addr, bp.Len = b.watch.Addr, b.watch.Len
+		bp.Addr = b.watch.Addr
 	}
 	return bp
 }
@@ -291,9 +289,6 @@ func (s *Session) Log(id int, message string) error {
 // load leaves the session as it was. As after reload, the session cannot be recorded any more.
 // It calls the Close of the configuration it leaves, or of cfg if cfg does not load.
 func (s *Session) Relaunch(cfg Config) error {
-	if cfg.Budget == 0 {
-		cfg.Budget = DefaultBudget
-	}
 	left := s.cfg
 	if err := s.restart(cfg, cfg.Image); err != nil {
 		if cfg.Close != nil {
@@ -308,9 +303,6 @@ func (s *Session) Relaunch(cfg Config) error {
 	s.showWhere(s.cur)
 	return nil
 }
-
-// Ignore makes breakpoint id go past its next n hits, as ignore does.
-func (s *Session) Ignore(id, n int) error { return s.command("ignore %d %d", id, n) }
 
 // Delete deletes breakpoint id, as delete does.
 func (s *Session) Delete(id int) error { return s.command("delete %d", id) }

@@ -222,7 +222,7 @@ func (s *Session) breakHit(st vm.Stop) bool {
 			// Disabled, with a hit condition: the hit is a place of the run, and is
 			// recorded, but it is not one the session has seen (already hit), and it
 			// neither stops, nor prints, nor spends an ignore count.
-			if b.cond == "" || s.holds(b.cond, st.Thread) {
+			if s.holds(b, st.Thread) {
 				b.record(st)
 			}
 			continue

@@ -686,7 +686,7 @@ func (s *Session) restart(cfg Config, img *object.Image) error {
 	// The session as it was stays whole until the new program has loaded: a program that does
 	// not load leaves it as it was, its snapshots included.
 	before := *s
-	s.cfg = cfg
+	s.cfg = cfg.withDefaults()
 	s.bps = nil
 	if err := s.load(img); err != nil {
 		*s = before
@@ -1575,14 +1575,7 @@ func (s *Session) threadApply(arg string) error {
 	var threads []*vm.Thread
 	switch {
 	case len(f) > 0 && f[0] == "all":
-		for _, p := range s.m.Processes() {
-			for _, t := range p.Threads() {
-				if t.State != vm.Exited {
-					threads = append(threads, t)
-				}
-			}
-		}
-		f = f[1:]
+		threads, f = s.Threads(), f[1:]
 	default:
 		for len(f) > 0 && strings.Trim(f[0], "0123456789.") == "" {
 			t, err := s.threadArg(f[0])

@@ -204,7 +204,7 @@ func CheckHitCondition(text string) error {
 // with its condition holding there and its hit condition holding for the hit's number in the
 // run. (Its ignore count is of the crossings to come, forward: not of this one.)
 func (s *Session) stopsAt(b *breakpoint, st vm.Stop) bool {
-	if !b.enabled || b.log != nil || !b.matches(st) || b.cond != "" && !s.holds(b.cond, st.Thread) {
+	if !b.enabled || b.log != nil || !b.matches(st) || !s.holds(b, st.Thread) {
 		return false
 	}
 	if b.hitCond.set() {
@@ -236,7 +236,7 @@ func (s *Session) conditionHits(arg string) error {
 		// forward over it again must not count it either.
 		b.runHits, b.from, b.given = nil, s.m.Steps(), hitAt{}
 		if st := s.stop; stoppedBy(st) && st.Steps == b.from && st.Thread != nil && b.matches(st) &&
-			(b.cond == "" || s.holds(b.cond, st.Thread)) {
+			s.holds(b, st.Thread) {
 			b.given = hitOf(st)
 			b.runHits = []hitAt{b.given}
 		}

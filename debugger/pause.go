@@ -3,6 +3,7 @@ package debugger
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -107,11 +108,8 @@ func (s *Session) runOne(c *command, arg string) error {
 	from := s.here()
 	err := c.run(s, arg)
 	if errors.Is(err, errStart) {
-		msg := "No more history: this is the start of the program."
-		if ts := (*threadStart)(nil); errors.As(err, &ts) {
-			msg = "N" + ts.Error()[1:] + "."
-		}
-		fmt.Fprintln(s.out, s.paint(stopColor, msg))
+		msg := err.Error() // errStart's, or a threadStart's: "no more history: ..."
+		fmt.Fprintln(s.out, s.paint(stopColor, strings.ToUpper(msg[:1])+msg[1:]+"."))
 		s.showBack()
 		return nil
 	}

@@ -67,8 +67,10 @@ func (s *Session) startOf(id threadID) error {
 	if now == 0 {
 		return errStart
 	}
-	if ok, err := exists(0); err != nil || ok {
-		return back(errors.Join(err, errStart))
+	if ok, err := exists(0); err != nil {
+		return back(err) // not the start: an error of the seek
+	} else if ok {
+		return back(errStart)
 	}
 	// exists(lo) is false and exists(hi) true: the thread is made by the instruction after lo.
 	lo, hi := uint64(0), now
@@ -212,10 +214,6 @@ func (s *Session) stepsAt(k uint64, id threadID) (uint64, error) {
 	return 0, nil
 }
 
-// backOne goes back to just before thread id's last instruction: to the last step k before
-// now at which it had executed one fewer. Not focused, it goes back one step of the machine.
-func (s *Session) backOne(id threadID) error { return s.back1(id, s.focused) }
-
 // back1 goes back one instruction: thread id's when inThread is set, else the machine's.
 func (s *Session) back1(id threadID, inThread bool) error {
 	now := s.m.Steps()
@@ -239,12 +237,9 @@ func (s *Session) back1(id threadID, inThread bool) error {
 
 // backInThread goes back to just before thread id's last instruction, however many
 // instructions of other threads ran since: to the last step k before now at which it had
-// executed one fewer.
+// executed one fewer. The machine is past its first step (back1 says so).
 func (s *Session) backInThread(id threadID) error {
 	now := s.m.Steps()
-	if now == 0 {
-		return errStart
-	}
 	t := s.find(id)
 	if t == nil {
 		return errStart
@@ -295,7 +290,7 @@ func (s *Session) cmdReverseStepi(arg string) error {
 	}
 	id := idOf(t)
 	for i := 0; i < n; i++ {
-		if err := s.backOne(id); err != nil {
+		if err := s.back1(id, s.focused); err != nil {
 			return err
 		}
 		if now := s.m.Steps(); !s.focused && i+1 < n && now > 0 {
@@ -548,8 +543,13 @@ func (s *Session) announceAll(st vm.Stop) {
 	}
 }
 
-func (s *Session) holds(cond string, t *vm.Thread) bool {
-	v, err := s.eval(cond, t)
+// holds reports whether breakpoint b's condition, if it has one, holds in thread t. One that
+// cannot be evaluated there holds, as it does where breakHit says so.
+func (s *Session) holds(b *breakpoint, t *vm.Thread) bool {
+	if b.cond == "" {
+		return true
+	}
+	v, err := s.eval(b.cond, t)
 	return err != nil || v != 0
 }
 

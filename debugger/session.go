@@ -145,12 +145,18 @@ type focusSpan struct {
 	pid, tid int
 }
 
+// withDefaults is c with its defaults for what it leaves at 0.
+func (c Config) withDefaults() Config {
+	if c.Budget == 0 {
+		c.Budget = DefaultBudget
+	}
+	return c
+}
+
 // New loads the program of cfg and returns a session stopped before its first instruction,
 // writing to out.
 func New(cfg Config, out io.Writer) (*Session, error) {
-	if cfg.Budget == 0 {
-		cfg.Budget = DefaultBudget
-	}
+	cfg = cfg.withDefaults()
 	tr := &transcript{w: out}
 	s := &Session{cfg: cfg, out: tr, transcript: tr, lock: true}
 	if err := s.load(cfg.Image); err != nil {

@@ -49,8 +49,8 @@ Flags:
                   standard input and output
   --log FILE      write every message read and written to FILE
 
-Exit status: 0 once the client has disconnected; 74 when the connection fails; 64 for a bad
-command line.
+Exit status: 0 once the client has disconnected; 74 when the connection fails; 73 when the
+--log file cannot be created; 64 for a bad command line.
 `,
 }
 

@@ -221,8 +221,8 @@ func runDebug(args []string, io stdio) int {
 }
 
 // debugOptions checks the flags of a debugging session, given its program and arguments pos,
-// and returns the run's options, or what is wrong with them. A random schedule without a seed
-// draws one. The grants of --dir and --net are the caller's (runFlags.grant).
+// and returns the run's options, or what is wrong with them. Without --seed it draws a seed,
+// which only the random schedule uses. The grants of --dir and --net are the caller's (runFlags.grant).
 func debugOptions(fs *flag.FlagSet, rf runFlags, pos []string, timeout time.Duration) (vm.Options, string) {
 	if msg := rf.check(); msg != "" {
 		return vm.Options{}, msg
