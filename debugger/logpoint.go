@@ -127,19 +127,14 @@ func quoted(text string) (string, error) {
 	if !strings.HasPrefix(text, `"`) {
 		return "", fmt.Errorf("the message is in double quotes: \"%s\"", text)
 	}
-	end := 1
-	for ; end < len(text) && text[end] != '"'; end++ {
-		if text[end] == '\\' {
-			end++
-		}
-	}
-	if end >= len(text) {
+	msg, rest, closed, err := cutQuoted(text)
+	if !closed {
 		return "", errors.New("the message has no closing quote")
 	}
-	if rest := strings.TrimSpace(text[end+1:]); rest != "" {
+	if rest = strings.TrimSpace(rest); rest != "" {
 		return "", fmt.Errorf("%q after the message's closing quote", rest)
 	}
-	return unescape(text[1:end])
+	return msg, err
 }
 
 // quote puts text in double quotes as quoted reads them.

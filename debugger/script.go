@@ -145,25 +145,36 @@ var verb = regexp.MustCompile(`%[-+ #0]*[0-9]*(?:\.[0-9]+)?(?:hh|h|ll|l|z|j|t)?[
 // lengths are the length modifiers that verb takes.
 var lengths = regexp.MustCompile(`(hh|h|ll|l|z|j|t)$`)
 
+// cutQuoted reads the string in double quotes, with C's escapes, at the start of text (its
+// first byte is the opening quote), and returns it and the text after its closing quote;
+// closed is false when there is none.
+func cutQuoted(text string) (s, rest string, closed bool, err error) {
+	end := 1
+	for ; end < len(text) && text[end] != '"'; end++ {
+		if text[end] == '\\' {
+			end++
+		}
+	}
+	if end >= len(text) {
+		return "", "", false, nil
+	}
+	s, err = unescape(text[1:end])
+	return s, text[end+1:], true, err
+}
+
 func (s *Session) cmdPrintf(arg string) error {
 	if !strings.HasPrefix(arg, `"`) {
 		return errors.New(`printf: "FORMAT", EXPR... (such as printf "n = %d\n", a0)`)
 	}
-	end := 1
-	for ; end < len(arg) && arg[end] != '"'; end++ {
-		if arg[end] == '\\' {
-			end++
-		}
-	}
-	if end >= len(arg) {
+	format, rest, closed, err := cutQuoted(arg)
+	if !closed {
 		return errors.New("printf: the format has no closing quote")
 	}
-	format, err := unescape(arg[1:end])
 	if err != nil {
 		return fmt.Errorf("printf: %v", err)
 	}
 	var exprs []string
-	if rest := strings.TrimSpace(arg[end+1:]); rest != "" {
+	if rest = strings.TrimSpace(rest); rest != "" {
 		if !strings.HasPrefix(rest, ",") {
 			return fmt.Errorf("printf: want a comma after the format, found %q", rest)
 		}
