@@ -591,9 +591,10 @@ func (a *assembler) emitDirective(l *stmt) {
 			if l.sec == secText {
 				w := isa.Instr(uint32(v))
 				if ok {
-					// A raw word in the text must still be an instruction: the object format
-					// and the loader accept nothing else.
-					if _, _, err := isa.Decode(w); err != nil {
+					// A raw word in the text must still be an instruction, and a branch's must
+					// land inside the text: the object format and the loader accept nothing
+					// else.
+					if err := object.CheckInstr(w, len(a.img.Text), uint64(a.textLen)); err != nil {
 						a.errorf(l.srcLine, arg.col, ".word %#08x in .text is not an instruction: %v", uint32(v), err)
 						w = 0
 					}

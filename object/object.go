@@ -179,7 +179,7 @@ func UnmarshalImage(b []byte) (*Image, error) {
 	textAt := r.off
 	for i := range img.Text {
 		w := isa.Instr(binary.LittleEndian.Uint32(b[r.off:]))
-		if err := objCheckInstr(w, i, n); err != nil {
+		if err := CheckInstr(w, i, n); err != nil {
 			return nil, r.errAt(r.off, "text word %d at %#08x (%08x): %s", i, isa.CodeAddr(i), uint32(w), err)
 		}
 		img.Text[i] = w
@@ -333,9 +333,10 @@ func UnmarshalImage(b []byte) (*Image, error) {
 	return img, nil
 }
 
-// objCheckInstr checks word i of a text of n instructions: it must decode, and a branch must
-// land on an instruction.
-func objCheckInstr(w isa.Instr, i int, n uint64) error {
+// CheckInstr checks word i of a text of n instructions as the object format does: it must
+// decode, and a branch must land on an instruction. The assembler checks a raw .word in the
+// text with it, so that what it assembles can be written as an object.
+func CheckInstr(w isa.Instr, i int, n uint64) error {
 	op, o, err := isa.Decode(w)
 	if err != nil {
 		return err
